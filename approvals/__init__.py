@@ -1,0 +1,47 @@
+"""The approvals engine: pending actions, signed decisions, the executor and the audit trail.
+
+It never imports `bot`; an HR transport and anything else it needs are passed in.
+"""
+
+from approvals import audit, store
+from approvals.db import Database
+from approvals.executor import Executor, Transport
+from approvals.store import (
+    STATES,
+    TERMINAL,
+    TRANSITIONS,
+    ActionError,
+    ActionExpired,
+    ActionNotFound,
+    ActionStore,
+    AlreadyDecided,
+    Card,
+    PendingAction,
+    request_hash,
+)
+from approvals.tokens import BadToken, Decision, TokenExpired, TokenSigner
+
+MIGRATIONS = (store.migrations, audit.migrations)
+
+__all__ = [
+    "MIGRATIONS",
+    "STATES",
+    "TERMINAL",
+    "TRANSITIONS",
+    "ActionError",
+    "ActionExpired",
+    "ActionNotFound",
+    "ActionStore",
+    "AlreadyDecided",
+    "BadToken",
+    "Card",
+    "Database",
+    "Decision",
+    "Executor",
+    "PendingAction",
+    "TokenExpired",
+    "TokenSigner",
+    "Transport",
+    "audit",
+    "request_hash",
+]

@@ -1,0 +1,373 @@
+"""Pending actions and their state machine; every transition is one compare-and-set."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from approvals import audit
+from approvals.db import Database
+
+# Every state an action can be in, and where each may go. Anything else is a bug.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "pending": frozenset({"approved", "rejected", "expired", "withdrawn"}),
+    "approved": frozenset({"executing", "failed", "stale"}),
+    "executing": frozenset({"succeeded", "failed", "unknown", "stale"}),
+}
+TERMINAL = frozenset(
+    {"rejected", "expired", "withdrawn", "succeeded", "failed", "unknown", "stale"}
+)
+STATES = frozenset(TRANSITIONS) | TERMINAL
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+migrations = Migrations("approvals")
+
+
+@migrations()
+def create_actions_table(db: sqlite_utils.Database) -> None:
+    db["actions"].create(
+        {
+            "id": int,
+            "requester": str,
+            "channel": str,
+            "thread_ts": str,
+            "method": str,
+            "path": str,
+            "body": str,
+            "request_hash": str,
+            "status": str,
+            "approvals_required": int,
+            "created_at": float,
+            "expires_at": float,
+            "decided_at": float,
+            "decided_by": str,
+            "reason": str,
+            "started_at": float,
+            "finished_at": float,
+            "hr_status": int,
+            "hr_body": str,
+            "error": str,
+        },
+        pk="id",
+        not_null={
+            "requester",
+            "method",
+            "path",
+            "request_hash",
+            "status",
+            "approvals_required",
+            "created_at",
+            "expires_at",
+        },
+        defaults={"approvals_required": 1},
+    )
+    db["actions"].create_index(["status"])
+    db["actions"].create_index(["requester", "status"])
+    db["cards"].create(
+        {"channel": str, "ts": str, "action_id": int, "kind": str},
+        pk=("channel", "ts"),
+        foreign_keys=[("action_id", "actions", "id")],
+    )
+    db["cards"].create_index(["action_id"])
+
+
+class ActionError(Exception):
+    """Something about a pending action stops the request."""
+
+
+class ActionNotFound(ActionError):
+    """No action has that number."""
+
+
+class AlreadyDecided(ActionError):
+    """The action has left the state this change needed; `action` shows where it is now."""
+
+    def __init__(self, action: PendingAction) -> None:
+        super().__init__(f"action #{action.id} is already {action.status}")
+        self.action = action
+
+
+class ActionExpired(ActionError):
+    """The action's approval window has closed."""
+
+    def __init__(self, action: PendingAction) -> None:
+        super().__init__(f"action #{action.id} expired and can no longer be approved")
+        self.action = action
+
+
+def canonical_body(body: dict[str, Any] | None) -> str | None:
+    if body is None:
+        return None
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def request_hash(method: str, path: str, body: dict[str, Any] | None) -> str:
+    """SHA-256 of the exact request: what an approver's signature is bound to."""
+    material = json.dumps([method, path, canonical_body(body)], ensure_ascii=False)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Card:
+    action_id: int
+    channel: str
+    ts: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class PendingAction:
+    id: int
+    requester: str
+    channel: str | None
+    thread_ts: str | None
+    method: str
+    path: str
+    body: dict[str, Any] | None
+    request_hash: str
+    status: str
+    approvals_required: int
+    created_at: float
+    expires_at: float
+    decided_at: float | None = None
+    decided_by: str | None = None
+    reason: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    hr_status: int | None = None
+    hr_body: Any = None
+    error: str | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def body_text(self) -> str | None:
+        return canonical_body(self.body)
+
+    def hash_matches(self) -> bool:
+        """True when the stored request still hashes to the hash recorded at creation."""
+        return request_hash(self.method, self.path, self.body) == self.request_hash
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> PendingAction:
+        values = dict(row)
+        values["body"] = json.loads(values["body"]) if values["body"] is not None else None
+        if values["hr_body"] is not None:
+            values["hr_body"] = json.loads(values["hr_body"])
+        return cls(**values)
+
+
+class ActionStore:
+    """Creates pending actions and moves them through TRANSITIONS, auditing every move."""
+
+    def __init__(self, database: Database, *, now: Callable[[], float] = time.time) -> None:
+        self.database = database
+        self.now = now
+
+    def create(
+        self,
+        *,
+        requester: str,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        ttl_seconds: float,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+        approvals_required: int = 1,
+        tool_call_id: str | None = None,
+    ) -> PendingAction:
+        if method not in WRITE_METHODS:
+            raise ValueError(f"only writes wait for approval, not {method}")
+        if approvals_required < 1:
+            raise ValueError("an action needs at least one approval")
+        if ttl_seconds <= 0:
+            raise ValueError("ttl_seconds must be positive")
+        created = self.now()
+        digest = request_hash(method, path, body)
+        with self.database.immediate() as db:
+            cursor = db.conn.execute(
+                "INSERT INTO actions (requester, channel, thread_ts, method, path, body, "
+                "request_hash, status, approvals_required, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                (
+                    requester,
+                    channel,
+                    thread_ts,
+                    method,
+                    path,
+                    canonical_body(body),
+                    digest,
+                    approvals_required,
+                    created,
+                    created + ttl_seconds,
+                ),
+            )
+            action_id = cursor.lastrowid
+            audit.append(
+                db,
+                "requested",
+                action_id=action_id,
+                actor=requester,
+                at=created,
+                detail={
+                    "method": method,
+                    "path": path,
+                    "request_hash": digest,
+                    "tool_call_id": tool_call_id,
+                    "channel": channel,
+                    "thread_ts": thread_ts,
+                },
+            )
+        return self.get(action_id)
+
+    def get(self, action_id: int) -> PendingAction:
+        row = self.database.db.conn.execute(
+            "SELECT * FROM actions WHERE id = ?", (action_id,)
+        ).fetchone()
+        if row is None:
+            raise ActionNotFound(f"there is no action #{action_id}")
+        return PendingAction.from_row(dict(row))
+
+    def in_states(self, *statuses: str) -> list[PendingAction]:
+        """Actions in any of `statuses` (every action when none is named), oldest first."""
+        sql, params = "SELECT * FROM actions", statuses
+        if statuses:
+            sql += f" WHERE status IN ({', '.join('?' * len(statuses))})"
+        return [
+            PendingAction.from_row(dict(row))
+            for row in self.database.db.conn.execute(sql + " ORDER BY id", params)
+        ]
+
+    def transition(
+        self,
+        action_id: int,
+        *,
+        to: str,
+        allowed_from: Iterable[str],
+        event: str,
+        actor: str | None = None,
+        detail: dict[str, Any] | None = None,
+        fields: dict[str, Any] | None = None,
+        extra_condition: tuple[str, tuple] | None = None,
+    ) -> PendingAction:
+        """Move the action to `to` if, and only if, it is currently in one of `allowed_from`.
+
+        Raises AlreadyDecided (with the current row) when another transition got there first.
+        """
+        sources = tuple(allowed_from)
+        for source in sources:
+            if to not in TRANSITIONS.get(source, ()):
+                raise ValueError(f"no transition from {source} to {to}")
+        fields = dict(fields or {})
+        if "hr_body" in fields:
+            fields["hr_body"] = json.dumps(fields["hr_body"], ensure_ascii=False)
+        assignments = ", ".join(["status = ?", *(f"{name} = ?" for name in fields)])
+        where = f"id = ? AND status IN ({', '.join('?' * len(sources))})"
+        params: list[Any] = [to, *fields.values(), action_id, *sources]
+        if extra_condition is not None:
+            where += f" AND {extra_condition[0]}"
+            params.extend(extra_condition[1])
+        with self.database.immediate() as db:
+            changed = db.conn.execute(
+                f"UPDATE actions SET {assignments} WHERE {where}", params
+            ).rowcount
+            if changed == 1:
+                audit.append(
+                    db,
+                    event,
+                    action_id=action_id,
+                    actor=actor,
+                    detail={"status": to, **(detail or {})},
+                )
+        current = self.get(action_id)
+        if changed != 1:
+            raise AlreadyDecided(current)
+        return current
+
+    def approve(self, action_id: int, approver: str) -> PendingAction:
+        now = self.now()
+        try:
+            return self.transition(
+                action_id,
+                to="approved",
+                allowed_from=["pending"],
+                event="approved",
+                actor=approver,
+                fields={"decided_at": now, "decided_by": approver},
+                extra_condition=("expires_at > ?", (now,)),
+            )
+        except AlreadyDecided as e:
+            if e.action.status == "pending":
+                raise ActionExpired(e.action) from e
+            raise
+
+    def reject(self, action_id: int, approver: str, reason: str | None = None) -> PendingAction:
+        return self.transition(
+            action_id,
+            to="rejected",
+            allowed_from=["pending"],
+            event="rejected",
+            actor=approver,
+            detail={"reason": reason},
+            fields={"decided_at": self.now(), "decided_by": approver, "reason": reason},
+        )
+
+    def expire(self, action_id: int) -> PendingAction:
+        now = self.now()
+        return self.transition(
+            action_id,
+            to="expired",
+            allowed_from=["pending"],
+            event="expired",
+            fields={"decided_at": now},
+            extra_condition=("expires_at <= ?", (now,)),
+        )
+
+    def withdraw(self, action_id: int, requester: str) -> PendingAction:
+        return self.transition(
+            action_id,
+            to="withdrawn",
+            allowed_from=["pending"],
+            event="withdrawn",
+            actor=requester,
+            fields={"decided_at": self.now(), "decided_by": requester},
+            extra_condition=("requester = ?", (requester,)),
+        )
+
+    def add_card(self, action_id: int, channel: str, ts: str, kind: str = "approver") -> Card:
+        with self.database.immediate() as db:
+            db.conn.execute(
+                "INSERT INTO cards (channel, ts, action_id, kind) VALUES (?, ?, ?, ?)",
+                (channel, ts, action_id, kind),
+            )
+            audit.append(
+                db,
+                "card_posted",
+                action_id=action_id,
+                detail={"channel": channel, "ts": ts, "kind": kind},
+            )
+        return Card(action_id, channel, ts, kind)
+
+    def cards(self, action_id: int) -> list[Card]:
+        rows = self.database.db.conn.execute(
+            "SELECT action_id, channel, ts, kind FROM cards WHERE action_id = ? ORDER BY rowid",
+            (action_id,),
+        )
+        return [Card(**dict(row)) for row in rows]
+
+    def record(
+        self, event: str, *, action_id: int | None, actor: str | None, detail: dict[str, Any]
+    ) -> None:
+        """Audit an event that changes no action (a refused click, say)."""
+        with self.database.immediate() as db:
+            audit.append(db, event, action_id=action_id, actor=actor, detail=detail)

@@ -1,0 +1,1 @@
+"""The HR assistant: configuration, HR client, tools, agent loop and conversations."""

@@ -1,0 +1,167 @@
+"""The agent loop: the only code that talks to the model (OpenAI Chat Completions)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+import structlog
+
+from bot.conversations import ConversationStore
+from bot.prompts import SYSTEM_PROMPT
+from bot.tools import Toolbox, ToolContext
+
+log = structlog.get_logger(__name__)
+
+MAX_USER_MESSAGE_CHARS = 4000
+
+
+class ModelUnavailable(Exception):
+    """The model could not be asked or gave no usable answer."""
+
+
+@dataclass
+class Reply:
+    text: str
+    model_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    tool_calls: list[str] = field(default_factory=list)
+
+
+def make_client(
+    *, api_key: str | None, base_url: str | None, timeout: float, max_retries: int
+) -> openai.OpenAI:
+    return openai.OpenAI(
+        # A local OpenAI-compatible server may need no key, but the SDK insists on one.
+        api_key=api_key or "unused",
+        base_url=base_url,
+        timeout=timeout,
+        max_retries=max_retries,
+    )
+
+
+class Agent:
+    def __init__(
+        self,
+        client: openai.OpenAI,
+        model: str,
+        toolbox: Toolbox,
+        conversations: ConversationStore,
+        *,
+        max_rounds: int = 6,
+        system_prompt: str = SYSTEM_PROMPT,
+    ) -> None:
+        self.client = client
+        self.model = model
+        self.toolbox = toolbox
+        self.conversations = conversations
+        self.max_rounds = max_rounds
+        self.system_prompt = system_prompt
+
+    def respond(self, key: str, text: str, context: ToolContext) -> Reply:
+        """Answer one user message in the conversation `key`, running tools as the model asks.
+
+        Raises ModelUnavailable when the model cannot be reached; whatever happened before that
+        (including queued actions) is kept in the history.
+        """
+        if len(text) > MAX_USER_MESSAGE_CHARS:
+            return Reply(
+                f"That message is longer than {MAX_USER_MESSAGE_CHARS} characters; "
+                "please shorten it."
+            )
+        history = self.conversations.load(key)
+        new: list[dict[str, Any]] = [{"role": "user", "content": text}]
+        reply = Reply("")
+        try:
+            for _ in range(self.max_rounds):
+                message = self._complete(history + new, reply)
+                assistant = _assistant_message(message)
+                new.append(assistant)
+                calls = assistant.get("tool_calls") or []
+                if not calls:
+                    reply.text = (message.content or "").strip() or "I have no answer to that."
+                    return reply
+                new.extend(self._run_tools(calls, context, reply))
+            reply.text = (
+                f"I stopped after {self.max_rounds} steps without finishing. Nothing else was "
+                "done; any action already queued still waits for approval. Please narrow the "
+                "request."
+            )
+            new.append({"role": "assistant", "content": reply.text})
+            return reply
+        finally:
+            self.conversations.append(key, new)
+
+    def _complete(self, messages: list[dict[str, Any]], reply: Reply) -> Any:
+        started = time.monotonic()
+        try:
+            completion = self.client.chat.completions.create(
+                model=self.model,
+                messages=[{"role": "system", "content": self.system_prompt}, *messages],
+                tools=self.toolbox.definitions,
+            )
+        except openai.APIError as e:
+            log.warning("model.error", model=self.model, error=type(e).__name__)
+            raise ModelUnavailable(f"the model is unavailable ({type(e).__name__})") from e
+        reply.model_calls += 1
+        usage = completion.usage
+        if usage is not None:
+            reply.prompt_tokens += usage.prompt_tokens or 0
+            reply.completion_tokens += usage.completion_tokens or 0
+        if not completion.choices:
+            raise ModelUnavailable("the model returned no answer")
+        choice = completion.choices[0]
+        log.info(
+            "model.call",
+            model=self.model,
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            completion_tokens=usage.completion_tokens if usage else None,
+            latency_ms=round((time.monotonic() - started) * 1000),
+            finish_reason=choice.finish_reason,
+        )
+        return choice.message
+
+    def _run_tools(
+        self, calls: list[dict[str, Any]], context: ToolContext, reply: Reply
+    ) -> list[dict[str, Any]]:
+        results = []
+        for call in calls:
+            function = call.get("function") or {}
+            name = function.get("name", "")
+            reply.tool_calls.append(name)
+            if call.get("type") != "function":
+                content = "Error: only function tools are available."
+            else:
+                try:
+                    content = self.toolbox.run(
+                        name, function.get("arguments") or "", context, call["id"]
+                    )
+                except Exception:  # a tool bug must not leave the call unanswered
+                    log.exception("tool.crashed", tool=name)
+                    content = "Error: the tool failed unexpectedly; nothing was queued or changed."
+            results.append({"role": "tool", "tool_call_id": call["id"], "content": content})
+        return results
+
+
+def _assistant_message(message: Any) -> dict[str, Any]:
+    """The model's answer as a plain dict, keeping exactly what the API needs back."""
+    assistant: dict[str, Any] = {"role": "assistant", "content": message.content}
+    calls = []
+    for call in message.tool_calls or []:
+        function = getattr(call, "function", None)
+        calls.append(
+            {
+                "id": call.id,
+                "type": call.type,
+                "function": {
+                    "name": getattr(function, "name", ""),
+                    "arguments": getattr(function, "arguments", ""),
+                },
+            }
+        )
+    if calls:
+        assistant["tool_calls"] = calls
+    return assistant

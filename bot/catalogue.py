@@ -1,0 +1,306 @@
+"""The endpoint catalogue (data, in endpoints.json) and the checks on every model request."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+DEFAULT_CATALOGUE = Path(__file__).with_name("endpoints.json")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_URL_LENGTH = 512
+MAX_BODY_BYTES = 8 * 1024
+PARAM_TYPES = {"integer": r"[1-9][0-9]{0,9}", "slug": r"[A-Za-z0-9_-]{1,64}"}
+FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+}
+_LITERAL_SEGMENT = re.compile(r"^[A-Za-z0-9_.-]+$")
+_PLACEHOLDER = re.compile(r"^\{([a-z_][a-z0-9_]*)\}$")
+
+
+class CatalogueError(Exception):
+    """The catalogue file is not a valid endpoint catalogue."""
+
+
+class RequestRefused(Exception):
+    """The model's request breaks a rule; the message tells the model what to change."""
+
+
+@dataclass(frozen=True)
+class BodyField:
+    name: str
+    type: str
+    required: bool = False
+    max_length: int | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    description: str
+    approval: bool
+    approvals_required: int
+    params: dict[str, str]
+    query: dict[str, str]
+    body: tuple[BodyField, ...] | None
+    pattern: re.Pattern[str]
+
+    @property
+    def is_write(self) -> bool:
+        return self.method in WRITE_METHODS
+
+    def describe(self) -> str:
+        query = "".join(f"?{name}=N" for name in self.query)
+        line = f"- {self.method} {self.path}{query}: {self.description}"
+        if self.body:
+            fields = ", ".join(
+                f"{f.name} ({f.type}{', required' if f.required else ''})" for f in self.body
+            )
+            line += f" Body: {{{fields}}}."
+        if self.approval:
+            line += " Needs human approval."
+        return line
+
+
+@dataclass(frozen=True)
+class ValidatedRequest:
+    """A request that passed every rule: safe to send (GET) or to queue for approval (writes)."""
+
+    endpoint: Endpoint
+    method: str
+    path: str
+    body: dict[str, Any] | None
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.endpoint.approval
+
+
+def _compile(template: str, params: dict[str, str]) -> re.Pattern[str]:
+    if not template.startswith("/") or "//" in template:
+        raise CatalogueError(f"path {template!r} must start with '/' and have no empty segment")
+    parts = []
+    for segment in template.strip("/").split("/"):
+        placeholder = _PLACEHOLDER.match(segment)
+        if placeholder:
+            name = placeholder[1]
+            if params.get(name) not in PARAM_TYPES:
+                raise CatalogueError(
+                    f"{template}: placeholder {{{name}}} needs a type in 'params', "
+                    f"one of {sorted(PARAM_TYPES)}"
+                )
+            parts.append(f"(?P<{name}>{PARAM_TYPES[params[name]]})")
+        elif _LITERAL_SEGMENT.match(segment) and segment not in (".", ".."):
+            parts.append(re.escape(segment))
+        else:
+            raise CatalogueError(f"{template}: segment {segment!r} is not allowed")
+    return re.compile("^/" + "/".join(parts) + "$")
+
+
+def _endpoint(entry: dict[str, Any]) -> Endpoint:
+    method = entry.get("method")
+    path = entry.get("path")
+    if method not in METHODS or not isinstance(path, str):
+        raise CatalogueError(f"entry needs a method from {METHODS} and a path: {entry!r}")
+    params = dict(entry.get("params") or {})
+    query = dict(entry.get("query") or {})
+    approval = bool(entry.get("approval", method in WRITE_METHODS))
+    if method in WRITE_METHODS and not approval:
+        raise CatalogueError(f"{method} {path}: writes always need approval")
+    if method != "GET" and query:
+        raise CatalogueError(f"{method} {path}: only GET endpoints take query parameters")
+    if any(kind not in PARAM_TYPES for kind in query.values()):
+        raise CatalogueError(f"{method} {path}: query types must be among {sorted(PARAM_TYPES)}")
+    approvals_required = entry.get("approvals_required", 1)
+    if not isinstance(approvals_required, int) or not 1 <= approvals_required <= 10:
+        raise CatalogueError(f"{method} {path}: approvals_required must be 1 to 10")
+    body = None
+    if "body" in entry:
+        if method not in ("POST", "PUT", "PATCH"):
+            raise CatalogueError(f"{method} {path}: only POST, PUT and PATCH take a body")
+        fields = []
+        for name, spec in entry["body"].items():
+            if spec.get("type") not in FIELD_TYPES:
+                raise CatalogueError(f"{method} {path}: field {name} needs a type")
+            fields.append(
+                BodyField(
+                    name=name,
+                    type=spec["type"],
+                    required=bool(spec.get("required", False)),
+                    max_length=spec.get("max_length"),
+                    description=spec.get("description", ""),
+                )
+            )
+        body = tuple(fields)
+    elif method in ("POST", "PUT", "PATCH"):
+        raise CatalogueError(f"{method} {path}: describe its body fields under 'body'")
+    return Endpoint(
+        method=method,
+        path=path,
+        description=str(entry.get("description", "")),
+        approval=approval,
+        approvals_required=approvals_required,
+        params=params,
+        query=query,
+        body=body,
+        pattern=_compile(path, params),
+    )
+
+
+class Catalogue:
+    """The endpoints the model may call; everything else is refused before any network I/O."""
+
+    def __init__(self, endpoints: list[Endpoint]) -> None:
+        seen = set()
+        for endpoint in endpoints:
+            key = (endpoint.method, endpoint.path)
+            if key in seen:
+                raise CatalogueError(f"{endpoint.method} {endpoint.path} is listed twice")
+            seen.add(key)
+        self.endpoints = tuple(endpoints)
+
+    @classmethod
+    def load(cls, path: str | Path = DEFAULT_CATALOGUE) -> Catalogue:
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as e:
+            raise CatalogueError(f"cannot read catalogue {path}: {e}") from e
+        return cls.from_data(data)
+
+    @classmethod
+    def from_data(cls, data: Any) -> Catalogue:
+        if not isinstance(data, dict) or not isinstance(data.get("endpoints"), list):
+            raise CatalogueError('a catalogue is {"endpoints": [...]}')
+        return cls([_endpoint(entry) for entry in data["endpoints"]])
+
+    def describe(self) -> str:
+        return "\n".join(endpoint.describe() for endpoint in self.endpoints)
+
+    def validate(self, method: Any, url: Any, body: Any) -> ValidatedRequest:
+        """Check method, url and body against the catalogue; raise RequestRefused saying why not."""
+        method = _method(method)
+        path, query = _split_url(url)
+        on_path = [e for e in self.endpoints if e.pattern.match(path)]
+        if not on_path:
+            known = ", ".join(sorted({e.path for e in self.endpoints}))
+            raise RequestRefused(f"unknown path {path}; the known paths are: {known}")
+        endpoint = next((e for e in on_path if e.method == method), None)
+        if endpoint is None:
+            allowed = ", ".join(e.method for e in on_path)
+            raise RequestRefused(f"{method} is not allowed on {path}; allowed: {allowed}")
+        _check_query(endpoint, query)
+        checked_body = _check_body(endpoint, body)
+        full_path = path + (f"?{query}" if query else "")
+        return ValidatedRequest(endpoint, method, full_path, checked_body)
+
+
+def _method(method: Any) -> str:
+    if not isinstance(method, str) or method.strip().upper() not in METHODS:
+        raise RequestRefused(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    return method.strip().upper()
+
+
+def _split_url(url: Any) -> tuple[str, str]:
+    if not isinstance(url, str) or not url:
+        raise RequestRefused("url must be a path string such as /api/users/2")
+    if len(url) > MAX_URL_LENGTH:
+        raise RequestRefused(f"url is longer than {MAX_URL_LENGTH} characters")
+    if any(not 33 <= ord(ch) <= 126 for ch in url):
+        raise RequestRefused("url must not contain spaces, control or non-ASCII characters")
+    if "://" in url or not url.startswith("/"):
+        raise RequestRefused(
+            "url must be a path on the HR API starting with '/', with no scheme or host "
+            "(for example /api/users/2)"
+        )
+    if url.startswith("//"):
+        raise RequestRefused("url must not start with '//' (that names another host)")
+    for bad, why in (
+        ("\\", "backslashes"),
+        ("%", "percent-encoded characters"),
+        ("@", "'@'"),
+        ("#", "fragments ('#')"),
+    ):
+        if bad in url:
+            raise RequestRefused(f"url must not contain {why}")
+    path, _, query = url.partition("?")
+    segments = path.split("/")[1:]
+    if any(segment in ("", ".", "..") for segment in segments):
+        raise RequestRefused("url must not contain empty, '.' or '..' path segments")
+    if ":" in path:
+        raise RequestRefused("url path must not contain ':'")
+    return path, query
+
+
+def _check_query(endpoint: Endpoint, query: str) -> None:
+    if not query:
+        return
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
+    except ValueError as e:
+        raise RequestRefused(f"query string {query!r} is malformed") from e
+    names = [name for name, _ in pairs]
+    if not endpoint.query:
+        raise RequestRefused(f"{endpoint.method} {endpoint.path} takes no query parameters")
+    for name, value in pairs:
+        kind = endpoint.query.get(name)
+        if kind is None:
+            raise RequestRefused(
+                f"unknown query parameter {name!r}; allowed: {', '.join(endpoint.query)}"
+            )
+        if names.count(name) > 1:
+            raise RequestRefused(f"query parameter {name!r} is given more than once")
+        if not re.fullmatch(PARAM_TYPES[kind], value):
+            raise RequestRefused(f"query parameter {name!r} must be a positive whole number")
+
+
+def _check_body(endpoint: Endpoint, body: Any) -> dict[str, Any] | None:
+    if isinstance(body, str):
+        text = body.strip()
+        if not text:
+            body = None
+        else:
+            if len(text.encode()) > MAX_BODY_BYTES:
+                raise RequestRefused(f"body is larger than {MAX_BODY_BYTES} bytes")
+            try:
+                body = json.loads(text)
+            except ValueError as e:
+                raise RequestRefused(f"body is not valid JSON: {e}") from e
+    if endpoint.body is None:
+        if body not in (None, {}):
+            raise RequestRefused(f"{endpoint.method} {endpoint.path} takes no body")
+        return None
+    if not isinstance(body, dict):
+        raise RequestRefused(f"{endpoint.method} {endpoint.path} needs a JSON object body")
+    if len(json.dumps(body, ensure_ascii=False).encode()) > MAX_BODY_BYTES:
+        raise RequestRefused(f"body is larger than {MAX_BODY_BYTES} bytes")
+    fields = {f.name: f for f in endpoint.body}
+    unknown = sorted(set(body) - set(fields))
+    if unknown:
+        raise RequestRefused(
+            f"unknown body field(s) {', '.join(unknown)}; allowed: {', '.join(fields)}"
+        )
+    missing = [f.name for f in endpoint.body if f.required and f.name not in body]
+    if missing:
+        raise RequestRefused(f"body is missing required field(s): {', '.join(missing)}")
+    if not body:
+        raise RequestRefused(f"body must set at least one of: {', '.join(fields)}")
+    for name, value in body.items():
+        spec = fields[name]
+        types = FIELD_TYPES[spec.type]
+        if not isinstance(value, types) or (spec.type != "boolean" and isinstance(value, bool)):
+            raise RequestRefused(f"body field {name!r} must be a {spec.type}")
+        if isinstance(value, str):
+            if not value.strip():
+                raise RequestRefused(f"body field {name!r} must not be empty")
+            if spec.max_length is not None and len(value) > spec.max_length:
+                raise RequestRefused(f"body field {name!r} is longer than {spec.max_length}")
+    return body

@@ -1,0 +1,165 @@
+"""Configuration: read once from the environment (and `.env`) into one frozen object.
+
+This is the only module that reads os.environ.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+SANDBOX_URL = "http://127.0.0.1:8088"
+DEFAULT_MODEL = "gpt-4o-mini"
+SLACK_API_URL = "https://slack.com/api/"
+
+# Where to get each variable that a running bot needs; the start-up error names all missing ones.
+WHERE_TO_GET = {
+    "SLACK_BOT_TOKEN": "Slack app settings > OAuth & Permissions > Bot User OAuth Token (xoxb-…)",
+    "SLACK_SIGNING_SECRET": "Slack app settings > Basic Information > Signing Secret "
+    "(or set SLACK_APP_TOKEN for Socket Mode)",
+    "OPENAI_API_KEY": "platform.openai.com > API keys (any value for a local server "
+    "that needs none, with OPENAI_BASE_URL)",
+    "APPROVERS": "Slack user IDs (profile > ⋮ > Copy member ID), comma-separated",
+    "APPROVAL_SECRET": 'generate one: python -c "import secrets; print(secrets.token_urlsafe(32))"',
+}
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,30}$")
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(Exception):
+    """The configuration is incomplete or invalid; the message says every problem at once."""
+
+
+@dataclass(frozen=True)
+class Config:
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str = SLACK_API_URL
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+    openai_model: str = DEFAULT_MODEL
+    openai_timeout_seconds: float = 30.0
+    openai_max_retries: int = 2
+    hr_api_url: str = SANDBOX_URL
+    hr_api_token: str | None = field(default=None, repr=False)
+    approvers: tuple[str, ...] = ()
+    approval_channel: str | None = None
+    approval_ttl_seconds: int = 86400
+    approval_secrets: tuple[str, ...] = field(default=(), repr=False)
+    database_path: str = "data/hrbot.sqlite3"
+    port: int = 3000
+    max_tool_rounds: int = 6
+    history_token_budget: int = 8000
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.slack_app_token)
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return self.hr_api_url == SANDBOX_URL
+
+    def missing_for_slack(self) -> list[str]:
+        """The variables a running Slack bot needs that are not set, in documentation order."""
+        needed = {
+            "SLACK_BOT_TOKEN": self.slack_bot_token,
+            "SLACK_SIGNING_SECRET": self.slack_signing_secret or self.slack_app_token,
+            "OPENAI_API_KEY": self.openai_api_key,
+            "APPROVERS": self.approvers,
+            "APPROVAL_SECRET": self.approval_secrets,
+        }
+        return [name for name, value in needed.items() if not value]
+
+    def require_slack(self) -> None:
+        missing = self.missing_for_slack()
+        if missing:
+            lines = [f"  {name}: {WHERE_TO_GET[name]}" for name in missing]
+            raise ConfigError(
+                "Cannot start the Slack bot; missing configuration (set in the environment "
+                "or in .env; see .env.example):\n" + "\n".join(lines)
+            )
+
+
+def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Config:
+    """Build the Config from `environ` (default: os.environ) over the values in `env_file`."""
+    values: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    env = {key: value.strip() for key, value in values.items() if value and value.strip()}
+    problems: list[str] = []
+
+    def integer(name: str, default: int, low: int, high: int) -> int:
+        raw = env.get(name)
+        if raw is None:
+            return default
+        if not re.fullmatch(r"[0-9]+", raw) or not low <= int(raw) <= high:
+            problems.append(f"  {name}: must be a whole number from {low} to {high}, not {raw!r}")
+            return default
+        return int(raw)
+
+    def url(name: str, default: str | None) -> str | None:
+        raw = env.get(name, default)
+        if raw is None:
+            return None
+        parts = urlsplit(raw)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            problems.append(f"  {name}: must be an http(s) URL without a query, not {raw!r}")
+            return default
+        return raw
+
+    def prefixed(name: str, prefix: str) -> str | None:
+        raw = env.get(name)
+        if raw is not None and not raw.startswith(prefix):
+            problems.append(f"  {name}: should start with {prefix!r}")
+        return raw
+
+    approvers = tuple(part.strip() for part in env.get("APPROVERS", "").split(",") if part.strip())
+    bad_ids = [a for a in approvers if not _USER_ID.match(a)]
+    if bad_ids:
+        problems.append(f"  APPROVERS: not Slack user IDs (like U012ABCDEF): {', '.join(bad_ids)}")
+    channel = env.get("APPROVAL_CHANNEL")
+    if channel is not None and not _CHANNEL_ID.match(channel):
+        problems.append(
+            f"  APPROVAL_CHANNEL: not a Slack channel ID (like C012ABCDEF): {channel!r}"
+        )
+    secrets = tuple(part.strip() for part in env.get("APPROVAL_SECRET", "").split(",") if part)
+    if any(len(secret) < MIN_SECRET_LENGTH for secret in secrets):
+        problems.append(
+            f"  APPROVAL_SECRET: every key must be at least {MIN_SECRET_LENGTH} characters; "
+            + WHERE_TO_GET["APPROVAL_SECRET"]
+        )
+    slack_api_url = url("SLACK_API_URL", SLACK_API_URL) or SLACK_API_URL
+    config = Config(
+        slack_bot_token=prefixed("SLACK_BOT_TOKEN", "xoxb-"),
+        slack_signing_secret=env.get("SLACK_SIGNING_SECRET"),
+        slack_app_token=prefixed("SLACK_APP_TOKEN", "xapp-"),
+        slack_api_url=slack_api_url if slack_api_url.endswith("/") else slack_api_url + "/",
+        openai_api_key=env.get("OPENAI_API_KEY"),
+        openai_base_url=url("OPENAI_BASE_URL", None),
+        openai_model=env.get("OPENAI_MODEL", DEFAULT_MODEL),
+        openai_timeout_seconds=float(integer("OPENAI_TIMEOUT_SECONDS", 30, 1, 600)),
+        openai_max_retries=integer("OPENAI_MAX_RETRIES", 2, 0, 10),
+        hr_api_url=(url("HR_API_URL", SANDBOX_URL) or SANDBOX_URL).rstrip("/"),
+        hr_api_token=env.get("HR_API_TOKEN"),
+        approvers=approvers,
+        approval_channel=channel,
+        approval_ttl_seconds=integer("APPROVAL_TTL_SECONDS", 86400, 60, 30 * 86400),
+        approval_secrets=secrets,
+        database_path=env.get("DATABASE_PATH", "data/hrbot.sqlite3"),
+        port=integer("PORT", 3000, 1, 65535),
+        max_tool_rounds=integer("MAX_TOOL_ROUNDS", 6, 1, 50),
+        history_token_budget=integer("HISTORY_TOKEN_BUDGET", 8000, 500, 1_000_000),
+    )
+    if problems:
+        raise ConfigError("Invalid configuration:\n" + "\n".join(problems))
+    return config

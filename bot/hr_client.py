@@ -1,0 +1,126 @@
+"""The only code that talks to the HR REST API."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+
+MAX_RESPONSE_BYTES = 1024 * 1024
+CONNECT_TIMEOUT = 3.05
+READ_TIMEOUT = 15.0
+
+
+class HRError(Exception):
+    """The HR API could not be asked, or gave no usable answer.
+
+    `request_sent` is False only when the request certainly never reached the server.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
+
+
+@dataclass(frozen=True)
+class HRResponse:
+    status: int
+    body: Any  # parsed JSON, text, or None for an empty body
+
+
+class HRClient:
+    """One requests.Session bound to one base URL: paths only, no redirects, bounded answers."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+        pool_size: int = 32,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._origin = urlsplit(self.base_url)
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.trust_env = False  # no proxies or .netrc credentials picked up from the host
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers["Accept"] = "application/json"
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def url_for(self, path: str) -> str:
+        # Defence in depth: the catalogue refuses these already, but nothing may leave the host.
+        if not path.startswith("/") or path.startswith("//") or "\\" in path:
+            raise HRError(
+                f"refusing to request {path!r}: not a path on the HR API", request_sent=False
+            )
+        url = self.base_url + path
+        parts = urlsplit(url)
+        if (parts.scheme, parts.netloc) != (self._origin.scheme, self._origin.netloc):
+            raise HRError(f"refusing to request {path!r}: it leaves the HR API", request_sent=False)
+        return url
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> HRResponse:
+        url = self.url_for(path)
+        try:
+            response = self.session.request(
+                method,
+                url,
+                json=body,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
+                stream=True,
+            )
+        except (requests.exceptions.ConnectTimeout, requests.exceptions.InvalidURL) as e:
+            raise HRError(f"could not connect to the HR API: {e}", request_sent=False) from e
+        except requests.exceptions.ConnectionError as e:
+            raise HRError(
+                f"could not reach the HR API: {e}", request_sent=not _never_connected(e)
+            ) from e
+        except requests.exceptions.RequestException as e:
+            raise HRError(f"HR API request failed: {e}", request_sent=True) from e
+        with response:
+            try:
+                raw = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
+            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as e:
+                raise HRError(f"HR API answer could not be read: {e}", request_sent=True) from e
+        if len(raw) > MAX_RESPONSE_BYTES:
+            raise HRError("HR API answer is larger than 1 MiB; not used", request_sent=True)
+        return HRResponse(response.status_code, _parse(raw, response.headers.get("Content-Type")))
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _never_connected(error: requests.exceptions.ConnectionError) -> bool:
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(
+        reason, urllib3.exceptions.NewConnectionError | urllib3.exceptions.NameResolutionError
+    )
+
+
+def _parse(raw: bytes, content_type: str | None) -> Any:
+    if not raw:
+        return None
+    text = raw.decode("utf-8", errors="replace")
+    if content_type and "json" in content_type.lower():
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text

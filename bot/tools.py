@@ -1,0 +1,157 @@
+"""The tools the model can call, and the gate that turns every write into a pending action."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from approvals import ActionStore, PendingAction
+from bot.catalogue import Catalogue, RequestRefused, ValidatedRequest
+from bot.hr_client import HRClient, HRError
+
+log = structlog.get_logger(__name__)
+
+MAX_ARGUMENT_CHARS = 16 * 1024
+MAX_RESULT_CHARS = 6000
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """Who is asking, and from which Slack thread: recorded on every pending action."""
+
+    requester: str
+    channel: str | None = None
+    thread_ts: str | None = None
+
+
+def queued_message(action: PendingAction) -> str:
+    """All the model ever learns about a held write: its number and that a human decides."""
+    return (
+        f"Queued as action #{action.id}: {action.method} {action.path} is waiting for a human "
+        "approver, who will approve or reject it. Nothing has changed yet. Do not call this "
+        "again for the same change and do not say it is done; the system will post the "
+        "outcome in this thread."
+    )
+
+
+class Toolbox:
+    """Tool definitions for the model, and their execution."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        hr: HRClient,
+        actions: ActionStore,
+        *,
+        approval_ttl_seconds: int,
+        on_pending: Callable[[PendingAction], None] | None = None,
+    ) -> None:
+        self.catalogue = catalogue
+        self.hr = hr
+        self.actions = actions
+        self.approval_ttl_seconds = approval_ttl_seconds
+        self.on_pending = on_pending
+        # Built once: an identical prefix on every model call lets providers cache it.
+        self.definitions: list[dict[str, Any]] = [self._call_rest_api_definition()]
+
+    def _call_rest_api_definition(self) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {
+                "name": "call_rest_api",
+                "description": (
+                    "Call the HR REST API. GET requests run at once. POST, PUT, PATCH and "
+                    "DELETE are never run by you: each is queued for a human approver.\n"
+                    "Endpoints:\n" + self.catalogue.describe()
+                ),
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "method": {
+                            "type": "string",
+                            "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"],
+                        },
+                        "url": {
+                            "type": "string",
+                            "description": "Path on the HR API: /api/users/2, /api/users?page=2",
+                        },
+                        "body": {
+                            "type": "object",
+                            "description": "JSON body for POST, PUT and PATCH; omit otherwise",
+                        },
+                    },
+                    "required": ["method", "url"],
+                },
+            },
+        }
+
+    def run(self, name: str, arguments: str, context: ToolContext, tool_call_id: str) -> str:
+        """Run one tool call; always returns text for the model, never raises."""
+        if name != "call_rest_api":
+            return f"Error: there is no tool named {name!r}; the only tool is call_rest_api."
+        if len(arguments or "") > MAX_ARGUMENT_CHARS:
+            return f"Error: the arguments are longer than {MAX_ARGUMENT_CHARS} characters."
+        try:
+            args = json.loads(arguments or "{}")
+        except ValueError as e:
+            return f"Error: the arguments are not valid JSON ({e}). Send a JSON object."
+        if not isinstance(args, dict):
+            return "Error: the arguments must be a JSON object with method, url and body."
+        unexpected = sorted(set(args) - {"method", "url", "body"})
+        if unexpected:
+            return f"Error: unexpected argument(s) {', '.join(unexpected)}; use method, url, body."
+        try:
+            request = self.catalogue.validate(args.get("method"), args.get("url"), args.get("body"))
+        except RequestRefused as e:
+            log.info("tool.refused", method=args.get("method"), reason=str(e))
+            return f"Error: request refused: {e}."
+        if request.needs_approval:
+            return self._hold(request, context, tool_call_id)
+        return self._read(request)
+
+    def _read(self, request: ValidatedRequest) -> str:
+        try:
+            response = self.hr.request(request.method, request.path)
+        except HRError as e:
+            log.warning("tool.hr_unreachable", method=request.method, path=request.path)
+            return f"Error: the HR API could not be reached ({e}). Tell the user it is unavailable."
+        log.info("tool.read", method=request.method, path=request.path, status=response.status)
+        if 300 <= response.status < 400:
+            return json.dumps(
+                {
+                    "status": response.status,
+                    "error": "the HR API redirected; redirects are not followed",
+                }
+            )
+        return compact_result(response.status, response.body)
+
+    def _hold(self, request: ValidatedRequest, context: ToolContext, tool_call_id: str) -> str:
+        action = self.actions.create(
+            requester=context.requester,
+            channel=context.channel,
+            thread_ts=context.thread_ts,
+            method=request.method,
+            path=request.path,
+            body=request.body,
+            ttl_seconds=self.approval_ttl_seconds,
+            approvals_required=request.endpoint.approvals_required,
+            tool_call_id=tool_call_id,
+        )
+        log.info("action.requested", action_id=action.id, method=action.method, path=action.path)
+        if self.on_pending is not None:
+            try:
+                self.on_pending(action)
+            except Exception:  # the action is stored either way; approvers can still find it
+                log.exception("action.notify_failed", action_id=action.id)
+        return queued_message(action)
+
+
+def compact_result(status: int, body: Any) -> str:
+    text = json.dumps({"status": status, "body": body}, separators=(",", ":"), ensure_ascii=False)
+    if len(text) <= MAX_RESULT_CHARS:
+        return text
+    return text[:MAX_RESULT_CHARS] + f"… [truncated: the answer was {len(text)} characters]"

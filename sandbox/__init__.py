@@ -1,0 +1,5 @@
+"""Local stand-ins for the services the bot talks to: the HR API, a scripted model, Slack."""
+
+from sandbox.hr_api import HRSandbox, SeenRequest
+
+__all__ = ["HRSandbox", "SeenRequest"]

@@ -1,0 +1,260 @@
+"""An OpenAI-compatible Chat Completions server on loopback that answers from a script.
+
+It validates requests as strictly as the real API where it matters to us: a tool call left
+unanswered, a tool result without a matching call, malformed tools or messages all get a 400.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Step = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
+ROLES = {"system", "developer", "user", "assistant", "tool"}
+_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+def say(text: str) -> dict[str, Any]:
+    """A step: the model answers with text."""
+    return {"content": text}
+
+
+def rest(method: str, url: str, body: Any = None) -> str:
+    """Arguments for call_rest_api, as the JSON string the API carries."""
+    arguments: dict[str, Any] = {"method": method, "url": url}
+    if body is not None:
+        arguments["body"] = body
+    return json.dumps(arguments)
+
+
+def tool_calls(*arguments: str | tuple[str, str], content: str | None = None) -> dict[str, Any]:
+    """A step: the model calls tools; each item is call_rest_api arguments or (name, arguments)."""
+    calls = []
+    for item in arguments:
+        name, args = item if isinstance(item, tuple) else ("call_rest_api", item)
+        calls.append({"name": name, "arguments": args})
+    return {"content": content, "tool_calls": calls}
+
+
+class InvalidRequest(Exception):
+    """The request would be refused by the real API."""
+
+
+def check_request(body: Any) -> None:
+    """Raise InvalidRequest with the API's kind of message if OpenAI would reject `body`."""
+    if not isinstance(body, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    if not isinstance(body.get("model"), str) or not body["model"]:
+        raise InvalidRequest("you must provide a model parameter")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise InvalidRequest("'messages' must be a non-empty array")
+    tool_names = set()
+    for tool in body.get("tools") or []:
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if tool.get("type") != "function" or not isinstance(function, dict):
+            raise InvalidRequest("Invalid 'tools': each tool must be {type: 'function', function}")
+        name = function.get("name")
+        if not isinstance(name, str) or not _TOOL_NAME.match(name) or name in tool_names:
+            raise InvalidRequest(f"Invalid 'tools': bad or duplicate function name {name!r}")
+        if not isinstance(function.get("parameters", {}), dict):
+            raise InvalidRequest(f"Invalid 'tools': parameters of {name} must be an object")
+        tool_names.add(name)
+    pending: list[str] = []
+    seen_ids: set[str] = set()
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or message.get("role") not in ROLES:
+            raise InvalidRequest(f"Invalid 'messages[{index}]': unknown role")
+        role = message["role"]
+        if pending and role != "tool":
+            raise InvalidRequest(_unanswered(pending))
+        content = message.get("content")
+        if role == "tool":
+            call_id = message.get("tool_call_id")
+            if call_id not in pending:
+                raise InvalidRequest(
+                    f"Invalid parameter: messages with role 'tool' must be a response to a "
+                    f"preceding message with 'tool_calls' (messages[{index}])."
+                )
+            if not isinstance(content, str):
+                raise InvalidRequest(f"Invalid 'messages[{index}].content': expected a string.")
+            pending.remove(call_id)
+        elif role == "assistant":
+            calls = message.get("tool_calls") or []
+            if content is None and not calls:
+                raise InvalidRequest(
+                    f"Invalid 'messages[{index}]': assistant needs content or tool_calls"
+                )
+            for call in calls:
+                function = call.get("function") or {}
+                if (
+                    call.get("type") != "function"
+                    or not isinstance(call.get("id"), str)
+                    or call["id"] in seen_ids
+                    or not isinstance(function.get("arguments"), str)
+                    or not isinstance(function.get("name"), str)
+                ):
+                    raise InvalidRequest(f"Invalid 'messages[{index}].tool_calls'.")
+                seen_ids.add(call["id"])
+                pending.append(call["id"])
+        elif not isinstance(content, str | list):
+            raise InvalidRequest(f"Invalid 'messages[{index}].content': expected a string.")
+    if pending:
+        raise InvalidRequest(_unanswered(pending))
+
+
+def _unanswered(pending: list[str]) -> str:
+    return (
+        "An assistant message with 'tool_calls' must be followed by tool messages responding "
+        "to each 'tool_call_id'. The following tool_call_ids did not have response messages: "
+        + ", ".join(pending)
+    )
+
+
+def _estimate_tokens(value: Any) -> int:
+    return max(1, len(json.dumps(value, ensure_ascii=False)) // 4)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
+            return self._send(404, _error(f"Unknown request URL: POST {self.path}", "not_found"))
+        if not (self.headers.get("Authorization") or "").startswith("Bearer "):
+            return self._send(401, _error("You didn't provide an API key.", "invalid_api_key"))
+        try:
+            body = json.loads(raw)
+            check_request(body)
+        except (ValueError, InvalidRequest) as e:
+            self.server.model.rejected.append(str(e))
+            return self._send(400, _error(str(e), None))
+        status, answer = self.server.model.answer(body)
+        self._send(status, answer)
+
+    def _send(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _error(message: str, code: str | None) -> dict[str, Any]:
+    return {
+        "error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}
+    }
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    model: ScriptedModel
+
+
+class ScriptedModel:
+    """`with ScriptedModel([steps]) as model:` then point the SDK at `model.url`."""
+
+    def __init__(self, steps: list[Step] | None = None, *, latency: float = 0.0) -> None:
+        self._steps: deque[Step] = deque(steps or [])
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self.latency = latency
+        self.requests: list[dict[str, Any]] = []
+        self.rejected: list[str] = []
+        self.unscripted = 0
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.model = self
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def add(self, *steps: Step) -> None:
+        with self._lock:
+            self._steps.extend(steps)
+
+    @property
+    def remaining(self) -> int:
+        with self._lock:
+            return len(self._steps)
+
+    def assert_consumed(self) -> None:
+        """Every scripted step was used, and no request was refused or left unscripted."""
+        assert not self.rejected, f"the model server rejected requests: {self.rejected}"
+        assert not self.unscripted, f"{self.unscripted} request(s) came after the script ended"
+        assert not self.remaining, f"{self.remaining} scripted step(s) were never requested"
+
+    def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            self.requests.append(body)
+            step = self._steps.popleft() if self._steps else None
+            if step is None:
+                self.unscripted += 1
+        if self.latency:
+            time.sleep(self.latency)
+        if step is None:
+            return 500, _error("the scripted model has no step left", "script_exhausted")
+        reply = step(body) if callable(step) else step
+        message: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
+        if reply.get("tool_calls"):
+            message["tool_calls"] = [
+                {
+                    "id": f"call_{next(self._ids)}",
+                    "type": "function",
+                    "function": {"name": call["name"], "arguments": call["arguments"]},
+                }
+                for call in reply["tool_calls"]
+            ]
+        prompt_tokens = _estimate_tokens(body["messages"]) + _estimate_tokens(body.get("tools"))
+        completion_tokens = _estimate_tokens(message)
+        return 200, {
+            "id": f"chatcmpl-{next(self._ids)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "finish_reason": "tool_calls" if message.get("tool_calls") else "stop",
+                    "logprobs": None,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }
+
+    def start(self) -> ScriptedModel:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> ScriptedModel:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

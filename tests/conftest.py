@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from approvals import MIGRATIONS, ActionStore, Database
+from bot import conversations
+from bot.agent import Agent, make_client
+from bot.catalogue import Catalogue
+from bot.conversations import ConversationStore
+from bot.hr_client import HRClient
+from bot.tools import Toolbox
+from sandbox import HRSandbox
+from sandbox.scripted_model import ScriptedModel
+
+
+@pytest.fixture
+def database(tmp_path) -> Iterator[Database]:
+    db = Database(tmp_path / "bot.sqlite3", [*MIGRATIONS, conversations.migrations])
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def actions(database) -> ActionStore:
+    return ActionStore(database)
+
+
+@pytest.fixture
+def hr_sandbox(tmp_path) -> Iterator[HRSandbox]:
+    with HRSandbox(tmp_path / "hr.sqlite3") as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def hr_client(hr_sandbox) -> Iterator[HRClient]:
+    client = HRClient(hr_sandbox.url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def model() -> Iterator[ScriptedModel]:
+    """The scripted model; a test fails if a step goes unused or a request was invalid."""
+    with ScriptedModel() as scripted:
+        yield scripted
+        scripted.assert_consumed()
+
+
+@pytest.fixture
+def toolbox(hr_client, actions) -> Toolbox:
+    return Toolbox(Catalogue.load(), hr_client, actions, approval_ttl_seconds=3600)
+
+
+@pytest.fixture
+def agent(model, toolbox, database) -> Agent:
+    client = make_client(api_key="test-key", base_url=model.url, timeout=10, max_retries=0)
+    return Agent(client, "test-model", toolbox, ConversationStore(database), max_rounds=4)

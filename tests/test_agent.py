@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+import json
+
+import openai
+import pytest
+
+from approvals import Executor
+from bot.agent import Agent, ModelUnavailable, make_client
+from bot.conversations import ConversationStore
+from bot.tools import ToolContext, queued_message
+from sandbox.scripted_model import rest, say, tool_calls
+
+ALICE = ToolContext(requester="U0ALICE", channel="C0HR", thread_ts="1700000000.000100")
+KEY = "C0HR:1700000000.000100"
+
+
+def last_tool_results(request: dict) -> list[str]:
+    messages = request["messages"]
+    results = []
+    for message in reversed(messages):
+        if message["role"] != "tool":
+            break
+        results.insert(0, message["content"])
+    return results
+
+
+def test_get_is_answered_from_the_hr_api(agent, model, hr_sandbox):
+    model.add(tool_calls(rest("GET", "/api/users/2")), say("Janet Weaver is a payroll specialist."))
+
+    reply = agent.respond(KEY, "What does employee 2 do?", ALICE)
+
+    assert reply.text == "Janet Weaver is a payroll specialist."
+    assert reply.model_calls == 2
+    result = json.loads(last_tool_results(model.requests[1])[0])
+    assert result["status"] == 200
+    assert result["body"]["data"]["last_name"] == "Weaver"
+    assert [r.method for r in hr_sandbox.seen] == ["GET"]
+
+
+def test_instructions_go_as_a_system_message_and_tools_are_declared(agent, model):
+    model.add(say("Hello."))
+    agent.respond(KEY, "hi", ALICE)
+    request = model.requests[0]
+    assert request["messages"][0]["role"] == "system"
+    assert request["messages"][1] == {"role": "user", "content": "hi"}
+    assert [t["function"]["name"] for t in request["tools"]] == ["call_rest_api"]
+
+
+def test_a_write_is_held_and_only_the_executor_sends_it_after_approval(
+    agent, model, hr_sandbox, actions, hr_client
+):
+    model.add(
+        tool_calls(rest("POST", "/api/users", {"name": "Neo Anderson", "job": "engineer"})),
+        say("Action #1 is waiting for an approver."),
+    )
+
+    reply = agent.respond(KEY, "Add Neo Anderson as an engineer", ALICE)
+
+    assert reply.text == "Action #1 is waiting for an approver."
+    assert hr_sandbox.writes_seen() == []
+    (action,) = actions.in_states("pending")
+    assert (action.method, action.path, action.body) == (
+        "POST",
+        "/api/users",
+        {"name": "Neo Anderson", "job": "engineer"},
+    )
+    assert (action.requester, action.channel, action.thread_ts) == (
+        "U0ALICE",
+        "C0HR",
+        ALICE.thread_ts,
+    )
+    told = last_tool_results(model.requests[1])[0]
+    assert f"action #{action.id}" in told and "approver" in told
+
+    executor = Executor(actions, hr_client)
+    actions.approve(action.id, "U0BOB")
+    assert hr_sandbox.writes_seen() == []  # approval alone sends nothing
+    done = executor.run(action.id, action.request_hash)
+
+    assert done.status == "succeeded" and done.hr_status == 201
+    assert done.hr_body["name"] == "Neo Anderson"
+    (sent,) = hr_sandbox.writes_seen()
+    assert sent.method == "POST" and sent.headers["Idempotency-Key"] == str(action.id)
+
+
+def test_the_model_never_sees_a_token_or_anything_that_could_approve(agent, model, actions):
+    model.add(tool_calls(rest("DELETE", "/api/users/3")), say("Queued."))
+    agent.respond(KEY, "Delete employee 3", ALICE)
+    (action,) = actions.in_states("pending")
+    tool_result = last_tool_results(model.requests[1])[0]
+    assert tool_result == queued_message(action)
+    everything_the_model_saw = json.dumps(model.requests)
+    assert action.request_hash not in everything_the_model_saw
+    for word in ("http", "token", "button", "action_id", "signature"):
+        assert word not in tool_result.lower()
+
+
+def test_several_tool_calls_in_one_answer_are_each_answered(agent, model, hr_sandbox):
+    model.add(
+        tool_calls(
+            rest("GET", "/api/users/1"), rest("GET", "/api/users/9"), rest("GET", "/api/users/999")
+        ),
+        say("Done."),
+    )
+    agent.respond(KEY, "Who are 1, 9 and 999?", ALICE)
+    second = model.requests[1]["messages"]
+    call_ids = [c["id"] for c in second[-4]["tool_calls"]]
+    assert [m["tool_call_id"] for m in second[-3:]] == call_ids
+    statuses = [json.loads(r)["status"] for r in last_tool_results(model.requests[1])]
+    assert statuses == [200, 200, 404]
+
+
+def test_malformed_arguments_are_answered_with_an_error_the_model_can_fix(agent, model, hr_sandbox):
+    model.add(
+        tool_calls('{"method": "GET", "url": '),
+        tool_calls(rest("GET", "https://evil.example/api/users")),
+        tool_calls(("delete_everything", "{}")),
+        say("Sorry."),
+    )
+    agent.respond(KEY, "list people", ALICE)
+    results = [last_tool_results(r)[0] for r in model.requests[1:]]
+    assert results[0].startswith("Error: the arguments are not valid JSON")
+    assert results[1].startswith("Error: request refused: url must be a path")
+    assert results[2].startswith("Error: there is no tool named 'delete_everything'")
+    assert hr_sandbox.seen == []
+
+
+def test_rounds_are_bounded_with_a_clear_final_message(agent, model):
+    model.add(*[tool_calls(rest("GET", "/api/users?page=1")) for _ in range(4)])
+    reply = agent.respond(KEY, "loop forever", ALICE)
+    assert reply.model_calls == 4
+    assert reply.text.startswith("I stopped after 4 steps without finishing")
+
+
+def test_a_follow_up_in_the_thread_continues_the_conversation_after_a_restart(
+    model, toolbox, database
+):
+    client = make_client(api_key="k", base_url=model.url, timeout=10, max_retries=0)
+    model.add(tool_calls(rest("GET", "/api/users/2")), say("Janet Weaver."))
+    Agent(client, "m", toolbox, ConversationStore(database)).respond(KEY, "Who is 2?", ALICE)
+
+    database.close()  # the process restarts: a new agent over the same file
+    model.add(say("She is a payroll specialist."))
+    Agent(client, "m", toolbox, ConversationStore(database)).respond(
+        KEY, "What does she do?", ALICE
+    )
+
+    contents = [m.get("content") for m in model.requests[-1]["messages"]]
+    assert contents[1] == "Who is 2?" and "Janet Weaver." in contents
+    assert contents[-1] == "What does she do?"
+
+
+def test_other_threads_do_not_share_history(agent, model):
+    model.add(say("one"), say("two"))
+    agent.respond("C1:1.1", "first thread", ALICE)
+    agent.respond("C1:2.2", "second thread", ALICE)
+    assert [m["role"] for m in model.requests[1]["messages"]] == ["system", "user"]
+
+
+def test_model_down_raises_model_unavailable_and_keeps_what_happened(toolbox, database):
+    client = make_client(api_key="k", base_url="http://127.0.0.1:9/v1", timeout=2, max_retries=0)
+    agent = Agent(client, "m", toolbox, ConversationStore(database))
+    with pytest.raises(ModelUnavailable):
+        agent.respond(KEY, "hello?", ALICE)
+    assert ConversationStore(database).load(KEY) == [{"role": "user", "content": "hello?"}]
+
+
+def test_an_overlong_message_is_refused_without_calling_the_model(agent, model):
+    reply = agent.respond(KEY, "x" * 5000, ALICE)
+    assert "longer than" in reply.text and model.requests == []
+
+
+def test_the_scripted_model_rejects_an_unanswered_tool_call_like_the_real_api(model):
+    client = make_client(api_key="k", base_url=model.url, timeout=5, max_retries=0)
+    with pytest.raises(openai.BadRequestError, match="did not have response messages: call_1"):
+        client.chat.completions.create(
+            model="m",
+            messages=[
+                {"role": "user", "content": "hi"},
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "f", "arguments": "{}"},
+                        }
+                    ],
+                },
+                {"role": "user", "content": "well?"},
+            ],
+        )
+    model.rejected.clear()
