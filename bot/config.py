@@ -18,6 +18,29 @@ SANDBOX_URL = "http://127.0.0.1:8088"
 DEFAULT_MODEL = "gpt-4o-mini"
 SLACK_API_URL = "https://slack.com/api/"
 
+# Every variable the bot reads, in documentation order (README and .env.example list them all).
+VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "OPENAI_TIMEOUT_SECONDS",
+    "OPENAI_MAX_RETRIES",
+    "HR_API_URL",
+    "HR_API_TOKEN",
+    "APPROVERS",
+    "APPROVAL_CHANNEL",
+    "APPROVAL_TTL_SECONDS",
+    "APPROVAL_SECRET",
+    "DATABASE_PATH",
+    "PORT",
+    "MAX_TOOL_ROUNDS",
+    "HISTORY_TOKEN_BUDGET",
+)
+
 # Where to get each variable that a running bot needs; the start-up error names all missing ones.
 WHERE_TO_GET = {
     "SLACK_BOT_TOKEN": "Slack app settings > OAuth & Permissions > Bot User OAuth Token (xoxb-…)",

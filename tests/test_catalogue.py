@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.catalogue import Catalogue, CatalogueError, RequestRefused
+from bot.tools import ToolContext
+from sandbox import HRSandbox
+
+CONTEXT = ToolContext(requester="U0ALICE", channel="C0HR", thread_ts="1.1")
+
+
+@pytest.fixture
+def trap(tmp_path):
+    """A second server that hostile URLs try to reach; it must never hear from us."""
+    with HRSandbox(tmp_path / "trap.sqlite3") as server:
+        yield server
+
+
+def hostile_urls(trap_host: str) -> list[str]:
+    return [
+        f"http://{trap_host}/api/users",
+        f"https://{trap_host}/api/users/2",
+        f"//{trap_host}/api/users",
+        f"/@{trap_host}/api/users",
+        f"/api/users@{trap_host}",
+        "/api/users/../users/2",
+        "/api/users/%2e%2e/2",
+        "/api/%2E%2E/api/users",
+        "/api/users/2%2f..%2f3",
+        "/api/users/./2",
+        "/api//users",
+        "/api/users/2\r\nHost: evil",
+        "/api/users/2\n",
+        "/api/users/2\x00",
+        "/api/users/2 ",
+        "/api\\users",
+        "/api/users/２",  # full-width digit
+        "/аpi/users",  # Cyrillic a
+        "/api/users?page=1#frag",
+        "/" + "a/" * 400,
+        "/api/users/" + "9" * 600,
+        "/api/employees",
+        "/api/users/abc",
+        "/api/users/0",
+        "/api/users/2/salary",
+        "/api/users?page=1&page=2",
+        "/api/users?page=-1",
+        "/api/users?role=admin",
+        "/api/users/2?page=1",
+        "api/users",
+        "",
+        "javascript:alert(1)",
+        f"{trap_host}/api/users",
+    ]
+
+
+def test_no_hostile_url_reaches_any_server(toolbox, hr_sandbox, trap, actions):
+    trap_host = trap.url.removeprefix("http://")
+    for url in hostile_urls(trap_host):
+        for method in ("GET", "POST", "DELETE"):
+            result = toolbox.run(
+                "call_rest_api", json.dumps({"method": method, "url": url}), CONTEXT, "c1"
+            )
+            assert result.startswith("Error: request refused:"), (method, url, result)
+    assert hr_sandbox.seen == [] and trap.seen == []
+    assert actions.in_states() == []
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "message"),
+    [
+        ("GET", "http://evil.example/api/users", "no scheme or host"),
+        ("GET", "//evil.example/api/users", "must not start with '//'"),
+        ("GET", "/api/users/%2e%2e", "percent-encoded"),
+        ("GET", "/api/users/../users", "'..'"),
+        ("GET", "/api/users\r\n", "control"),
+        ("GET", "/api/employees", "unknown path /api/employees; the known paths are"),
+        ("POST", "/api/users/2", "POST is not allowed on /api/users/2; allowed: GET, PUT, PATCH"),
+        ("GET", "/api/users?page=x", "'page' must be a positive whole number"),
+        ("GET", "/api/users?sort=name", "unknown query parameter 'sort'"),
+        ("TRACE", "/api/users", "method must be one of"),
+        ("GET", "/" + "x" * 600, "longer than 512"),
+    ],
+)
+def test_each_refusal_says_what_to_change(method, url, message):
+    with pytest.raises(RequestRefused, match=message.replace("?", r"\?")):
+        Catalogue.load().validate(method, url, None)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "expected_path"),
+    [
+        ("GET", "/api/users", None, "/api/users"),
+        ("get", "/api/users?page=3", None, "/api/users?page=3"),
+        ("GET", "/api/users/20", None, "/api/users/20"),
+        ("POST", "/api/users", {"name": "Neo Anderson", "job": "engineer"}, "/api/users"),
+        ("PUT", "/api/users/2", '{"job": "manager"}', "/api/users/2"),
+        ("PATCH", "/api/users/2", {"email": "j@example.com"}, "/api/users/2"),
+        ("DELETE", "/api/users/2", None, "/api/users/2"),
+        ("DELETE", "/api/users/2", {}, "/api/users/2"),
+    ],
+)
+def test_valid_requests_pass(method, url, body, expected_path):
+    request = Catalogue.load().validate(method, url, body)
+    assert request.path == expected_path
+    assert request.needs_approval == (request.method != "GET")
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "message"),
+    [
+        ("POST", None, "needs a JSON object body"),
+        ("POST", "[1, 2]", "needs a JSON object body"),
+        ("POST", "{not json", "not valid JSON"),
+        ("POST", {"name": "Neo"}, "missing required field\\(s\\): job"),
+        ("POST", {"name": "Neo", "job": "x", "salary": 1}, "unknown body field\\(s\\) salary"),
+        ("POST", {"name": 7, "job": "x"}, "'name' must be a string"),
+        ("POST", {"name": "  ", "job": "x"}, "'name' must not be empty"),
+        ("POST", {"name": "N" * 300, "job": "x"}, "longer than 200"),
+        ("POST", {"name": "Neo", "job": "x" * 9000}, "larger than 8192 bytes"),
+        ("PUT", {}, "must set at least one of"),
+    ],
+)
+def test_bad_bodies_are_refused_with_the_reason(method, body, message):
+    url = "/api/users" if method == "POST" else "/api/users/2"
+    with pytest.raises(RequestRefused, match=message):
+        Catalogue.load().validate(method, url, body)
+
+
+def test_a_body_on_delete_is_refused():
+    with pytest.raises(RequestRefused, match="takes no body"):
+        Catalogue.load().validate("DELETE", "/api/users/2", {"force": True})
+
+
+def test_a_refused_body_creates_no_pending_action(toolbox, actions, hr_sandbox):
+    arguments = json.dumps({"method": "POST", "url": "/api/users", "body": {"name": "Neo"}})
+    result = toolbox.run("call_rest_api", arguments, CONTEXT, "c1")
+    assert result.startswith("Error: request refused: body is missing required field(s): job")
+    assert actions.in_states() == [] and hr_sandbox.seen == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            {"method": "DELETE", "path": "/x/{id}", "params": {"id": "integer"}, "approval": False},
+            "writes always need approval",
+        ),
+        ({"method": "GET", "path": "/x/{id}"}, "needs a type in 'params'"),
+        ({"method": "GET", "path": "x"}, "must start with '/'"),
+        ({"method": "GET", "path": "/a/../b"}, "segment '..' is not allowed"),
+        ({"method": "FETCH", "path": "/x"}, "needs a method"),
+        ({"method": "POST", "path": "/x"}, "describe its body fields"),
+        (
+            {"method": "DELETE", "path": "/x", "approvals_required": 0},
+            "approvals_required must be 1 to 10",
+        ),
+    ],
+)
+def test_an_invalid_catalogue_is_refused_at_load(entry, message):
+    with pytest.raises(CatalogueError, match=message):
+        Catalogue.from_data({"endpoints": [entry]})
+
+
+def test_an_operator_can_point_the_bot_at_another_api_by_editing_data(tmp_path):
+    path = tmp_path / "endpoints.json"
+    path.write_text(
+        json.dumps(
+            {
+                "endpoints": [
+                    {
+                        "method": "GET",
+                        "path": "/v2/staff/{slug}",
+                        "params": {"slug": "slug"},
+                        "description": "One.",
+                    },
+                    {
+                        "method": "DELETE",
+                        "path": "/v2/staff/{slug}",
+                        "params": {"slug": "slug"},
+                        "approvals_required": 2,
+                    },
+                ]
+            }
+        )
+    )
+    catalogue = Catalogue.load(path)
+    assert catalogue.validate("GET", "/v2/staff/jane-doe", None).needs_approval is False
+    delete = catalogue.validate("DELETE", "/v2/staff/jane-doe", None)
+    assert delete.needs_approval and delete.endpoint.approvals_required == 2
+    assert "DELETE /v2/staff/{slug}" in catalogue.describe()

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot import config
+from bot.config import ConfigError, load
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = {
+    "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+    "SLACK_SIGNING_SECRET": "signing-secret",
+    "OPENAI_API_KEY": "sk-test",
+    "APPROVERS": "U0BOB, U0CAROL",
+    "APPROVAL_SECRET": "n" * 40 + "," + "o" * 40,
+}
+
+
+def test_defaults_without_any_environment():
+    c = load({}, env_file=None)
+    assert c.hr_api_url == config.SANDBOX_URL and c.uses_sandbox
+    assert c.approval_ttl_seconds == 86400 and c.port == 3000
+    assert c.openai_model == config.DEFAULT_MODEL
+    assert c.database_path == "data/hrbot.sqlite3"
+    assert c.slack_api_url == "https://slack.com/api/"
+
+
+def test_a_missing_required_variable_stops_start_up_naming_every_one():
+    with pytest.raises(ConfigError) as missing:
+        load({}, env_file=None).require_slack()
+    message = str(missing.value)
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "OPENAI_API_KEY",
+        "APPROVERS",
+        "APPROVAL_SECRET",
+    ):
+        assert name in message
+    assert "OAuth & Permissions" in message and "token_urlsafe" in message
+
+
+def test_socket_mode_needs_no_signing_secret():
+    env = {**GOOD, "SLACK_APP_TOKEN": "xapp-1-abc"}
+    del env["SLACK_SIGNING_SECRET"]
+    c = load(env, env_file=None)
+    c.require_slack()
+    assert c.socket_mode
+
+
+def test_a_complete_configuration_parses():
+    c = load(
+        {**GOOD, "APPROVAL_CHANNEL": "C0APPROVALS", "HR_API_URL": "https://hr.example.com/v1/"},
+        env_file=None,
+    )
+    c.require_slack()
+    assert c.approvers == ("U0BOB", "U0CAROL")
+    assert c.approval_secrets == ("n" * 40, "o" * 40)
+    assert c.hr_api_url == "https://hr.example.com/v1"
+
+
+def test_every_invalid_value_is_reported_at_once():
+    env = {
+        "PORT": "eighty",
+        "APPROVERS": "bob",
+        "APPROVAL_CHANNEL": "#general",
+        "APPROVAL_SECRET": "short",
+        "HR_API_URL": "ftp://hr.example.com",
+        "APPROVAL_TTL_SECONDS": "0",
+        "SLACK_BOT_TOKEN": "xoxp-user-token",
+    }
+    with pytest.raises(ConfigError) as invalid:
+        load(env, env_file=None)
+    message = str(invalid.value)
+    for name in env:
+        assert name in message
+
+
+def test_dotenv_values_are_read_and_the_environment_wins(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("OPENAI_MODEL=from-file\nPORT=4000\n")
+    c = load({"PORT": "5000"}, env_file=env_file)
+    assert (c.openai_model, c.port) == ("from-file", 5000)
+
+
+def test_secrets_stay_out_of_repr():
+    text = repr(load(GOOD, env_file=None))
+    for secret in ("xoxb-1-2-abc", "signing-secret", "sk-test", "n" * 40):
+        assert secret not in text
+
+
+def test_every_variable_is_read_by_config_and_documented():
+    source = (ROOT / "bot" / "config.py").read_text()
+    read = set(re.findall(r'(?:env\.get|integer|url|prefixed)\(\s*"([A-Z][A-Z0-9_]+)"', source))
+    assert read == set(config.VARIABLES)
+    readme = (ROOT / "README.md").read_text()
+    example = (ROOT / ".env.example").read_text()
+    for name in config.VARIABLES:
+        assert f"`{name}`" in readme, f"{name} missing from README"
+        assert re.search(rf"^#? ?{name}=", example, re.M), f"{name} missing from .env.example"
+
+
+def test_only_config_reads_the_environment():
+    for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("approvals/**/*.py")]:
+        if path.name != "config.py":
+            assert "os.environ" not in path.read_text() and "getenv" not in path.read_text(), path
+
+
+def test_approvals_never_imports_bot():
+    for path in ROOT.glob("approvals/**/*.py"):
+        assert not re.search(r"^\s*(from|import) bot\b", path.read_text(), re.M), path

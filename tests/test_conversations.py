@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.conversations import ConversationStore, estimate_tokens, kept_indexes
+
+
+def turn(kind: str, n: int, size: int) -> list[dict]:
+    text = "x" * size
+    if kind == "user":
+        return [{"role": "user", "content": text}]
+    if kind == "answer":
+        return [{"role": "assistant", "content": text}]
+    calls = [
+        {"id": f"c{n}_{i}", "type": "function", "function": {"name": "t", "arguments": text}}
+        for i in range(1 + n % 3)
+    ]
+    return [
+        {"role": "assistant", "content": None, "tool_calls": calls},
+        *({"role": "tool", "tool_call_id": c["id"], "content": text} for c in calls),
+    ]
+
+
+histories = st.lists(
+    st.tuples(st.sampled_from(["user", "answer", "tools"]), st.integers(0, 400)), max_size=30
+).map(lambda turns: [m for n, (kind, size) in enumerate(turns) for m in turn(kind, n, size)])
+
+
+@given(histories, st.integers(50, 3000))
+def test_trimming_never_separates_a_tool_call_from_its_results(messages, budget):
+    kept = [messages[i] for i in kept_indexes(messages, budget)]
+    answered = {m["tool_call_id"] for m in kept if m["role"] == "tool"}
+    asked = {c["id"] for m in kept for c in m.get("tool_calls") or []}
+    assert answered == asked
+    if kept:
+        assert kept[-1] == messages[-1]  # the newest message always survives
+        assert kept[0]["role"] != "tool"
+
+
+@given(histories, st.integers(50, 3000))
+def test_trimmed_history_fits_the_budget_unless_one_turn_is_larger(messages, budget):
+    indexes = kept_indexes(messages, budget)
+    total = sum(estimate_tokens(messages[i]) for i in indexes)
+    whole_newest_turn = indexes == sorted(indexes) and total > budget
+    assert total <= budget or whole_newest_turn
+
+
+def test_history_is_stored_bounded(database):
+    store = ConversationStore(database, token_budget=200)
+    for n in range(50):
+        store.append("C1:1.1", [{"role": "user", "content": f"message {n} " + "x" * 40}])
+    rows = database.query("SELECT COUNT(*) AS n FROM messages WHERE thread_key = 'C1:1.1'")
+    assert rows[0]["n"] < 50
+    assert store.load("C1:1.1")[-1]["content"].startswith("message 49")
+
+
+def test_a_note_is_marked_as_coming_from_the_system(database):
+    store = ConversationStore(database)
+    store.note("C1:1.1", "Action #3 was rejected by <@U0BOB>.")
+    (note,) = store.load("C1:1.1")
+    assert note["role"] == "user" and note["content"].startswith(
+        "[Notice from the approval system]"
+    )

@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+
+from approvals import (
+    TERMINAL,
+    TRANSITIONS,
+    ActionExpired,
+    ActionNotFound,
+    ActionStore,
+    AlreadyDecided,
+    audit,
+)
+
+
+class Clock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def new_action(store: ActionStore, **overrides):
+    values = dict(
+        requester="U0ALICE",
+        method="POST",
+        path="/api/users",
+        body={"name": "Neo Anderson", "job": "engineer"},
+        ttl_seconds=3600,
+        channel="C0HR",
+        thread_ts="1.1",
+    )
+    values.update(overrides)
+    return store.create(**values)
+
+
+def test_a_new_action_is_pending_with_its_request_hash(actions):
+    action = new_action(actions)
+    assert action.status == "pending"
+    assert action.hash_matches()
+    assert action.expires_at == pytest.approx(action.created_at + 3600)
+    assert actions.get(action.id) == action
+
+
+def test_only_writes_can_be_held(actions):
+    with pytest.raises(ValueError, match="only writes"):
+        new_action(actions, method="GET")
+
+
+def test_approve_then_a_second_decision_is_refused_with_who_decided(actions):
+    action = new_action(actions)
+    approved = actions.approve(action.id, "U0BOB")
+    assert approved.status == "approved" and approved.decided_by == "U0BOB"
+    with pytest.raises(AlreadyDecided) as refused:
+        actions.reject(action.id, "U0CAROL", "no")
+    assert refused.value.action.decided_by == "U0BOB"
+    assert actions.get(action.id).status == "approved"
+
+
+def test_an_expired_action_cannot_be_approved_and_the_sweep_marks_it(database):
+    clock = Clock()
+    store = ActionStore(database, now=clock)
+    action = new_action(store, ttl_seconds=60)
+    with pytest.raises(AlreadyDecided):
+        store.expire(action.id)  # not yet due
+    clock.now += 61
+    with pytest.raises(ActionExpired):
+        store.approve(action.id, "U0BOB")
+    assert store.expire(action.id).status == "expired"
+
+
+def test_only_the_requester_can_withdraw(actions):
+    action = new_action(actions)
+    with pytest.raises(AlreadyDecided):
+        actions.withdraw(action.id, "U0MALLORY")
+    assert actions.withdraw(action.id, "U0ALICE").status == "withdrawn"
+
+
+def test_unknown_action(actions):
+    with pytest.raises(ActionNotFound):
+        actions.approve(999, "U0BOB")
+
+
+def test_transitions_outside_the_state_machine_are_bugs(actions):
+    action = new_action(actions)
+    with pytest.raises(ValueError, match="no transition from pending to succeeded"):
+        actions.transition(action.id, to="succeeded", allowed_from=["pending"], event="x")
+
+
+def test_terminal_states_have_no_way_out():
+    assert not TERMINAL & set(TRANSITIONS)
+
+
+def test_sixteen_threads_deciding_at_once_give_exactly_one_winner(actions):
+    action = new_action(actions)
+    barrier = threading.Barrier(16)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def decide(n: int) -> None:
+        barrier.wait()
+        try:
+            if n % 2:
+                actions.approve(action.id, f"U0APPROVER{n}")
+            else:
+                actions.reject(action.id, f"U0APPROVER{n}")
+            result = "won"
+        except AlreadyDecided:
+            result = "lost"
+        except BaseException as e:  # "database is locked" would land here
+            with lock:
+                errors.append(e)
+            return
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=decide, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    assert sorted(outcomes) == ["lost"] * 15 + ["won"]
+    final = actions.get(action.id)
+    decisions = [
+        e
+        for e in audit.events(actions.database.db, action.id)
+        if e.event in ("approved", "rejected")
+    ]
+    assert len(decisions) == 1 and decisions[0].actor == final.decided_by
+
+
+def test_cards_are_remembered_per_action(actions):
+    action = new_action(actions)
+    actions.add_card(action.id, "C0APPROVALS", "100.1")
+    actions.add_card(action.id, "D0BOB", "100.2")
+    assert [(c.channel, c.ts) for c in actions.cards(action.id)] == [
+        ("C0APPROVALS", "100.1"),
+        ("D0BOB", "100.2"),
+    ]
+
+
+def test_every_change_is_audited_in_a_verifiable_chain(actions):
+    action = new_action(actions)
+    actions.add_card(action.id, "C0APPROVALS", "100.1")
+    actions.approve(action.id, "U0BOB")
+    actions.record(
+        "click_refused", action_id=action.id, actor="U0EVE", detail={"why": "not an approver"}
+    )
+    db = actions.database.db
+    assert [e.event for e in audit.events(db, action.id)] == [
+        "requested",
+        "card_posted",
+        "approved",
+        "click_refused",
+    ]
+    requested = audit.events(db, action.id)[0]
+    assert requested.detail["request_hash"] == action.request_hash
+    assert "Neo" not in str(requested.detail)  # no personal data copied into the audit
+    assert audit.first_broken_row(db) is None
+
+
+def test_the_audit_is_append_only_and_tampering_is_detected(actions):
+    new_action(actions)
+    new_action(actions)
+    db = actions.database.db
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.conn.execute("UPDATE audit SET actor = 'U0EVE' WHERE id = 1")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.conn.execute("DELETE FROM audit WHERE id = 1")
+    db.conn.execute("DROP TRIGGER audit_no_update")  # an attacker with the file can do this
+    db.conn.execute("UPDATE audit SET actor = 'U0EVE' WHERE id = 1")
+    assert audit.first_broken_row(db) == 1
+
+
+def test_audit_append_outside_a_transaction_is_refused(database):
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        audit.append(database.db, "x")
