@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.tools import MAX_RESULT_CHARS, ToolContext, compact_result, queued_message
+
+CONTEXT = ToolContext(requester="U0ALICE", channel="C0HR", thread_ts="1.1")
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("POST", "/api/users", {"name": "Neo Anderson", "job": "engineer"}),
+        ("PUT", "/api/users/2", {"job": "manager"}),
+        ("PATCH", "/api/users/2", '{"email": "janet@example.com"}'),
+        ("DELETE", "/api/users/2", None),
+    ],
+)
+def test_every_write_is_held_and_nothing_reaches_the_hr_api(
+    method, url, body, toolbox, actions, hr_sandbox
+):
+    arguments = {"method": method, "url": url}
+    if body is not None:
+        arguments["body"] = body
+    result = toolbox.run("call_rest_api", json.dumps(arguments), CONTEXT, "call_9")
+
+    (action,) = actions.in_states("pending")
+    assert result == queued_message(action)
+    assert (action.method, action.path) == (method, url)
+    assert action.body == (json.loads(body) if isinstance(body, str) else body)
+    assert hr_sandbox.seen == []
+
+
+def test_a_held_write_is_announced_to_whoever_posts_cards(toolbox, actions):
+    announced = []
+    toolbox.on_pending = announced.append
+    toolbox.run(
+        "call_rest_api", json.dumps({"method": "DELETE", "url": "/api/users/5"}), CONTEXT, "c"
+    )
+    assert [a.id for a in announced] == [a.id for a in actions.in_states("pending")]
+
+
+def test_a_get_runs_at_once_and_returns_status_and_body(toolbox, hr_sandbox):
+    result = json.loads(
+        toolbox.run("call_rest_api", '{"method": "GET", "url": "/api/users?page=2"}', CONTEXT, "c")
+    )
+    assert result["status"] == 200 and result["body"]["page"] == 2
+    assert [r.path for r in hr_sandbox.seen] == ["/api/users?page=2"]
+
+
+def test_an_unreachable_hr_api_is_reported_to_the_model(toolbox, hr_sandbox):
+    hr_sandbox.stop()
+    result = toolbox.run("call_rest_api", '{"method": "GET", "url": "/api/users"}', CONTEXT, "c")
+    assert result.startswith("Error: the HR API could not be reached")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ("[1]", "must be a JSON object"),
+        ('{"method": "GET", "url": "/api/users", "headers": {}}', "unexpected argument(s) headers"),
+        ("x" * 20000, "longer than"),
+    ],
+)
+def test_bad_arguments_get_a_specific_error(arguments, message, toolbox):
+    assert message in toolbox.run("call_rest_api", arguments, CONTEXT, "c")
+
+
+def test_long_results_are_truncated_and_say_so():
+    text = compact_result(200, {"data": ["x" * 100] * 200})
+    assert len(text) < MAX_RESULT_CHARS + 100 and text.endswith("characters]")
