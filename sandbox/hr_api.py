@@ -17,6 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import sqlite_utils
 
+from sandbox.serving import BackgroundServer
+
 PER_PAGE = 6
 MAX_BODY_BYTES = 64 * 1024
 EDITABLE_FIELDS = {"name": str, "job": str, "email": str, "first_name": str, "last_name": str}
@@ -308,8 +310,6 @@ def _json_object(raw: bytes) -> dict[str, Any]:
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
     def __init__(self, address: tuple[str, int], directory: Directory, token: str | None) -> None:
         super().__init__(address, _Handler)
         self.directory = directory
@@ -327,7 +327,7 @@ class _Server(ThreadingHTTPServer):
             return list(self.seen)
 
 
-class HRSandbox:
+class HRSandbox(BackgroundServer):
     """The sandbox served on a background thread: `with HRSandbox(path) as hr: hr.url`."""
 
     def __init__(
@@ -339,15 +339,11 @@ class HRSandbox:
         token: str | None = None,
     ) -> None:
         self.directory = Directory(str(db_path))
-        self._server = _Server((host, port), self.directory, token)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__(_Server((host, port), self.directory, token))
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.base_url
 
     @property
     def seen(self) -> list[SeenRequest]:
@@ -360,22 +356,6 @@ class HRSandbox:
     def set_verbose(self, verbose: bool) -> None:
         self._server.verbose = verbose
 
-    def start(self) -> HRSandbox:
-        self._thread.start()
-        return self
-
-    def wait(self) -> None:
-        """Block until the server stops (for `python -m sandbox`)."""
-        self._thread.join()
-
     def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-        self._server.server_close()
+        super().stop()
         self.directory.close()
-
-    def __enter__(self) -> HRSandbox:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from sandbox.serving import BackgroundServer
+
 Step = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
 ROLES = {"system", "developer", "user", "assistant", "tool"}
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -160,11 +162,10 @@ def _error(message: str, code: str | None) -> dict[str, Any]:
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
     model: ScriptedModel
 
 
-class ScriptedModel:
+class ScriptedModel(BackgroundServer):
     """`with ScriptedModel([steps]) as model:` then point the SDK at `model.url`."""
 
     def __init__(self, steps: list[Step] | None = None, *, latency: float = 0.0) -> None:
@@ -175,16 +176,13 @@ class ScriptedModel:
         self.requests: list[dict[str, Any]] = []
         self.rejected: list[str] = []
         self.unscripted = 0
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.model = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.model = self
+        super().__init__(server)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return self.base_url + "/v1"
 
     def add(self, *steps: Step) -> None:
         with self._lock:
@@ -243,18 +241,3 @@ class ScriptedModel:
                 "total_tokens": prompt_tokens + completion_tokens,
             },
         }
-
-    def start(self) -> ScriptedModel:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> ScriptedModel:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
