@@ -39,6 +39,8 @@ VARIABLES = (
     "PORT",
     "MAX_TOOL_ROUNDS",
     "HISTORY_TOKEN_BUDGET",
+    "MODEL_CONCURRENCY",
+    "ALLOW_SELF_APPROVAL",
 )
 
 # Where to get each variable that a running bot needs; the start-up error names all missing ones.
@@ -82,6 +84,8 @@ class Config:
     port: int = 3000
     max_tool_rounds: int = 6
     history_token_budget: int = 8000
+    model_concurrency: int = 16
+    allow_self_approval: bool = False
 
     @property
     def socket_mode(self) -> bool:
@@ -140,6 +144,12 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
             return default
         return raw
 
+    def boolean(name: str) -> bool:
+        raw = env.get(name, "false").lower()
+        if raw not in ("true", "false", "1", "0", "yes", "no"):
+            problems.append(f"  {name}: must be true or false, not {raw!r}")
+        return raw in ("true", "1", "yes")
+
     def prefixed(name: str, prefix: str) -> str | None:
         raw = env.get(name)
         if raw is not None and not raw.startswith(prefix):
@@ -182,6 +192,8 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         port=integer("PORT", 3000, 1, 65535),
         max_tool_rounds=integer("MAX_TOOL_ROUNDS", 6, 1, 50),
         history_token_budget=integer("HISTORY_TOKEN_BUDGET", 8000, 500, 1_000_000),
+        model_concurrency=integer("MODEL_CONCURRENCY", 16, 1, 256),
+        allow_self_approval=boolean("ALLOW_SELF_APPROVAL"),
     )
     if problems:
         raise ConfigError("Invalid configuration:\n" + "\n".join(problems))

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from approvals import MIGRATIONS, ActionStore, Database, Executor, PendingAction, TokenSigner
-from bot import conversations
+from bot import conversations, inbox
 from bot.agent import Agent, make_client
 from bot.catalogue import DEFAULT_CATALOGUE, Catalogue
 from bot.config import Config
@@ -38,7 +38,9 @@ def build_runtime(
     catalogue_path: str = str(DEFAULT_CATALOGUE),
     on_pending: Callable[[PendingAction], None] | None = None,
 ) -> Runtime:
-    database = Database(config.database_path, [*MIGRATIONS, conversations.migrations])
+    database = Database(
+        config.database_path, [*MIGRATIONS, conversations.migrations, inbox.migrations]
+    )
     actions = ActionStore(database)
     history = ConversationStore(database, token_budget=config.history_token_budget)
     hr = HRClient(config.hr_api_url, token=config.hr_api_token)

@@ -93,7 +93,9 @@ def test_secrets_stay_out_of_repr():
 
 def test_every_variable_is_read_by_config_and_documented():
     source = (ROOT / "bot" / "config.py").read_text()
-    read = set(re.findall(r'(?:env\.get|integer|url|prefixed)\(\s*"([A-Z][A-Z0-9_]+)"', source))
+    read = set(
+        re.findall(r'(?:env\.get|integer|url|prefixed|boolean)\(\s*"([A-Z][A-Z0-9_]+)"', source)
+    )
     assert read == set(config.VARIABLES)
     readme = (ROOT / "README.md").read_text()
     example = (ROOT / ".env.example").read_text()

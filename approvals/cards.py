@@ -1,0 +1,190 @@
+"""Block Kit for approvals, built only from stored actions: pure functions that return dicts."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from approvals.store import PendingAction
+
+APPROVE_ACTION_ID = "approval_approve"
+REJECT_ACTION_ID = "approval_reject"
+SECTION_LIMIT = 3000
+CODE_LIMIT = 2600  # leaves room for the fences and the truncation note inside one section
+_VERBS = {"POST": "Create", "PUT": "Update", "PATCH": "Update", "DELETE": "Delete"}
+
+
+def escape(text: str) -> str:
+    """Slack's mrkdwn escaping: with &, < and > escaped no mention or link can be formed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def when(epoch: float) -> str:
+    """A timestamp Slack shows in each reader's own time zone, with a UTC fallback."""
+    fallback = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))
+    return f"<!date^{int(epoch)}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def summary(action: PendingAction) -> str:
+    """What will happen, in plain words: "Create employee Neo Anderson — job: engineer"."""
+    segments = [s for s in action.path.split("?")[0].split("/") if s]
+    noun = "employee" if "users" in segments else "record"
+    target = segments[-1] if segments and segments[-1].isdigit() else ""
+    body = dict(action.body or {})
+    name = body.pop("name", None)
+    words = [_VERBS.get(action.method, action.method), noun]
+    if target:
+        words.append(target)
+    if name:
+        words.append(str(name) if action.method == "POST" else f"(name → {name})")
+    text = " ".join(words)
+    if body:
+        text += " — " + ", ".join(f"{k}: {v}" for k, v in body.items())
+    return text
+
+
+def request_block_text(action: PendingAction) -> str:
+    request = f"{action.method} {action.path}"
+    if action.body is not None:
+        request += "\n" + json.dumps(action.body, indent=2, ensure_ascii=False)
+    request = escape(request).replace("```", "`\u200b``")
+    if len(request) > CODE_LIMIT:
+        request = request[:CODE_LIMIT] + f"\n… ({len(request) - CODE_LIMIT} more characters)"
+    return f"```{request}```"
+
+
+def hr_result(action: PendingAction) -> str:
+    """ "HR API answered 201 (id 21)"."""
+    text = f"HR API answered {action.hr_status}"
+    body = action.hr_body
+    if isinstance(body, dict):
+        record = body.get("data") if isinstance(body.get("data"), dict) else body
+        if "id" in record and isinstance(record["id"], int | str):
+            text += f" (id {escape(str(record['id']))})"
+    return text
+
+
+def outcome(action: PendingAction) -> str:
+    """The decision and result, for cards and the requester's thread."""
+    by = f"<@{action.decided_by}>" if action.decided_by else "someone"
+    at = when(action.decided_at) if action.decided_at else ""
+    match action.status:
+        case "pending":
+            return f"Waiting for approval (expires {when(action.expires_at)})"
+        case "approved" | "executing":
+            return f":hourglass_flowing_sand: Approved by {by} at {at} — running"
+        case "succeeded":
+            return f":white_check_mark: Approved by {by} at {at} — {hr_result(action)}"
+        case "failed" if action.hr_status is not None:
+            return f":x: Approved by {by} at {at} — failed: {hr_result(action)}"
+        case "failed":
+            return f":x: Approved by {by} at {at} — failed: {escape(action.error or 'not sent')}"
+        case "unknown":
+            return (
+                f":warning: Approved by {by} at {at} — outcome unknown: the request may or may "
+                "not have reached the HR system. Check it there; it will not be retried."
+            )
+        case "rejected":
+            reason = f": {escape(action.reason)}" if action.reason else ""
+            return f":no_entry_sign: Rejected by {by} at {at}{reason}"
+        case "expired":
+            return ":hourglass: Expired, not run"
+        case "withdrawn":
+            return f":leftwards_arrow_with_hook: Withdrawn by {by}, not run"
+        case "stale":
+            return ":warning: Not run: the record changed after the card was made"
+    return escape(action.status)
+
+
+def render_card(
+    action: PendingAction,
+    *,
+    approve_token: str | None = None,
+    reject_token: str | None = None,
+    conversation_link: str | None = None,
+) -> list[dict[str, Any]]:
+    """The approvers' card. With tokens it has Approve and Reject buttons; without, the outcome."""
+    link = f"<{conversation_link}|conversation>" if conversation_link else "conversation"
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": f"Approval needed: action #{action.id}"},
+        },
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"*{escape(summary(action))}*"},
+        },
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*Requested by*\n<@{action.requester}> in a {link}"},
+                {"type": "mrkdwn", "text": f"*Expires*\n{when(action.expires_at)}"},
+                {"type": "mrkdwn", "text": f"*Approvals needed*\n{action.approvals_required}"},
+                {"type": "mrkdwn", "text": f"*Action*\n#{action.id}"},
+            ],
+        },
+        {"type": "section", "text": {"type": "mrkdwn", "text": request_block_text(action)}},
+    ]
+    if approve_token and reject_token and action.status == "pending":
+        approve: dict[str, Any] = {
+            "type": "button",
+            "action_id": APPROVE_ACTION_ID,
+            "style": "primary",
+            "text": {"type": "plain_text", "text": "Approve"},
+            "value": approve_token,
+        }
+        if action.method == "DELETE":
+            approve["confirm"] = {
+                "title": {"type": "plain_text", "text": "Delete for real?"},
+                "text": {"type": "mrkdwn", "text": f"This runs *{escape(summary(action))}*."},
+                "confirm": {"type": "plain_text", "text": "Approve delete"},
+                "deny": {"type": "plain_text", "text": "Cancel"},
+                "style": "danger",
+            }
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"approval-{action.id}",
+                "elements": [
+                    approve,
+                    {
+                        "type": "button",
+                        "action_id": REJECT_ACTION_ID,
+                        "style": "danger",
+                        "text": {"type": "plain_text", "text": "Reject"},
+                        "value": reject_token,
+                    },
+                ],
+            }
+        )
+    else:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": outcome(action)}})
+    return blocks
+
+
+def card_text(action: PendingAction) -> str:
+    """Notification and screen-reader fallback for the card."""
+    return f"Approval needed: action #{action.id}: {escape(summary(action))}"
+
+
+def requester_notice(action: PendingAction, card_link: str | None) -> str:
+    where = f" — <{card_link}|view the card>" if card_link else ""
+    return f"Sent for approval (#{action.id}): {escape(summary(action))}{where}"
+
+
+def requester_outcome(action: PendingAction) -> str:
+    return f"Action #{action.id} ({escape(summary(action))}): {outcome(action)}"
+
+
+def conversation_note(action: PendingAction) -> str:
+    """What the model is told afterwards: plain facts, never a token or a button."""
+    decided = f" by {action.decided_by}" if action.decided_by else ""
+    text = f"Action #{action.id} ({action.method} {action.path}) is now {action.status}{decided}."
+    if action.hr_status is not None:
+        text += f" The HR API answered {action.hr_status}."
+    if action.reason:
+        text += f" Reason given: {action.reason}"
+    if action.status in ("rejected", "expired", "withdrawn", "unknown", "stale", "failed"):
+        text += " Do not retry it unless the user asks again."
+    return text

@@ -1,0 +1,83 @@
+"""Incoming Slack messages, stored before they are answered: a retried event is taken once,
+and whatever was not answered before a crash is answered after the restart."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from approvals.db import Database
+
+migrations = Migrations("inbox")
+
+
+@migrations()
+def create_inbox_table(db: sqlite_utils.Database) -> None:
+    db["inbox"].create(
+        {
+            "event_id": str,
+            "received_at": float,
+            "user": str,
+            "channel": str,
+            "thread_ts": str,
+            "message_ts": str,
+            "text": str,
+            "answered_at": float,
+        },
+        pk="event_id",
+        not_null={"received_at", "user", "channel", "thread_ts", "message_ts", "text"},
+    )
+    db["inbox"].create_index(["answered_at"])
+
+
+@dataclass(frozen=True)
+class Incoming:
+    event_id: str
+    user: str
+    channel: str
+    thread_ts: str
+    message_ts: str
+    text: str
+
+    @property
+    def thread_key(self) -> str:
+        return f"{self.channel}:{self.thread_ts}"
+
+
+class Inbox:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def accept(self, message: Incoming) -> bool:
+        """Store the message; False when this event_id was seen before (a Slack retry)."""
+        with self.database.immediate() as db:
+            cursor = db.conn.execute(
+                "INSERT OR IGNORE INTO inbox (event_id, received_at, user, channel, thread_ts, "
+                "message_ts, text) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    message.event_id,
+                    time.time(),
+                    message.user,
+                    message.channel,
+                    message.thread_ts,
+                    message.message_ts,
+                    message.text,
+                ),
+            )
+        return cursor.rowcount == 1
+
+    def answered(self, event_id: str) -> None:
+        with self.database.immediate() as db:
+            db.conn.execute(
+                "UPDATE inbox SET answered_at = ? WHERE event_id = ?", (time.time(), event_id)
+            )
+
+    def unanswered(self) -> list[Incoming]:
+        rows = self.database.query(
+            "SELECT event_id, user, channel, thread_ts, message_ts, text FROM inbox "
+            "WHERE answered_at IS NULL ORDER BY received_at, rowid"
+        )
+        return [Incoming(**row) for row in rows]

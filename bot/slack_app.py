@@ -1,0 +1,196 @@
+"""The Slack app: Bolt listeners (thin), conversation answers on our own pool, approval clicks."""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import structlog
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from approvals import PendingAction, cards
+from approvals.announce import Announcer
+from approvals.clicks import Click, ClickHandler
+from bot.agent import ModelUnavailable
+from bot.config import Config
+from bot.conversations import thread_key
+from bot.dispatch import OrderedPool
+from bot.inbox import Inbox, Incoming
+from bot.runtime import Runtime
+from bot.slack_text import from_slack, to_slack
+from bot.tools import ToolContext
+
+log = structlog.get_logger(__name__)
+
+RECEIVED_REACTION = "eyes"
+CLICK_PATTERN = re.compile(rf"^({cards.APPROVE_ACTION_ID}|{cards.REJECT_ACTION_ID})$")
+MODEL_DOWN = (
+    "Sorry, the language model is not answering right now, so I could not handle that. "
+    "Nothing was changed. Please try again in a few minutes."
+)
+BROKEN = "Sorry, something went wrong while answering. Nothing was changed."
+
+
+def make_web_client(config: Config) -> WebClient:
+    return WebClient(
+        token=config.slack_bot_token,
+        base_url=config.slack_api_url,
+        timeout=10,
+        # A 429 waits for Retry-After instead of losing the reply.
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=5),
+        ],
+    )
+
+
+class SlackBot:
+    """Everything the Slack side does, wired in one place."""
+
+    def __init__(self, runtime: Runtime, client: WebClient) -> None:
+        config = runtime.config
+        if runtime.signer is None:
+            raise ValueError("APPROVAL_SECRET is needed to sign approval buttons")
+        self.runtime = runtime
+        self.client = client
+        identity = client.auth_test()
+        self.bot_user_id: str = identity["user_id"]
+        self.team_id: str = identity["team_id"]
+        self.announcer = Announcer(
+            client,
+            runtime.actions,
+            runtime.signer,
+            approvers=config.approvers,
+            approval_channel=config.approval_channel,
+            on_outcome=self._note_outcome,
+        )
+        runtime.toolbox.on_pending = self.announcer.post
+        self.clicks = ClickHandler(
+            runtime.actions,
+            runtime.signer,
+            runtime.executor,
+            self.announcer,
+            approvers=config.approvers,
+            allow_self_approval=config.allow_self_approval,
+            team_id=self.team_id,
+        )
+        self.inbox = Inbox(runtime.database)
+        self.pool: OrderedPool[Incoming] = OrderedPool(
+            self.answer, key=lambda m: m.thread_key, workers=config.model_concurrency
+        )
+        self.app = App(
+            client=client,
+            signing_secret=config.slack_signing_secret,
+            request_verification_enabled=not config.socket_mode,
+            # Listeners only store and hand over work, but clicks run the HR request here:
+            # a pool of its own keeps them off the model workers.
+            listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt"),
+        )
+        self.app.event("app_mention")(self._on_mention)
+        self.app.event("message")(self._on_message)
+        self.app.action(CLICK_PATTERN)(self._on_click)
+
+    # --- listeners (Bolt acks events itself; actions ack first) ---------------------------
+
+    def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        self.receive(body, event)
+
+    def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("channel_type") == "im":
+            self.receive(body, event)
+
+    def _on_click(self, ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        action = (body.get("actions") or [{}])[0]
+        self.clicks.handle(
+            Click(
+                user=(body.get("user") or {}).get("id", ""),
+                team=(body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id"),
+                action_id=str(action.get("action_id", "")),
+                value=str(action.get("value", "")),
+                channel=(body.get("channel") or {}).get("id")
+                or (body.get("container") or {}).get("channel_id"),
+            )
+        )
+
+    # --- conversations --------------------------------------------------------------------
+
+    def receive(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """Take one message event: ignore bots and edits, store it once, queue the answer."""
+        if event.get("bot_id") or event.get("subtype") or not event.get("user"):
+            return
+        if event.get("user") == self.bot_user_id:
+            return
+        event_id = body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"
+        message = Incoming(
+            event_id=event_id,
+            user=event["user"],
+            channel=event["channel"],
+            thread_ts=event.get("thread_ts") or event["ts"],
+            message_ts=event["ts"],
+            text=from_slack(event.get("text") or "", self.bot_user_id),
+        )
+        if not self.inbox.accept(message):
+            log.info("slack.duplicate_event", event_id=event_id)
+            return
+        self._react(message, "reactions_add")
+        self.pool.submit(message)
+
+    def _react(self, message: Incoming, method: str) -> None:
+        try:
+            getattr(self.client, method)(
+                channel=message.channel, timestamp=message.message_ts, name=RECEIVED_REACTION
+            )
+        except SlackApiError as e:
+            log.warning("slack.reaction_failed", error=e.response.get("error"))
+
+    def answer(self, message: Incoming) -> None:
+        """Run the agent for one message and post its answer in the thread (a pool worker)."""
+        context = ToolContext(message.user, message.channel, message.thread_ts)
+        structlog.contextvars.bind_contextvars(thread=message.thread_key)
+        try:
+            if not message.text:
+                text = "Ask me about employees, for example: _who is employee 2?_"
+            else:
+                text = to_slack(
+                    self.runtime.agent.respond(message.thread_key, message.text, context).text
+                )
+        except ModelUnavailable:
+            text = MODEL_DOWN
+        except Exception:
+            log.exception("answer.failed")
+            text = BROKEN
+        finally:
+            structlog.contextvars.unbind_contextvars("thread")
+        try:
+            self.client.chat_postMessage(
+                channel=message.channel, thread_ts=message.thread_ts, text=text
+            )
+        except SlackApiError as e:  # retried already (429, connection); re-running won't help
+            log.error("slack.answer_failed", error=e.response.get("error"))
+        finally:
+            self._react(message, "reactions_remove")
+            self.inbox.answered(message.event_id)
+
+    def _note_outcome(self, action: PendingAction) -> None:
+        if action.channel and action.thread_ts:
+            self.runtime.conversations.note(
+                thread_key(action.channel, action.thread_ts), cards.conversation_note(action)
+            )
+
+    def resume(self) -> int:
+        """Queue the messages that arrived but were never answered (after a crash)."""
+        waiting = self.inbox.unanswered()
+        for message in waiting:
+            self.pool.submit(message)
+        return len(waiting)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)

@@ -1,0 +1,361 @@
+"""A loopback stand-in for Slack's Web API and Socket Mode, as strict as Slack where it matters:
+invalid Block Kit gets `invalid_blocks`, unknown messages `message_not_found`, a wrong token
+`invalid_auth`. Every call is recorded so tests can see exactly what the bot sent."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from websockets.sync.server import ServerConnection, serve
+
+from sandbox.serving import BackgroundServer
+
+TEAM_ID = "T0TEAM"
+BOT_USER_ID = "U0HRBOT"
+BOT_ID = "B0HRBOT"
+MAX_BLOCKS = 50
+MAX_TEXT = 40000
+_CHANNEL = re.compile(r"^[CDG][A-Z0-9]{2,30}$")
+_USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
+_ID_LIMIT = 255
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    ok: bool
+    error: str | None = None
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str | None
+    blocks: list[dict[str, Any]] | None
+    thread_ts: str | None
+    history: list[dict[str, Any]] = field(default_factory=list)  # earlier versions
+
+
+class SlackError(Exception):
+    """Slack would answer ok: false with this error code."""
+
+
+def check_blocks(blocks: Any) -> None:
+    """Raise SlackError('invalid_blocks') where Slack would refuse the blocks."""
+    if blocks is None:
+        return
+    if isinstance(blocks, str):
+        try:
+            blocks = json.loads(blocks)
+        except ValueError as e:
+            raise SlackError("invalid_blocks_format") from e
+    if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS:
+        raise SlackError("invalid_blocks")
+    block_ids = set()
+    for block in blocks:
+        if not isinstance(block, dict):
+            raise SlackError("invalid_blocks")
+        block_id = block.get("block_id")
+        if block_id is not None:
+            if len(block_id) > _ID_LIMIT or block_id in block_ids:
+                raise SlackError("invalid_blocks")
+            block_ids.add(block_id)
+        for element in block.get("elements") or []:
+            if isinstance(element, dict) and len(element.get("action_id") or "") > _ID_LIMIT:
+                raise SlackError("invalid_blocks")
+        try:
+            parsed = Block.parse(block)
+            if parsed is None:
+                raise SlackError("invalid_blocks")
+            parsed.to_dict()  # runs slack_sdk's validators (lengths, counts, required fields)
+        except (SlackObjectFormationError, KeyError, TypeError, AttributeError) as e:
+            raise SlackError("invalid_blocks") from e
+
+
+class FakeSlack(BackgroundServer):
+    """`with FakeSlack(bot_token=...) as slack:` then point WebClient(base_url=slack.api_url)."""
+
+    def __init__(self, *, bot_token: str = "xoxb-test-token", app_token: str = "xapp-test-token"):
+        self.bot_token = bot_token
+        self.app_token = app_token
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[str, str], Message] = {}
+        self.ephemeral: list[dict[str, Any]] = []
+        self.reactions: dict[tuple[str, str], set[str]] = {}
+        self.views: list[dict[str, Any]] = []
+        self._rate_limited: dict[str, int] = {}
+        self._lock = threading.Condition()
+        self._ts = itertools.count(1)
+        self._socket_server: Any = None
+        self._socket_connections: list[ServerConnection] = []
+        self._acks: dict[str, dict[str, Any]] = {}
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server.slack = self  # type: ignore[attr-defined]
+        super().__init__(server)
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "/api/"
+
+    # --- what tests use -------------------------------------------------------------------
+
+    def rate_limit(self, method: str, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with HTTP 429 and Retry-After: 1."""
+        with self._lock:
+            self._rate_limited[method] = times
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def thread(self, channel: str, thread_ts: str) -> list[Message]:
+        """Replies in a thread, oldest first."""
+        with self._lock:
+            return [
+                m
+                for m in self.messages.values()
+                if m.channel == channel and m.thread_ts == thread_ts
+            ]
+
+    def in_channel(self, channel: str) -> list[Message]:
+        with self._lock:
+            return [m for m in self.messages.values() if m.channel == channel]
+
+    def wait_for(self, predicate: Any, timeout: float = 10.0) -> Any:
+        """Wait until predicate() is truthy (re-checked after every call) and return its value."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                value = predicate()
+                if value:
+                    return value
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"timed out waiting; calls so far: {self._summary()}")
+                self._lock.wait(remaining)
+
+    def _summary(self) -> list[str]:
+        return [f"{c.method}{'' if c.ok else '!' + str(c.error)}" for c in self.calls]
+
+    # --- Web API --------------------------------------------------------------------------
+
+    def handle(self, method: str, token: str | None, args: dict[str, Any]) -> tuple[int, dict]:
+        with self._lock:
+            if self._rate_limited.get(method):
+                self._rate_limited[method] -= 1
+                self.calls.append(Call(method, args, False, "ratelimited"))
+                self._lock.notify_all()
+                return 429, {"ok": False, "error": "ratelimited"}
+            try:
+                expected = self.app_token if method == "apps.connections.open" else self.bot_token
+                if token != expected:
+                    raise SlackError("invalid_auth" if token else "not_authed")
+                handler = getattr(self, "_" + method.replace(".", "_"), None)
+                if handler is None:
+                    raise SlackError("unknown_method")
+                result = {"ok": True, **handler(args)}
+                self.calls.append(Call(method, args, True))
+            except SlackError as e:
+                result = {"ok": False, "error": str(e)}
+                self.calls.append(Call(method, args, False, str(e)))
+            self._lock.notify_all()
+            return 200, result
+
+    def _next_ts(self) -> str:
+        return f"{1700000000 + next(self._ts)}.{next(self._ts):06d}"
+
+    @staticmethod
+    def _channel(args: dict[str, Any]) -> str:
+        channel = args.get("channel")
+        if not isinstance(channel, str) or not _CHANNEL.match(channel):
+            raise SlackError("channel_not_found")
+        return channel
+
+    @staticmethod
+    def _content(args: dict[str, Any]) -> tuple[str | None, list | None]:
+        text, blocks = args.get("text"), args.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        check_blocks(blocks)
+        if not text and not blocks:
+            raise SlackError("no_text")
+        if text is not None and (not isinstance(text, str) or len(text) > MAX_TEXT):
+            raise SlackError("msg_too_long")
+        return text, blocks
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": "https://hr-example.slack.com/",
+            "team": "HR Example",
+            "team_id": TEAM_ID,
+            "user": "hrbot",
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+        }
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        text, blocks = self._content(args)
+        thread_ts = args.get("thread_ts")
+        if thread_ts is not None and not re.fullmatch(r"[0-9]{10}\.[0-9]{6}", str(thread_ts)):
+            raise SlackError("invalid_thread_ts")
+        ts = self._next_ts()
+        self.messages[(channel, ts)] = Message(channel, ts, text, blocks, thread_ts)
+        return {"channel": channel, "ts": ts, "message": {"text": text, "blocks": blocks, "ts": ts}}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        message = self.messages.get((channel, args.get("ts")))
+        if message is None:
+            raise SlackError("message_not_found")
+        text, blocks = self._content(args)
+        message.history.append({"text": message.text, "blocks": message.blocks})
+        message.text, message.blocks = text, blocks
+        return {"channel": channel, "ts": message.ts, "text": text}
+
+    def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        if not _USER.match(str(args.get("user"))):
+            raise SlackError("user_not_found")
+        text, blocks = self._content(args)
+        self.ephemeral.append(
+            {"channel": channel, "user": args["user"], "text": text, "blocks": blocks}
+        )
+        return {"message_ts": self._next_ts()}
+
+    def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        ts = str(args.get("message_ts"))
+        return {
+            "channel": channel,
+            "permalink": f"https://hr-example.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+        }
+
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = str(args.get("users") or "")
+        if not _USER.match(users):
+            raise SlackError("user_not_found")
+        return {"channel": {"id": "D" + users[1:]}}
+
+    def _reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        key = (self._channel(args), str(args.get("timestamp")))
+        name = args.get("name")
+        if name in self.reactions.setdefault(key, set()):
+            raise SlackError("already_reacted")
+        self.reactions[key].add(name)
+        return {}
+
+    def _reactions_remove(self, args: dict[str, Any]) -> dict[str, Any]:
+        key = (self._channel(args), str(args.get("timestamp")))
+        if args.get("name") not in self.reactions.get(key, set()):
+            raise SlackError("no_reaction")
+        self.reactions[key].discard(args["name"])
+        return {}
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("trigger_id"):
+            raise SlackError("invalid_trigger_id")
+        view = args.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        check_blocks(view.get("blocks"))
+        self.views.append(view)
+        return {"view": {"id": f"V{len(self.views)}", **view}}
+
+    # --- Socket Mode ----------------------------------------------------------------------
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self._socket_server is None:
+            self._socket_server = serve(self._socket_session, "127.0.0.1", 0)
+            threading.Thread(target=self._socket_server.serve_forever, daemon=True).start()
+        port = self._socket_server.socket.getsockname()[1]
+        return {"url": f"ws://127.0.0.1:{port}/link/?ticket={uuid.uuid4()}"}
+
+    def _socket_session(self, connection: ServerConnection) -> None:
+        connection.send(
+            json.dumps(
+                {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0HRBOT"}}
+            )
+        )
+        with self._lock:
+            self._socket_connections.append(connection)
+            self._lock.notify_all()
+        for raw in connection:
+            message = json.loads(raw)
+            with self._lock:
+                if "envelope_id" in message:
+                    self._acks[message["envelope_id"]] = message
+                self._lock.notify_all()
+
+    def send_envelope(self, kind: str, payload: dict[str, Any]) -> str:
+        """Push an envelope (events_api, interactive) to the connected app; returns its id."""
+        connection = self.wait_for(
+            lambda: self._socket_connections and self._socket_connections[-1]
+        )
+        envelope_id = str(uuid.uuid4())
+        connection.send(
+            json.dumps(
+                {
+                    "envelope_id": envelope_id,
+                    "type": kind,
+                    "payload": payload,
+                    "accepts_response_payload": False,
+                    "retry_attempt": 0,
+                    "retry_reason": "",
+                }
+            )
+        )
+        return envelope_id
+
+    def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        return self.wait_for(lambda: self._acks.get(envelope_id), timeout)
+
+    def stop(self) -> None:
+        for connection in self._socket_connections:
+            connection.close()
+        if self._socket_server is not None:
+            self._socket_server.shutdown()
+        super().stop()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        method = self.path.removeprefix("/api/").split("?")[0]
+        content_type = self.headers.get("Content-Type") or ""
+        if "json" in content_type:
+            args = json.loads(raw or b"{}")
+        else:
+            args = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+        auth = self.headers.get("Authorization") or ""
+        token = (
+            auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.pop("token", None)
+        )
+        status, body = self.server.slack.handle(method, token, args)  # type: ignore[attr-defined]
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        if status == 429:
+            self.send_header("Retry-After", "1")
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST
