@@ -99,7 +99,10 @@ class Announcer:
                 )
 
     def finish(self, action: PendingAction) -> None:
-        """An action reached its end: update every card, tell the requester's thread, note it."""
+        """An action reached its end: note it for the model, update every card, then tell the
+        requester (noted first, so a quick follow-up question already knows the outcome)."""
+        if self.on_outcome is not None:
+            self.on_outcome(action)
         self.refresh(action)
         if action.channel and action.thread_ts:
             try:
@@ -112,8 +115,6 @@ class Announcer:
                 log.error(
                     "slack.outcome_failed", action_id=action.id, error=e.response.get("error")
                 )
-        if self.on_outcome is not None:
-            self.on_outcome(action)
 
     def tell(self, channel: str | None, user: str, text: str) -> None:
         """A message only `user` sees (the answer to a refused click)."""

@@ -34,6 +34,10 @@ class Click:
 class Refused(Exception):
     """The click changes nothing; the message is shown to the clicker alone."""
 
+    def __init__(self, message: str, action_id: int | None = None) -> None:
+        super().__init__(message)
+        self.action_id = action_id
+
 
 class ClickHandler:
     def __init__(
@@ -56,15 +60,14 @@ class ClickHandler:
         self.team_id = team_id
 
     def handle(self, click: Click) -> None:
-        action_id = None
         try:
             action_id, decision, signed_hash = self._check(click)
         except Refused as e:
-            self._refuse(click, action_id, str(e))
+            self._refuse(click, e.action_id, str(e))
             return
         except Exception:  # fail closed: a broken check is a refusal, never a run
             log.exception("click.check_failed", user=click.user)
-            self._refuse(click, action_id, "This click could not be checked, so nothing was done.")
+            self._refuse(click, None, "This click could not be checked, so nothing was done.")
             return
         self._decide(click, action_id, decision, signed_hash)
 
@@ -85,7 +88,8 @@ class ClickHandler:
             raise Refused(f"There is no action #{token.action_id}.") from e
         if click.user not in self.approvers:
             raise Refused(
-                f"You are not an approver for HR changes, so action #{action.id} is unchanged."
+                f"You are not an approver for HR changes, so action #{action.id} is unchanged.",
+                action.id,
             )
         if (
             token.decision == "approve"
@@ -93,10 +97,13 @@ class ClickHandler:
             and not self.allow_self_approval
         ):
             raise Refused(
-                f"You asked for action #{action.id}, so another approver must approve it."
+                f"You asked for action #{action.id}, so another approver must approve it.",
+                action.id,
             )
         if not hmac.compare_digest(token.request_hash, action.request_hash):
-            raise Refused(f"This button does not match action #{action.id}; nothing was done.")
+            raise Refused(
+                f"This button does not match action #{action.id}; nothing was done.", action.id
+            )
         return action.id, token.decision, token.request_hash
 
     def _refuse(self, click: Click, action_id: int | None, message: str) -> None:

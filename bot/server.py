@@ -40,13 +40,25 @@ class HttpServer:
             ident="hr-approval-bot",
         )
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def port(self) -> int:
         return self._server.effective_port
 
     def serve_forever(self) -> None:
-        self._server.run()
+        """Serve until stop(); the loop closes the server itself, so no socket is closed
+        under its feet."""
+        server = self._server
+        try:
+            while not self._stopping.is_set():
+                server.asyncore.loop(
+                    timeout=0.05, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1
+                )
+        finally:
+            server.task_dispatcher.shutdown()
+            for channel in list(server._map.values()):  # the listener, trigger and keep-alives
+                channel.close()
 
     def start(self) -> HttpServer:
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
@@ -54,8 +66,9 @@ class HttpServer:
         return self
 
     def stop(self) -> None:
-        self._server.close()
-        self._server.task_dispatcher.shutdown()
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
 
 
 def socket_mode_handler(app: App, app_token: str) -> SocketModeHandler:

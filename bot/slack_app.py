@@ -85,13 +85,14 @@ class SlackBot:
         self.pool: OrderedPool[Incoming] = OrderedPool(
             self.answer, key=lambda m: m.thread_key, workers=config.model_concurrency
         )
+        # Listeners only store and hand over work, but clicks run the HR request there: a
+        # pool of their own keeps them off the model workers (Bolt's default has 5 threads).
+        self.listeners = ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt")
         self.app = App(
             client=client,
             signing_secret=config.slack_signing_secret,
             request_verification_enabled=not config.socket_mode,
-            # Listeners only store and hand over work, but clicks run the HR request here:
-            # a pool of its own keeps them off the model workers.
-            listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt"),
+            listener_executor=self.listeners,
         )
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
@@ -193,4 +194,6 @@ class SlackBot:
         return len(waiting)
 
     def close(self) -> None:
+        """Finish the clicks and answers under way; call before closing the database."""
+        self.listeners.shutdown(wait=True)
         self.pool.shutdown(wait=True)

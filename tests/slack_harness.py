@@ -1,0 +1,223 @@
+"""The whole bot on loopback: the real app behind waitress, a fake Slack, the scripted model and
+the sandbox HR API; requests signed exactly as Slack signs them."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+
+from bot import config as configuration
+from bot.runtime import Runtime, build_runtime
+from bot.server import HttpServer
+from bot.slack_app import SlackBot, make_web_client
+from sandbox import HRSandbox
+from sandbox.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
+from sandbox.scripted_model import ScriptedModel
+
+SIGNING_SECRET = "test-signing-secret"
+APPROVAL_CHANNEL = "C0APPROVALS"
+HR_CHANNEL = "C0HR"
+_ts = itertools.count(1)
+
+
+def new_ts() -> str:
+    return f"{1710000000 + next(_ts)}.{next(_ts):06d}"
+
+
+def signed_headers(
+    body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
+) -> dict:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    base = b"v0:" + str(timestamp).encode() + b":" + body
+    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": signature}
+
+
+def event_body(event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
+    return {
+        "token": "unused-verification-token",
+        "team_id": TEAM_ID,
+        "api_app_id": "A0HRBOT",
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{next(_ts):08d}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
+    }
+
+
+def mention_event(user: str, text: str, *, channel: str = HR_CHANNEL, thread_ts: str | None = None):
+    ts = new_ts()
+    event = {
+        "type": "app_mention",
+        "user": user,
+        "text": f"<@{BOT_USER_ID}> {text}",
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+    }
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def dm_event(user: str, text: str, *, thread_ts: str | None = None) -> dict[str, Any]:
+    ts = new_ts()
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "D" + user[1:],
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+    }
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def click_payload(
+    user: str, action_id: str, value: str, *, channel: str, message_ts: str, team: str = TEAM_ID
+):
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": team},
+        "team": {"id": team, "domain": "hr-example"},
+        "api_app_id": "A0HRBOT",
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
+        "channel": {"id": channel, "name": "approvals"},
+        "message": {"ts": message_ts, "text": "card"},
+        "trigger_id": "1234.5678.abcdef",
+        "response_url": "https://hooks.slack.invalid/actions/T0TEAM/1/abc",
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "approval",
+                "value": value,
+                "action_ts": str(time.time()),
+            }
+        ],
+    }
+
+
+class Stack:
+    """Start with `Stack(tmp_path, **env).start()`; `restart()` keeps every database."""
+
+    def __init__(self, tmp_path: Path, **env: str) -> None:
+        self.tmp_path = tmp_path
+        self.hr = HRSandbox(tmp_path / "hr.sqlite3").start()
+        self.model = ScriptedModel().start()
+        self.slack = FakeSlack().start()
+        self.env = {
+            "SLACK_BOT_TOKEN": self.slack.bot_token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": self.slack.api_url,
+            "OPENAI_API_KEY": "test-key",
+            "OPENAI_BASE_URL": self.model.url,
+            "OPENAI_MAX_RETRIES": "0",
+            "OPENAI_MODEL": "scripted",
+            "HR_API_URL": self.hr.url,
+            "APPROVERS": "U0BOB,U0CAROL,U0ALICE",
+            "APPROVAL_CHANNEL": APPROVAL_CHANNEL,
+            "APPROVAL_SECRET": "s" * 40,
+            "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+            "MODEL_CONCURRENCY": "4",
+        }
+        self.env.update(env)
+        self.env = {k: v for k, v in self.env.items() if v is not None}
+        self.runtime: Runtime | None = None
+        self.bot: SlackBot | None = None
+        self.server: HttpServer | None = None
+
+    def start(self) -> Stack:
+        config = configuration.load(self.env, env_file=None)
+        self.runtime = build_runtime(config)
+        self.bot = SlackBot(self.runtime, make_web_client(config))
+        self.bot.resume()
+        self.server = HttpServer(self.bot.app, host="127.0.0.1", port=0, threads=8).start()
+        return self
+
+    def stop_app(self) -> None:
+        self.server.stop()
+        self.bot.close()
+        self.runtime.close()
+
+    def restart(self) -> None:
+        self.stop_app()
+        self.start()
+
+    def stop(self) -> None:
+        self.stop_app()
+        self.slack.stop()
+        self.model.stop()
+        self.hr.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}/slack/events"
+
+    def send_event(
+        self, event: dict[str, Any], *, event_id: str | None = None, headers=None, **sign
+    ) -> requests.Response:
+        body = json.dumps(event_body(event, event_id)).encode()
+        all_headers = {
+            "Content-Type": "application/json",
+            **signed_headers(body, **sign),
+            **(headers or {}),
+        }
+        return requests.post(self.url, data=body, headers=all_headers, timeout=5)
+
+    def send_click(self, payload: dict[str, Any], **sign) -> requests.Response:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            **signed_headers(body, **sign),
+        }
+        return requests.post(self.url, data=body, headers=headers, timeout=5)
+
+    def replies(self, channel: str, thread_ts: str, count: int = 1, timeout: float = 10.0):
+        """Wait for `count` bot messages in the thread and return them."""
+        return self.slack.wait_for(
+            lambda: (r := self.slack.thread(channel, thread_ts)) and len(r) >= count and r, timeout
+        )
+
+    def approval_cards(self, count: int = 1) -> list:
+        """Wait for `count` approval cards (any channel) and return them, oldest first."""
+
+        def found():
+            cards = [
+                m
+                for m in list(self.slack.messages.values())
+                if m.blocks
+                and m.blocks[0].get("type") == "header"
+                and m.blocks[0]["text"]["text"].startswith("Approval needed")
+            ]
+            return len(cards) >= count and cards
+
+        # Snapshots: the fake updates its messages in place when the bot edits them.
+        return [copy.deepcopy(card) for card in self.slack.wait_for(found)]
+
+    def button(self, card, action_id: str) -> str:
+        for block in card.blocks:
+            for element in block.get("elements") or []:
+                if element.get("action_id") == action_id:
+                    return element["value"]
+        raise AssertionError(f"no {action_id} button on the card")
+
+    def click(self, user: str, card, action_id: str, **overrides) -> requests.Response:
+        payload = click_payload(
+            user, action_id, self.button(card, action_id), channel=card.channel, message_ts=card.ts
+        )
+        payload.update(overrides)
+        return self.send_click(payload)
