@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -11,6 +12,7 @@ from approvals.store import PendingAction
 APPROVE_ACTION_ID = "approval_approve"
 REJECT_ACTION_ID = "approval_reject"
 SECTION_LIMIT = 3000
+SUMMARY_LIMIT = 200  # fits the card, the notification text and the 300-character confirm dialog
 CODE_LIMIT = 2600  # leaves room for the fences and the truncation note inside one section
 _VERBS = {"POST": "Create", "PUT": "Update", "PATCH": "Update", "DELETE": "Delete"}
 
@@ -41,6 +43,15 @@ def summary(action: PendingAction) -> str:
     text = " ".join(words)
     if body:
         text += " — " + ", ".join(f"{k}: {v}" for k, v in body.items())
+    return text
+
+
+def short_summary(action: PendingAction) -> str:
+    """The summary escaped for mrkdwn and clipped to SUMMARY_LIMIT (the code block on the card
+    shows the whole request); clipping never leaves half an entity such as "&am"."""
+    text = escape(summary(action))
+    if len(text) > SUMMARY_LIMIT:
+        text = re.sub(r"&[a-z]*$", "", text[: SUMMARY_LIMIT - 1]) + "…"
     return text
 
 
@@ -113,7 +124,7 @@ def render_card(
         },
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": f"*{escape(summary(action))}*"},
+            "text": {"type": "mrkdwn", "text": f"*{short_summary(action)}*"},
         },
         {
             "type": "section",
@@ -137,7 +148,7 @@ def render_card(
         if action.method == "DELETE":
             approve["confirm"] = {
                 "title": {"type": "plain_text", "text": "Delete for real?"},
-                "text": {"type": "mrkdwn", "text": f"This runs *{escape(summary(action))}*."},
+                "text": {"type": "mrkdwn", "text": f"This runs *{short_summary(action)}*."},
                 "confirm": {"type": "plain_text", "text": "Approve delete"},
                 "deny": {"type": "plain_text", "text": "Cancel"},
                 "style": "danger",
@@ -165,16 +176,16 @@ def render_card(
 
 def card_text(action: PendingAction) -> str:
     """Notification and screen-reader fallback for the card."""
-    return f"Approval needed: action #{action.id}: {escape(summary(action))}"
+    return f"Approval needed: action #{action.id}: {short_summary(action)}"
 
 
 def requester_notice(action: PendingAction, card_link: str | None) -> str:
     where = f" — <{card_link}|view the card>" if card_link else ""
-    return f"Sent for approval (#{action.id}): {escape(summary(action))}{where}"
+    return f"Sent for approval (#{action.id}): {short_summary(action)}{where}"
 
 
 def requester_outcome(action: PendingAction) -> str:
-    return f"Action #{action.id} ({escape(summary(action))}): {outcome(action)}"
+    return f"Action #{action.id} ({short_summary(action)}): {outcome(action)}"
 
 
 def conversation_note(action: PendingAction) -> str:

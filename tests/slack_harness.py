@@ -17,7 +17,7 @@ import requests
 
 from bot import config as configuration
 from bot.runtime import Runtime, build_runtime
-from bot.server import HttpServer
+from bot.server import HttpServer, socket_mode_handler
 from bot.slack_app import SlackBot, make_web_client
 from sandbox import HRSandbox
 from sandbox.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
@@ -139,17 +139,27 @@ class Stack:
         self.runtime: Runtime | None = None
         self.bot: SlackBot | None = None
         self.server: HttpServer | None = None
+        self.socket = None
 
     def start(self) -> Stack:
         config = configuration.load(self.env, env_file=None)
         self.runtime = build_runtime(config)
         self.bot = SlackBot(self.runtime, make_web_client(config))
         self.bot.resume()
-        self.server = HttpServer(self.bot.app, host="127.0.0.1", port=0, threads=8).start()
+        if config.socket_mode:
+            self.socket = socket_mode_handler(self.bot.app, config.slack_app_token)
+            self.socket.connect()
+        else:
+            self.server = HttpServer(self.bot.app, host="127.0.0.1", port=0, threads=8).start()
         return self
 
     def stop_app(self) -> None:
-        self.server.stop()
+        if self.socket is not None:
+            self.socket.close()
+            self.socket = None
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
         self.bot.close()
         self.runtime.close()
 

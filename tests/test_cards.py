@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from approvals import cards
+from approvals.store import PendingAction
+from approvals.tokens import TokenSigner
+from sandbox.fake_slack import SlackError, check_blocks
+
+SIGNER = TokenSigner(["k" * 40], max_age_seconds=86400)
+
+
+def action(**overrides) -> PendingAction:
+    values = dict(
+        id=7,
+        requester="U0DANA",
+        channel="C0HR",
+        thread_ts="1700000000.000100",
+        method="POST",
+        path="/api/users",
+        body={"name": "Neo Anderson", "job": "engineer"},
+        request_hash="ab" * 32,
+        status="pending",
+        approvals_required=1,
+        created_at=1_700_000_000.0,
+        expires_at=1_700_086_400.0,
+    )
+    values.update(overrides)
+    return PendingAction(**values)
+
+
+def card_for(a: PendingAction) -> list[dict]:
+    return cards.render_card(
+        a,
+        approve_token=SIGNER.sign(a.id, "approve", a.request_hash),
+        reject_token=SIGNER.sign(a.id, "reject", a.request_hash),
+        conversation_link="https://hr-example.slack.com/archives/C0HR/p1700000000000100",
+    )
+
+
+def assert_valid(blocks: list[dict]) -> None:
+    """slack_sdk's block models raise on every limit Slack enforces; the fake adds the rest."""
+    assert len(blocks) <= 50
+    for block in blocks:
+        Block.parse(block).to_dict()
+    check_blocks(blocks)
+
+
+@pytest.mark.parametrize(
+    ("a", "words"),
+    [
+        (action(), "Create employee Neo Anderson — job: engineer"),
+        (
+            action(method="PUT", path="/api/users/2", body={"job": "manager"}),
+            "Update employee 2 — job: manager",
+        ),
+        (action(method="DELETE", path="/api/users/3", body=None), "Delete employee 3"),
+    ],
+)
+def test_the_card_says_in_plain_words_what_will_happen(a, words):
+    blocks = card_for(a)
+    assert_valid(blocks)
+    assert cards.summary(a) == words
+    text = json.dumps(blocks)
+    assert "<@U0DANA>" in text and "action #7" in text and "<!date^1700086400^" in text
+    assert f"{a.method} {a.path}" in text
+
+
+def test_buttons_carry_the_signed_values_and_approve_is_primary():
+    actions_block = card_for(action())[-1]
+    approve, reject = actions_block["elements"]
+    assert (approve["action_id"], approve["style"]) == (cards.APPROVE_ACTION_ID, "primary")
+    assert (reject["action_id"], reject["style"]) == (cards.REJECT_ACTION_ID, "danger")
+    assert SIGNER.verify(approve["value"]).decision == "approve"
+    assert SIGNER.verify(reject["value"]).decision == "reject"
+    assert "confirm" not in approve
+
+
+def test_approving_a_delete_asks_for_confirmation_first():
+    approve = card_for(action(method="DELETE", path="/api/users/3", body=None))[-1]["elements"][0]
+    assert approve["confirm"]["confirm"]["text"] == "Approve delete"
+
+
+def test_a_huge_body_is_truncated_safely_within_slack_limits():
+    body = {"name": "N" * 200, "job": "x" * 8000}
+    blocks = card_for(action(body=body))
+    assert_valid(blocks)
+    code = blocks[3]["text"]["text"]
+    assert len(code) <= cards.SECTION_LIMIT and "more characters" in code
+    assert code.startswith("```") and code.endswith("```")
+    assert len(cards.short_summary(action(body=body))) == cards.SUMMARY_LIMIT
+
+
+def test_a_long_delete_summary_still_fits_the_confirm_dialog():
+    long_path = "/api/users/" + "9" * 10
+    a = action(method="DELETE", path=long_path, body={"name": "x" * 500})
+    assert_valid(card_for(a))
+
+
+def test_hostile_body_values_cannot_ping_link_or_break_out_of_the_code_block():
+    body = {"name": "<!channel> <@U0CEO>", "job": "```<https://evil.example|x>```"}
+    blocks = card_for(action(body=body))
+    assert_valid(blocks)
+    text = json.dumps(blocks)
+    assert "<!channel>" not in text and "<@U0CEO>" not in text and "<https://evil" not in text
+    assert blocks[3]["text"]["text"].count("```") == 2
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            dict(
+                status="succeeded",
+                decided_by="U0BOB",
+                decided_at=1.7e9,
+                hr_status=201,
+                hr_body={"id": 21},
+            ),
+            "Approved by <@U0BOB>",
+        ),
+        (
+            dict(
+                status="failed", decided_by="U0BOB", decided_at=1.7e9, hr_status=500, hr_body="oops"
+            ),
+            "failed: HR API answered 500",
+        ),
+        (
+            dict(status="rejected", decided_by="U0BOB", decided_at=1.7e9, reason="not now"),
+            "Rejected by <@U0BOB>",
+        ),
+        (dict(status="unknown", decided_by="U0BOB", decided_at=1.7e9), "outcome unknown"),
+        (dict(status="expired"), "Expired, not run"),
+    ],
+)
+def test_a_decided_card_shows_the_outcome_instead_of_buttons(changes, expected):
+    blocks = cards.render_card(action(**changes))
+    assert_valid(blocks)
+    assert "actions" not in [b["type"] for b in blocks]
+    assert expected in blocks[-1]["text"]["text"]
+
+
+def test_the_fake_rejects_what_slack_rejects():
+    too_many = [{"type": "divider"}] * 51
+    long_button = [
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": "a",
+                    "text": {"type": "plain_text", "text": "x" * 76},
+                }
+            ],
+        }
+    ]
+    long_section = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]
+    for blocks in (too_many, long_button, long_section, [{"type": "no_such_block"}]):
+        with pytest.raises(SlackError, match="invalid_blocks"):
+            check_blocks(blocks)
+
+
+def test_the_conversation_note_has_facts_and_no_secrets():
+    done = action(status="rejected", decided_by="U0BOB", reason="duplicate")
+    note = cards.conversation_note(done)
+    assert note == (
+        "Action #7 (POST /api/users) is now rejected by U0BOB. Reason given: duplicate "
+        "Do not retry it unless the user asks again."
+    )
+
+
+def test_escaping_cannot_push_the_summary_past_slack_limits():
+    a = action(method="DELETE", path="/api/users/3", body={"name": "<" * 500})
+    assert_valid(card_for(a))
+    assert len(cards.card_text(a)) < 300
