@@ -34,6 +34,9 @@ def main() -> int:
     except SlackApiError as e:
         print(f"Slack refused the bot token ({e.response.get('error')}).", file=sys.stderr)
         return 2
+    except OSError as e:  # urllib's URLError is an OSError: DNS, refused, TLS
+        print(f"Could not reach Slack at {config.slack_api_url}: {e}", file=sys.stderr)
+        return 2
     resumed = bot.resume()
     log.info("bot.started", team=bot.team_id, bot_user=bot.bot_user_id, resumed=resumed)
     try:

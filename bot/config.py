@@ -171,6 +171,11 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
             f"  APPROVAL_SECRET: every key must be at least {MIN_SECRET_LENGTH} characters; "
             + WHERE_TO_GET["APPROVAL_SECRET"]
         )
+    if "SLACK_CLIENT_ID" in env and "SLACK_CLIENT_SECRET" in env:
+        problems.append(
+            "  SLACK_CLIENT_ID, SLACK_CLIENT_SECRET: unset them; this bot serves one workspace "
+            "with SLACK_BOT_TOKEN, and Bolt would silently switch to OAuth installs"
+        )
     slack_api_url = url("SLACK_API_URL", SLACK_API_URL) or SLACK_API_URL
     config = Config(
         slack_bot_token=prefixed("SLACK_BOT_TOKEN", "xoxb-"),

@@ -113,3 +113,8 @@ def test_only_config_reads_the_environment():
 def test_approvals_never_imports_bot():
     for path in ROOT.glob("approvals/**/*.py"):
         assert not re.search(r"^\s*(from|import) bot\b", path.read_text(), re.M), path
+
+
+def test_oauth_client_credentials_are_refused_because_bolt_would_switch_modes():
+    with pytest.raises(ConfigError, match="SLACK_CLIENT_ID, SLACK_CLIENT_SECRET: unset them"):
+        load({**GOOD, "SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "x"}, env_file=None)
