@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Iterable
 
 import structlog
 from slack_sdk import WebClient
@@ -16,8 +17,9 @@ log = structlog.get_logger(__name__)
 
 
 class Announcer:
-    """All Slack I/O of the approvals engine. `on_outcome` hears every finished action
-    (the bot uses it to note the outcome in the requester's conversation)."""
+    """All Slack I/O of the approvals engine. `approvers` names who gets a DM when there is no
+    approval channel; `on_outcome` hears every finished action (the bot notes it in the
+    requester's conversation)."""
 
     def __init__(
         self,
@@ -25,78 +27,104 @@ class Announcer:
         store: ActionStore,
         signer: TokenSigner,
         *,
-        approvers: Sequence[str],
+        approvers: Callable[[], Iterable[str]],
         approval_channel: str | None,
         on_outcome: Callable[[PendingAction], None] | None = None,
     ) -> None:
         self.client = client
         self.store = store
         self.signer = signer
-        self.approvers = tuple(approvers)
+        self.approvers = approvers
         self.approval_channel = approval_channel
         self.on_outcome = on_outcome
+
+    def _call(self, method: str, action_id: int | None, **kwargs) -> dict | None:
+        """One Web API call; a failure is logged and skipped so the other copies still go out."""
+        try:
+            return getattr(self.client, method)(**kwargs).data
+        except SlackApiError as e:
+            log.error(
+                "slack.call_failed",
+                method=method,
+                action_id=action_id,
+                error=e.response.get("error"),
+            )
+            return None
 
     def _permalink(self, channel: str | None, ts: str | None) -> str | None:
         if not channel or not ts:
             return None
-        try:
-            return self.client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
-        except SlackApiError as e:
-            log.warning("slack.permalink_failed", error=e.response.get("error"))
-            return None
+        answer = self._call("chat_getPermalink", None, channel=channel, message_ts=ts)
+        return answer["permalink"] if answer else None
 
     def _targets(self) -> list[str]:
         if self.approval_channel:
             return [self.approval_channel]
         targets = []
-        for approver in self.approvers:
-            try:
-                targets.append(self.client.conversations_open(users=approver)["channel"]["id"])
-            except SlackApiError as e:
-                log.error("slack.dm_open_failed", approver=approver, error=e.response.get("error"))
+        for approver in self.approvers():
+            opened = self._call("conversations_open", None, users=approver)
+            if opened:
+                targets.append(opened["channel"]["id"])
         return targets
 
-    def post(self, action: PendingAction) -> None:
-        """Send the card to the approvers (every copy remembered), then tell the requester."""
-        blocks = cards.render_card(
+    def _approver_blocks(self, action: PendingAction) -> list[dict]:
+        if action.status != "pending":
+            return cards.render_card(action)
+        return cards.render_card(
             action,
             approve_token=self.signer.sign(action.id, "approve", action.request_hash),
             reject_token=self.signer.sign(action.id, "reject", action.request_hash),
             conversation_link=self._permalink(action.channel, action.thread_ts),
         )
-        first_link = None
+
+    def _requester_blocks(self, action: PendingAction) -> list[dict]:
+        approver_cards = [c for c in self.store.cards(action.id) if c.kind == "approver"]
+        link = (
+            self._permalink(approver_cards[0].channel, approver_cards[0].ts)
+            if approver_cards
+            else None
+        )
+        token = self.signer.sign(action.id, "withdraw", action.request_hash)
+        return cards.requester_blocks(action, link, token)
+
+    def post(self, action: PendingAction) -> None:
+        """Send the card to the approvers (every copy remembered), then tell the requester."""
+        blocks = self._approver_blocks(action)
         for channel in self._targets():
-            try:
-                posted = self.client.chat_postMessage(
-                    channel=channel, text=cards.card_text(action), blocks=blocks
-                )
-            except SlackApiError as e:
-                log.error("slack.card_failed", action_id=action.id, error=e.response.get("error"))
-                continue
-            self.store.add_card(action.id, posted["channel"], posted["ts"], "approver")
-            first_link = first_link or self._permalink(posted["channel"], posted["ts"])
+            posted = self._call(
+                "chat_postMessage",
+                action.id,
+                channel=channel,
+                text=cards.card_text(action),
+                blocks=blocks,
+            )
+            if posted:
+                self.store.add_card(action.id, posted["channel"], posted["ts"], "approver")
         if action.channel and action.thread_ts:
-            posted = self.client.chat_postMessage(
+            posted = self._call(
+                "chat_postMessage",
+                action.id,
                 channel=action.channel,
                 thread_ts=action.thread_ts,
-                text=cards.requester_notice(action, first_link),
+                text=cards.requester_notice(action, None),
+                blocks=self._requester_blocks(action),
             )
-            self.store.add_card(action.id, posted["channel"], posted["ts"], "requester")
+            if posted:
+                self.store.add_card(action.id, posted["channel"], posted["ts"], "requester")
 
     def refresh(self, action: PendingAction) -> None:
-        """Replace the buttons on every approver's copy with where the action stands now."""
-        blocks = cards.render_card(action)
+        """Show where the action stands on every copy of its card and on the requester's notice."""
+        approver_blocks = self._approver_blocks(action)
+        requester_blocks = None
         for card in self.store.cards(action.id):
-            if card.kind != "approver":
-                continue
-            try:
-                self.client.chat_update(
-                    channel=card.channel, ts=card.ts, text=cards.card_text(action), blocks=blocks
-                )
-            except SlackApiError as e:
-                log.error(
-                    "slack.card_update_failed", action_id=action.id, error=e.response.get("error")
-                )
+            if card.kind == "approver":
+                blocks, text = approver_blocks, cards.card_text(action)
+            else:
+                requester_blocks = requester_blocks or self._requester_blocks(action)
+                blocks, text = requester_blocks, cards.requester_notice(action, None)
+            self._call(
+                "chat_update", action.id, channel=card.channel, ts=card.ts, text=text, blocks=blocks
+            )
 
     def finish(self, action: PendingAction) -> None:
         """An action reached its end: note it for the model, update every card, then tell the
@@ -105,22 +133,40 @@ class Announcer:
             self.on_outcome(action)
         self.refresh(action)
         if action.channel and action.thread_ts:
-            try:
-                self.client.chat_postMessage(
-                    channel=action.channel,
-                    thread_ts=action.thread_ts,
-                    text=cards.requester_outcome(action),
+            self._call(
+                "chat_postMessage",
+                action.id,
+                channel=action.channel,
+                thread_ts=action.thread_ts,
+                text=cards.requester_outcome(action),
+            )
+
+    def tell_approvers(self, action: PendingAction, text: str) -> None:
+        """A reply under every approver's copy of the card (reminders, recovery notices)."""
+        for card in self.store.cards(action.id):
+            if card.kind == "approver":
+                self._call(
+                    "chat_postMessage",
+                    action.id,
+                    channel=card.channel,
+                    thread_ts=card.ts,
+                    text=text,
                 )
-            except SlackApiError as e:
-                log.error(
-                    "slack.outcome_failed", action_id=action.id, error=e.response.get("error")
-                )
+
+    def open_reject_modal(
+        self, action: PendingAction, trigger_id: str, token: str, channel: str | None
+    ) -> bool:
+        """Ask for an optional reason. Must run within Slack's ~3 s trigger window."""
+        metadata = json.dumps({"token": token, "channel": channel})
+        opened = self._call(
+            "views_open",
+            action.id,
+            trigger_id=trigger_id,
+            view=cards.reject_modal(action, metadata),
+        )
+        return opened is not None
 
     def tell(self, channel: str | None, user: str, text: str) -> None:
         """A message only `user` sees (the answer to a refused click)."""
-        if not channel:
-            return
-        try:
-            self.client.chat_postEphemeral(channel=channel, user=user, text=text)
-        except SlackApiError as e:
-            log.warning("slack.ephemeral_failed", error=e.response.get("error"))
+        if channel:
+            self._call("chat_postEphemeral", None, channel=channel, user=user, text=text)

@@ -11,6 +11,11 @@ from approvals.store import PendingAction
 
 APPROVE_ACTION_ID = "approval_approve"
 REJECT_ACTION_ID = "approval_reject"
+WITHDRAW_ACTION_ID = "approval_withdraw"
+REJECT_MODAL_ID = "approval_reject_reason"
+REASON_BLOCK_ID = "reason"
+REASON_INPUT_ID = "reason_input"
+MAX_REASON = 500
 SECTION_LIMIT = 3000
 SUMMARY_LIMIT = 200  # fits the card, the notification text and the 300-character confirm dialog
 CODE_LIMIT = 2600  # leaves room for the fences and the truncation note inside one section
@@ -76,13 +81,25 @@ def hr_result(action: PendingAction) -> str:
     return text
 
 
+def approvals_line(action: PendingAction) -> str:
+    """ "1 of 2 approvals (<@U0BOB>)"."""
+    names = ", ".join(f"<@{user}>" for user in action.approved_by)
+    text = f"{len(action.approved_by)} of {action.approvals_required} approvals"
+    return f"{text} ({names})" if names else text
+
+
 def outcome(action: PendingAction) -> str:
     """The decision and result, for cards and the requester's thread."""
-    by = f"<@{action.decided_by}>" if action.decided_by else "someone"
+    if action.approved_by and action.status not in ("rejected", "withdrawn"):
+        by = " and ".join(f"<@{user}>" for user in action.approved_by)
+    else:
+        by = f"<@{action.decided_by}>" if action.decided_by else "someone"
     at = when(action.decided_at) if action.decided_at else ""
     match action.status:
         case "pending":
-            return f"Waiting for approval (expires {when(action.expires_at)})"
+            return (
+                f"Waiting for approval: {approvals_line(action)}, expires {when(action.expires_at)}"
+            )
         case "approved" | "executing":
             return f":hourglass_flowing_sand: Approved by {by} at {at} — running"
         case "succeeded":
@@ -131,7 +148,7 @@ def render_card(
             "fields": [
                 {"type": "mrkdwn", "text": f"*Requested by*\n<@{action.requester}> in a {link}"},
                 {"type": "mrkdwn", "text": f"*Expires*\n{when(action.expires_at)}"},
-                {"type": "mrkdwn", "text": f"*Approvals needed*\n{action.approvals_required}"},
+                {"type": "mrkdwn", "text": f"*Approvals*\n{approvals_line(action)}"},
                 {"type": "mrkdwn", "text": f"*Action*\n#{action.id}"},
             ],
         },
@@ -182,6 +199,66 @@ def card_text(action: PendingAction) -> str:
 def requester_notice(action: PendingAction, card_link: str | None) -> str:
     where = f" — <{card_link}|view the card>" if card_link else ""
     return f"Sent for approval (#{action.id}): {short_summary(action)}{where}"
+
+
+def requester_blocks(
+    action: PendingAction, card_link: str | None, withdraw_token: str | None
+) -> list[dict[str, Any]]:
+    """The requester's notice; while pending it has a Withdraw button (the requester's only)."""
+    text = requester_notice(action, card_link)
+    if action.status != "pending" or not withdraw_token:
+        text += f"\n{outcome(action)}"
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    if action.status == "pending" and withdraw_token:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"withdraw-{action.id}",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": WITHDRAW_ACTION_ID,
+                        "text": {"type": "plain_text", "text": "Withdraw"},
+                        "value": withdraw_token,
+                    }
+                ],
+            }
+        )
+    return blocks
+
+
+def reject_modal(action: PendingAction, private_metadata: str) -> dict[str, Any]:
+    """The modal Reject opens: an optional reason, carried back with the signed button value."""
+    return {
+        "type": "modal",
+        "callback_id": REJECT_MODAL_ID,
+        "private_metadata": private_metadata,
+        "title": {"type": "plain_text", "text": f"Reject action #{action.id}"},
+        "submit": {"type": "plain_text", "text": "Reject"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{short_summary(action)}*"}},
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK_ID,
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Reason (shown to the requester)"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": REASON_INPUT_ID,
+                    "multiline": True,
+                    "max_length": MAX_REASON,
+                },
+            },
+        ],
+    }
+
+
+def reminder(action: PendingAction) -> str:
+    return (
+        f"Reminder: action #{action.id} ({short_summary(action)}) is still waiting for approval "
+        f"({approvals_line(action)}) and expires {when(action.expires_at)}."
+    )
 
 
 def requester_outcome(action: PendingAction) -> str:

@@ -1,34 +1,48 @@
-"""What an Approve or Reject click does. Every check fails closed: when in doubt, nothing runs."""
+"""What a click on an approval button does. Every check fails closed: in doubt, nothing runs."""
 
 from __future__ import annotations
 
 import contextlib
 import hmac
-from collections.abc import Collection
 from dataclasses import dataclass
 
 import structlog
 
 from approvals import cards
 from approvals.announce import Announcer
+from approvals.approvers import ApproverDirectory
 from approvals.executor import Executor
-from approvals.store import ActionExpired, ActionNotFound, ActionStore, AlreadyDecided
-from approvals.tokens import BadToken, TokenExpired, TokenSigner
+from approvals.store import (
+    ActionExpired,
+    ActionNotFound,
+    ActionStore,
+    AlreadyDecided,
+    AlreadyVoted,
+    PendingAction,
+)
+from approvals.tokens import BadToken, Decision, TokenExpired, TokenSigner
 
 log = structlog.get_logger(__name__)
 
-BUTTONS = {cards.APPROVE_ACTION_ID: "approve", cards.REJECT_ACTION_ID: "reject"}
+BUTTONS = {
+    cards.APPROVE_ACTION_ID: "approve",
+    cards.REJECT_ACTION_ID: "reject",
+    cards.WITHDRAW_ACTION_ID: "withdraw",
+}
 
 
 @dataclass(frozen=True)
 class Click:
-    """The parts of a block_actions payload a decision depends on."""
+    """The parts of a block_actions (or reject-reason view_submission) payload that matter."""
 
     user: str
     team: str | None
     action_id: str
     value: str
     channel: str | None = None
+    trigger_id: str | None = None
+    reason: str | None = None
+    submitted: bool = False  # the reject-reason modal was submitted
 
 
 class Refused(Exception):
@@ -47,7 +61,7 @@ class ClickHandler:
         executor: Executor,
         announcer: Announcer,
         *,
-        approvers: Collection[str],
+        approvers: ApproverDirectory,
         allow_self_approval: bool = False,
         team_id: str | None = None,
     ) -> None:
@@ -55,13 +69,13 @@ class ClickHandler:
         self.signer = signer
         self.executor = executor
         self.announcer = announcer
-        self.approvers = frozenset(approvers)
+        self.approvers = approvers
         self.allow_self_approval = allow_self_approval
         self.team_id = team_id
 
     def handle(self, click: Click) -> None:
         try:
-            action_id, decision, signed_hash = self._check(click)
+            action, token = self._check(click)
         except Refused as e:
             self._refuse(click, e.action_id, str(e))
             return
@@ -69,9 +83,20 @@ class ClickHandler:
             log.exception("click.check_failed", user=click.user)
             self._refuse(click, None, "This click could not be checked, so nothing was done.")
             return
-        self._decide(click, action_id, decision, signed_hash)
+        if token.decision == "withdraw":
+            self._settle(click, action.id, lambda: self.store.withdraw(action.id, click.user))
+        elif token.decision == "reject":
+            asks_reason = not click.submitted and click.trigger_id
+            if asks_reason and self.announcer.open_reject_modal(
+                action, click.trigger_id, click.value, click.channel
+            ):
+                return  # the decision comes with the modal's submission
+            reason = (click.reason or "").strip()[: cards.MAX_REASON] or None
+            self._settle(click, action.id, lambda: self.store.reject(action.id, click.user, reason))
+        else:
+            self._approve(click, action, token.request_hash)
 
-    def _check(self, click: Click) -> tuple[int, str, str]:
+    def _check(self, click: Click) -> tuple[PendingAction, Decision]:
         try:
             token = self.signer.verify(click.value)
         except TokenExpired as e:
@@ -81,12 +106,22 @@ class ClickHandler:
         if BUTTONS.get(click.action_id) != token.decision:
             raise Refused("This button does not match its decision; nothing was done.")
         if self.team_id is not None and click.team != self.team_id:
-            raise Refused("Clicks from another workspace are not accepted.")
+            raise Refused("Clicks from another workspace are not accepted.", token.action_id)
         try:
             action = self.store.get(token.action_id)
         except ActionNotFound as e:
             raise Refused(f"There is no action #{token.action_id}.") from e
-        if click.user not in self.approvers:
+        if not hmac.compare_digest(token.request_hash, action.request_hash):
+            raise Refused(
+                f"This button does not match action #{action.id}; nothing was done.", action.id
+            )
+        if token.decision == "withdraw":
+            if click.user != action.requester:
+                raise Refused(
+                    f"Only <@{action.requester}> can withdraw action #{action.id}.", action.id
+                )
+            return action, token
+        if not self.approvers.is_approver(click.user):
             raise Refused(
                 f"You are not an approver for HR changes, so action #{action.id} is unchanged.",
                 action.id,
@@ -100,11 +135,7 @@ class ClickHandler:
                 f"You asked for action #{action.id}, so another approver must approve it.",
                 action.id,
             )
-        if not hmac.compare_digest(token.request_hash, action.request_hash):
-            raise Refused(
-                f"This button does not match action #{action.id}; nothing was done.", action.id
-            )
-        return action.id, token.decision, token.request_hash
+        return action, token
 
     def _refuse(self, click: Click, action_id: int | None, message: str) -> None:
         log.info("click.refused", user=click.user, action_id=action_id, why=message)
@@ -113,35 +144,57 @@ class ClickHandler:
         )
         self.announcer.tell(click.channel, click.user, message)
 
-    def _decide(self, click: Click, action_id: int, decision: str, signed_hash: str) -> None:
+    def _already(self, click: Click, action: PendingAction) -> None:
+        by = f" by <@{action.decided_by}>" if action.decided_by else ""
+        self.announcer.tell(
+            click.channel, click.user, f"Action #{action.id} was already {action.status}{by}."
+        )
+
+    def _settle(self, click: Click, action_id: int, decide) -> None:
+        """Reject or withdraw: one compare-and-set, then everyone is told."""
         try:
-            if decision == "reject":
-                action = self.store.reject(action_id, click.user)
-                log.info("action.rejected", action_id=action_id, user=click.user)
-                self.announcer.finish(action)
-                return
-            action = self.store.approve(action_id, click.user)
-        except ActionExpired:
-            self._expire(click, action_id)
-            return
+            action = decide()
         except AlreadyDecided as e:
-            current = e.action
-            by = f" by <@{current.decided_by}>" if current.decided_by else ""
+            self._already(click, e.action)
+            return
+        log.info("action.decided", action_id=action_id, status=action.status, user=click.user)
+        self.announcer.finish(action)
+
+    def _approve(self, click: Click, action: PendingAction, signed_hash: str) -> None:
+        try:
+            action = self.store.approve(action.id, click.user)
+        except AlreadyVoted as e:
             self.announcer.tell(
-                click.channel, click.user, f"Action #{action_id} was already {current.status}{by}."
+                click.channel,
+                click.user,
+                f"You have already approved action #{e.action.id}; it needs "
+                f"{cards.approvals_line(e.action)} from different approvers.",
             )
             return
-        log.info("action.approved", action_id=action_id, user=click.user)
+        except ActionExpired:
+            self.announcer.tell(
+                click.channel, click.user, f"Action #{action.id} has expired and was not run."
+            )
+            with contextlib.suppress(AlreadyDecided):  # the sweep got there first and told everyone
+                self.announcer.finish(self.store.expire(action.id))
+            return
+        except AlreadyDecided as e:
+            self._already(click, e.action)
+            return
+        if action.status == "pending":  # more approvers needed: show the count and wait
+            log.info("action.vote", action_id=action.id, user=click.user)
+            self.announcer.refresh(action)
+            self.announcer.tell(
+                click.channel,
+                click.user,
+                f"Your approval of action #{action.id} is recorded: "
+                f"{cards.approvals_line(action)}.",
+            )
+            return
+        log.info("action.approved", action_id=action.id, user=click.user)
         self.announcer.refresh(action)
         done = self.executor.run(action.id, signed_hash)
         log.info(
-            "action.executed", action_id=action_id, status=done.status, hr_status=done.hr_status
+            "action.executed", action_id=action.id, status=done.status, hr_status=done.hr_status
         )
         self.announcer.finish(done)
-
-    def _expire(self, click: Click, action_id: int) -> None:
-        self.announcer.tell(
-            click.channel, click.user, f"Action #{action_id} has expired and was not run."
-        )
-        with contextlib.suppress(AlreadyDecided):  # the sweep got there first and told everyone
-            self.announcer.finish(self.store.expire(action_id))

@@ -78,6 +78,16 @@ def create_actions_table(db: sqlite_utils.Database) -> None:
     db["cards"].create_index(["action_id"])
 
 
+@migrations()
+def add_votes_and_reminders(db: sqlite_utils.Database) -> None:
+    db["votes"].create(
+        {"action_id": int, "approver": str, "at": float},
+        pk=("action_id", "approver"),
+        foreign_keys=[("action_id", "actions", "id")],
+    )
+    db["actions"].add_column("reminded_at", float)
+
+
 class ActionError(Exception):
     """Something about a pending action stops the request."""
 
@@ -91,6 +101,14 @@ class AlreadyDecided(ActionError):
 
     def __init__(self, action: PendingAction) -> None:
         super().__init__(f"action #{action.id} is already {action.status}")
+        self.action = action
+
+
+class AlreadyVoted(ActionError):
+    """This approver has already approved; another approver's vote is needed."""
+
+    def __init__(self, action: PendingAction) -> None:
+        super().__init__(f"you have already approved action #{action.id}")
         self.action = action
 
 
@@ -144,6 +162,8 @@ class PendingAction:
     hr_status: int | None = None
     hr_body: Any = None
     error: str | None = None
+    reminded_at: float | None = None
+    approved_by: tuple[str, ...] = ()  # distinct approvers so far, oldest first
 
     @property
     def is_terminal(self) -> bool:
@@ -158,8 +178,8 @@ class PendingAction:
         return request_hash(self.method, self.path, self.body) == self.request_hash
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> PendingAction:
-        values = dict(row)
+    def from_row(cls, row: dict[str, Any], approved_by: tuple[str, ...] = ()) -> PendingAction:
+        values = dict(row, approved_by=approved_by)
         values["body"] = json.loads(values["body"]) if values["body"] is not None else None
         if values["hr_body"] is not None:
             values["hr_body"] = json.loads(values["hr_body"])
@@ -236,7 +256,13 @@ class ActionStore:
         ).fetchone()
         if row is None:
             raise ActionNotFound(f"there is no action #{action_id}")
-        return PendingAction.from_row(dict(row))
+        return PendingAction.from_row(dict(row), self._votes(action_id))
+
+    def _votes(self, action_id: int) -> tuple[str, ...]:
+        rows = self.database.db.conn.execute(
+            "SELECT approver FROM votes WHERE action_id = ? ORDER BY at, rowid", (action_id,)
+        )
+        return tuple(row[0] for row in rows)
 
     def in_states(self, *statuses: str) -> list[PendingAction]:
         """Actions in any of `statuses` (every action when none is named), oldest first."""
@@ -244,9 +270,39 @@ class ActionStore:
         if statuses:
             sql += f" WHERE status IN ({', '.join('?' * len(statuses))})"
         return [
-            PendingAction.from_row(dict(row))
+            PendingAction.from_row(dict(row), self._votes(row["id"]))
             for row in self.database.db.conn.execute(sql + " ORDER BY id", params)
         ]
+
+    def pending_count(self, requester: str) -> int:
+        row = self.database.db.conn.execute(
+            "SELECT COUNT(*) FROM actions WHERE requester = ? AND status = 'pending'", (requester,)
+        ).fetchone()
+        return row[0]
+
+    def due_for_expiry(self) -> list[PendingAction]:
+        ids = self.database.db.conn.execute(
+            "SELECT id FROM actions WHERE status = 'pending' AND expires_at <= ?", (self.now(),)
+        )
+        return [self.get(row[0]) for row in ids.fetchall()]
+
+    def claim_reminder(self, fraction: float = 0.8) -> list[PendingAction]:
+        """Pending actions past `fraction` of their window and not yet reminded, marked as
+        reminded in the same transaction so that each gets one reminder only."""
+        now = self.now()
+        with self.database.immediate() as db:
+            ids = [
+                row[0]
+                for row in db.conn.execute(
+                    "SELECT id FROM actions WHERE status = 'pending' AND reminded_at IS NULL "
+                    "AND expires_at > ? AND created_at + (expires_at - created_at) * ? <= ?",
+                    (now, fraction, now),
+                )
+            ]
+            for action_id in ids:
+                db.conn.execute("UPDATE actions SET reminded_at = ? WHERE id = ?", (now, action_id))
+                audit.append(db, "reminder", action_id=action_id, at=now)
+        return [self.get(action_id) for action_id in ids]
 
     def transition(
         self,
@@ -295,21 +351,53 @@ class ActionStore:
         return current
 
     def approve(self, action_id: int, approver: str) -> PendingAction:
+        """Record `approver`'s approval; the action becomes `approved` with the last vote it
+        needs. Raises AlreadyDecided, ActionExpired, or AlreadyVoted for a second vote."""
         now = self.now()
-        try:
-            return self.transition(
-                action_id,
-                to="approved",
-                allowed_from=["pending"],
-                event="approved",
-                actor=approver,
-                fields={"decided_at": now, "decided_by": approver},
-                extra_condition=("expires_at > ?", (now,)),
-            )
-        except AlreadyDecided as e:
-            if e.action.status == "pending":
-                raise ActionExpired(e.action) from e
-            raise
+        with self.database.immediate() as db:
+            row = db.conn.execute(
+                "SELECT status, expires_at, approvals_required FROM actions WHERE id = ?",
+                (action_id,),
+            ).fetchone()
+            if row is None:
+                raise ActionNotFound(f"there is no action #{action_id}")
+            if row["status"] != "pending":
+                decided = True
+            elif row["expires_at"] <= now:
+                decided = False
+            else:
+                decided = None
+                voted = db.conn.execute(
+                    "INSERT OR IGNORE INTO votes (action_id, approver, at) VALUES (?, ?, ?)",
+                    (action_id, approver, now),
+                ).rowcount
+                votes = db.conn.execute(
+                    "SELECT COUNT(*) FROM votes WHERE action_id = ?", (action_id,)
+                ).fetchone()[0]
+                if voted:
+                    complete = votes >= row["approvals_required"]
+                    if complete:
+                        db.conn.execute(
+                            "UPDATE actions SET status = 'approved', decided_at = ?, "
+                            "decided_by = ? WHERE id = ? AND status = 'pending'",
+                            (now, approver, action_id),
+                        )
+                    audit.append(
+                        db,
+                        "approved" if complete else "approval_vote",
+                        action_id=action_id,
+                        actor=approver,
+                        at=now,
+                        detail={"votes": votes, "required": row["approvals_required"]},
+                    )
+        action = self.get(action_id)
+        if decided is True:
+            raise AlreadyDecided(action)
+        if decided is False:
+            raise ActionExpired(action)
+        if not voted:
+            raise AlreadyVoted(action)
+        return action
 
     def reject(self, action_id: int, approver: str, reason: str | None = None) -> PendingAction:
         return self.transition(

@@ -9,7 +9,7 @@ from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
 # One salt per purpose: a value signed for anything else never verifies here.
 SALT = "hr-approval-bot.approval-button.v1"
-DECISIONS = {"approve": "a", "reject": "r"}
+DECISIONS = {"approve": "a", "reject": "r", "withdraw": "w"}
 _DECISION_NAMES = {code: name for name, code in DECISIONS.items()}
 MAX_TOKEN_LENGTH = 2000  # Slack's limit for a button value
 

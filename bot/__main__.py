@@ -38,6 +38,7 @@ def main() -> int:
         print(f"Could not reach Slack at {config.slack_api_url}: {e}", file=sys.stderr)
         return 2
     resumed = bot.resume()
+    bot.start_housekeeping()
     log.info("bot.started", team=bot.team_id, bot_user=bot.bot_user_id, resumed=resumed)
     try:
         if config.socket_mode:

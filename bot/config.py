@@ -41,6 +41,11 @@ VARIABLES = (
     "HISTORY_TOKEN_BUDGET",
     "MODEL_CONCURRENCY",
     "ALLOW_SELF_APPROVAL",
+    "APPROVER_GROUP",
+    "MAX_PENDING_PER_REQUESTER",
+    "USER_MESSAGES_PER_MINUTE",
+    "CONVERSATION_RETENTION_DAYS",
+    "SWEEP_INTERVAL_SECONDS",
 )
 
 # Where to get each variable that a running bot needs; the start-up error names all missing ones.
@@ -50,7 +55,8 @@ WHERE_TO_GET = {
     "(or set SLACK_APP_TOKEN for Socket Mode)",
     "OPENAI_API_KEY": "platform.openai.com > API keys (any value for a local server "
     "that needs none, with OPENAI_BASE_URL)",
-    "APPROVERS": "Slack user IDs (profile > ⋮ > Copy member ID), comma-separated",
+    "APPROVERS": "Slack user IDs (profile > ⋮ > Copy member ID), comma-separated; "
+    "or APPROVER_GROUP, a user group ID",
     "APPROVAL_SECRET": 'generate one: python -c "import secrets; print(secrets.token_urlsafe(32))"',
 }
 
@@ -86,6 +92,11 @@ class Config:
     history_token_budget: int = 8000
     model_concurrency: int = 16
     allow_self_approval: bool = False
+    approver_group: str | None = None
+    max_pending_per_requester: int = 10
+    user_messages_per_minute: int = 20
+    conversation_retention_days: int = 30
+    sweep_interval_seconds: int = 30
 
     @property
     def socket_mode(self) -> bool:
@@ -101,7 +112,7 @@ class Config:
             "SLACK_BOT_TOKEN": self.slack_bot_token,
             "SLACK_SIGNING_SECRET": self.slack_signing_secret or self.slack_app_token,
             "OPENAI_API_KEY": self.openai_api_key,
-            "APPROVERS": self.approvers,
+            "APPROVERS": self.approvers or self.approver_group,
             "APPROVAL_SECRET": self.approval_secrets,
         }
         return [name for name, value in needed.items() if not value]
@@ -165,6 +176,9 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         problems.append(
             f"  APPROVAL_CHANNEL: not a Slack channel ID (like C012ABCDEF): {channel!r}"
         )
+    group = env.get("APPROVER_GROUP")
+    if group is not None and not re.fullmatch(r"S[A-Z0-9]{2,30}", group):
+        problems.append(f"  APPROVER_GROUP: not a Slack user group ID (like S012ABCDEF): {group!r}")
     secrets = tuple(part.strip() for part in env.get("APPROVAL_SECRET", "").split(",") if part)
     if any(len(secret) < MIN_SECRET_LENGTH for secret in secrets):
         problems.append(
@@ -199,6 +213,11 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         history_token_budget=integer("HISTORY_TOKEN_BUDGET", 8000, 500, 1_000_000),
         model_concurrency=integer("MODEL_CONCURRENCY", 16, 1, 256),
         allow_self_approval=boolean("ALLOW_SELF_APPROVAL"),
+        approver_group=group,
+        max_pending_per_requester=integer("MAX_PENDING_PER_REQUESTER", 10, 1, 1000),
+        user_messages_per_minute=integer("USER_MESSAGES_PER_MINUTE", 20, 1, 10_000),
+        conversation_retention_days=integer("CONVERSATION_RETENTION_DAYS", 30, 1, 3650),
+        sweep_interval_seconds=integer("SWEEP_INTERVAL_SECONDS", 30, 1, 3600),
     )
     if problems:
         raise ConfigError("Invalid configuration:\n" + "\n".join(problems))

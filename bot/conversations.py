@@ -104,3 +104,13 @@ class ConversationStore:
     def note(self, key: str, text: str) -> None:
         """Record something the system did (not the user said), so the model knows it next time."""
         self.append(key, [{"role": "user", "content": f"[Notice from the approval system] {text}"}])
+
+    def purge(self, older_than_days: int) -> int:
+        """Forget whole conversations untouched for `older_than_days` (retention)."""
+        cutoff = self.now() - older_than_days * 86400
+        with self.database.immediate() as db:
+            return db.conn.execute(
+                "DELETE FROM messages WHERE thread_key IN (SELECT thread_key FROM messages "
+                "GROUP BY thread_key HAVING MAX(at) < ?)",
+                (cutoff,),
+            ).rowcount

@@ -81,3 +81,12 @@ class Inbox:
             "WHERE answered_at IS NULL ORDER BY received_at, rowid"
         )
         return [Incoming(**row) for row in rows]
+
+    def purge(self, older_than_days: int) -> int:
+        """Drop answered messages older than the retention period (their text is personal data);
+        the event ids of the last day stay, which is all that de-duplicating Slack retries needs."""
+        cutoff = time.time() - max(older_than_days, 1) * 86400
+        with self.database.immediate() as db:
+            return db.conn.execute(
+                "DELETE FROM inbox WHERE answered_at IS NOT NULL AND received_at < ?", (cutoff,)
+            ).rowcount

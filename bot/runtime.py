@@ -50,6 +50,7 @@ def build_runtime(
         actions,
         approval_ttl_seconds=config.approval_ttl_seconds,
         on_pending=on_pending,
+        max_pending_per_requester=config.max_pending_per_requester,
     )
     client = make_client(
         api_key=config.openai_api_key,

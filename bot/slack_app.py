@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+import threading
+import time
+from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -17,7 +21,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from approvals import PendingAction, cards
 from approvals.announce import Announcer
+from approvals.approvers import ApproverDirectory
 from approvals.clicks import Click, ClickHandler
+from approvals.sweeper import Sweeper
 from bot.agent import ModelUnavailable
 from bot.config import Config
 from bot.conversations import thread_key
@@ -30,11 +36,14 @@ from bot.tools import ToolContext
 log = structlog.get_logger(__name__)
 
 RECEIVED_REACTION = "eyes"
-CLICK_PATTERN = re.compile(rf"^({cards.APPROVE_ACTION_ID}|{cards.REJECT_ACTION_ID})$")
+CLICK_PATTERN = re.compile(
+    rf"^({cards.APPROVE_ACTION_ID}|{cards.REJECT_ACTION_ID}|{cards.WITHDRAW_ACTION_ID})$"
+)
 MODEL_DOWN = (
     "Sorry, the language model is not answering right now, so I could not handle that. "
     "Nothing was changed. Please try again in a few minutes."
 )
+TOO_FAST = "You are sending messages faster than I can take them; wait a minute and ask again."
 BROKEN = "Sorry, something went wrong while answering. Nothing was changed."
 
 
@@ -63,11 +72,14 @@ class SlackBot:
         identity = client.auth_test()
         self.bot_user_id: str = identity["user_id"]
         self.team_id: str = identity["team_id"]
+        self.approvers = ApproverDirectory(
+            config.approvers, group=config.approver_group, client=client
+        )
         self.announcer = Announcer(
             client,
             runtime.actions,
             runtime.signer,
-            approvers=config.approvers,
+            approvers=self.approvers.members,
             approval_channel=config.approval_channel,
             on_outcome=self._note_outcome,
         )
@@ -77,10 +89,15 @@ class SlackBot:
             runtime.signer,
             runtime.executor,
             self.announcer,
-            approvers=config.approvers,
+            approvers=self.approvers,
             allow_self_approval=config.allow_self_approval,
             team_id=self.team_id,
         )
+        self.sweeper = Sweeper(runtime.actions, self.announcer, runtime.executor)
+        self._stopping = threading.Event()
+        self._housekeeper: threading.Thread | None = None
+        self._recent: dict[str, deque[float]] = defaultdict(deque)
+        self._recent_lock = threading.Lock()
         self.inbox = Inbox(runtime.database)
         self.pool: OrderedPool[Incoming] = OrderedPool(
             self.answer, key=lambda m: m.thread_key, workers=config.model_concurrency
@@ -97,6 +114,7 @@ class SlackBot:
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
         self.app.action(CLICK_PATTERN)(self._on_click)
+        self.app.view(cards.REJECT_MODAL_ID)(self._on_reject_reason)
 
     # --- listeners (Bolt acks events itself; actions ack first) ---------------------------
 
@@ -118,6 +136,30 @@ class SlackBot:
                 value=str(action.get("value", "")),
                 channel=(body.get("channel") or {}).get("id")
                 or (body.get("container") or {}).get("channel_id"),
+                trigger_id=body.get("trigger_id"),
+            )
+        )
+
+    def _on_reject_reason(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        ack()  # closes the modal; the outcome shows on the card and in the thread
+        try:
+            metadata = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            metadata = {}
+        values = (view.get("state") or {}).get("values") or {}
+        reason = ((values.get(cards.REASON_BLOCK_ID) or {}).get(cards.REASON_INPUT_ID) or {}).get(
+            "value"
+        )
+        user = body.get("user") or {}
+        self.clicks.handle(
+            Click(
+                user=user.get("id", ""),
+                team=(body.get("team") or {}).get("id") or user.get("team_id"),
+                action_id=cards.REJECT_ACTION_ID,
+                value=str(metadata.get("token", "")),
+                channel=metadata.get("channel"),
+                reason=reason,
+                submitted=True,
             )
         )
 
@@ -141,8 +183,24 @@ class SlackBot:
         if not self.inbox.accept(message):
             log.info("slack.duplicate_event", event_id=event_id)
             return
+        if not self._within_rate(message.user):
+            self._post(message, TOO_FAST)
+            self.inbox.answered(message.event_id)
+            return
         self._react(message, "reactions_add")
         self.pool.submit(message)
+
+    def _within_rate(self, user: str) -> bool:
+        """At most USER_MESSAGES_PER_MINUTE messages from one person in any 60 seconds."""
+        now = time.monotonic()
+        with self._recent_lock:
+            recent = self._recent[user]
+            while recent and now - recent[0] > 60:
+                recent.popleft()
+            if len(recent) >= self.runtime.config.user_messages_per_minute:
+                return False
+            recent.append(now)
+            return True
 
     def _react(self, message: Incoming, method: str) -> None:
         try:
@@ -171,14 +229,18 @@ class SlackBot:
         finally:
             structlog.contextvars.unbind_contextvars("thread")
         try:
+            self._post(message, text)
+        finally:
+            self._react(message, "reactions_remove")
+            self.inbox.answered(message.event_id)
+
+    def _post(self, message: Incoming, text: str) -> None:
+        try:
             self.client.chat_postMessage(
                 channel=message.channel, thread_ts=message.thread_ts, text=text
             )
         except SlackApiError as e:  # retried already (429, connection); re-running won't help
             log.error("slack.answer_failed", error=e.response.get("error"))
-        finally:
-            self._react(message, "reactions_remove")
-            self.inbox.answered(message.event_id)
 
     def _note_outcome(self, action: PendingAction) -> None:
         if action.channel and action.thread_ts:
@@ -187,13 +249,38 @@ class SlackBot:
             )
 
     def resume(self) -> int:
-        """Queue the messages that arrived but were never answered (after a crash)."""
+        """At start-up: settle actions a crash interrupted, then queue the messages that
+        arrived but were never answered. Returns how many messages were queued."""
+        recovered = self.sweeper.recover()
+        if any(recovered.values()):
+            log.warning("actions.recovered", **recovered)
         waiting = self.inbox.unanswered()
         for message in waiting:
             self.pool.submit(message)
         return len(waiting)
 
+    def housekeep(self) -> None:
+        """One round of background care: expiry, reminders, retention."""
+        self.sweeper.sweep()
+        days = self.runtime.config.conversation_retention_days
+        self.runtime.conversations.purge(days)
+        self.inbox.purge(days)
+
+    def start_housekeeping(self) -> None:
+        def loop() -> None:
+            while not self._stopping.wait(self.runtime.config.sweep_interval_seconds):
+                try:
+                    self.housekeep()
+                except Exception:  # keep sweeping; the next round retries
+                    log.exception("housekeeping.failed")
+
+        self._housekeeper = threading.Thread(target=loop, name="housekeeping", daemon=True)
+        self._housekeeper.start()
+
     def close(self) -> None:
         """Finish the clicks and answers under way; call before closing the database."""
+        self._stopping.set()
+        if self._housekeeper is not None:
+            self._housekeeper.join()
         self.listeners.shutdown(wait=True)
         self.pool.shutdown(wait=True)

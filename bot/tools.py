@@ -49,12 +49,14 @@ class Toolbox:
         *,
         approval_ttl_seconds: int,
         on_pending: Callable[[PendingAction], None] | None = None,
+        max_pending_per_requester: int = 10,
     ) -> None:
         self.catalogue = catalogue
         self.hr = hr
         self.actions = actions
         self.approval_ttl_seconds = approval_ttl_seconds
         self.on_pending = on_pending
+        self.max_pending_per_requester = max_pending_per_requester
         # Built once: an identical prefix on every model call lets providers cache it.
         self.definitions: list[dict[str, Any]] = [self._call_rest_api_definition()]
 
@@ -130,6 +132,11 @@ class Toolbox:
         return compact_result(response.status, response.body)
 
     def _hold(self, request: ValidatedRequest, context: ToolContext, tool_call_id: str) -> str:
+        if self.actions.pending_count(context.requester) >= self.max_pending_per_requester:
+            return (
+                f"Error: this user already has {self.max_pending_per_requester} actions waiting "
+                "for approval; nothing was queued. Tell them to wait for decisions or withdraw one."
+            )
         action = self.actions.create(
             requester=context.requester,
             channel=context.channel,

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from approvals.cards import REASON_BLOCK_ID, REASON_INPUT_ID, REJECT_ACTION_ID
 from bot import config as configuration
 from bot.runtime import Runtime, build_runtime
 from bot.server import HttpServer, socket_mode_handler
@@ -230,4 +231,26 @@ class Stack:
             user, action_id, self.button(card, action_id), channel=card.channel, message_ts=card.ts
         )
         payload.update(overrides)
+        return self.send_click(payload)
+
+    def reject_with_reason(self, user: str, card, reason: str | None) -> requests.Response:
+        """Click Reject, wait for the modal, and submit it as Slack would."""
+        opened = len(self.slack.views)
+        self.click(user, card, REJECT_ACTION_ID)
+        view = self.slack.wait_for(lambda: len(self.slack.views) > opened and self.slack.views[-1])
+        values = {REASON_BLOCK_ID: {REASON_INPUT_ID: {"type": "plain_text_input", "value": reason}}}
+        payload = {
+            "type": "view_submission",
+            "team": {"id": TEAM_ID, "domain": "hr-example"},
+            "user": {"id": user, "team_id": TEAM_ID},
+            "api_app_id": "A0HRBOT",
+            "trigger_id": "5678.1234.fedcba",
+            "view": {
+                "id": "V1",
+                "type": "modal",
+                "callback_id": view["callback_id"],
+                "private_metadata": view["private_metadata"],
+                "state": {"values": values},
+            },
+        }
         return self.send_click(payload)

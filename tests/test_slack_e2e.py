@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from approvals import audit
-from approvals.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID
+from approvals.cards import APPROVE_ACTION_ID
 from bot.inbox import Incoming
 from sandbox.scripted_model import rest, say, tool_calls
 from tests.slack_harness import (
@@ -114,7 +114,8 @@ def test_a_write_goes_to_approvers_and_runs_only_after_approval(stack):
     assert "Create employee Neo Anderson" in text and "<@U0DANA>" in text
     assert "POST /api/users" in text
     notice = stack.slack.thread(HR_CHANNEL, event["ts"])[0]
-    assert notice.text.startswith("Sent for approval (#1)") and "view the card" in notice.text
+    assert notice.text.startswith("Sent for approval (#1)")
+    assert "view the card" in json.dumps(notice.blocks) and "Withdraw" in json.dumps(notice.blocks)
     assert stack.hr.writes_seen() == []
     approve_value = stack.button(card, APPROVE_ACTION_ID)
 
@@ -135,9 +136,11 @@ def test_a_write_goes_to_approvers_and_runs_only_after_approval(stack):
 def test_reject_updates_the_card_and_tells_the_requester(stack):
     event = queue_a_create(stack)
     (card,) = stack.approval_cards()
-    stack.click("U0CAROL", card, REJECT_ACTION_ID)
+    assert stack.reject_with_reason("U0CAROL", card, "we already have one").status_code == 200
     outcome = stack.replies(HR_CHANNEL, event["ts"], count=3)[-1]
-    assert "Rejected by <@U0CAROL>" in outcome.text
+    assert "Rejected by <@U0CAROL>" in outcome.text and "we already have one" in outcome.text
+    history = stack.runtime.conversations.load(f"{HR_CHANNEL}:{event['ts']}")
+    assert "Reason given: we already have one" in history[-1]["content"]
     assert "Rejected by <@U0CAROL>" in json.dumps(
         stack.slack.messages[(card.channel, card.ts)].blocks
     )
@@ -170,7 +173,7 @@ def test_a_second_click_is_told_who_decided(stack):
     (card,) = stack.approval_cards()
     stack.click("U0BOB", card, APPROVE_ACTION_ID)
     stack.replies(HR_CHANNEL, event["ts"], count=3)
-    stack.click("U0CAROL", card, REJECT_ACTION_ID)
+    stack.click("U0CAROL", card, APPROVE_ACTION_ID)
     (note,) = stack.slack.wait_for(lambda: stack.slack.ephemeral)
     assert note["text"] == "Action #1 was already succeeded by <@U0BOB>."
     assert len(stack.hr.writes_seen()) == 1

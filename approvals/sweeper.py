@@ -1,0 +1,70 @@
+"""Background care of pending actions: expiry, one reminder each, and recovery at start-up."""
+
+from __future__ import annotations
+
+import structlog
+
+from approvals import cards
+from approvals.announce import Announcer
+from approvals.executor import Executor
+from approvals.store import ActionStore, AlreadyDecided
+
+log = structlog.get_logger(__name__)
+
+REMINDER_AT = 0.8  # of the approval window
+INTERRUPTED = "the bot stopped while this request was being sent; it may or may not have arrived"
+
+
+class Sweeper:
+    def __init__(self, store: ActionStore, announcer: Announcer, executor: Executor) -> None:
+        self.store = store
+        self.announcer = announcer
+        self.executor = executor
+
+    def sweep(self) -> dict[str, int]:
+        """Expire what is due (telling everyone) and remind approvers once at 80% of the window."""
+        expired = 0
+        for action in self.store.due_for_expiry():
+            try:
+                done = self.store.expire(action.id)
+            except AlreadyDecided:  # decided between the query and the update
+                continue
+            expired += 1
+            log.info("action.expired", action_id=done.id)
+            self.announcer.finish(done)
+        reminded = self.store.claim_reminder(REMINDER_AT)
+        for action in reminded:
+            self.announcer.tell_approvers(action, cards.reminder(action))
+        return {"expired": expired, "reminded": len(reminded)}
+
+    def recover(self) -> dict[str, int]:
+        """After a restart: run approved actions that never started, once; mark interrupted ones
+        `unknown` and tell everyone. Never re-sends a request that may have gone out."""
+        ran = unknown = 0
+        for action in self.store.in_states("approved"):
+            try:
+                done = self.executor.run(action.id, action.request_hash)
+            except AlreadyDecided:
+                continue
+            ran += 1
+            self.announcer.finish(done)
+        for action in self.store.in_states("executing"):
+            try:
+                done = self.store.transition(
+                    action.id,
+                    to="unknown",
+                    allowed_from=["executing"],
+                    event="recovered_unknown",
+                    fields={"finished_at": self.store.now(), "error": INTERRUPTED},
+                )
+            except AlreadyDecided:
+                continue
+            unknown += 1
+            log.warning("action.outcome_unknown", action_id=done.id)
+            self.announcer.finish(done)
+            self.announcer.tell_approvers(
+                done,
+                f"Action #{done.id}: outcome unknown — {INTERRUPTED}. Check the HR system; "
+                "it will not be retried.",
+            )
+        return {"ran": ran, "unknown": unknown}
