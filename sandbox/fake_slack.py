@@ -96,6 +96,7 @@ class FakeSlack(BackgroundServer):
         self.ephemeral: list[dict[str, Any]] = []
         self.reactions: dict[tuple[str, str], set[str]] = {}
         self.views: list[dict[str, Any]] = []
+        self.user_groups: dict[str, list[str]] = {}
         self._rate_limited: dict[str, int] = {}
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
@@ -264,6 +265,12 @@ class FakeSlack(BackgroundServer):
             raise SlackError("no_reaction")
         self.reactions[key].discard(args["name"])
         return {}
+
+    def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = args.get("usergroup")
+        if group not in self.user_groups:
+            raise SlackError("no_such_subteam")
+        return {"users": list(self.user_groups[group])}
 
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("trigger_id"):

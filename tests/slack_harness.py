@@ -17,6 +17,7 @@ import requests
 
 from approvals.cards import REASON_BLOCK_ID, REASON_INPUT_ID, REJECT_ACTION_ID
 from bot import config as configuration
+from bot.catalogue import DEFAULT_CATALOGUE
 from bot.runtime import Runtime, build_runtime
 from bot.server import HttpServer, socket_mode_handler
 from bot.slack_app import SlackBot, make_web_client
@@ -115,8 +116,12 @@ def click_payload(
 class Stack:
     """Start with `Stack(tmp_path, **env).start()`; `restart()` keeps every database."""
 
-    def __init__(self, tmp_path: Path, **env: str) -> None:
+    def __init__(self, tmp_path: Path, catalogue: dict | None = None, **env: str) -> None:
         self.tmp_path = tmp_path
+        self.catalogue_path = DEFAULT_CATALOGUE
+        if catalogue is not None:
+            self.catalogue_path = tmp_path / "endpoints.json"
+            self.catalogue_path.write_text(json.dumps(catalogue))
         self.hr = HRSandbox(tmp_path / "hr.sqlite3").start()
         self.model = ScriptedModel().start()
         self.slack = FakeSlack().start()
@@ -144,7 +149,7 @@ class Stack:
 
     def start(self) -> Stack:
         config = configuration.load(self.env, env_file=None)
-        self.runtime = build_runtime(config)
+        self.runtime = build_runtime(config, catalogue_path=str(self.catalogue_path))
         self.bot = SlackBot(self.runtime, make_web_client(config))
         self.bot.resume()
         if config.socket_mode:

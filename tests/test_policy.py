@@ -1,0 +1,258 @@
+"""Approval policy end to end: who may decide, how many, for how long, and what happens after."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from approvals import audit
+from approvals.cards import APPROVE_ACTION_ID, WITHDRAW_ACTION_ID
+from bot.catalogue import DEFAULT_CATALOGUE
+from sandbox.fake_slack import TEAM_ID
+from sandbox.scripted_model import rest, say, tool_calls
+from tests.slack_harness import HR_CHANNEL, Stack, click_payload, mention_event
+
+
+@pytest.fixture
+def stack(tmp_path):
+    running = Stack(tmp_path).start()
+    yield running
+    running.stop()
+    running.model.assert_consumed()
+
+
+def ask_for(stack: Stack, method: str, url: str, body=None, user: str = "U0DANA") -> dict:
+    stack.model.add(tool_calls(rest(method, url, body)), say("Queued for approval."))
+    event = mention_event(user, f"please {method} {url}")
+    stack.send_event(event)
+    stack.replies(HR_CHANNEL, event["ts"], count=2)
+    return event
+
+
+def ephemeral_for(stack: Stack, user: str, count: int = 1) -> list[str]:
+    return stack.slack.wait_for(
+        lambda: (
+            (notes := [e["text"] for e in stack.slack.ephemeral if e["user"] == user])
+            and len(notes) >= count
+            and notes
+        )
+    )
+
+
+def test_an_endpoint_that_needs_two_approvers_runs_on_the_second_distinct_one(tmp_path):
+    catalogue = json.loads(DEFAULT_CATALOGUE.read_text())
+    for endpoint in catalogue["endpoints"]:
+        if endpoint["method"] == "DELETE":
+            endpoint["approvals_required"] = 2
+    stack = Stack(tmp_path, catalogue=catalogue).start()
+    try:
+        event = ask_for(stack, "DELETE", "/api/users/9")
+        (card,) = stack.approval_cards()
+        assert "0 of 2 approvals" in json.dumps(card.blocks)
+
+        stack.click("U0BOB", card, APPROVE_ACTION_ID)
+        assert "is recorded: 1 of 2 approvals" in ephemeral_for(stack, "U0BOB")[0]
+        updated = stack.slack.messages[(card.channel, card.ts)]
+        assert "1 of 2 approvals (<@U0BOB>)" in json.dumps(updated.blocks)
+        assert APPROVE_ACTION_ID in json.dumps(updated.blocks)  # still open for the second
+        stack.click("U0BOB", card, APPROVE_ACTION_ID)
+        assert "already approved" in ephemeral_for(stack, "U0BOB", 2)[1]
+        assert stack.hr.writes_seen() == []
+
+        stack.click("U0CAROL", card, APPROVE_ACTION_ID)
+        outcome = stack.replies(HR_CHANNEL, event["ts"], count=3)[-1]
+        assert "Approved by <@U0BOB> and <@U0CAROL>" in outcome.text
+        assert "HR API answered 204" in outcome.text
+        assert len(stack.hr.writes_seen()) == 1
+    finally:
+        stack.stop()
+
+
+def test_members_of_the_approver_group_may_approve(tmp_path):
+    stack = Stack(tmp_path, APPROVERS=None, APPROVER_GROUP="S0HRLEADS", APPROVAL_CHANNEL=None)
+    stack.slack.user_groups["S0HRLEADS"] = ["U0GINA"]
+    stack.start()
+    try:
+        event = ask_for(stack, "DELETE", "/api/users/9")
+        (card,) = stack.approval_cards()  # no channel: a DM to each group member
+        assert card.channel == "D0GINA"
+        stack.click("U0GINA", card, APPROVE_ACTION_ID)
+        assert "HR API answered 204" in stack.replies(HR_CHANNEL, event["ts"], count=3)[-1].text
+    finally:
+        stack.stop()
+
+
+def test_an_unreadable_approver_group_refuses_the_click(tmp_path):
+    stack = Stack(tmp_path, APPROVER_GROUP="S0HRLEADS", APPROVERS="U0BOB")
+    stack.slack.user_groups["S0HRLEADS"] = ["U0GINA"]
+    stack.start()
+    try:
+        ask_for(stack, "DELETE", "/api/users/9")
+        (card,) = stack.approval_cards()
+        del stack.slack.user_groups["S0HRLEADS"]  # the lookup now fails
+        stack.click("U0GINA", card, APPROVE_ACTION_ID)
+        assert "could not be checked" in ephemeral_for(stack, "U0GINA")[0]
+        assert stack.runtime.actions.get(1).status == "pending"
+        assert stack.hr.writes_seen() == []
+    finally:
+        stack.stop()
+
+
+def test_self_approval_can_be_allowed_for_one_person_teams(tmp_path):
+    stack = Stack(tmp_path, APPROVERS="U0DANA", ALLOW_SELF_APPROVAL="true").start()
+    try:
+        event = ask_for(stack, "DELETE", "/api/users/9")
+        (card,) = stack.approval_cards()
+        stack.click("U0DANA", card, APPROVE_ACTION_ID)
+        assert "HR API answered 204" in stack.replies(HR_CHANNEL, event["ts"], count=3)[-1].text
+    finally:
+        stack.stop()
+
+
+def test_a_click_from_another_workspace_is_refused(stack):
+    ask_for(stack, "DELETE", "/api/users/9")
+    (card,) = stack.approval_cards()
+    value = stack.button(card, APPROVE_ACTION_ID)
+    payload = click_payload(
+        "U0BOB", APPROVE_ACTION_ID, value, channel=card.channel, message_ts=card.ts, team="T0OTHER"
+    )
+    stack.send_click(payload)
+    assert "another workspace" in ephemeral_for(stack, "U0BOB")[0]
+    assert stack.runtime.actions.get(1).status == "pending"
+    assert TEAM_ID != "T0OTHER"
+
+
+def test_the_requester_can_withdraw_and_nobody_else_can(stack):
+    event = ask_for(stack, "DELETE", "/api/users/9")
+    notice = stack.slack.thread(HR_CHANNEL, event["ts"])[0]
+    value = next(
+        e["value"]
+        for b in notice.blocks
+        for e in b.get("elements", [])
+        if e["action_id"] == WITHDRAW_ACTION_ID
+    )
+
+    stack.send_click(
+        click_payload("U0BOB", WITHDRAW_ACTION_ID, value, channel=HR_CHANNEL, message_ts=notice.ts)
+    )
+    assert "Only <@U0DANA> can withdraw" in ephemeral_for(stack, "U0BOB")[0]
+    assert stack.runtime.actions.get(1).status == "pending"
+
+    stack.send_click(
+        click_payload("U0DANA", WITHDRAW_ACTION_ID, value, channel=HR_CHANNEL, message_ts=notice.ts)
+    )
+    outcome = stack.replies(HR_CHANNEL, event["ts"], count=3)[-1]
+    assert "Withdrawn by <@U0DANA>" in outcome.text
+    (card,) = stack.approval_cards()
+    assert "Withdrawn" in json.dumps(stack.slack.messages[(card.channel, card.ts)].blocks)
+    assert WITHDRAW_ACTION_ID not in json.dumps(
+        stack.slack.messages[(HR_CHANNEL, notice.ts)].blocks
+    )
+
+
+def test_the_sweep_expires_actions_tells_everyone_and_the_button_stops_working(stack):
+    event = ask_for(stack, "DELETE", "/api/users/9")
+    (card,) = stack.approval_cards()
+    stack.runtime.actions.now = lambda: time.time() + 86400 + 1  # a day passes
+
+    stack.bot.housekeep()
+
+    outcome = stack.replies(HR_CHANNEL, event["ts"], count=3)[-1]
+    assert "Expired, not run" in outcome.text
+    assert "Expired, not run" in json.dumps(stack.slack.messages[(card.channel, card.ts)].blocks)
+    note = stack.runtime.conversations.load(f"{HR_CHANNEL}:{event['ts']}")[-1]["content"]
+    assert "is now expired" in note and "Do not retry it unless the user asks again" in note
+    stack.click("U0BOB", card, APPROVE_ACTION_ID)
+    assert "already expired" in ephemeral_for(stack, "U0BOB")[0]
+    assert stack.hr.writes_seen() == []
+
+
+def test_approvers_get_one_reminder_at_80_percent_of_the_window(stack):
+    ask_for(stack, "DELETE", "/api/users/9")
+    (card,) = stack.approval_cards()
+    stack.runtime.actions.now = lambda: time.time() + 0.79 * 86400
+    stack.bot.housekeep()
+    assert stack.slack.thread(card.channel, card.ts) == []
+    stack.runtime.actions.now = lambda: time.time() + 0.81 * 86400
+    stack.bot.housekeep()
+    stack.bot.housekeep()
+    (reminder,) = stack.slack.thread(card.channel, card.ts)
+    assert reminder.text.startswith("Reminder: action #1")
+
+
+def test_a_message_burst_from_one_person_is_limited(tmp_path):
+    stack = Stack(tmp_path, USER_MESSAGES_PER_MINUTE="2").start()
+    try:
+        stack.model.add(say("one"), say("two"))
+        events = [mention_event("U0DANA", f"message {n}") for n in range(3)]
+        for event in events:
+            stack.send_event(event)
+        (refusal,) = stack.replies(HR_CHANNEL, events[2]["ts"])
+        assert "faster than I can take them" in refusal.text
+        stack.replies(HR_CHANNEL, events[1]["ts"])
+        assert len(stack.model.requests) == 2
+    finally:
+        stack.stop()
+
+
+def test_an_approved_action_interrupted_before_it_started_runs_once_after_a_restart(stack):
+    event = ask_for(stack, "DELETE", "/api/users/9")
+    stack.runtime.actions.approve(1, "U0BOB")  # as if the process died right after the decision
+    stack.restart()
+    outcome = stack.replies(HR_CHANNEL, event["ts"], count=3)[-1]
+    assert "HR API answered 204" in outcome.text
+    stack.restart()
+    assert len(stack.hr.writes_seen()) == 1
+
+
+def test_an_action_interrupted_while_executing_becomes_unknown_and_is_never_resent(stack):
+    event = ask_for(stack, "DELETE", "/api/users/9")
+    (card,) = stack.approval_cards()
+    actions = stack.runtime.actions
+    actions.approve(1, "U0BOB")
+    actions.transition(1, to="executing", allowed_from=["approved"], event="executing")
+    stack.restart()
+
+    outcome = stack.replies(HR_CHANNEL, event["ts"], count=3)[-1]
+    assert "outcome unknown" in outcome.text
+    assert "outcome unknown" in json.dumps(stack.slack.messages[(card.channel, card.ts)].blocks)
+    (notice,) = stack.slack.thread(card.channel, card.ts)
+    assert "Check the HR system" in notice.text
+    assert stack.hr.writes_seen() == []
+    events = [e.event for e in audit.events(stack.runtime.database.db, 1)]
+    assert "recovered_unknown" in events
+
+
+def test_old_conversations_and_stored_messages_are_purged(stack):
+    stack.model.add(say("hello"))
+    event = mention_event("U0DANA", "hi")
+    stack.send_event(event)
+    stack.replies(HR_CHANNEL, event["ts"])
+    key = f"{HR_CHANNEL}:{event['ts']}"
+    assert stack.runtime.conversations.load(key)
+    stack.runtime.conversations.now = lambda: time.time() + 31 * 86400
+    stack.bot.housekeep()
+    assert stack.runtime.conversations.load(key) == []
+
+
+def test_open_pending_actions_per_requester_are_capped(stack, tmp_path):
+    from bot.tools import ToolContext
+
+    toolbox = stack.runtime.toolbox
+    toolbox.on_pending = None
+    context = ToolContext("U0DANA", HR_CHANNEL, "1.1")
+    for n in range(10):
+        result = toolbox.run(
+            "call_rest_api",
+            json.dumps({"method": "DELETE", "url": f"/api/users/{n + 1}"}),
+            context,
+            "c",
+        )
+        assert result.startswith("Queued as action")
+    eleventh = toolbox.run(
+        "call_rest_api", json.dumps({"method": "DELETE", "url": "/api/users/11"}), context, "c"
+    )
+    assert eleventh.startswith("Error: this user already has 10 actions waiting")
+    assert len(stack.runtime.actions.in_states("pending")) == 10
