@@ -129,3 +129,28 @@ def first_broken_row(db: sqlite_utils.Database) -> int | None:
             return row["id"]
         expected_prev = row["hash"]
     return None
+
+
+def rows_between(
+    db: sqlite_utils.Database, since: float | None = None, until: float | None = None
+) -> list[dict[str, Any]]:
+    """Audit rows as plain dicts (times in ISO 8601 UTC), optionally within [since, until)."""
+    sql, params = "SELECT * FROM audit WHERE 1 = 1", []
+    if since is not None:
+        sql += " AND at >= ?"
+        params.append(since)
+    if until is not None:
+        sql += " AND at < ?"
+        params.append(until)
+    return [
+        {
+            "id": row["id"],
+            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(row["at"])),
+            "action_id": row["action_id"],
+            "event": row["event"],
+            "actor": row["actor"],
+            "detail": row["detail"],
+            "hash": row["hash"],
+        }
+        for row in db.conn.execute(sql + " ORDER BY id", params)
+    ]
