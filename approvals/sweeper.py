@@ -42,6 +42,12 @@ class Sweeper:
         `unknown` and tell everyone. Never re-sends a request that may have gone out."""
         ran = unknown = 0
         for action in self.store.in_states("approved"):
+            self.store.record(
+                "recovery_run",
+                action_id=action.id,
+                actor=None,
+                detail={"why": "approved before a restart but never started"},
+            )
             try:
                 done = self.executor.run(action.id, action.request_hash)
             except AlreadyDecided:

@@ -205,6 +205,8 @@ def test_an_approved_action_interrupted_before_it_started_runs_once_after_a_rest
     assert "HR API answered 204" in outcome.text
     stack.restart()
     assert len(stack.hr.writes_seen()) == 1
+    events = [e.event for e in audit.events(stack.runtime.database.db, 1)]
+    assert events.count("recovery_run") == 1
 
 
 def test_an_action_interrupted_while_executing_becomes_unknown_and_is_never_resent(stack):
