@@ -5,7 +5,7 @@ It never imports `bot`; an HR transport and anything else it needs are passed in
 
 from approvals import audit, store
 from approvals.db import Database
-from approvals.executor import Executor, Transport
+from approvals.executor import MISSING, Executor, Transport
 from approvals.store import (
     STATES,
     TERMINAL,
@@ -26,6 +26,7 @@ MIGRATIONS = (store.migrations, audit.migrations)
 
 __all__ = [
     "MIGRATIONS",
+    "MISSING",
     "STATES",
     "TERMINAL",
     "TRANSITIONS",

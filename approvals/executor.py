@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from approvals.store import ActionStore, PendingAction
@@ -27,10 +28,23 @@ class Transport(Protocol):
     ) -> Response: ...
 
 
+MISSING = object()  # what a snapshot function returns when the record is gone
+
+
 class Executor:
-    def __init__(self, store: ActionStore, transport: Transport) -> None:
+    """`snapshot(path)` (optional) reads the target record now, for the stale guard: a PUT, PATCH
+    or DELETE whose record changed since its card was made is not run."""
+
+    def __init__(
+        self,
+        store: ActionStore,
+        transport: Transport,
+        *,
+        snapshot: Callable[[str], Any] | None = None,
+    ) -> None:
         self.store = store
         self.transport = transport
+        self.snapshot = snapshot
 
     def run(self, action_id: int, signed_hash: str) -> PendingAction:
         """Send an approved action's stored request once; AlreadyDecided unless it is approved."""
@@ -50,6 +64,23 @@ class Executor:
                 event="refused",
                 error="refused: the stored request does not match the one that was approved",
             )
+        if self.snapshot is not None and action.before is not None:
+            try:
+                current = self.snapshot(action.path)
+            except Exception as e:  # cannot tell whether it changed: do not run it
+                return self._finish(
+                    action, "failed", event="refused", error=f"could not re-read the record: {e}"
+                )
+            if current != action.before:
+                gone = current is MISSING
+                return self._finish(
+                    action,
+                    "stale",
+                    event="stale",
+                    error="the record is gone"
+                    if gone
+                    else "the record changed after the card was made",
+                )
         try:
             response = self.transport.request(
                 action.method,

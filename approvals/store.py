@@ -88,6 +88,13 @@ def add_votes_and_reminders(db: sqlite_utils.Database) -> None:
     db["actions"].add_column("reminded_at", float)
 
 
+@migrations()
+def add_record_snapshot(db: sqlite_utils.Database) -> None:
+    # The record as it was when the card was made: shown as "before", and compared again
+    # just before running (the stale guard).
+    db["actions"].add_column("before", str)
+
+
 class ActionError(Exception):
     """Something about a pending action stops the request."""
 
@@ -163,6 +170,7 @@ class PendingAction:
     hr_body: Any = None
     error: str | None = None
     reminded_at: float | None = None
+    before: Any = None  # the target record when the action was created (PUT, PATCH, DELETE)
     approved_by: tuple[str, ...] = ()  # distinct approvers so far, oldest first
 
     @property
@@ -181,8 +189,9 @@ class PendingAction:
     def from_row(cls, row: dict[str, Any], approved_by: tuple[str, ...] = ()) -> PendingAction:
         values = dict(row, approved_by=approved_by)
         values["body"] = json.loads(values["body"]) if values["body"] is not None else None
-        if values["hr_body"] is not None:
-            values["hr_body"] = json.loads(values["hr_body"])
+        for name in ("hr_body", "before"):
+            if values.get(name) is not None:
+                values[name] = json.loads(values[name])
         return cls(**values)
 
 
@@ -205,6 +214,7 @@ class ActionStore:
         thread_ts: str | None = None,
         approvals_required: int = 1,
         tool_call_id: str | None = None,
+        before: Any = None,
     ) -> PendingAction:
         if method not in WRITE_METHODS:
             raise ValueError(f"only writes wait for approval, not {method}")
@@ -217,8 +227,8 @@ class ActionStore:
         with self.database.immediate() as db:
             cursor = db.conn.execute(
                 "INSERT INTO actions (requester, channel, thread_ts, method, path, body, "
-                "request_hash, status, approvals_required, created_at, expires_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                "request_hash, status, approvals_required, created_at, expires_at, before) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
                 (
                     requester,
                     channel,
@@ -230,6 +240,7 @@ class ActionStore:
                     approvals_required,
                     created,
                     created + ttl_seconds,
+                    None if before is None else json.dumps(before, ensure_ascii=False),
                 ),
             )
             action_id = cursor.lastrowid

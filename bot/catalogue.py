@@ -185,6 +185,14 @@ class Catalogue:
     def describe(self) -> str:
         return "\n".join(endpoint.describe() for endpoint in self.endpoints)
 
+    def readable(self, path: str) -> bool:
+        """Whether a GET of `path` is in the catalogue (so a write's target can be shown)."""
+        try:
+            self.validate("GET", path, None)
+        except RequestRefused:
+            return False
+        return True
+
     def validate(self, method: Any, url: Any, body: Any) -> ValidatedRequest:
         """Check method, url and body against the catalogue; raise RequestRefused saying why not."""
         method = _method(method)

@@ -103,6 +103,19 @@ class HRClient:
             raise HRError("HR API answer is larger than 1 MiB; not used", request_sent=True)
         return HRResponse(response.status_code, _parse(raw, response.headers.get("Content-Type")))
 
+    def read_record(self, path: str) -> Any:
+        """The record at `path` (a reqres-style {"data": …} is unwrapped); None when it is gone.
+        Raises HRError for any other answer."""
+        response = self.request("GET", path)
+        if response.status == 404:
+            return None
+        if response.status != 200:
+            raise HRError(f"HR API answered {response.status} for {path}", request_sent=True)
+        body = response.body
+        if isinstance(body, dict) and isinstance(body.get("data"), dict):
+            return body["data"]
+        return body
+
     def close(self) -> None:
         self.session.close()
 

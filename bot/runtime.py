@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from approvals import MIGRATIONS, ActionStore, Database, Executor, PendingAction, TokenSigner
+from approvals import (
+    MIGRATIONS,
+    MISSING,
+    ActionStore,
+    Database,
+    Executor,
+    PendingAction,
+    TokenSigner,
+)
 from bot import conversations, inbox
 from bot.agent import Agent, make_client
 from bot.catalogue import DEFAULT_CATALOGUE, Catalogue
@@ -30,6 +38,10 @@ class Runtime:
     def close(self) -> None:
         self.hr.close()
         self.database.close()
+
+
+def _or_missing(record: object) -> object:
+    return MISSING if record is None else record
 
 
 def build_runtime(
@@ -72,6 +84,6 @@ def build_runtime(
         hr=hr,
         toolbox=toolbox,
         agent=agent,
-        executor=Executor(actions, hr),
+        executor=Executor(actions, hr, snapshot=lambda path: _or_missing(hr.read_record(path))),
         signer=signer,
     )

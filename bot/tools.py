@@ -137,6 +137,14 @@ class Toolbox:
                 f"Error: this user already has {self.max_pending_per_requester} actions waiting "
                 "for approval; nothing was queued. Tell them to wait for decisions or withdraw one."
             )
+        before = None
+        if request.method in ("PUT", "PATCH", "DELETE") and self.catalogue.readable(request.path):
+            try:
+                before = self.hr.read_record(request.path)
+            except HRError as e:
+                return f"Error: could not read the current record ({e}); nothing was queued."
+            if before is None:
+                return f"Error: there is no record at {request.path}; nothing was queued."
         action = self.actions.create(
             requester=context.requester,
             channel=context.channel,
@@ -147,6 +155,7 @@ class Toolbox:
             ttl_seconds=self.approval_ttl_seconds,
             approvals_required=request.endpoint.approvals_required,
             tool_call_id=tool_call_id,
+            before=before,
         )
         log.info("action.requested", action_id=action.id, method=action.method, path=action.path)
         if self.on_pending is not None:

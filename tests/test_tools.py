@@ -18,7 +18,7 @@ CONTEXT = ToolContext(requester="U0ALICE", channel="C0HR", thread_ts="1.1")
         ("DELETE", "/api/users/2", None),
     ],
 )
-def test_every_write_is_held_and_nothing_reaches_the_hr_api(
+def test_every_write_is_held_and_no_write_reaches_the_hr_api(
     method, url, body, toolbox, actions, hr_sandbox
 ):
     arguments = {"method": method, "url": url}
@@ -30,7 +30,22 @@ def test_every_write_is_held_and_nothing_reaches_the_hr_api(
     assert result == queued_message(action)
     assert (action.method, action.path) == (method, url)
     assert action.body == (json.loads(body) if isinstance(body, str) else body)
-    assert hr_sandbox.seen == []
+    assert hr_sandbox.writes_seen() == []
+    if method == "POST":
+        assert action.before is None and hr_sandbox.seen == []
+    else:  # the target record is read once, so approvers see what changes
+        assert action.before["last_name"] == "Weaver"
+        assert [(r.method, r.path) for r in hr_sandbox.seen] == [("GET", url)]
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+def test_a_write_to_a_record_that_does_not_exist_is_not_queued(method, toolbox, actions):
+    arguments = {"method": method, "url": "/api/users/99"}
+    if method == "PUT":
+        arguments["body"] = {"job": "x"}
+    result = toolbox.run("call_rest_api", json.dumps(arguments), CONTEXT, "c")
+    assert result == "Error: there is no record at /api/users/99; nothing was queued."
+    assert actions.in_states() == []
 
 
 def test_a_held_write_is_announced_to_whoever_posts_cards(toolbox, actions):
