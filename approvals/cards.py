@@ -121,8 +121,52 @@ def outcome(action: PendingAction) -> str:
         case "withdrawn":
             return f":leftwards_arrow_with_hook: Withdrawn by {by}, not run"
         case "stale":
-            return ":warning: Not run: the record changed after the card was made"
+            why = action.error or "the record changed after the card was made"
+            return f":warning: Not run: {escape(why)}"
     return escape(action.status)
+
+
+PREVIEW_VALUE_LIMIT = 200
+
+
+def _value(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = escape(text)
+    return text if len(text) <= PREVIEW_VALUE_LIMIT else text[: PREVIEW_VALUE_LIMIT - 1] + "…"
+
+
+def _current(before: dict[str, Any], field: str) -> Any:
+    if (
+        field == "name"
+        and "name" not in before
+        and ("first_name" in before or "last_name" in before)
+    ):
+        return f"{before.get('first_name', '')} {before.get('last_name', '')}".strip()
+    return before.get(field)
+
+
+def preview(action: PendingAction) -> str | None:
+    """What will change, field by field: new fields (POST), before → after (PUT, PATCH), or
+    the record that goes (DELETE). Built from the stored request and the stored snapshot."""
+    before = action.before if isinstance(action.before, dict) else None
+    if action.method == "POST" and action.body:
+        lines = [f"*{_value(k)}*: {_value(v)}" for k, v in action.body.items()]
+        return "*New record*\n" + "\n".join(lines)
+    if action.method in ("PUT", "PATCH") and action.body and before is not None:
+        lines = []
+        for field, new in action.body.items():
+            old = _current(before, field)
+            if old == new:
+                lines.append(f"*{_value(field)}*: {_value(new)} (unchanged)")
+            else:
+                old_text = "(empty)" if old in (None, "") else f"~{_value(old)}~"
+                lines.append(f"*{_value(field)}*: {old_text} → {_value(new)}")
+        return "*Changes*\n" + "\n".join(lines)
+    if action.method == "DELETE" and before is not None:
+        shown = {k: v for k, v in before.items() if k != "avatar"}
+        lines = [f"*{_value(k)}*: {_value(v)}" for k, v in list(shown.items())[:10]]
+        return "*Record to delete*\n" + "\n".join(lines)
+    return None
 
 
 def render_card(
@@ -154,6 +198,10 @@ def render_card(
         },
         {"type": "section", "text": {"type": "mrkdwn", "text": request_block_text(action)}},
     ]
+    shown = preview(action)
+    if shown:
+        text = shown if len(shown) <= SECTION_LIMIT else shown[: SECTION_LIMIT - 1] + "…"
+        blocks.insert(2, {"type": "section", "text": {"type": "mrkdwn", "text": text}})
     if approve_token and reject_token and action.status == "pending":
         approve: dict[str, Any] = {
             "type": "button",

@@ -41,6 +41,13 @@ def card_for(a: PendingAction) -> list[dict]:
     )
 
 
+def code_block(blocks: list[dict]) -> str:
+    (text,) = [
+        b["text"]["text"] for b in blocks if b.get("text", {}).get("text", "").startswith("```")
+    ]
+    return text
+
+
 def assert_valid(blocks: list[dict]) -> None:
     """slack_sdk's block models raise on every limit Slack enforces; the fake adds the rest."""
     assert len(blocks) <= 50
@@ -88,7 +95,7 @@ def test_a_huge_body_is_truncated_safely_within_slack_limits():
     body = {"name": "N" * 200, "job": "x" * 8000}
     blocks = card_for(action(body=body))
     assert_valid(blocks)
-    code = blocks[3]["text"]["text"]
+    code = code_block(blocks)
     assert len(code) <= cards.SECTION_LIMIT and "more characters" in code
     assert code.startswith("```") and code.endswith("```")
     assert len(cards.short_summary(action(body=body))) == cards.SUMMARY_LIMIT
@@ -106,7 +113,7 @@ def test_hostile_body_values_cannot_ping_link_or_break_out_of_the_code_block():
     assert_valid(blocks)
     text = json.dumps(blocks)
     assert "<!channel>" not in text and "<@U0CEO>" not in text and "<https://evil" not in text
-    assert blocks[3]["text"]["text"].count("```") == 2
+    assert code_block(blocks).count("```") == 2
 
 
 @pytest.mark.parametrize(
@@ -176,3 +183,53 @@ def test_escaping_cannot_push_the_summary_past_slack_limits():
     a = action(method="DELETE", path="/api/users/3", body={"name": "<" * 500})
     assert_valid(card_for(a))
     assert len(cards.card_text(a)) < 300
+
+
+def test_a_post_card_shows_the_new_records_fields():
+    text = json.dumps(card_for(action()))
+    assert "*New record*" in text and "*name*: Neo Anderson" in text and "*job*: engineer" in text
+
+
+def test_an_update_card_shows_before_and_after_for_each_field():
+    before = {
+        "id": 2,
+        "email": "janet.weaver@reqres.in",
+        "first_name": "Janet",
+        "last_name": "Weaver",
+        "job": "payroll specialist",
+    }
+    update = action(
+        method="PUT",
+        path="/api/users/2",
+        body={"job": "payroll lead", "name": "Janet Weaver"},
+        before=before,
+    )
+    blocks = card_for(update)
+    assert_valid(blocks)
+    changes = cards.preview(update)
+    assert "*job*: ~payroll specialist~ → payroll lead" in changes
+    assert "*name*: Janet Weaver (unchanged)" in changes
+
+
+def test_a_delete_card_shows_the_record_that_will_go():
+    before = {
+        "id": 9,
+        "email": "tobias.funke@reqres.in",
+        "first_name": "Tobias",
+        "last_name": "Funke",
+        "job": "analyst",
+        "avatar": "https://x/y.png",
+    }
+    gone = action(method="DELETE", path="/api/users/9", body=None, before=before)
+    blocks = card_for(gone)
+    assert_valid(blocks)
+    shown = cards.preview(gone)
+    assert "*Record to delete*" in shown and "Tobias" in shown and "tobias.funke@reqres.in" in shown
+    assert "avatar" not in shown
+
+
+def test_hostile_record_values_in_a_preview_are_escaped():
+    before = {"first_name": "<!channel>", "last_name": "x", "job": "<@U0CEO>"}
+    update = action(method="PATCH", path="/api/users/2", body={"job": "ok"}, before=before)
+    text = json.dumps(card_for(update))
+    assert "<!channel>" not in text and "<@U0CEO>" not in text
