@@ -11,11 +11,29 @@ import structlog
 
 from approvals import ActionStore, PendingAction
 from bot.catalogue import Catalogue, RequestRefused, ValidatedRequest
+from bot.finder import EmployeeFinder
 from bot.hr_client import HRClient, HRError
 
 log = structlog.get_logger(__name__)
 
 MAX_ARGUMENT_CHARS = 16 * 1024
+TOOL_ARGUMENTS = {"find_employee": ("query",), "call_rest_api": ("method", "url", "body")}
+FIND_EMPLOYEE_DEFINITION: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "find_employee",
+        "description": (
+            "Find employees by id, full or partial name, or email (case-insensitive), across all "
+            "pages. Returns id, name, email and job of each match. Use it before acting on a "
+            "person named by the user."
+        ),
+        "parameters": {
+            "type": "object",
+            "properties": {"query": {"type": "string", "description": "id, name or email"}},
+            "required": ["query"],
+        },
+    },
+}
 MAX_RESULT_CHARS = 6000
 
 
@@ -57,8 +75,12 @@ class Toolbox:
         self.approval_ttl_seconds = approval_ttl_seconds
         self.on_pending = on_pending
         self.max_pending_per_requester = max_pending_per_requester
+        self.finder = EmployeeFinder(hr, catalogue)
         # Built once: an identical prefix on every model call lets providers cache it.
-        self.definitions: list[dict[str, Any]] = [self._call_rest_api_definition()]
+        self.definitions: list[dict[str, Any]] = [
+            FIND_EMPLOYEE_DEFINITION,
+            self._call_rest_api_definition(),
+        ]
 
     def _call_rest_api_definition(self) -> dict[str, Any]:
         return {
@@ -93,19 +115,25 @@ class Toolbox:
 
     def run(self, name: str, arguments: str, context: ToolContext, tool_call_id: str) -> str:
         """Run one tool call; always returns text for the model, never raises."""
-        if name != "call_rest_api":
-            return f"Error: there is no tool named {name!r}; the only tool is call_rest_api."
+        if name not in TOOL_ARGUMENTS:
+            return f"Error: there is no tool named {name!r}; use find_employee or call_rest_api."
         if len(arguments or "") > MAX_ARGUMENT_CHARS:
             return f"Error: the arguments are longer than {MAX_ARGUMENT_CHARS} characters."
         try:
             args = json.loads(arguments or "{}")
         except ValueError as e:
             return f"Error: the arguments are not valid JSON ({e}). Send a JSON object."
+        allowed = TOOL_ARGUMENTS[name]
         if not isinstance(args, dict):
-            return "Error: the arguments must be a JSON object with method, url and body."
-        unexpected = sorted(set(args) - {"method", "url", "body"})
+            return f"Error: the arguments must be a JSON object with {', '.join(allowed)}."
+        unexpected = sorted(set(args) - set(allowed))
         if unexpected:
-            return f"Error: unexpected argument(s) {', '.join(unexpected)}; use method, url, body."
+            return (
+                f"Error: unexpected argument(s) {', '.join(unexpected)}; use {', '.join(allowed)}."
+            )
+        if name == "find_employee":
+            log.info("tool.find_employee")
+            return self.finder.find(args.get("query"))
         try:
             request = self.catalogue.validate(args.get("method"), args.get("url"), args.get("body"))
         except RequestRefused as e:
@@ -166,8 +194,22 @@ class Toolbox:
         return queued_message(action)
 
 
+NOISE = frozenset({"avatar", "support", "_links", "_meta", "links"})
+
+
+def without_noise(value: Any) -> Any:
+    """The answer minus fields that cost tokens and help no one (avatars, ads, hypermedia)."""
+    if isinstance(value, dict):
+        return {k: without_noise(v) for k, v in value.items() if k not in NOISE}
+    if isinstance(value, list):
+        return [without_noise(v) for v in value]
+    return value
+
+
 def compact_result(status: int, body: Any) -> str:
-    text = json.dumps({"status": status, "body": body}, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(
+        {"status": status, "body": without_noise(body)}, separators=(",", ":"), ensure_ascii=False
+    )
     if len(text) <= MAX_RESULT_CHARS:
         return text
     return text[:MAX_RESULT_CHARS] + f"… [truncated: the answer was {len(text)} characters]"

@@ -44,7 +44,18 @@ def test_instructions_go_as_a_system_message_and_tools_are_declared(agent, model
     request = model.requests[0]
     assert request["messages"][0]["role"] == "system"
     assert request["messages"][1] == {"role": "user", "content": "hi"}
-    assert [t["function"]["name"] for t in request["tools"]] == ["call_rest_api"]
+    assert [t["function"]["name"] for t in request["tools"]] == ["find_employee", "call_rest_api"]
+
+
+def test_the_prompt_prefix_is_byte_identical_on_every_call(agent, model):
+    model.add(tool_calls(rest("GET", "/api/users/2")), say("Janet."), say("Yes."))
+    agent.respond(KEY, "who is 2?", ALICE)
+    agent.respond(KEY, "sure?", ALICE)
+
+    def prefix(request: dict) -> str:
+        return json.dumps([request["messages"][0], request["tools"]], sort_keys=False)
+
+    assert len({prefix(r) for r in model.requests}) == 1
 
 
 def test_a_write_is_held_and_only_the_executor_sends_it_after_approval(
