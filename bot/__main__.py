@@ -8,6 +8,7 @@ import structlog
 from slack_sdk.errors import SlackApiError
 
 from bot import config as configuration
+from bot import logs
 from bot.config import ConfigError
 from bot.runtime import build_runtime
 from bot.server import HttpServer, socket_mode_handler
@@ -24,6 +25,7 @@ def main() -> int:
     except ConfigError as e:
         print(e, file=sys.stderr)
         return 2
+    logs.configure(config.log_format)
     sandbox = None
     if config.uses_sandbox:
         sandbox = HRSandbox("data/sandbox.sqlite3", port=8088).start()

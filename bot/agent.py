@@ -52,6 +52,7 @@ class Agent:
         conversations: ConversationStore,
         *,
         max_rounds: int = 6,
+        deadline_seconds: float = 90.0,
         system_prompt: str = SYSTEM_PROMPT,
     ) -> None:
         self.client = client
@@ -59,6 +60,7 @@ class Agent:
         self.toolbox = toolbox
         self.conversations = conversations
         self.max_rounds = max_rounds
+        self.deadline_seconds = deadline_seconds
         self.system_prompt = system_prompt
 
     def respond(self, key: str, text: str, context: ToolContext) -> Reply:
@@ -75,9 +77,18 @@ class Agent:
         history = self.conversations.load(key)
         new: list[dict[str, Any]] = [{"role": "user", "content": text}]
         reply = Reply("")
+        deadline = time.monotonic() + self.deadline_seconds
         try:
             for _ in range(self.max_rounds):
-                message = self._complete(history + new, reply)
+                remaining = deadline - time.monotonic()
+                if remaining <= 1:
+                    reply.text = (
+                        "I ran out of time on this one. Nothing else was done; any action already "
+                        "queued still waits for approval. Please ask again."
+                    )
+                    new.append({"role": "assistant", "content": reply.text})
+                    return reply
+                message = self._complete(history + new, reply, timeout=remaining)
                 assistant = _assistant_message(message)
                 new.append(assistant)
                 calls = assistant.get("tool_calls") or []
@@ -95,13 +106,17 @@ class Agent:
         finally:
             self.conversations.append(key, new)
 
-    def _complete(self, messages: list[dict[str, Any]], reply: Reply) -> Any:
+    def _complete(self, messages: list[dict[str, Any]], reply: Reply, timeout: float) -> Any:
         started = time.monotonic()
         try:
             completion = self.client.chat.completions.create(
                 model=self.model,
                 messages=[{"role": "system", "content": self.system_prompt}, *messages],
                 tools=self.toolbox.definitions,
+                # Never past the message's deadline; the client's own timeout still applies.
+                timeout=min(timeout, self.client.timeout)
+                if isinstance(self.client.timeout, int | float)
+                else timeout,
             )
         except openai.APIError as e:
             log.warning("model.error", model=self.model, error=type(e).__name__)

@@ -46,6 +46,8 @@ VARIABLES = (
     "USER_MESSAGES_PER_MINUTE",
     "CONVERSATION_RETENTION_DAYS",
     "SWEEP_INTERVAL_SECONDS",
+    "MODEL_DEADLINE_SECONDS",
+    "LOG_FORMAT",
 )
 
 # Where to get each variable that a running bot needs; the start-up error names all missing ones.
@@ -97,6 +99,8 @@ class Config:
     user_messages_per_minute: int = 20
     conversation_retention_days: int = 30
     sweep_interval_seconds: int = 30
+    model_deadline_seconds: int = 90
+    log_format: str = "console"
 
     @property
     def socket_mode(self) -> bool:
@@ -176,6 +180,9 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         problems.append(
             f"  APPROVAL_CHANNEL: not a Slack channel ID (like C012ABCDEF): {channel!r}"
         )
+    log_format = env.get("LOG_FORMAT", "console").lower()
+    if log_format not in ("console", "json"):
+        problems.append(f"  LOG_FORMAT: must be console or json, not {log_format!r}")
     group = env.get("APPROVER_GROUP")
     if group is not None and not re.fullmatch(r"S[A-Z0-9]{2,30}", group):
         problems.append(f"  APPROVER_GROUP: not a Slack user group ID (like S012ABCDEF): {group!r}")
@@ -218,6 +225,8 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         user_messages_per_minute=integer("USER_MESSAGES_PER_MINUTE", 20, 1, 10_000),
         conversation_retention_days=integer("CONVERSATION_RETENTION_DAYS", 30, 1, 3650),
         sweep_interval_seconds=integer("SWEEP_INTERVAL_SECONDS", 30, 1, 3600),
+        model_deadline_seconds=integer("MODEL_DEADLINE_SECONDS", 90, 5, 3600),
+        log_format=log_format,
     )
     if problems:
         raise ConfigError("Invalid configuration:\n" + "\n".join(problems))

@@ -70,7 +70,14 @@ def build_runtime(
         timeout=config.openai_timeout_seconds,
         max_retries=config.openai_max_retries,
     )
-    agent = Agent(client, config.openai_model, toolbox, history, max_rounds=config.max_tool_rounds)
+    agent = Agent(
+        client,
+        config.openai_model,
+        toolbox,
+        history,
+        max_rounds=config.max_tool_rounds,
+        deadline_seconds=config.model_deadline_seconds,
+    )
     signer = (
         TokenSigner(config.approval_secrets, config.approval_ttl_seconds)
         if config.approval_secrets

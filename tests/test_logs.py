@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+import structlog
+
+from bot import logs
+from bot.agent import Agent, make_client
+from bot.conversations import ConversationStore
+from bot.tools import ToolContext
+from sandbox.scripted_model import ScriptedModel, rest, say, tool_calls
+
+
+@pytest.fixture
+def json_log():
+    stream = io.StringIO()
+    logs.configure("json", stream=stream)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logs.configure("console")
+    structlog.contextvars.clear_contextvars()
+
+
+def test_json_lines_carry_model_and_tool_events_without_bodies(json_log, agent, model):
+    model.add(tool_calls(rest("GET", "/api/users/2")), say("Janet Weaver, payroll."))
+    structlog.contextvars.bind_contextvars(thread="C0HR:1.1")
+    agent.respond("C0HR:1.1", "who is 2?", ToolContext("U0DANA"))
+    events = json_log()
+    calls = [e for e in events if e["event"] == "model.call"]
+    assert len(calls) == 2
+    assert {
+        "model",
+        "prompt_tokens",
+        "completion_tokens",
+        "latency_ms",
+        "finish_reason",
+        "thread",
+        "timestamp",
+        "level",
+    } <= set(calls[0])
+    (read,) = [e for e in events if e["event"] == "tool.read"]
+    assert (read["method"], read["path"], read["status"]) == ("GET", "/api/users/2", 200)
+    assert "Weaver" not in json.dumps(events)  # no personal data from the HR answer
+
+
+def test_tokens_and_secrets_never_reach_the_log(json_log):
+    log = structlog.get_logger("test")
+    log.info(
+        "something xoxb-123-456-abc happened",
+        slack_token="xoxb-123-456-abc",
+        authorization="Bearer s3cr3t",
+        detail="key sk-abcdefghijklmnop and xapp-1-2-3",
+        body={"name": "Neo"},
+    )
+    text = json.dumps(json_log())
+    for secret in ("xoxb-123", "s3cr3t", "sk-abcdefghijklmnop", "xapp-1-2-3", "Neo"):
+        assert secret not in text
+
+
+def test_a_message_past_its_deadline_stops_with_a_clear_answer(toolbox, database):
+    with ScriptedModel([tool_calls(rest("GET", "/api/users/2"))], latency=1.5) as slow:
+        client = make_client(api_key="k", base_url=slow.url, timeout=30, max_retries=0)
+        agent = Agent(client, "m", toolbox, ConversationStore(database), deadline_seconds=2)
+        reply = agent.respond("C0HR:1.1", "who is 2?", ToolContext("U0DANA"))
+        assert reply.text.startswith("I ran out of time") and reply.model_calls == 1
+        slow.assert_consumed()
