@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint format clean
+.PHONY: run test eval format clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ test: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
+	$(PY) -m bot.eval --scripted
+
+eval: $(VENV)/.installed
+	$(PY) -m bot.eval --compare
 
 format: $(VENV)/.installed
 	$(PY) -m ruff format .

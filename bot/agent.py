@@ -54,14 +54,21 @@ class Agent:
         max_rounds: int = 6,
         deadline_seconds: float = 90.0,
         system_prompt: str = SYSTEM_PROMPT,
+        prompt: list[dict[str, Any]] | None = None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> None:
+        """`prompt` (the messages before the history) and `tools` replace the defaults: a
+        system message and the toolbox's definitions. The eval uses them to compare designs."""
         self.client = client
         self.model = model
         self.toolbox = toolbox
         self.conversations = conversations
         self.max_rounds = max_rounds
         self.deadline_seconds = deadline_seconds
-        self.system_prompt = system_prompt
+        self.prompt = (
+            prompt if prompt is not None else [{"role": "system", "content": system_prompt}]
+        )
+        self.tools = tools if tools is not None else toolbox.definitions
 
     def respond(self, key: str, text: str, context: ToolContext) -> Reply:
         """Answer one user message in the conversation `key`, running tools as the model asks.
@@ -111,8 +118,8 @@ class Agent:
         try:
             completion = self.client.chat.completions.create(
                 model=self.model,
-                messages=[{"role": "system", "content": self.system_prompt}, *messages],
-                tools=self.toolbox.definitions,
+                messages=[*self.prompt, *messages],
+                tools=self.tools,
                 # Never past the message's deadline; the client's own timeout still applies.
                 timeout=min(timeout, self.client.timeout)
                 if isinstance(self.client.timeout, int | float)

@@ -66,7 +66,7 @@ class Endpoint:
                 f"{f.name} ({f.type}{', required' if f.required else ''})" for f in self.body
             )
             line += f" Body: {{{fields}}}."
-        if self.approval:
+        if self.approval and not self.is_write:  # writes are always held; say so only for reads
             line += " Needs human approval."
         return line
 

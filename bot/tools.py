@@ -22,14 +22,10 @@ FIND_EMPLOYEE_DEFINITION: dict[str, Any] = {
     "type": "function",
     "function": {
         "name": "find_employee",
-        "description": (
-            "Find employees by id, full or partial name, or email (case-insensitive), across all "
-            "pages. Returns id, name, email and job of each match. Use it before acting on a "
-            "person named by the user."
-        ),
+        "description": "Find employees by id, name (or part) or email, across all pages.",
         "parameters": {
             "type": "object",
-            "properties": {"query": {"type": "string", "description": "id, name or email"}},
+            "properties": {"query": {"type": "string"}},
             "required": ["query"],
         },
     },
@@ -88,9 +84,8 @@ class Toolbox:
             "function": {
                 "name": "call_rest_api",
                 "description": (
-                    "Call the HR REST API. GET requests run at once. POST, PUT, PATCH and "
-                    "DELETE are never run by you: each is queued for a human approver.\n"
-                    "Endpoints:\n" + self.catalogue.describe()
+                    "HR REST API. GET runs at once; POST, PUT, PATCH and DELETE are queued "
+                    "for a human approver.\n" + self.catalogue.describe()
                 ),
                 "parameters": {
                     "type": "object",
@@ -99,14 +94,8 @@ class Toolbox:
                             "type": "string",
                             "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"],
                         },
-                        "url": {
-                            "type": "string",
-                            "description": "Path on the HR API: /api/users/2, /api/users?page=2",
-                        },
-                        "body": {
-                            "type": "object",
-                            "description": "JSON body for POST, PUT and PATCH; omit otherwise",
-                        },
+                        "url": {"type": "string", "description": "path, e.g. /api/users/2"},
+                        "body": {"type": "object", "description": "POST, PUT, PATCH only"},
                     },
                     "required": ["method", "url"],
                 },
