@@ -83,6 +83,11 @@ class ClickHandler:
             log.exception("click.check_failed", user=click.user)
             self._refuse(click, None, "This click could not be checked, so nothing was done.")
             return
+        thread = f"{action.channel}:{action.thread_ts}" if action.channel else None
+        with structlog.contextvars.bound_contextvars(action_id=action.id, thread=thread):
+            self._decide(click, action, token)
+
+    def _decide(self, click: Click, action: PendingAction, token: Decision) -> None:
         if token.decision == "withdraw":
             self._settle(click, action.id, lambda: self.store.withdraw(action.id, click.user))
         elif token.decision == "reject":

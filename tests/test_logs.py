@@ -65,3 +65,40 @@ def test_a_message_past_its_deadline_stops_with_a_clear_answer(toolbox, database
         reply = agent.respond("C0HR:1.1", "who is 2?", ToolContext("U0DANA"))
         assert reply.text.startswith("I ran out of time") and reply.model_calls == 1
         slow.assert_consumed()
+
+
+def test_decisions_and_executions_carry_the_action_and_thread(json_log, tmp_path):
+    from approvals import MIGRATIONS, ActionStore, Database, Executor, TokenSigner
+    from approvals.approvers import ApproverDirectory
+    from approvals.cards import APPROVE_ACTION_ID
+    from approvals.clicks import Click, ClickHandler
+    from tests.test_properties import CountingHR, QuietAnnouncer
+
+    database = Database(tmp_path / "l.sqlite3", MIGRATIONS)
+    store = ActionStore(database)
+    signer = TokenSigner(["l" * 40], max_age_seconds=60)
+    action = store.create(
+        requester="U0DANA",
+        method="DELETE",
+        path="/api/users/3",
+        body=None,
+        ttl_seconds=60,
+        channel="C0HR",
+        thread_ts="1.1",
+    )
+    clicks = ClickHandler(
+        store,
+        signer,
+        Executor(store, CountingHR()),
+        QuietAnnouncer(),
+        approvers=ApproverDirectory(["U0BOB"]),
+    )
+    clicks.handle(
+        Click(
+            "U0BOB", None, APPROVE_ACTION_ID, signer.sign(action.id, "approve", action.request_hash)
+        )
+    )
+    events = {e["event"]: e for e in json_log()}
+    for name in ("action.approved", "action.executed"):
+        assert (events[name]["action_id"], events[name]["thread"]) == (action.id, "C0HR:1.1")
+    database.close()
