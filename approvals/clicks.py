@@ -197,7 +197,7 @@ class ClickHandler:
             )
             return
         log.info("action.approved", action_id=action.id, user=click.user)
-        self.announcer.refresh(action)
+        # The HR request first: Slack updates can wait a moment, the approver's intent cannot.
         done = self.executor.run(action.id, signed_hash)
         log.info(
             "action.executed", action_id=action.id, status=done.status, hr_status=done.hr_status

@@ -202,6 +202,15 @@ class SlackBot:
             recent.append(now)
             return True
 
+    def _forget_idle_users(self) -> None:
+        """Keep the rate window's memory bounded by who spoke in the last minute."""
+        now = time.monotonic()
+        with self._recent_lock:
+            for user in [
+                u for u, times in self._recent.items() if not times or now - times[-1] > 60
+            ]:
+                del self._recent[user]
+
     def _react(self, message: Incoming, method: str) -> None:
         try:
             getattr(self.client, method)(
@@ -262,6 +271,7 @@ class SlackBot:
     def housekeep(self) -> None:
         """One round of background care: expiry, reminders, retention."""
         self.sweeper.sweep()
+        self._forget_idle_users()
         days = self.runtime.config.conversation_retention_days
         self.runtime.conversations.purge(days)
         self.inbox.purge(days)

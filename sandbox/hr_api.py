@@ -66,6 +66,7 @@ class SeenRequest:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = 0.0  # time.monotonic() on arrival
 
 
 class BadRequest(Exception):
@@ -228,7 +229,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         raw = self.rfile.read(length) if length else b""
-        self.server.record(SeenRequest(method, self.path, dict(self.headers.items()), raw))
+        self.server.record(
+            SeenRequest(method, self.path, dict(self.headers.items()), raw, time.monotonic())
+        )
         token = self.server.token
         if token and self.headers.get("Authorization") != f"Bearer {token}":
             self._send(HTTPStatus.UNAUTHORIZED, {"error": "missing or invalid bearer token"})

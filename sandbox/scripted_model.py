@@ -168,7 +168,15 @@ class _Server(ThreadingHTTPServer):
 class ScriptedModel(BackgroundServer):
     """`with ScriptedModel([steps]) as model:` then point the SDK at `model.url`."""
 
-    def __init__(self, steps: list[Step] | None = None, *, latency: float = 0.0) -> None:
+    def __init__(
+        self,
+        steps: list[Step] | None = None,
+        *,
+        latency: float = 0.0,
+        responder: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> None:
+        """`responder`, when given, answers every request the script does not (load tests)."""
+        self.responder = responder
         self._steps: deque[Step] = deque(steps or [])
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -202,7 +210,7 @@ class ScriptedModel(BackgroundServer):
     def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self._lock:
             self.requests.append(body)
-            step = self._steps.popleft() if self._steps else None
+            step = self._steps.popleft() if self._steps else self.responder
             if step is None:
                 self.unscripted += 1
         if self.latency:
