@@ -47,6 +47,11 @@ TOO_FAST = "You are sending messages faster than I can take them; wait a minute 
 BROKEN = "Sorry, something went wrong while answering. Nothing was changed."
 
 
+def _event_thread(item: tuple[dict, dict]) -> str:
+    event = item[1]
+    return f"{event.get('channel')}:{event.get('thread_ts') or event.get('ts')}"
+
+
 def make_web_client(config: Config) -> WebClient:
     return WebClient(
         token=config.slack_bot_token,
@@ -102,8 +107,11 @@ class SlackBot:
         self.pool: OrderedPool[Incoming] = OrderedPool(
             self.answer, key=lambda m: m.thread_key, workers=config.model_concurrency
         )
-        # Listeners only store and hand over work, but clicks run the HR request there: a
-        # pool of their own keeps them off the model workers (Bolt's default has 5 threads).
+        self.intake: OrderedPool[tuple[dict, dict]] = OrderedPool(
+            lambda item: self.receive(*item), key=_event_thread, workers=4
+        )
+        self.click_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="clicks")
+        # Bolt runs listeners (and so each acknowledgement) here; ours only hand work over.
         self.listeners = ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt")
         self.app = App(
             client=client,
@@ -118,17 +126,21 @@ class SlackBot:
 
     # --- listeners (Bolt acks events itself; actions ack first) ---------------------------
 
+    # Bolt acks from its own worker threads, so they only hand work over: storing a message,
+    # deciding a click or calling the model never delays another request's acknowledgement.
+
     def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        self.receive(body, event)
+        self.intake.submit((body, event))
 
     def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("channel_type") == "im":
-            self.receive(body, event)
+            self.intake.submit((body, event))
 
     def _on_click(self, ack: Ack, body: dict[str, Any]) -> None:
         ack()
         action = (body.get("actions") or [{}])[0]
-        self.clicks.handle(
+        self.click_pool.submit(
+            self.clicks.handle,
             Click(
                 user=(body.get("user") or {}).get("id", ""),
                 team=(body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id"),
@@ -137,7 +149,7 @@ class SlackBot:
                 channel=(body.get("channel") or {}).get("id")
                 or (body.get("container") or {}).get("channel_id"),
                 trigger_id=body.get("trigger_id"),
-            )
+            ),
         )
 
     def _on_reject_reason(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -151,7 +163,8 @@ class SlackBot:
             "value"
         )
         user = body.get("user") or {}
-        self.clicks.handle(
+        self.click_pool.submit(
+            self.clicks.handle,
             Click(
                 user=user.get("id", ""),
                 team=(body.get("team") or {}).get("id") or user.get("team_id"),
@@ -160,7 +173,7 @@ class SlackBot:
                 channel=metadata.get("channel"),
                 reason=reason,
                 submitted=True,
-            )
+            ),
         )
 
     # --- conversations --------------------------------------------------------------------
@@ -293,4 +306,6 @@ class SlackBot:
         if self._housekeeper is not None:
             self._housekeeper.join()
         self.listeners.shutdown(wait=True)
+        self.intake.shutdown(wait=True)
+        self.click_pool.shutdown(wait=True)
         self.pool.shutdown(wait=True)

@@ -47,6 +47,7 @@ class Message:
     blocks: list[dict[str, Any]] | None
     thread_ts: str | None
     history: list[dict[str, Any]] = field(default_factory=list)  # earlier versions
+    at: float = field(default_factory=time.monotonic)  # when it was posted
 
 
 class SlackError(Exception):
@@ -148,8 +149,9 @@ class FakeSlack(BackgroundServer):
                     raise AssertionError(f"timed out waiting; calls so far: {self._summary()}")
                 self._lock.wait(remaining)
 
-    def _summary(self) -> list[str]:
-        return [f"{c.method}{'' if c.ok else '!' + str(c.error)}" for c in self.calls]
+    def _summary(self) -> str:
+        recent = [f"{c.method}{'' if c.ok else '!' + str(c.error)}" for c in self.calls[-30:]]
+        return f"{len(self.calls)} calls, the last ones: {recent}"
 
     # --- Web API --------------------------------------------------------------------------
 

@@ -4,11 +4,7 @@ the sandbox HR API; requests signed exactly as Slack signs them."""
 from __future__ import annotations
 
 import copy
-import hashlib
-import hmac
-import itertools
 import json
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -22,95 +18,26 @@ from bot.runtime import Runtime, build_runtime
 from bot.server import HttpServer, socket_mode_handler
 from bot.slack_app import SlackBot, make_web_client
 from sandbox import HRSandbox
-from sandbox.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
+from sandbox.fake_slack import TEAM_ID, FakeSlack
 from sandbox.scripted_model import ScriptedModel
+from sandbox.slack_requests import (  # noqa: F401 - the tests import them from here
+    HR_CHANNEL,
+    click_payload,
+    dm_event,
+    event_body,
+    mention_event,
+    new_ts,
+)
+from sandbox.slack_requests import signed_headers as _signed_headers
 
 SIGNING_SECRET = "test-signing-secret"
 APPROVAL_CHANNEL = "C0APPROVALS"
-HR_CHANNEL = "C0HR"
-_ts = itertools.count(1)
-
-
-def new_ts() -> str:
-    return f"{1710000000 + next(_ts)}.{next(_ts):06d}"
 
 
 def signed_headers(
     body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
 ) -> dict:
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    base = b"v0:" + str(timestamp).encode() + b":" + body
-    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": signature}
-
-
-def event_body(event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
-    return {
-        "token": "unused-verification-token",
-        "team_id": TEAM_ID,
-        "api_app_id": "A0HRBOT",
-        "event": event,
-        "type": "event_callback",
-        "event_id": event_id or f"Ev{next(_ts):08d}",
-        "event_time": int(time.time()),
-        "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
-    }
-
-
-def mention_event(user: str, text: str, *, channel: str = HR_CHANNEL, thread_ts: str | None = None):
-    ts = new_ts()
-    event = {
-        "type": "app_mention",
-        "user": user,
-        "text": f"<@{BOT_USER_ID}> {text}",
-        "ts": ts,
-        "channel": channel,
-        "event_ts": ts,
-    }
-    if thread_ts:
-        event["thread_ts"] = thread_ts
-    return event
-
-
-def dm_event(user: str, text: str, *, thread_ts: str | None = None) -> dict[str, Any]:
-    ts = new_ts()
-    event = {
-        "type": "message",
-        "channel_type": "im",
-        "channel": "D" + user[1:],
-        "user": user,
-        "text": text,
-        "ts": ts,
-        "event_ts": ts,
-    }
-    if thread_ts:
-        event["thread_ts"] = thread_ts
-    return event
-
-
-def click_payload(
-    user: str, action_id: str, value: str, *, channel: str, message_ts: str, team: str = TEAM_ID
-):
-    return {
-        "type": "block_actions",
-        "user": {"id": user, "username": user.lower(), "team_id": team},
-        "team": {"id": team, "domain": "hr-example"},
-        "api_app_id": "A0HRBOT",
-        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
-        "channel": {"id": channel, "name": "approvals"},
-        "message": {"ts": message_ts, "text": "card"},
-        "trigger_id": "1234.5678.abcdef",
-        "response_url": "https://hooks.slack.invalid/actions/T0TEAM/1/abc",
-        "actions": [
-            {
-                "type": "button",
-                "action_id": action_id,
-                "block_id": "approval",
-                "value": value,
-                "action_ts": str(time.time()),
-            }
-        ],
-    }
+    return _signed_headers(body, secret=secret, timestamp=timestamp)
 
 
 class Stack:

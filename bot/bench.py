@@ -1,0 +1,415 @@
+"""`python -m bot.bench`: the app as `make run` starts it, under a burst of signed messages, against
+loopback fakes of Slack and of a model with a set latency, and the sandbox. Prints a table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+
+from approvals import MIGRATIONS, ActionStore, AlreadyDecided, Database
+from approvals.cards import APPROVE_ACTION_ID
+from sandbox import HRSandbox
+from sandbox.fake_slack import FakeSlack
+from sandbox.scripted_model import ScriptedModel, rest, say, tool_calls
+from sandbox.slack_requests import (
+    click_payload,
+    dm_event,
+    event_body,
+    mention_event,
+    signed_headers,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-signing-secret"
+APPROVER = "U0BENCHAPPROVER"
+ANSWER = "Janet Weaver is a payroll specialist."
+
+
+def answer_in_two_calls(request: dict[str, Any]) -> dict[str, Any]:
+    """The benchmark's model: a tool call first, then the answer (two calls per message)."""
+    last = request["messages"][-1]
+    if last["role"] == "user":
+        if "delete" in str(last["content"]):
+            return tool_calls(rest("DELETE", "/api/users/3"))
+        return tool_calls(rest("GET", "/api/users/2"))
+    if "Queued as action" in str(last.get("content")):
+        return say("Queued for approval.")
+    return say(ANSWER)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+class App:
+    """`python -m bot` in its own process, configured for the fakes."""
+
+    def __init__(
+        self, workdir: Path, slack: FakeSlack, model: ScriptedModel, hr: HRSandbox, concurrency: int
+    ):
+        self.port = free_port()
+        env = {
+            "PYTHONPATH": str(ROOT),
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "OPENAI_API_KEY": "bench",
+            "OPENAI_BASE_URL": model.url,
+            "OPENAI_MAX_RETRIES": "0",
+            "HR_API_URL": hr.url,
+            "APPROVERS": APPROVER,
+            "APPROVAL_CHANNEL": "C0APPROVALS",
+            "APPROVAL_SECRET": "b" * 40,
+            "DATABASE_PATH": str(workdir / "bot.sqlite3"),
+            "PORT": str(self.port),
+            "MODEL_CONCURRENCY": str(concurrency),
+            "USER_MESSAGES_PER_MINUTE": "10000",
+            "LOG_FORMAT": "json",
+        }
+        self.log = (workdir / "app.log").open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot"],
+            cwd=workdir,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self.url = f"http://127.0.0.1:{self.port}/slack/events"
+        self._sessions = threading.local()  # one keep-alive connection per sender thread
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).ok:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("the app did not start:\n" + (workdir / "app.log").read_text()[-3000:])
+
+    @property
+    def session(self) -> requests.Session:
+        if not hasattr(self._sessions, "session"):
+            self._sessions.session = requests.Session()
+        return self._sessions.session
+
+    def send_event(self, event: dict[str, Any]) -> tuple[int, float]:
+        body = json.dumps(event_body(event)).encode()
+        headers = {"Content-Type": "application/json", **signed_headers(body, secret=SECRET)}
+        started = time.monotonic()
+        status = self.session.post(self.url, data=body, headers=headers, timeout=30).status_code
+        return status, time.monotonic() - started
+
+    @property
+    def rss_mb(self) -> float:
+        return rss_mb(self.process.pid)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+def send(job: dict[str, Any]) -> dict[str, Any]:
+    """The sender process: the burst from `senders` threads, the click once half is acked."""
+    sessions = threading.local()
+    half = threading.Event()
+    done = 0
+    lock = threading.Lock()
+
+    def post(body: bytes, content_type: str) -> tuple[int, float, float]:
+        if not hasattr(sessions, "s"):
+            sessions.s = requests.Session()  # keep-alive, as an event sender would
+        headers = {"Content-Type": content_type, **signed_headers(body, secret=SECRET)}
+        started = time.monotonic()
+        status = sessions.s.post(job["url"], data=body, headers=headers, timeout=30).status_code
+        return status, time.monotonic() - started, started
+
+    def event(e: dict[str, Any]) -> tuple[int, float]:
+        nonlocal done
+        status, ack, _ = post(json.dumps(event_body(e)).encode(), "application/json")
+        with lock:
+            done += 1
+            if done >= len(job["events"]) // 2:
+                half.set()
+        return status, ack
+
+    click: dict[str, Any] = {}
+
+    def approve_midway() -> None:
+        half.wait()
+        body = urlencode({"payload": json.dumps(job["click"])}).encode()
+        status, ack, sent_at = post(body, "application/x-www-form-urlencoded")
+        click.update(status=status, ack=ack, sent_at=sent_at)
+
+    clicker = threading.Thread(target=approve_midway)
+    clicker.start()
+    started = time.monotonic()
+    with ThreadPoolExecutor(job["senders"]) as pool:
+        acks = list(pool.map(event, job["events"]))
+    clicker.join()
+    return {"acks": acks, "click": click, "started": started}
+
+
+def answered(slack: FakeSlack, threads: set[str]) -> list[float]:
+    """Arrival times of the bot's answers in the given threads."""
+    with slack._lock:
+        return [
+            m.at for m in slack.messages.values() if m.thread_ts in threads and m.text == ANSWER
+        ]
+
+
+def burst(
+    app: App, slack: FakeSlack, hr: HRSandbox, messages: int, senders: int, timeout: float
+) -> dict:
+    # A pending action first, so that an approver can click during the burst.
+    setup = mention_event("U0REQUESTER", "delete employee 3")
+    app.send_event(setup)
+    card = slack.wait_for(
+        lambda: [m for m in slack.in_channel("C0APPROVALS") if m.blocks], timeout=30
+    )[0]
+    value = next(
+        e["value"]
+        for b in card.blocks
+        for e in b.get("elements", [])
+        if e["action_id"] == APPROVE_ACTION_ID
+    )
+
+    events = [dm_event(f"U0B{n:05d}", "who is employee 2?") for n in range(messages)]
+    threads = {e["ts"] for e in events}
+    click_payload_ = click_payload(
+        APPROVER, APPROVE_ACTION_ID, value, channel=card.channel, message_ts=card.ts
+    )
+    # The senders run in a process of their own, as Slack's would: the fakes' work in this
+    # process must not show up as acknowledgement time.
+    job = {"url": app.url, "events": events, "click": click_payload_, "senders": senders}
+    sent = subprocess.run(
+        [sys.executable, "-m", "bot.bench", "--send"],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT)},
+        timeout=timeout,
+    )
+    measured = json.loads(sent.stdout)
+    acks = measured["acks"]
+    click = measured["click"]
+    started = measured["started"]  # the monotonic clock is shared by every process here
+    slack.wait_for(lambda: len(answered(slack, threads)) >= messages, timeout=timeout)
+    finished = answered(slack, threads)
+    deletes = [r.at for r in hr.seen if r.method == "DELETE"]
+    return {
+        "sent": messages,
+        "acked": sum(status == 200 for status, _ in acks),
+        "ack_p50_ms": 1000 * percentile([a for _, a in acks], 50),
+        "ack_p99_ms": 1000 * percentile([a for _, a in acks], 99),
+        "answered": len(finished),
+        "last_answer_s": max(finished) - started,
+        "click_status": click.get("status"),
+        "click_ack_ms": 1000 * click.get("ack", float("nan")),
+        "click_to_hr_ms": 1000 * (deletes[0] - click["sent_at"])
+        if deletes and click
+        else float("nan"),
+        "rss_mb": app.rss_mb,
+    }
+
+
+def memory(app: App, slack: FakeSlack, conversations: int, senders: int) -> dict:
+    """RSS after 1,000 finished conversations and after `conversations`."""
+    samples: dict[int, float] = {}
+    done = 0
+    wave = 500
+    while done < conversations:
+        events = [
+            dm_event(f"U0M{done + n:06d}", "who is employee 2?")
+            for n in range(min(wave, conversations - done))
+        ]
+        with ThreadPoolExecutor(senders) as pool:
+            list(pool.map(app.send_event, events))
+        threads = {e["ts"] for e in events}
+        slack.wait_for(lambda t=threads: len(answered(slack, t)) >= len(t), timeout=600)
+        done += len(events)
+        with slack._lock:  # the fake keeps every message; forget them, the app must not need them
+            slack.messages.clear()
+            slack.calls.clear()
+        if done >= 1000 and 1000 not in samples:
+            samples[1000] = app.rss_mb
+    samples[done] = app.rss_mb
+    return {
+        "conversations": done,
+        "rss_at_1000_mb": samples.get(1000, float("nan")),
+        "rss_at_end_mb": samples[done],
+    }
+
+
+def store_decisions(workdir: Path, decisions: int, clickers: int) -> dict:
+    """Concurrent approvers deciding distinct actions, and pairs racing on the same ones."""
+    database = Database(workdir / "store.sqlite3", MIGRATIONS)
+    store = ActionStore(database)
+    ids = [
+        store.create(
+            requester="U0REQ",
+            method="DELETE",
+            path=f"/api/users/{n % 20 + 1}",
+            body=None,
+            ttl_seconds=3600,
+        ).id
+        for n in range(decisions)
+    ]
+    errors: list[str] = []
+    won = 0
+    lock = threading.Lock()
+
+    def decide(worker: int) -> None:
+        nonlocal won
+        for action_id in ids[worker // 2 :: clickers // 2]:  # two clickers share every action
+            try:
+                store.approve(action_id, f"U0APPROVER{worker}")
+                with lock:
+                    won += 1
+            except AlreadyDecided:
+                pass
+            except Exception as e:  # "database is locked" would be counted here
+                with lock:
+                    errors.append(repr(e))
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=decide, args=(n,)) for n in range(clickers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    database.close()
+    return {
+        "decisions": won,
+        "per_second": won / elapsed,
+        "errors": len(errors),
+        "clickers": clickers,
+    }
+
+
+def report(args: argparse.Namespace, b: dict, m: dict | None, s: dict) -> tuple[str, bool]:
+    ideal = math.ceil(args.messages / args.concurrency) * args.calls_per_answer * args.latency
+    rows = [
+        ("acked with 200", f"{b['acked']}/{b['sent']}", f"all {b['sent']}"),
+        ("ack p50 / p99", f"{b['ack_p50_ms']:.0f} / {b['ack_p99_ms']:.0f} ms", "p99 ≤ 100 ms"),
+        ("answered", f"{b['answered']}/{b['sent']}", "all"),
+        (
+            "last answer vs ideal",
+            f"{b['last_answer_s']:.1f} s vs {ideal:.1f} s ({b['last_answer_s'] / ideal:.2f}×)",
+            "≤ 2×",
+        ),
+        ("click ack (during burst)", f"{b['click_ack_ms']:.0f} ms", "≤ 100 ms"),
+        ("click → HR request", f"{b['click_to_hr_ms']:.0f} ms", "≤ 500 ms"),
+        ("RSS after burst", f"{b['rss_mb']:.0f} MB", ""),
+    ]
+    if m:
+        rows.append(
+            (
+                f"RSS 1,000 → {m['conversations']:,} conversations",
+                f"{m['rss_at_1000_mb']:.0f} → {m['rss_at_end_mb']:.0f} MB "
+                f"(+{m['rss_at_end_mb'] - m['rss_at_1000_mb']:.0f})",
+                "< +50 MB",
+            )
+        )
+    rows.append(
+        (
+            "store decisions",
+            f"{s['per_second']:,.0f}/s, {s['errors']} errors ({s['clickers']} clickers)",
+            "≥ 1,000/s, 0 locked",
+        )
+    )
+    width = max(len(r[0]) for r in rows)
+    lines = [
+        f"burst of {args.messages} signed DMs, model latency {args.latency} s × "
+        f"{args.calls_per_answer} calls, MODEL_CONCURRENCY={args.concurrency}, "
+        f"{os.cpu_count()} cores",
+        f"{'':<{width}}  {'measured':<38} target",
+    ]
+    lines += [f"{name:<{width}}  {value:<38} {target}" for name, value, target in rows]
+    correct = (
+        b["acked"] == b["sent"]
+        and b["answered"] == b["sent"]
+        and b["click_status"] == 200
+        and not math.isnan(b["click_to_hr_ms"])
+        and s["errors"] == 0
+    )
+    return "\n".join(lines), correct
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.bench", description=__doc__)
+    parser.add_argument("--messages", type=int, default=200, help="size of the burst")
+    parser.add_argument("--latency", type=float, default=0.5, help="seconds per model call")
+    parser.add_argument("--concurrency", type=int, default=16, help="MODEL_CONCURRENCY")
+    parser.add_argument("--senders", type=int, default=16, help="parallel HTTP senders")
+    parser.add_argument(
+        "--conversations", type=int, default=0, help="memory phase size (e.g. 10000)"
+    )
+    parser.add_argument("--decisions", type=int, default=5000, help="store phase size")
+    parser.add_argument("--send", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.send:  # the sender process of the burst phase
+        print(json.dumps(send(json.load(sys.stdin))))
+        return 0
+    args.calls_per_answer = 2
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        hr = HRSandbox(workdir / "hr.sqlite3").start()
+        slack = FakeSlack().start()
+        model = ScriptedModel(latency=args.latency, responder=answer_in_two_calls).start()
+        app = App(workdir, slack, model, hr, args.concurrency)
+        try:
+            timeout = 60 + 4 * math.ceil(args.messages / args.concurrency) * 2 * args.latency
+            b = burst(app, slack, hr, args.messages, args.senders, timeout)
+            m = None
+            if args.conversations:
+                model.latency = 0.0
+                m = memory(app, slack, args.conversations, args.senders)
+        finally:
+            app.stop()
+            model.stop()
+            slack.stop()
+            hr.stop()
+        s = store_decisions(workdir, args.decisions, clickers=16)
+    table, correct = report(args, b, m, s)
+    print(table)
+    if not correct:
+        print("INCORRECT: something was not acked, answered or executed (see above)")
+    return 0 if correct else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
