@@ -13,6 +13,7 @@ from bot.hr_client import HRClient
 from bot.tools import Toolbox
 from sandbox import HRSandbox
 from sandbox.scripted_model import ScriptedModel
+from tests.slack_harness import Stack
 
 
 @pytest.fixture
@@ -57,3 +58,12 @@ def toolbox(hr_client, actions) -> Toolbox:
 def agent(model, toolbox, database) -> Agent:
     client = make_client(api_key="test-key", base_url=model.url, timeout=10, max_retries=0)
     return Agent(client, "test-model", toolbox, ConversationStore(database), max_rounds=4)
+
+
+@pytest.fixture
+def stack(tmp_path) -> Iterator[Stack]:
+    """The whole bot over HTTP on loopback; fails if a scripted model step goes unused."""
+    running = Stack(tmp_path).start()
+    yield running
+    running.stop()
+    running.model.assert_consumed()

@@ -5,22 +5,12 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
-
 from approvals import audit
 from approvals.cards import APPROVE_ACTION_ID, WITHDRAW_ACTION_ID
 from bot.catalogue import DEFAULT_CATALOGUE
 from sandbox.fake_slack import TEAM_ID
 from sandbox.scripted_model import rest, say, tool_calls
 from tests.slack_harness import HR_CHANNEL, Stack, click_payload, mention_event
-
-
-@pytest.fixture
-def stack(tmp_path):
-    running = Stack(tmp_path).start()
-    yield running
-    running.stop()
-    running.model.assert_consumed()
 
 
 def ask_for(stack: Stack, method: str, url: str, body=None, user: str = "U0DANA") -> dict:

@@ -23,14 +23,6 @@ from tests.slack_harness import (
 )
 
 
-@pytest.fixture
-def stack(tmp_path):
-    running = Stack(tmp_path).start()
-    yield running
-    running.stop()
-    running.model.assert_consumed()
-
-
 def queue_a_create(stack: Stack, user: str = "U0DANA") -> dict:
     stack.model.add(
         tool_calls(rest("POST", "/api/users", {"name": "Neo Anderson", "job": "engineer"})),

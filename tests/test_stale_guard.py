@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import requests
 
 from approvals import MISSING, Executor
@@ -12,14 +11,6 @@ from approvals.cards import APPROVE_ACTION_ID
 from sandbox.scripted_model import rest, say, tool_calls
 from tests.slack_harness import HR_CHANNEL, Stack, mention_event
 from tests.test_store import new_action
-
-
-@pytest.fixture
-def stack(tmp_path):
-    running = Stack(tmp_path).start()
-    yield running
-    running.stop()
-    running.model.assert_consumed()
 
 
 def queue(stack: Stack, method: str, url: str, body=None) -> dict:
