@@ -3,7 +3,7 @@
 It never imports `bot`; an HR transport and anything else it needs are passed in.
 """
 
-from approvals import audit, store
+from approvals import audit, schema
 from approvals.db import Database
 from approvals.executor import MISSING, Executor, Transport
 from approvals.store import (
@@ -22,7 +22,7 @@ from approvals.store import (
 )
 from approvals.tokens import BadToken, Decision, TokenExpired, TokenSigner
 
-MIGRATIONS = (store.migrations, audit.migrations)
+MIGRATIONS = (schema.migrations, audit.migrations)
 
 __all__ = [
     "MIGRATIONS",

@@ -1,0 +1,73 @@
+"""The approvals tables and their migrations, in order; each applies once per database."""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+migrations = Migrations("approvals")
+
+
+@migrations()
+def create_actions_table(db: sqlite_utils.Database) -> None:
+    db["actions"].create(
+        {
+            "id": int,
+            "requester": str,
+            "channel": str,
+            "thread_ts": str,
+            "method": str,
+            "path": str,
+            "body": str,
+            "request_hash": str,
+            "status": str,
+            "approvals_required": int,
+            "created_at": float,
+            "expires_at": float,
+            "decided_at": float,
+            "decided_by": str,
+            "reason": str,
+            "started_at": float,
+            "finished_at": float,
+            "hr_status": int,
+            "hr_body": str,
+            "error": str,
+        },
+        pk="id",
+        not_null={
+            "requester",
+            "method",
+            "path",
+            "request_hash",
+            "status",
+            "approvals_required",
+            "created_at",
+            "expires_at",
+        },
+        defaults={"approvals_required": 1},
+    )
+    db["actions"].create_index(["status"])
+    db["actions"].create_index(["requester", "status"])
+    db["cards"].create(
+        {"channel": str, "ts": str, "action_id": int, "kind": str},
+        pk=("channel", "ts"),
+        foreign_keys=[("action_id", "actions", "id")],
+    )
+    db["cards"].create_index(["action_id"])
+
+
+@migrations()
+def add_votes_and_reminders(db: sqlite_utils.Database) -> None:
+    db["votes"].create(
+        {"action_id": int, "approver": str, "at": float},
+        pk=("action_id", "approver"),
+        foreign_keys=[("action_id", "actions", "id")],
+    )
+    db["actions"].add_column("reminded_at", float)
+
+
+@migrations()
+def add_record_snapshot(db: sqlite_utils.Database) -> None:
+    # The record as it was when the card was made: shown as "before", and compared again
+    # just before running (the stale guard).
+    db["actions"].add_column("before", str)
