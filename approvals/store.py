@@ -215,6 +215,21 @@ class ActionStore:
             for row in self.database.db.conn.execute(sql + " ORDER BY id", params)
         ]
 
+    def forget_records(self, older_than_days: int) -> int:
+        """Retention: drop the employee records kept with long-finished actions (the snapshot
+        shown on the card and the HR API's answer). The request itself, its hash, the decision
+        and the audit stay."""
+        cutoff = self.now() - older_than_days * 86400
+        terminal = tuple(sorted(TERMINAL))
+        with self.database.immediate() as db:
+            return db.conn.execute(
+                "UPDATE actions SET before = NULL, hr_body = NULL "
+                f"WHERE status IN ({', '.join('?' * len(terminal))}) "
+                "AND COALESCE(finished_at, decided_at, created_at) < ? "
+                "AND (before IS NOT NULL OR hr_body IS NOT NULL)",
+                (*terminal, cutoff),
+            ).rowcount
+
     def pending_count(self, requester: str) -> int:
         row = self.database.db.conn.execute(
             "SELECT COUNT(*) FROM actions WHERE requester = ? AND status = 'pending'", (requester,)

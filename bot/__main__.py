@@ -28,7 +28,15 @@ def main() -> int:
     logs.configure(config.log_format)
     sandbox = None
     if config.uses_sandbox:
-        sandbox = HRSandbox("data/sandbox.sqlite3", port=8088).start()
+        try:
+            sandbox = HRSandbox("data/sandbox.sqlite3", port=8088).start()
+        except OSError as e:
+            print(
+                f"Cannot start the sandbox HR API on port 8088 ({e}). Stop what uses the port, "
+                "or set HR_API_URL to your HR API.",
+                file=sys.stderr,
+            )
+            return 2
         print(f"HR_API_URL is not set: using the sandbox HR API at {sandbox.url}/api/users")
     runtime = build_runtime(config)
     try:

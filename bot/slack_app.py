@@ -288,6 +288,7 @@ class SlackBot:
         days = self.runtime.config.conversation_retention_days
         self.runtime.conversations.purge(days)
         self.inbox.purge(days)
+        self.runtime.actions.forget_records(days)
 
     def start_housekeeping(self) -> None:
         def loop() -> None:

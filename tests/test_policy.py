@@ -236,6 +236,21 @@ def test_old_conversations_and_stored_messages_are_purged(stack):
     assert stack.runtime.conversations.load(key) == []
 
 
+def test_retention_drops_employee_records_kept_with_old_finished_actions(stack):
+    ask_for(stack, "DELETE", "/api/users/9")
+    (card,) = stack.approval_cards()
+    stack.click("U0BOB", card, APPROVE_ACTION_ID)
+    stack.slack.wait_for(lambda: stack.runtime.actions.get(1).status == "succeeded")
+    assert stack.runtime.actions.get(1).before["last_name"] == "Funke"
+    stack.bot.housekeep()
+    assert stack.runtime.actions.get(1).before is not None  # recent: kept
+    stack.runtime.actions.now = lambda: time.time() + 31 * 86400
+    stack.bot.housekeep()
+    done = stack.runtime.actions.get(1)
+    assert done.before is None and done.hr_body is None
+    assert (done.status, done.path, done.decided_by) == ("succeeded", "/api/users/9", "U0BOB")
+
+
 def test_open_pending_actions_per_requester_are_capped(stack, tmp_path):
     from bot.tools import ToolContext
 

@@ -1,0 +1,57 @@
+"""`python -m bot`, as `make run` starts it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_without_configuration_it_stops_naming_every_missing_variable(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,  # no .env there
+        env={"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "OPENAI_API_KEY",
+        "APPROVERS",
+        "APPROVAL_SECRET",
+    ):
+        assert name in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_an_unreachable_slack_is_one_clear_line(tmp_path):
+    env = {
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": "xoxb-1-2-3",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+        "OPENAI_API_KEY": "k",
+        "APPROVERS": "U0BOB",
+        "APPROVAL_SECRET": "x" * 40,
+        "HR_API_URL": "http://127.0.0.1:9",
+        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "Could not reach Slack at http://127.0.0.1:9/api/" in done.stderr
+    assert "Traceback" not in done.stderr
