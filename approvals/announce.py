@@ -88,7 +88,15 @@ class Announcer:
         return cards.requester_blocks(action, link, token)
 
     def post(self, action: PendingAction) -> None:
-        """Send the card to the approvers (every copy remembered), then tell the requester."""
+        """Send the card to the approvers (every copy remembered), then tell the requester.
+        What was posted before is not posted again, so a failed post can simply be retried."""
+        posted_kinds = {card.kind for card in self.store.cards(action.id)}
+        if "approver" not in posted_kinds:
+            self._post_cards(action)
+        if "requester" not in posted_kinds:
+            self._post_notice(action)
+
+    def _post_cards(self, action: PendingAction) -> None:
         blocks = self._approver_blocks(action)
         for channel in self._targets():
             posted = self._call(
@@ -100,6 +108,8 @@ class Announcer:
             )
             if posted:
                 self.store.add_card(action.id, posted["channel"], posted["ts"], "approver")
+
+    def _post_notice(self, action: PendingAction) -> None:
         if action.channel and action.thread_ts:
             posted = self._call(
                 "chat_postMessage",

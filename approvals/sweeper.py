@@ -12,6 +12,7 @@ from approvals.store import ActionStore, AlreadyDecided
 log = structlog.get_logger(__name__)
 
 REMINDER_AT = 0.8  # of the approval window
+REPOST_AFTER_SECONDS = 60  # never race the post that follows an action's creation
 INTERRUPTED = "the bot stopped while this request was being sent; it may or may not have arrived"
 
 
@@ -35,7 +36,22 @@ class Sweeper:
         reminded = self.store.claim_reminder(REMINDER_AT)
         for action in reminded:
             self.announcer.tell_approvers(action, cards.reminder(action))
-        return {"expired": expired, "reminded": len(reminded)}
+        reposted = self.repost_missing()
+        return {"expired": expired, "reminded": len(reminded), "reposted": reposted}
+
+    def repost_missing(self) -> int:
+        """Pending actions whose card or notice never went out (crash, Slack down) get them now."""
+        due = self.store.now() - REPOST_AFTER_SECONDS
+        missing = [
+            action
+            for action in self.store.in_states("pending")
+            if action.created_at <= due
+            and {"approver", "requester"} - {card.kind for card in self.store.cards(action.id)}
+        ]
+        for action in missing:
+            log.warning("action.card_missing", action_id=action.id)
+            self.announcer.post(action)
+        return len(missing)
 
     def recover(self) -> dict[str, int]:
         """After a restart: run approved actions that never started, once; mark interrupted ones

@@ -251,6 +251,29 @@ def test_retention_drops_employee_records_kept_with_old_finished_actions(stack):
     assert (done.status, done.path, done.decided_by) == ("succeeded", "/api/users/9", "U0BOB")
 
 
+def test_a_card_that_never_went_out_is_posted_by_the_sweep_once(stack):
+    actions = stack.runtime.actions
+    # As if the process died between storing the action and posting its card:
+    action = actions.create(
+        requester="U0DANA",
+        method="DELETE",
+        path="/api/users/9",
+        body=None,
+        ttl_seconds=3600,
+        channel=HR_CHANNEL,
+        thread_ts="1710000999.000001",
+    )
+    stack.bot.housekeep()
+    assert stack.slack.in_channel("C0APPROVALS") == []  # too recent: the normal post may come
+    actions.now = lambda: time.time() + 61
+    stack.bot.housekeep()
+    stack.bot.housekeep()
+    (card,) = stack.approval_cards()
+    assert card.channel == "C0APPROVALS"
+    (notice,) = stack.slack.thread(HR_CHANNEL, "1710000999.000001")
+    assert notice.text.startswith(f"Sent for approval (#{action.id})")
+
+
 def test_open_pending_actions_per_requester_are_capped(stack, tmp_path):
     from bot.tools import ToolContext
 
