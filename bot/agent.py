@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import openai
@@ -28,7 +28,6 @@ class Reply:
     model_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    tool_calls: list[str] = field(default_factory=list)
 
 
 def make_client(
@@ -153,7 +152,6 @@ class Agent:
         for call in calls:
             function = call.get("function") or {}
             name = function.get("name", "")
-            reply.tool_calls.append(name)
             if call.get("type") != "function":
                 content = "Error: only function tools are available."
             else:

@@ -48,9 +48,5 @@ class OrderedPool(Generic[T]):
             except Exception:  # one bad message must not stop its thread's queue
                 log.exception("pool.handler_failed", key=str(key))
 
-    def pending(self) -> int:
-        with self._lock:
-            return sum(len(q) for q in self._queues.values())
-
     def shutdown(self, wait: bool = True) -> None:
         self._executor.shutdown(wait=wait)

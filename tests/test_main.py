@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.test_config import REQUIRED
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -20,13 +22,7 @@ def test_without_configuration_it_stops_naming_every_missing_variable(tmp_path):
         check=False,
     )
     assert done.returncode == 2
-    for name in (
-        "SLACK_BOT_TOKEN",
-        "SLACK_SIGNING_SECRET",
-        "OPENAI_API_KEY",
-        "APPROVERS",
-        "APPROVAL_SECRET",
-    ):
+    for name in REQUIRED:
         assert name in done.stderr
     assert "Traceback" not in done.stderr
 

@@ -6,6 +6,7 @@ import threading
 import pytest
 
 from approvals import (
+    STATES,
     TERMINAL,
     TRANSITIONS,
     ActionExpired,
@@ -91,8 +92,9 @@ def test_transitions_outside_the_state_machine_are_bugs(actions):
         actions.transition(action.id, to="succeeded", allowed_from=["pending"], event="x")
 
 
-def test_terminal_states_have_no_way_out():
+def test_terminal_states_have_no_way_out_and_every_target_is_a_known_state():
     assert not TERMINAL & set(TRANSITIONS)
+    assert {target for targets in TRANSITIONS.values() for target in targets} <= STATES
 
 
 def test_sixteen_threads_deciding_at_once_give_exactly_one_winner(actions):
