@@ -17,10 +17,10 @@ test: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
-	$(PY) -m bot.eval --scripted
+	$(PY) -m dev.eval --scripted
 
 eval: $(VENV)/.installed
-	$(PY) -m bot.eval --compare
+	$(PY) -m dev.eval --compare
 
 format: $(VENV)/.installed
 	$(PY) -m ruff format .

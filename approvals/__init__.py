@@ -4,22 +4,24 @@ It never imports `bot`; an HR transport and anything else it needs are passed in
 """
 
 from approvals import audit, schema
+from approvals.card_copies import CardCopies
 from approvals.db import Database
 from approvals.executor import MISSING, Executor, Transport
-from approvals.store import (
+from approvals.records import (
     STATES,
     TERMINAL,
     TRANSITIONS,
     ActionError,
     ActionExpired,
     ActionNotFound,
-    ActionStore,
     AlreadyDecided,
     AlreadyVoted,
     Card,
     PendingAction,
+    Thread,
     request_hash,
 )
+from approvals.store import ActionStore
 from approvals.tokens import BadToken, Decision, TokenExpired, TokenSigner
 
 MIGRATIONS = (schema.migrations, audit.migrations)
@@ -38,10 +40,12 @@ __all__ = [
     "AlreadyVoted",
     "BadToken",
     "Card",
+    "CardCopies",
     "Database",
     "Decision",
     "Executor",
     "PendingAction",
+    "Thread",
     "TokenExpired",
     "TokenSigner",
     "Transport",

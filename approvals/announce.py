@@ -4,16 +4,36 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from approvals import cards
-from approvals.store import ActionStore, PendingAction
+from approvals.card_copies import CardCopies
+from approvals.records import PendingAction
 from approvals.tokens import TokenSigner
 
 log = structlog.get_logger(__name__)
+
+
+class Announcements(Protocol):
+    """What the click handler and the sweeper need said in Slack; Announcer does it for real."""
+
+    def post(self, action: PendingAction) -> None: ...
+
+    def refresh(self, action: PendingAction) -> None: ...
+
+    def finish(self, action: PendingAction) -> None: ...
+
+    def tell_approvers(self, action: PendingAction, text: str) -> None: ...
+
+    def open_reject_modal(
+        self, action: PendingAction, trigger_id: str, token: str, channel: str | None
+    ) -> bool: ...
+
+    def tell(self, channel: str | None, user: str, text: str) -> None: ...
 
 
 class Announcer:
@@ -24,7 +44,7 @@ class Announcer:
     def __init__(
         self,
         client: WebClient,
-        store: ActionStore,
+        copies: CardCopies,
         signer: TokenSigner,
         *,
         approvers: Callable[[], Iterable[str]],
@@ -32,7 +52,7 @@ class Announcer:
         on_outcome: Callable[[PendingAction], None] | None = None,
     ) -> None:
         self.client = client
-        self.store = store
+        self.copies = copies
         self.signer = signer
         self.approvers = approvers
         self.approval_channel = approval_channel
@@ -78,7 +98,7 @@ class Announcer:
         )
 
     def _requester_blocks(self, action: PendingAction) -> list[dict]:
-        approver_cards = [c for c in self.store.cards(action.id) if c.kind == "approver"]
+        approver_cards = [c for c in self.copies.of(action.id) if c.kind == "approver"]
         link = (
             self._permalink(approver_cards[0].channel, approver_cards[0].ts)
             if approver_cards
@@ -90,7 +110,7 @@ class Announcer:
     def post(self, action: PendingAction) -> None:
         """Send the card to the approvers (every copy remembered), then tell the requester.
         What was posted before is not posted again, so a failed post can simply be retried."""
-        posted_kinds = {card.kind for card in self.store.cards(action.id)}
+        posted_kinds = self.copies.kinds(action.id)
         if "approver" not in posted_kinds:
             self._post_cards(action)
         if "requester" not in posted_kinds:
@@ -107,7 +127,7 @@ class Announcer:
                 blocks=blocks,
             )
             if posted:
-                self.store.add_card(action.id, posted["channel"], posted["ts"], "approver")
+                self.copies.add(action.id, posted["channel"], posted["ts"], "approver")
 
     def _post_notice(self, action: PendingAction) -> None:
         if action.channel and action.thread_ts:
@@ -120,13 +140,13 @@ class Announcer:
                 blocks=self._requester_blocks(action),
             )
             if posted:
-                self.store.add_card(action.id, posted["channel"], posted["ts"], "requester")
+                self.copies.add(action.id, posted["channel"], posted["ts"], "requester")
 
     def refresh(self, action: PendingAction) -> None:
         """Show where the action stands on every copy of its card and on the requester's notice."""
         approver_blocks = self._approver_blocks(action)
         requester_blocks = None
-        for card in self.store.cards(action.id):
+        for card in self.copies.of(action.id):
             if card.kind == "approver":
                 blocks, text = approver_blocks, cards.card_text(action)
             else:
@@ -153,7 +173,7 @@ class Announcer:
 
     def tell_approvers(self, action: PendingAction, text: str) -> None:
         """A reply under every approver's copy of the card (reminders, recovery notices)."""
-        for card in self.store.cards(action.id):
+        for card in self.copies.of(action.id):
             if card.kind == "approver":
                 self._call(
                     "chat_postMessage",

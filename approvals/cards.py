@@ -7,7 +7,7 @@ import re
 import time
 from typing import Any
 
-from approvals.store import PendingAction
+from approvals.records import PendingAction
 
 APPROVE_ACTION_ID = "approval_approve"
 REJECT_ACTION_ID = "approval_reject"
@@ -36,7 +36,7 @@ def when(epoch: float) -> str:
 def summary(action: PendingAction) -> str:
     """What will happen, in plain words: "Create employee Neo Anderson — job: engineer"."""
     segments = [s for s in action.path.split("?")[0].split("/") if s]
-    noun = "employee" if "users" in segments else "record"
+    noun = action.noun or "record"
     target = segments[-1] if segments and segments[-1].isdigit() else ""
     body = dict(action.body or {})
     name = body.pop("name", None)
@@ -73,11 +73,9 @@ def request_block_text(action: PendingAction) -> str:
 def hr_result(action: PendingAction) -> str:
     """ "HR API answered 201 (id 21)"."""
     text = f"HR API answered {action.hr_status}"
-    body = action.hr_body
-    if isinstance(body, dict):
-        record = body.get("data") if isinstance(body.get("data"), dict) else body
-        if "id" in record and isinstance(record["id"], int | str):
-            text += f" (id {escape(str(record['id']))})"
+    record = action.hr_body
+    if isinstance(record, dict) and isinstance(record.get("id"), int | str):
+        text += f" (id {escape(str(record['id']))})"
     return text
 
 
@@ -135,27 +133,18 @@ def _value(value: Any) -> str:
     return text if len(text) <= PREVIEW_VALUE_LIMIT else text[: PREVIEW_VALUE_LIMIT - 1] + "…"
 
 
-def _current(before: dict[str, Any], field: str) -> Any:
-    if (
-        field == "name"
-        and "name" not in before
-        and ("first_name" in before or "last_name" in before)
-    ):
-        return f"{before.get('first_name', '')} {before.get('last_name', '')}".strip()
-    return before.get(field)
-
-
 def preview(action: PendingAction) -> str | None:
     """What will change, field by field: new fields (POST), before → after (PUT, PATCH), or
     the record that goes (DELETE). Built from the stored request and the stored snapshot."""
     before = action.before if isinstance(action.before, dict) else None
+    current = action.fields_before if action.fields_before is not None else before
     if action.method == "POST" and action.body:
         lines = [f"*{_value(k)}*: {_value(v)}" for k, v in action.body.items()]
         return "*New record*\n" + "\n".join(lines)
-    if action.method in ("PUT", "PATCH") and action.body and before is not None:
+    if action.method in ("PUT", "PATCH") and action.body and current is not None:
         lines = []
         for field, new in action.body.items():
-            old = _current(before, field)
+            old = current.get(field)
             if old == new:
                 lines.append(f"*{_value(field)}*: {_value(new)} (unchanged)")
             else:
@@ -311,16 +300,3 @@ def reminder(action: PendingAction) -> str:
 
 def requester_outcome(action: PendingAction) -> str:
     return f"Action #{action.id} ({short_summary(action)}): {outcome(action)}"
-
-
-def conversation_note(action: PendingAction) -> str:
-    """What the model is told afterwards: plain facts, never a token or a button."""
-    decided = f" by {action.decided_by}" if action.decided_by else ""
-    text = f"Action #{action.id} ({action.method} {action.path}) is now {action.status}{decided}."
-    if action.hr_status is not None:
-        text += f" The HR API answered {action.hr_status}."
-    if action.reason:
-        text += f" Reason given: {action.reason}"
-    if action.status in ("rejected", "expired", "withdrawn", "unknown", "stale", "failed"):
-        text += " Do not retry it unless the user asks again."
-    return text

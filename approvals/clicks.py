@@ -9,17 +9,17 @@ from dataclasses import dataclass
 import structlog
 
 from approvals import cards
-from approvals.announce import Announcer
+from approvals.announce import Announcements
 from approvals.approvers import ApproverDirectory
 from approvals.executor import Executor
-from approvals.store import (
+from approvals.records import (
     ActionExpired,
     ActionNotFound,
-    ActionStore,
     AlreadyDecided,
     AlreadyVoted,
     PendingAction,
 )
+from approvals.store import ActionStore
 from approvals.tokens import BadToken, Decision, TokenExpired, TokenSigner
 
 log = structlog.get_logger(__name__)
@@ -59,7 +59,7 @@ class ClickHandler:
         store: ActionStore,
         signer: TokenSigner,
         executor: Executor,
-        announcer: Announcer,
+        announcer: Announcements,
         *,
         approvers: ApproverDirectory,
         allow_self_approval: bool = False,
@@ -83,7 +83,7 @@ class ClickHandler:
             log.exception("click.check_failed", user=click.user)
             self._refuse(click, None, "This click could not be checked, so nothing was done.")
             return
-        thread = f"{action.channel}:{action.thread_ts}" if action.channel else None
+        thread = action.thread.key if action.thread else None
         with structlog.contextvars.bound_contextvars(action_id=action.id, thread=thread):
             self._decide(click, action, token)
 

@@ -6,12 +6,17 @@ import hmac
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from approvals.store import ActionStore, PendingAction
+from approvals.records import PendingAction
+from approvals.store import ActionStore
 
 
 class Response(Protocol):
     status: int
     body: Any
+
+    @property
+    def record(self) -> Any:
+        """The body without any envelope the HR API wraps records in: what the card shows."""
 
 
 class Transport(Protocol):
@@ -50,35 +55,21 @@ class Executor:
         """Send an approved action's stored request once; AlreadyDecided unless it is approved."""
         # Claim first, check after: once the row is `executing` nothing else can start it, and
         # the row we check is the row we send.
-        action = self.store.transition(
-            action_id,
-            to="executing",
-            allowed_from=["approved"],
-            event="executing",
-            fields={"started_at": self.store.now()},
-        )
+        action = self.store.start(action_id)
         if not (hmac.compare_digest(signed_hash, action.request_hash) and action.hash_matches()):
-            return self._finish(
-                action,
-                "failed",
-                event="refused",
-                error="refused: the stored request does not match the one that was approved",
+            return self.store.refuse(
+                action.id, "refused: the stored request does not match the one that was approved"
             )
         if self.snapshot is not None and action.before is not None:
             try:
                 current = self.snapshot(action.path)
             except Exception as e:  # cannot tell whether it changed: do not run it
-                return self._finish(
-                    action, "failed", event="refused", error=f"could not re-read the record: {e}"
-                )
+                return self.store.refuse(action.id, f"could not re-read the record: {e}")
             if current != action.before:
-                gone = current is MISSING
-                return self._finish(
-                    action,
-                    "stale",
-                    event="stale",
-                    error="the record is gone"
-                    if gone
+                return self.store.mark_stale(
+                    action.id,
+                    "the record is gone"
+                    if current is MISSING
                     else "the record changed after the card was made",
                 )
         try:
@@ -89,43 +80,8 @@ class Executor:
                 headers={"Idempotency-Key": str(action.id)},
             )
         except Exception as e:  # any transport failure is recorded, never retried here
-            sent = getattr(e, "request_sent", True)
-            return self._finish(
-                action,
-                "unknown" if sent else "failed",
-                event="execution_error",
-                error=f"{type(e).__name__}: {e}",
-            )
-        status = "succeeded" if 200 <= response.status < 300 else "failed"
-        return self._finish(
-            action,
-            status,
-            event="executed",
-            hr_status=response.status,
-            hr_body=response.body,
-            error=None if status == "succeeded" else f"HR API answered {response.status}",
-        )
-
-    def _finish(
-        self,
-        action: PendingAction,
-        status: str,
-        *,
-        event: str,
-        error: str | None,
-        hr_status: int | None = None,
-        hr_body: Any = None,
-    ) -> PendingAction:
-        return self.store.transition(
-            action.id,
-            to=status,
-            allowed_from=["executing"],
-            event=event,
-            detail={"hr_status": hr_status, "error": error},
-            fields={
-                "finished_at": self.store.now(),
-                "hr_status": hr_status,
-                "hr_body": hr_body,
-                "error": error,
-            },
-        )
+            error = f"{type(e).__name__}: {e}"
+            if getattr(e, "request_sent", True):
+                return self.store.mark_unknown(action.id, error)
+            return self.store.mark_unsent(action.id, error)
+        return self.store.finish(action.id, hr_status=response.status, hr_body=response.record)

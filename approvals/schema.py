@@ -71,3 +71,11 @@ def add_record_snapshot(db: sqlite_utils.Database) -> None:
     # The record as it was when the card was made: shown as "before", and compared again
     # just before running (the stale guard).
     db["actions"].add_column("before", str)
+
+
+@migrations()
+def add_target_description(db: sqlite_utils.Database) -> None:
+    # What the target is called and its values under the request's field names, both worked
+    # out by the bot from its catalogue, so cards need not know the HR API's record shape.
+    db["actions"].add_column("noun", str)
+    db["actions"].add_column("fields_before", str)

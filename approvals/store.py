@@ -1,128 +1,29 @@
-"""Pending actions and their state machine; every transition is one compare-and-set."""
+"""Pending actions and votes, moved only by named steps; every step is one compare-and-set."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from approvals import audit
 from approvals.db import Database
-
-# Every state an action can be in, and where each may go. Anything else is a bug.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "pending": frozenset({"approved", "rejected", "expired", "withdrawn"}),
-    "approved": frozenset({"executing", "failed", "stale"}),
-    "executing": frozenset({"succeeded", "failed", "unknown", "stale"}),
-}
-TERMINAL = frozenset(
-    {"rejected", "expired", "withdrawn", "succeeded", "failed", "unknown", "stale"}
+from approvals.records import (
+    TRANSITIONS,
+    WRITE_METHODS,
+    ActionExpired,
+    ActionNotFound,
+    AlreadyDecided,
+    AlreadyVoted,
+    PendingAction,
+    canonical_body,
+    request_hash,
 )
-STATES = frozenset(TRANSITIONS) | TERMINAL
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-class ActionError(Exception):
-    """Something about a pending action stops the request."""
-
-
-class ActionNotFound(ActionError):
-    """No action has that number."""
-
-
-class AlreadyDecided(ActionError):
-    """The action has left the state this change needed; `action` shows where it is now."""
-
-    def __init__(self, action: PendingAction) -> None:
-        super().__init__(f"action #{action.id} is already {action.status}")
-        self.action = action
-
-
-class AlreadyVoted(ActionError):
-    """This approver has already approved; another approver's vote is needed."""
-
-    def __init__(self, action: PendingAction) -> None:
-        super().__init__(f"you have already approved action #{action.id}")
-        self.action = action
-
-
-class ActionExpired(ActionError):
-    """The action's approval window has closed."""
-
-    def __init__(self, action: PendingAction) -> None:
-        super().__init__(f"action #{action.id} expired and can no longer be approved")
-        self.action = action
-
-
-def canonical_body(body: dict[str, Any] | None) -> str | None:
-    if body is None:
-        return None
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def request_hash(method: str, path: str, body: dict[str, Any] | None) -> str:
-    """SHA-256 of the exact request: what an approver's signature is bound to."""
-    material = json.dumps([method, path, canonical_body(body)], ensure_ascii=False)
-    return hashlib.sha256(material.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Card:
-    action_id: int
-    channel: str
-    ts: str
-    kind: str
-
-
-@dataclass(frozen=True)
-class PendingAction:
-    id: int
-    requester: str
-    channel: str | None
-    thread_ts: str | None
-    method: str
-    path: str
-    body: dict[str, Any] | None
-    request_hash: str
-    status: str
-    approvals_required: int
-    created_at: float
-    expires_at: float
-    decided_at: float | None = None
-    decided_by: str | None = None
-    reason: str | None = None
-    started_at: float | None = None
-    finished_at: float | None = None
-    hr_status: int | None = None
-    hr_body: Any = None
-    error: str | None = None
-    reminded_at: float | None = None
-    before: Any = None  # the target record when the action was created (PUT, PATCH, DELETE)
-    approved_by: tuple[str, ...] = ()  # distinct approvers so far, oldest first
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.status in TERMINAL
-
-    @property
-    def body_text(self) -> str | None:
-        return canonical_body(self.body)
-
-    def hash_matches(self) -> bool:
-        """True when the stored request still hashes to the hash recorded at creation."""
-        return request_hash(self.method, self.path, self.body) == self.request_hash
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any], approved_by: tuple[str, ...] = ()) -> PendingAction:
-        values = dict(row, approved_by=approved_by)
-        values["body"] = json.loads(values["body"]) if values["body"] is not None else None
-        for name in ("hr_body", "before"):
-            if values.get(name) is not None:
-                values[name] = json.loads(values[name])
-        return cls(**values)
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
 class ActionStore:
@@ -145,6 +46,8 @@ class ActionStore:
         approvals_required: int = 1,
         tool_call_id: str | None = None,
         before: Any = None,
+        noun: str | None = None,
+        fields_before: dict[str, Any] | None = None,
     ) -> PendingAction:
         if method not in WRITE_METHODS:
             raise ValueError(f"only writes wait for approval, not {method}")
@@ -157,8 +60,8 @@ class ActionStore:
         with self.database.immediate() as db:
             cursor = db.conn.execute(
                 "INSERT INTO actions (requester, channel, thread_ts, method, path, body, "
-                "request_hash, status, approvals_required, created_at, expires_at, before) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                "request_hash, status, approvals_required, created_at, expires_at, before, "
+                "noun, fields_before) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)",
                 (
                     requester,
                     channel,
@@ -170,7 +73,9 @@ class ActionStore:
                     approvals_required,
                     created,
                     created + ttl_seconds,
-                    None if before is None else json.dumps(before, ensure_ascii=False),
+                    _json(before),
+                    noun,
+                    _json(fields_before),
                 ),
             )
             action_id = cursor.lastrowid
@@ -190,6 +95,8 @@ class ActionStore:
                 },
             )
         return self.get(action_id)
+
+    # --- reading ------------------------------------------------------------------------
 
     def get(self, action_id: int) -> PendingAction:
         row = self.database.db.conn.execute(
@@ -215,101 +122,19 @@ class ActionStore:
             for row in self.database.db.conn.execute(sql + " ORDER BY id", params)
         ]
 
-    def forget_records(self, older_than_days: int) -> int:
-        """Retention: drop the employee records kept with long-finished actions (the snapshot
-        shown on the card and the HR API's answer). The request itself, its hash, the decision
-        and the audit stay."""
-        cutoff = self.now() - older_than_days * 86400
-        terminal = tuple(sorted(TERMINAL))
-        with self.database.immediate() as db:
-            return db.conn.execute(
-                "UPDATE actions SET before = NULL, hr_body = NULL "
-                f"WHERE status IN ({', '.join('?' * len(terminal))}) "
-                "AND COALESCE(finished_at, decided_at, created_at) < ? "
-                "AND (before IS NOT NULL OR hr_body IS NOT NULL)",
-                (*terminal, cutoff),
-            ).rowcount
-
     def pending_count(self, requester: str) -> int:
         row = self.database.db.conn.execute(
             "SELECT COUNT(*) FROM actions WHERE requester = ? AND status = 'pending'", (requester,)
         ).fetchone()
         return row[0]
 
-    def due_for_expiry(self) -> list[PendingAction]:
-        ids = self.database.db.conn.execute(
-            "SELECT id FROM actions WHERE status = 'pending' AND expires_at <= ?", (self.now(),)
-        )
-        return [self.get(row[0]) for row in ids.fetchall()]
-
-    def claim_reminder(self, fraction: float = 0.8) -> list[PendingAction]:
-        """Pending actions past `fraction` of their window and not yet reminded, marked as
-        reminded in the same transaction so that each gets one reminder only."""
-        now = self.now()
-        with self.database.immediate() as db:
-            ids = [
-                row[0]
-                for row in db.conn.execute(
-                    "SELECT id FROM actions WHERE status = 'pending' AND reminded_at IS NULL "
-                    "AND expires_at > ? AND created_at + (expires_at - created_at) * ? <= ?",
-                    (now, fraction, now),
-                )
-            ]
-            for action_id in ids:
-                db.conn.execute("UPDATE actions SET reminded_at = ? WHERE id = ?", (now, action_id))
-                audit.append(db, "reminder", action_id=action_id, at=now)
-        return [self.get(action_id) for action_id in ids]
-
-    def transition(
-        self,
-        action_id: int,
-        *,
-        to: str,
-        allowed_from: Iterable[str],
-        event: str,
-        actor: str | None = None,
-        detail: dict[str, Any] | None = None,
-        fields: dict[str, Any] | None = None,
-        extra_condition: tuple[str, tuple] | None = None,
-    ) -> PendingAction:
-        """Move the action to `to` if, and only if, it is currently in one of `allowed_from`.
-
-        Raises AlreadyDecided (with the current row) when another transition got there first.
-        """
-        sources = tuple(allowed_from)
-        for source in sources:
-            if to not in TRANSITIONS.get(source, ()):
-                raise ValueError(f"no transition from {source} to {to}")
-        fields = dict(fields or {})
-        if "hr_body" in fields:
-            fields["hr_body"] = json.dumps(fields["hr_body"], ensure_ascii=False)
-        assignments = ", ".join(["status = ?", *(f"{name} = ?" for name in fields)])
-        where = f"id = ? AND status IN ({', '.join('?' * len(sources))})"
-        params: list[Any] = [to, *fields.values(), action_id, *sources]
-        if extra_condition is not None:
-            where += f" AND {extra_condition[0]}"
-            params.extend(extra_condition[1])
-        with self.database.immediate() as db:
-            changed = db.conn.execute(
-                f"UPDATE actions SET {assignments} WHERE {where}", params
-            ).rowcount
-            if changed == 1:
-                audit.append(
-                    db,
-                    event,
-                    action_id=action_id,
-                    actor=actor,
-                    detail={"status": to, **(detail or {})},
-                )
-        current = self.get(action_id)
-        if changed != 1:
-            raise AlreadyDecided(current)
-        return current
+    # --- decisions ----------------------------------------------------------------------
 
     def approve(self, action_id: int, approver: str) -> PendingAction:
         """Record `approver`'s approval; the action becomes `approved` with the last vote it
         needs. Raises AlreadyDecided, ActionExpired, or AlreadyVoted for a second vote."""
         now = self.now()
+        voted = 0
         with self.database.immediate() as db:
             row = db.conn.execute(
                 "SELECT status, expires_at, approvals_required FROM actions WHERE id = ?",
@@ -317,12 +142,7 @@ class ActionStore:
             ).fetchone()
             if row is None:
                 raise ActionNotFound(f"there is no action #{action_id}")
-            if row["status"] != "pending":
-                decided = True
-            elif row["expires_at"] <= now:
-                decided = False
-            else:
-                decided = None
+            if row["status"] == "pending" and row["expires_at"] > now:
                 voted = db.conn.execute(
                     "INSERT OR IGNORE INTO votes (action_id, approver, at) VALUES (?, ?, ?)",
                     (action_id, approver, now),
@@ -347,19 +167,19 @@ class ActionStore:
                         detail={"votes": votes, "required": row["approvals_required"]},
                     )
         action = self.get(action_id)
-        if decided is True:
+        if row["status"] != "pending":
             raise AlreadyDecided(action)
-        if decided is False:
+        if row["expires_at"] <= now:
             raise ActionExpired(action)
         if not voted:
             raise AlreadyVoted(action)
         return action
 
     def reject(self, action_id: int, approver: str, reason: str | None = None) -> PendingAction:
-        return self.transition(
+        return self._transition(
             action_id,
-            to="rejected",
-            allowed_from=["pending"],
+            "pending",
+            "rejected",
             event="rejected",
             actor=approver,
             detail={"reason": reason},
@@ -368,46 +188,123 @@ class ActionStore:
 
     def expire(self, action_id: int) -> PendingAction:
         now = self.now()
-        return self.transition(
+        return self._transition(
             action_id,
-            to="expired",
-            allowed_from=["pending"],
+            "pending",
+            "expired",
             event="expired",
             fields={"decided_at": now},
-            extra_condition=("expires_at <= ?", (now,)),
+            condition=("expires_at <= ?", (now,)),
         )
 
     def withdraw(self, action_id: int, requester: str) -> PendingAction:
-        return self.transition(
+        return self._transition(
             action_id,
-            to="withdrawn",
-            allowed_from=["pending"],
+            "pending",
+            "withdrawn",
             event="withdrawn",
             actor=requester,
             fields={"decided_at": self.now(), "decided_by": requester},
-            extra_condition=("requester = ?", (requester,)),
+            condition=("requester = ?", (requester,)),
         )
 
-    def add_card(self, action_id: int, channel: str, ts: str, kind: str = "approver") -> Card:
+    # --- running ------------------------------------------------------------------------
+
+    def start(self, action_id: int) -> PendingAction:
+        """Claim an approved action for running; only one caller ever gets it."""
+        return self._transition(
+            action_id, "approved", "executing", event="executing", fields={"started_at": self.now()}
+        )
+
+    def finish(self, action_id: int, *, hr_status: int, hr_body: Any) -> PendingAction:
+        """The HR API answered: succeeded for a 2xx, failed for anything else."""
+        ok = 200 <= hr_status < 300
+        error = None if ok else f"HR API answered {hr_status}"
+        return self._end(
+            action_id, "succeeded" if ok else "failed", "executed", error, hr_status, hr_body
+        )
+
+    def refuse(self, action_id: int, why: str) -> PendingAction:
+        """Claimed, then not sent because a check before sending failed."""
+        return self._end(action_id, "failed", "refused", why)
+
+    def mark_stale(self, action_id: int, why: str) -> PendingAction:
+        """Not sent: the target record changed (or went) after the card was made."""
+        return self._end(action_id, "stale", "stale", why)
+
+    def mark_unsent(self, action_id: int, error: str) -> PendingAction:
+        """The request certainly never reached the HR API."""
+        return self._end(action_id, "failed", "execution_error", error)
+
+    def mark_unknown(self, action_id: int, why: str, *, interrupted: bool = False) -> PendingAction:
+        """The request may or may not have reached the HR API; it is never sent again.
+        `interrupted`: found still running after a restart."""
+        event = "recovered_unknown" if interrupted else "execution_error"
+        return self._end(action_id, "unknown", event, why)
+
+    def _end(
+        self,
+        action_id: int,
+        status: str,
+        event: str,
+        error: str | None,
+        hr_status: int | None = None,
+        hr_body: Any = None,
+    ) -> PendingAction:
+        return self._transition(
+            action_id,
+            "executing",
+            status,
+            event=event,
+            detail={"hr_status": hr_status, "error": error},
+            fields={
+                "finished_at": self.now(),
+                "hr_status": hr_status,
+                "hr_body": _json(hr_body),
+                "error": error,
+            },
+        )
+
+    def _transition(
+        self,
+        action_id: int,
+        source: str,
+        to: str,
+        *,
+        event: str,
+        actor: str | None = None,
+        detail: dict[str, Any] | None = None,
+        fields: dict[str, Any] | None = None,
+        condition: tuple[str, tuple] | None = None,
+    ) -> PendingAction:
+        """Move the action from `source` to `to` if, and only if, it is in `source` now.
+
+        Raises AlreadyDecided (with the current row) when another step got there first.
+        """
+        if to not in TRANSITIONS.get(source, ()):
+            raise ValueError(f"no transition from {source} to {to}")
+        fields = dict(fields or {})
+        assignments = ", ".join(["status = ?", *(f"{name} = ?" for name in fields)])
+        where, params = "id = ? AND status = ?", [to, *fields.values(), action_id, source]
+        if condition is not None:
+            where += f" AND {condition[0]}"
+            params.extend(condition[1])
         with self.database.immediate() as db:
-            db.conn.execute(
-                "INSERT INTO cards (channel, ts, action_id, kind) VALUES (?, ?, ?, ?)",
-                (channel, ts, action_id, kind),
-            )
-            audit.append(
-                db,
-                "card_posted",
-                action_id=action_id,
-                detail={"channel": channel, "ts": ts, "kind": kind},
-            )
-        return Card(action_id, channel, ts, kind)
-
-    def cards(self, action_id: int) -> list[Card]:
-        rows = self.database.db.conn.execute(
-            "SELECT action_id, channel, ts, kind FROM cards WHERE action_id = ? ORDER BY rowid",
-            (action_id,),
-        )
-        return [Card(**dict(row)) for row in rows]
+            changed = db.conn.execute(
+                f"UPDATE actions SET {assignments} WHERE {where}", params
+            ).rowcount
+            if changed == 1:
+                audit.append(
+                    db,
+                    event,
+                    action_id=action_id,
+                    actor=actor,
+                    detail={"status": to, **(detail or {})},
+                )
+        current = self.get(action_id)
+        if changed != 1:
+            raise AlreadyDecided(current)
+        return current
 
     def record(
         self, event: str, *, action_id: int | None, actor: str | None, detail: dict[str, Any]

@@ -5,9 +5,12 @@ from __future__ import annotations
 import structlog
 
 from approvals import cards
-from approvals.announce import Announcer
+from approvals.announce import Announcements
+from approvals.card_copies import CardCopies
 from approvals.executor import Executor
-from approvals.store import ActionStore, AlreadyDecided
+from approvals.records import AlreadyDecided
+from approvals.store import ActionStore
+from approvals.upkeep import Upkeep
 
 log = structlog.get_logger(__name__)
 
@@ -17,15 +20,19 @@ INTERRUPTED = "the bot stopped while this request was being sent; it may or may 
 
 
 class Sweeper:
-    def __init__(self, store: ActionStore, announcer: Announcer, executor: Executor) -> None:
+    def __init__(
+        self, store: ActionStore, copies: CardCopies, announcer: Announcements, executor: Executor
+    ) -> None:
         self.store = store
+        self.upkeep = Upkeep(store)
+        self.copies = copies
         self.announcer = announcer
         self.executor = executor
 
     def sweep(self) -> dict[str, int]:
         """Expire what is due (telling everyone) and remind approvers once at 80% of the window."""
         expired = 0
-        for action in self.store.due_for_expiry():
+        for action in self.upkeep.due_for_expiry():
             try:
                 done = self.store.expire(action.id)
             except AlreadyDecided:  # decided between the query and the update
@@ -33,7 +40,7 @@ class Sweeper:
             expired += 1
             log.info("action.expired", action_id=done.id)
             self.announcer.finish(done)
-        reminded = self.store.claim_reminder(REMINDER_AT)
+        reminded = self.upkeep.claim_reminder(REMINDER_AT)
         for action in reminded:
             self.announcer.tell_approvers(action, cards.reminder(action))
         reposted = self.repost_missing()
@@ -45,8 +52,7 @@ class Sweeper:
         missing = [
             action
             for action in self.store.in_states("pending")
-            if action.created_at <= due
-            and {"approver", "requester"} - {card.kind for card in self.store.cards(action.id)}
+            if action.created_at <= due and {"approver", "requester"} - self.copies.kinds(action.id)
         ]
         for action in missing:
             log.warning("action.card_missing", action_id=action.id)
@@ -72,13 +78,7 @@ class Sweeper:
             self.announcer.finish(done)
         for action in self.store.in_states("executing"):
             try:
-                done = self.store.transition(
-                    action.id,
-                    to="unknown",
-                    allowed_from=["executing"],
-                    event="recovered_unknown",
-                    fields={"finished_at": self.store.now(), "error": INTERRUPTED},
-                )
+                done = self.store.mark_unknown(action.id, INTERRUPTED, interrupted=True)
             except AlreadyDecided:
                 continue
             unknown += 1

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from urllib.parse import urlsplit
 
 import structlog
 from slack_sdk.errors import SlackApiError
 
+from bot import app, logs
 from bot import config as configuration
-from bot import logs
-from bot.config import ConfigError
-from bot.runtime import build_runtime
-from bot.server import HttpServer, socket_mode_handler
-from bot.slack_app import SlackBot, make_web_client
-from sandbox import HRSandbox
+from bot.children import ChildFailed, start_sandbox
+from bot.config import SANDBOX_URL, ConfigError
+from bot.server import HttpServer, socket_mode_handler, wsgi_application
 
 log = structlog.get_logger("bot")
+SANDBOX_PORT = urlsplit(SANDBOX_URL).port or 8088
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # a deploy's SIGTERM stops as cleanly as Ctrl-C
 
 
 def main() -> int:
@@ -26,43 +31,39 @@ def main() -> int:
         print(e, file=sys.stderr)
         return 2
     logs.configure(config.log_format)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     sandbox = None
     if config.uses_sandbox:
         try:
-            sandbox = HRSandbox("data/sandbox.sqlite3", port=8088).start()
-        except OSError as e:
-            print(
-                f"Cannot start the sandbox HR API on port 8088 ({e}). Stop what uses the port, "
-                "or set HR_API_URL to your HR API.",
-                file=sys.stderr,
-            )
+            sandbox = start_sandbox(SANDBOX_URL, SANDBOX_PORT, "data/sandbox.sqlite3")
+        except ChildFailed as e:
+            print(e, file=sys.stderr)
             return 2
-        print(f"HR_API_URL is not set: using the sandbox HR API at {sandbox.url}/api/users")
-    runtime = build_runtime(config)
+        print(f"HR_API_URL is not set: using the sandbox HR API at {SANDBOX_URL}/api/users")
     try:
-        bot = SlackBot(runtime, make_web_client(config))
-    except SlackApiError as e:
-        print(f"Slack refused the bot token ({e.response.get('error')}).", file=sys.stderr)
+        bot = app.build(config)
+    except (SlackApiError, OSError) as e:
+        if sandbox is not None:
+            sandbox.stop()
+        if isinstance(e, SlackApiError):
+            print(f"Slack refused the bot token ({e.response.get('error')}).", file=sys.stderr)
+        else:  # urllib's URLError is an OSError: DNS, refused, TLS
+            print(f"Could not reach Slack at {config.slack_api_url}: {e}", file=sys.stderr)
         return 2
-    except OSError as e:  # urllib's URLError is an OSError: DNS, refused, TLS
-        print(f"Could not reach Slack at {config.slack_api_url}: {e}", file=sys.stderr)
-        return 2
-    resumed = bot.resume()
-    bot.start_housekeeping()
+    resumed = bot.start()
     log.info("bot.started", team=bot.team_id, bot_user=bot.bot_user_id, resumed=resumed)
     try:
         if config.socket_mode:
             print("Connecting to Slack in Socket Mode.")
-            socket_mode_handler(bot.app, config.slack_app_token).start()
+            socket_mode_handler(bot.bolt, config.slack_app_token).start()
         else:
-            server = HttpServer(bot.app, host="0.0.0.0", port=config.port)
+            server = HttpServer(wsgi_application(bot.bolt), host="0.0.0.0", port=config.port)
             print(f"Listening for Slack on http://0.0.0.0:{server.port}/slack/events")
             server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         bot.close()
-        runtime.close()
         if sandbox is not None:
             sandbox.stop()
     return 0

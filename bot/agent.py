@@ -69,8 +69,8 @@ class Agent:
         )
         self.tools = tools if tools is not None else toolbox.definitions
 
-    def respond(self, key: str, text: str, context: ToolContext) -> Reply:
-        """Answer one user message in the conversation `key`, running tools as the model asks.
+    def respond(self, text: str, context: ToolContext) -> Reply:
+        """Answer one user message in the context's thread, running tools as the model asks.
 
         Raises ModelUnavailable when the model cannot be reached; whatever happened before that
         (including queued actions) is kept in the history.
@@ -80,6 +80,9 @@ class Agent:
                 f"That message is longer than {MAX_USER_MESSAGE_CHARS} characters; "
                 "please shorten it."
             )
+        if context.thread is None:
+            raise ValueError("a conversation needs the Slack thread it happens in")
+        key = context.thread.key
         history = self.conversations.load(key)
         new: list[dict[str, Any]] = [{"role": "user", "content": text}]
         reply = Reply("")

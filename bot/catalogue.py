@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from bot.record_shape import RecordShape, record_shape
+
 DEFAULT_CATALOGUE = Path(__file__).with_name("endpoints.json")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -159,7 +161,8 @@ def _endpoint(entry: dict[str, Any]) -> Endpoint:
 class Catalogue:
     """The endpoints the model may call; everything else is refused before any network I/O."""
 
-    def __init__(self, endpoints: list[Endpoint]) -> None:
+    def __init__(self, endpoints: list[Endpoint], record: RecordShape | None = None) -> None:
+        self.record = record or RecordShape()
         seen = set()
         for endpoint in endpoints:
             key = (endpoint.method, endpoint.path)
@@ -180,7 +183,11 @@ class Catalogue:
     def from_data(cls, data: Any) -> Catalogue:
         if not isinstance(data, dict) or not isinstance(data.get("endpoints"), list):
             raise CatalogueError('a catalogue is {"endpoints": [...]}')
-        return cls([_endpoint(entry) for entry in data["endpoints"]])
+        try:
+            record = record_shape(data.get("record"))
+        except ValueError as e:
+            raise CatalogueError(str(e)) from e
+        return cls([_endpoint(entry) for entry in data["endpoints"]], record)
 
     def describe(self) -> str:
         return "\n".join(endpoint.describe() for endpoint in self.endpoints)

@@ -25,10 +25,6 @@ def create_messages_table(db: sqlite_utils.Database) -> None:
     db["messages"].create_index(["thread_key", "id"])
 
 
-def thread_key(channel: str, thread_ts: str) -> str:
-    return f"{channel}:{thread_ts}"
-
-
 def estimate_tokens(message: dict[str, Any]) -> int:
     """A cheap, tokenizer-free estimate (about four characters a token) used only for trimming."""
     return len(json.dumps(message, ensure_ascii=False)) // 4 + 4

@@ -18,12 +18,18 @@ class OrderedPool(Generic[T]):
     """Runs `handler` on at most `workers` items at once; items with the same key run one at a
     time, in the order submitted. Submitting never blocks and never refuses."""
 
-    def __init__(self, handler: Callable[[T], None], key: Callable[[T], Hashable], workers: int):
+    def __init__(
+        self,
+        handler: Callable[[T], None],
+        key: Callable[[T], Hashable],
+        workers: int,
+        name: str = "ordered",
+    ):
         self._handler = handler
         self._key = key
         self._queues: dict[Hashable, deque[T]] = {}
         self._lock = threading.Lock()
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="model")
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
 
     def submit(self, item: T) -> None:
         key = self._key(item)

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from bot.catalogue import Catalogue, RequestRefused
-from bot.hr_client import HRClient, HRError
+from bot.hr_client import HRClient, HRError, HRResponse
 
 LIST_PATH = "/api/users"
 ITEM_PATH = "/api/users/{id}"
@@ -16,41 +16,30 @@ MAX_CANDIDATES = 10
 MAX_QUERY = 200
 
 
-def employee(record: dict[str, Any]) -> dict[str, Any]:
-    """The fields worth the model's tokens: id, name, email, job."""
-    name = f"{record.get('first_name', '')} {record.get('last_name', '')}".strip()
-    return {
-        "id": record.get("id"),
-        "name": name,
-        "email": record.get("email"),
-        "job": record.get("job"),
-    }
-
-
 class EmployeeFinder:
     def __init__(self, hr: HRClient, catalogue: Catalogue) -> None:
         self.hr = hr
         self.catalogue = catalogue
 
-    def _get(self, path: str) -> Any:
+    def _get(self, path: str) -> HRResponse | None:
         request = self.catalogue.validate("GET", path, None)  # the same rules as the model's calls
         response = self.hr.request("GET", request.path)
         if response.status == 404:
             return None
         if response.status != 200 or not isinstance(response.body, dict):
             raise HRError(f"HR API answered {response.status} for {path}", request_sent=True)
-        return response.body
+        return response
 
     def _everyone(self) -> list[dict[str, Any]]:
-        records, page, pages = [], 1, 1
+        records: list[dict[str, Any]] = []
+        page, pages = 1, 1
         while page <= min(pages, MAX_PAGES):
-            body = self._get(f"{LIST_PATH}?page={page}") or {}
-            data = body.get("data")
-            if not isinstance(data, list):
-                raise HRError("HR API list answer has no data list", request_sent=True)
-            records.extend(r for r in data if isinstance(r, dict))
-            total_pages = body.get("total_pages")
-            pages = total_pages if isinstance(total_pages, int) and total_pages > 0 else page
+            response = self._get(f"{LIST_PATH}?page={page}")
+            if response is None:
+                raise HRError(f"HR API has no page {page} of {LIST_PATH}", request_sent=True)
+            found, total_pages = response.page()
+            records.extend(found)
+            pages = total_pages or page
             page += 1
         return records
 
@@ -82,19 +71,21 @@ class EmployeeFinder:
     def _matches(self, query: str) -> list[dict[str, Any]]:
         number = re.fullmatch(r"#?([1-9][0-9]{0,9})", query)
         if number:
-            body = self._get(ITEM_PATH.format(id=number[1]))
-            record = body.get("data") if body else None
-            return [employee(record)] if isinstance(record, dict) else []
+            response = self._get(ITEM_PATH.format(id=number[1]))
+            record = response.record if response else None
+            return [self.catalogue.record.view(record)] if isinstance(record, dict) else []
         wanted = query.casefold()
-        people = [employee(r) for r in self._everyone()]
+        people = [self.catalogue.record.view(r) for r in self._everyone()]
         if "@" in wanted:
-            return [p for p in people if (p["email"] or "").casefold() == wanted]
-        exact = [p for p in people if p["name"].casefold() == wanted]
+            return [p for p in people if _text(p, "email") == wanted]
+        exact = [p for p in people if _text(p, "name") == wanted]
         if exact:
             return exact
         words = wanted.split()
         return [
-            p
-            for p in people
-            if all(w in p["name"].casefold() or w in (p["email"] or "").casefold() for w in words)
+            p for p in people if all(w in _text(p, "name") or w in _text(p, "email") for w in words)
         ]
+
+
+def _text(person: dict[str, Any], field: str) -> str:
+    return str(person.get(field) or "").casefold()

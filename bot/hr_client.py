@@ -31,6 +31,24 @@ class HRResponse:
     status: int
     body: Any  # parsed JSON, text, or None for an empty body
 
+    @property
+    def record(self) -> Any:
+        """The body without the {"data": …} envelope the HR API puts around one record."""
+        body = self.body
+        if isinstance(body, dict) and isinstance(body.get("data"), dict):
+            return body["data"]
+        return body
+
+    def page(self) -> tuple[list[dict[str, Any]], int | None]:
+        """A list answer's records and its total number of pages (None when not given)."""
+        body = self.body if isinstance(self.body, dict) else {}
+        data = body.get("data")
+        if not isinstance(data, list):
+            raise HRError("HR API list answer has no data list", request_sent=True)
+        pages = body.get("total_pages")
+        records = [r for r in data if isinstance(r, dict)]
+        return records, pages if isinstance(pages, int) and pages > 0 else None
+
 
 class HRClient:
     """One requests.Session bound to one base URL: paths only, no redirects, bounded answers."""
@@ -111,10 +129,7 @@ class HRClient:
             return None
         if response.status != 200:
             raise HRError(f"HR API answered {response.status} for {path}", request_sent=True)
-        body = response.body
-        if isinstance(body, dict) and isinstance(body.get("data"), dict):
-            return body["data"]
-        return body
+        return response.record
 
     def close(self) -> None:
         self.session.close()

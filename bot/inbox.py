@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from approvals import Thread
 from approvals.db import Database
 
 migrations = Migrations("inbox")
@@ -43,8 +44,8 @@ class Incoming:
     text: str
 
     @property
-    def thread_key(self) -> str:
-        return f"{self.channel}:{self.thread_ts}"
+    def thread(self) -> Thread:
+        return Thread(self.channel, self.thread_ts)
 
 
 class Inbox:

@@ -12,16 +12,24 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 EVENTS_PATH = "/slack/events"
+WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
 
 
-def wsgi_application(app: App) -> Callable[..., Iterable[bytes]]:
-    """Events and interactivity at /slack/events; GET /healthz for load balancers."""
+def health(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+
+
+def wsgi_application(app: App, extra: dict[str, WSGIApp] | None = None) -> WSGIApp:
+    """Events and interactivity at /slack/events, GET /healthz for load balancers, and any
+    `extra` paths (each a WSGI app of its own)."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    routes: dict[str, WSGIApp] = {"/healthz": health, **(extra or {})}
 
     def application(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
-            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
-            return [b"ok"]
+        route = routes.get(environ.get("PATH_INFO") or "")
+        if route is not None:
+            return route(environ, start_response)
         return slack(environ, start_response)
 
     return application
@@ -30,9 +38,9 @@ def wsgi_application(app: App) -> Callable[..., Iterable[bytes]]:
 class HttpServer:
     """waitress in front of Bolt, so one slow request never holds up the others."""
 
-    def __init__(self, app: App, *, host: str, port: int, threads: int = 16) -> None:
+    def __init__(self, application: WSGIApp, *, host: str, port: int, threads: int = 16) -> None:
         self._server = waitress.create_server(
-            wsgi_application(app),
+            application,
             host=host,
             port=port,
             threads=threads,
@@ -40,25 +48,17 @@ class HttpServer:
             ident="hr-approval-bot",
         )
         self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
 
     @property
     def port(self) -> int:
         return self._server.effective_port
 
     def serve_forever(self) -> None:
-        """Serve until stop(); the loop closes the server itself, so no socket is closed
-        under its feet."""
-        server = self._server
+        """Serve until stop() (or Ctrl-C in this thread); requests under way are finished."""
         try:
-            while not self._stopping.is_set():
-                server.asyncore.loop(
-                    timeout=0.05, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1
-                )
+            self._server.run()
         finally:
-            server.task_dispatcher.shutdown()
-            for channel in list(server._map.values()):  # the listener, trigger and keep-alives
-                channel.close()
+            self._server.task_dispatcher.shutdown()
 
     def start(self) -> HttpServer:
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
@@ -66,9 +66,19 @@ class HttpServer:
         return self
 
     def stop(self) -> None:
-        self._stopping.set()
+        """Close the listener and idle connections from waitress's own loop (through its
+        trigger, the one safe way in from another thread); the loop ends when none are left."""
+        self._server.trigger.pull_trigger(self._close)
         if self._thread is not None:
             self._thread.join()
+
+    def _close(self) -> None:
+        self._server.close()
+        for channel in list(self._server.active_channels.values()):
+            if channel.requests:  # answer what is being answered, then hang up
+                channel.will_close = True
+            else:
+                channel.close()
 
 
 def socket_mode_handler(app: App, app_token: str) -> SocketModeHandler:

@@ -9,7 +9,7 @@ from typing import Any
 
 import structlog
 
-from approvals import ActionStore, PendingAction
+from approvals import ActionStore, PendingAction, Thread
 from bot.catalogue import Catalogue, RequestRefused, ValidatedRequest
 from bot.finder import EmployeeFinder
 from bot.hr_client import HRClient, HRError
@@ -38,8 +38,7 @@ class ToolContext:
     """Who is asking, and from which Slack thread: recorded on every pending action."""
 
     requester: str
-    channel: str | None = None
-    thread_ts: str | None = None
+    thread: Thread | None = None
 
 
 def queued_message(action: PendingAction) -> str:
@@ -162,10 +161,11 @@ class Toolbox:
                 return f"Error: could not read the current record ({e}); nothing was queued."
             if before is None:
                 return f"Error: there is no record at {request.path}; nothing was queued."
+        thread = context.thread
         action = self.actions.create(
             requester=context.requester,
-            channel=context.channel,
-            thread_ts=context.thread_ts,
+            channel=thread.channel if thread else None,
+            thread_ts=thread.ts if thread else None,
             method=request.method,
             path=request.path,
             body=request.body,
@@ -173,6 +173,8 @@ class Toolbox:
             approvals_required=request.endpoint.approvals_required,
             tool_call_id=tool_call_id,
             before=before,
+            noun=self.catalogue.record.noun,
+            fields_before=self.catalogue.record.view(before) if isinstance(before, dict) else None,
         )
         log.info("action.requested", action_id=action.id, method=action.method, path=action.path)
         if self.on_pending is not None:

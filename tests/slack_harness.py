@@ -12,11 +12,11 @@ from urllib.parse import urlencode
 import requests
 
 from approvals.cards import REASON_BLOCK_ID, REASON_INPUT_ID, REJECT_ACTION_ID
+from bot import app
 from bot import config as configuration
+from bot.app import HRBot
 from bot.catalogue import DEFAULT_CATALOGUE
-from bot.runtime import Runtime, build_runtime
-from bot.server import HttpServer, socket_mode_handler
-from bot.slack_app import SlackBot, make_web_client
+from bot.server import HttpServer, socket_mode_handler, wsgi_application
 from sandbox import HRSandbox
 from sandbox.fake_slack import TEAM_ID, FakeSlack
 from sandbox.scripted_model import ScriptedModel
@@ -29,6 +29,7 @@ from sandbox.slack_requests import (  # noqa: F401 - the tests import them from 
     new_ts,
 )
 from sandbox.slack_requests import signed_headers as _signed_headers
+from tests.fakes import Clock
 
 SIGNING_SECRET = "test-signing-secret"
 APPROVAL_CHANNEL = "C0APPROVALS"
@@ -69,22 +70,28 @@ class Stack:
         }
         self.env.update(env)
         self.env = {k: v for k, v in self.env.items() if v is not None}
-        self.runtime: Runtime | None = None
-        self.bot: SlackBot | None = None
+        self.clock = Clock()
+        self.app: HRBot | None = None
         self.server: HttpServer | None = None
         self.socket = None
 
     def start(self) -> Stack:
         config = configuration.load(self.env, env_file=None)
-        self.runtime = build_runtime(config, catalogue_path=str(self.catalogue_path))
-        self.bot = SlackBot(self.runtime, make_web_client(config))
-        self.bot.resume()
+        self.app = app.build(config, now=self.clock, catalogue_path=self.catalogue_path)
+        # Resume without the timer: tests run housekeeping rounds themselves.
+        self.app.housekeeper.resume()
         if config.socket_mode:
-            self.socket = socket_mode_handler(self.bot.app, config.slack_app_token)
+            self.socket = socket_mode_handler(self.app.bolt, config.slack_app_token)
             self.socket.connect()
         else:
-            self.server = HttpServer(self.bot.app, host="127.0.0.1", port=0, threads=8).start()
+            self.server = HttpServer(
+                wsgi_application(self.app.bolt), host="127.0.0.1", port=0, threads=8
+            ).start()
         return self
+
+    def housekeep(self) -> None:
+        """One round of the housekeeper, as its timer would run it."""
+        self.app.housekeeper.sweep()
 
     def stop_app(self) -> None:
         if self.socket is not None:
@@ -93,8 +100,7 @@ class Stack:
         if self.server is not None:
             self.server.stop()
             self.server = None
-        self.bot.close()
-        self.runtime.close()
+        self.app.close()
 
     def restart(self) -> None:
         self.stop_app()

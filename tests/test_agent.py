@@ -1,17 +1,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import openai
 import pytest
 
-from approvals import Executor
+from approvals import Executor, Thread
 from bot.agent import Agent, ModelUnavailable, make_client
 from bot.conversations import ConversationStore
 from bot.tools import ToolContext, queued_message
 from sandbox.scripted_model import rest, say, tool_calls
 
-ALICE = ToolContext(requester="U0ALICE", channel="C0HR", thread_ts="1700000000.000100")
+ALICE = ToolContext(requester="U0ALICE", thread=Thread("C0HR", "1700000000.000100"))
 KEY = "C0HR:1700000000.000100"
 
 
@@ -28,7 +29,7 @@ def last_tool_results(request: dict) -> list[str]:
 def test_get_is_answered_from_the_hr_api(agent, model, hr_sandbox):
     model.add(tool_calls(rest("GET", "/api/users/2")), say("Janet Weaver is a payroll specialist."))
 
-    reply = agent.respond(KEY, "What does employee 2 do?", ALICE)
+    reply = agent.respond("What does employee 2 do?", ALICE)
 
     assert reply.text == "Janet Weaver is a payroll specialist."
     assert reply.model_calls == 2
@@ -40,7 +41,7 @@ def test_get_is_answered_from_the_hr_api(agent, model, hr_sandbox):
 
 def test_instructions_go_as_a_system_message_and_tools_are_declared(agent, model):
     model.add(say("Hello."))
-    agent.respond(KEY, "hi", ALICE)
+    agent.respond("hi", ALICE)
     request = model.requests[0]
     assert request["messages"][0]["role"] == "system"
     assert request["messages"][1] == {"role": "user", "content": "hi"}
@@ -49,8 +50,8 @@ def test_instructions_go_as_a_system_message_and_tools_are_declared(agent, model
 
 def test_the_prompt_prefix_is_byte_identical_on_every_call(agent, model):
     model.add(tool_calls(rest("GET", "/api/users/2")), say("Janet."), say("Yes."))
-    agent.respond(KEY, "who is 2?", ALICE)
-    agent.respond(KEY, "sure?", ALICE)
+    agent.respond("who is 2?", ALICE)
+    agent.respond("sure?", ALICE)
 
     def prefix(request: dict) -> str:
         return json.dumps([request["messages"][0], request["tools"]], sort_keys=False)
@@ -66,7 +67,7 @@ def test_a_write_is_held_and_only_the_executor_sends_it_after_approval(
         say("Action #1 is waiting for an approver."),
     )
 
-    reply = agent.respond(KEY, "Add Neo Anderson as an engineer", ALICE)
+    reply = agent.respond("Add Neo Anderson as an engineer", ALICE)
 
     assert reply.text == "Action #1 is waiting for an approver."
     assert hr_sandbox.writes_seen() == []
@@ -79,7 +80,7 @@ def test_a_write_is_held_and_only_the_executor_sends_it_after_approval(
     assert (action.requester, action.channel, action.thread_ts) == (
         "U0ALICE",
         "C0HR",
-        ALICE.thread_ts,
+        ALICE.thread.ts,
     )
     told = last_tool_results(model.requests[1])[0]
     assert f"action #{action.id}" in told and "approver" in told
@@ -97,7 +98,7 @@ def test_a_write_is_held_and_only_the_executor_sends_it_after_approval(
 
 def test_the_model_never_sees_a_token_or_anything_that_could_approve(agent, model, actions):
     model.add(tool_calls(rest("DELETE", "/api/users/3")), say("Queued."))
-    agent.respond(KEY, "Delete employee 3", ALICE)
+    agent.respond("Delete employee 3", ALICE)
     (action,) = actions.in_states("pending")
     tool_result = last_tool_results(model.requests[1])[0]
     assert tool_result == queued_message(action)
@@ -114,7 +115,7 @@ def test_several_tool_calls_in_one_answer_are_each_answered(agent, model, hr_san
         ),
         say("Done."),
     )
-    agent.respond(KEY, "Who are 1, 9 and 999?", ALICE)
+    agent.respond("Who are 1, 9 and 999?", ALICE)
     second = model.requests[1]["messages"]
     call_ids = [c["id"] for c in second[-4]["tool_calls"]]
     assert [m["tool_call_id"] for m in second[-3:]] == call_ids
@@ -129,7 +130,7 @@ def test_malformed_arguments_are_answered_with_an_error_the_model_can_fix(agent,
         tool_calls(("delete_everything", "{}")),
         say("Sorry."),
     )
-    agent.respond(KEY, "list people", ALICE)
+    agent.respond("list people", ALICE)
     results = [last_tool_results(r)[0] for r in model.requests[1:]]
     assert results[0].startswith("Error: the arguments are not valid JSON")
     assert results[1].startswith("Error: request refused: url must be a path")
@@ -139,7 +140,7 @@ def test_malformed_arguments_are_answered_with_an_error_the_model_can_fix(agent,
 
 def test_rounds_are_bounded_with_a_clear_final_message(agent, model):
     model.add(*[tool_calls(rest("GET", "/api/users?page=1")) for _ in range(4)])
-    reply = agent.respond(KEY, "loop forever", ALICE)
+    reply = agent.respond("loop forever", ALICE)
     assert reply.model_calls == 4
     assert reply.text.startswith("I stopped after 4 steps without finishing")
 
@@ -149,13 +150,11 @@ def test_a_follow_up_in_the_thread_continues_the_conversation_after_a_restart(
 ):
     client = make_client(api_key="k", base_url=model.url, timeout=10, max_retries=0)
     model.add(tool_calls(rest("GET", "/api/users/2")), say("Janet Weaver."))
-    Agent(client, "m", toolbox, ConversationStore(database)).respond(KEY, "Who is 2?", ALICE)
+    Agent(client, "m", toolbox, ConversationStore(database)).respond("Who is 2?", ALICE)
 
     database.close()  # the process restarts: a new agent over the same file
     model.add(say("She is a payroll specialist."))
-    Agent(client, "m", toolbox, ConversationStore(database)).respond(
-        KEY, "What does she do?", ALICE
-    )
+    Agent(client, "m", toolbox, ConversationStore(database)).respond("What does she do?", ALICE)
 
     contents = [m.get("content") for m in model.requests[-1]["messages"]]
     assert contents[1] == "Who is 2?" and "Janet Weaver." in contents
@@ -164,8 +163,8 @@ def test_a_follow_up_in_the_thread_continues_the_conversation_after_a_restart(
 
 def test_other_threads_do_not_share_history(agent, model):
     model.add(say("one"), say("two"))
-    agent.respond("C1:1.1", "first thread", ALICE)
-    agent.respond("C1:2.2", "second thread", ALICE)
+    agent.respond("first thread", replace(ALICE, thread=Thread("C1", "1.1")))
+    agent.respond("second thread", replace(ALICE, thread=Thread("C1", "2.2")))
     assert [m["role"] for m in model.requests[1]["messages"]] == ["system", "user"]
 
 
@@ -173,12 +172,12 @@ def test_model_down_raises_model_unavailable_and_keeps_what_happened(toolbox, da
     client = make_client(api_key="k", base_url="http://127.0.0.1:9/v1", timeout=2, max_retries=0)
     agent = Agent(client, "m", toolbox, ConversationStore(database))
     with pytest.raises(ModelUnavailable):
-        agent.respond(KEY, "hello?", ALICE)
+        agent.respond("hello?", ALICE)
     assert ConversationStore(database).load(KEY) == [{"role": "user", "content": "hello?"}]
 
 
 def test_an_overlong_message_is_refused_without_calling_the_model(agent, model):
-    reply = agent.respond(KEY, "x" * 5000, ALICE)
+    reply = agent.respond("x" * 5000, ALICE)
     assert "longer than" in reply.text and model.requests == []
 
 

@@ -3,7 +3,7 @@ executed, no store errors); timings are for README, not for tests."""
 
 from __future__ import annotations
 
-from bot import bench
+from dev import bench
 
 
 def test_the_benchmark_runs_end_to_end_at_a_tiny_size(capsys):

@@ -4,11 +4,12 @@ import json
 
 import pytest
 
+from approvals import Thread
 from bot.catalogue import Catalogue, CatalogueError, RequestRefused
 from bot.tools import ToolContext
 from sandbox import HRSandbox
 
-CONTEXT = ToolContext(requester="U0ALICE", channel="C0HR", thread_ts="1.1")
+CONTEXT = ToolContext(requester="U0ALICE", thread=Thread("C0HR", "1.1"))
 
 
 @pytest.fixture

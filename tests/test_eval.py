@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot import eval as evaluation
-from bot.eval_tasks import TASKS
+from dev import eval as evaluation
+from dev.eval_tasks import TASKS
 
 
 def test_there_are_at_least_twenty_tasks_of_every_kind():

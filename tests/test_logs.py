@@ -6,6 +6,7 @@ import json
 import pytest
 import structlog
 
+from approvals import Thread
 from bot import logs
 from bot.agent import Agent, make_client
 from bot.conversations import ConversationStore
@@ -25,7 +26,7 @@ def json_log():
 def test_json_lines_carry_model_and_tool_events_without_bodies(json_log, agent, model):
     model.add(tool_calls(rest("GET", "/api/users/2")), say("Janet Weaver, payroll."))
     structlog.contextvars.bind_contextvars(thread="C0HR:1.1")
-    agent.respond("C0HR:1.1", "who is 2?", ToolContext("U0DANA"))
+    agent.respond("who is 2?", ToolContext("U0DANA", Thread("C0HR", "1.1")))
     events = json_log()
     calls = [e for e in events if e["event"] == "model.call"]
     assert len(calls) == 2
@@ -62,7 +63,7 @@ def test_a_message_past_its_deadline_stops_with_a_clear_answer(toolbox, database
     with ScriptedModel([tool_calls(rest("GET", "/api/users/2"))], latency=1.5) as slow:
         client = make_client(api_key="k", base_url=slow.url, timeout=30, max_retries=0)
         agent = Agent(client, "m", toolbox, ConversationStore(database), deadline_seconds=2)
-        reply = agent.respond("C0HR:1.1", "who is 2?", ToolContext("U0DANA"))
+        reply = agent.respond("who is 2?", ToolContext("U0DANA", Thread("C0HR", "1.1")))
         assert reply.text.startswith("I ran out of time") and reply.model_calls == 1
         slow.assert_consumed()
 
@@ -72,7 +73,7 @@ def test_decisions_and_executions_carry_the_action_and_thread(json_log, tmp_path
     from approvals.approvers import ApproverDirectory
     from approvals.cards import APPROVE_ACTION_ID
     from approvals.clicks import Click, ClickHandler
-    from tests.test_properties import CountingHR, QuietAnnouncer
+    from tests.fakes import CountingHR, QuietAnnouncer
 
     database = Database(tmp_path / "l.sqlite3", MIGRATIONS)
     store = ActionStore(database)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 from approvals import audit
 from approvals.cards import APPROVE_ACTION_ID, WITHDRAW_ACTION_ID
@@ -84,7 +83,7 @@ def test_an_unreadable_approver_group_refuses_the_click(tmp_path):
         del stack.slack.user_groups["S0HRLEADS"]  # the lookup now fails
         stack.click("U0GINA", card, APPROVE_ACTION_ID)
         assert "could not be checked" in ephemeral_for(stack, "U0GINA")[0]
-        assert stack.runtime.actions.get(1).status == "pending"
+        assert stack.app.actions.get(1).status == "pending"
         assert stack.hr.writes_seen() == []
     finally:
         stack.stop()
@@ -110,7 +109,7 @@ def test_a_click_from_another_workspace_is_refused(stack):
     )
     stack.send_click(payload)
     assert "another workspace" in ephemeral_for(stack, "U0BOB")[0]
-    assert stack.runtime.actions.get(1).status == "pending"
+    assert stack.app.actions.get(1).status == "pending"
     assert TEAM_ID != "T0OTHER"
 
 
@@ -128,7 +127,7 @@ def test_the_requester_can_withdraw_and_nobody_else_can(stack):
         click_payload("U0BOB", WITHDRAW_ACTION_ID, value, channel=HR_CHANNEL, message_ts=notice.ts)
     )
     assert "Only <@U0DANA> can withdraw" in ephemeral_for(stack, "U0BOB")[0]
-    assert stack.runtime.actions.get(1).status == "pending"
+    assert stack.app.actions.get(1).status == "pending"
 
     stack.send_click(
         click_payload("U0DANA", WITHDRAW_ACTION_ID, value, channel=HR_CHANNEL, message_ts=notice.ts)
@@ -145,14 +144,14 @@ def test_the_requester_can_withdraw_and_nobody_else_can(stack):
 def test_the_sweep_expires_actions_tells_everyone_and_the_button_stops_working(stack):
     event = ask_for(stack, "DELETE", "/api/users/9")
     (card,) = stack.approval_cards()
-    stack.runtime.actions.now = lambda: time.time() + 86400 + 1  # a day passes
+    stack.clock.advance(86400 + 1)  # a day passes
 
-    stack.bot.housekeep()
+    stack.housekeep()
 
     outcome = stack.replies(HR_CHANNEL, event["ts"], count=3)[-1]
     assert "Expired, not run" in outcome.text
     assert "Expired, not run" in json.dumps(stack.slack.messages[(card.channel, card.ts)].blocks)
-    note = stack.runtime.conversations.load(f"{HR_CHANNEL}:{event['ts']}")[-1]["content"]
+    note = stack.app.conversations.load(f"{HR_CHANNEL}:{event['ts']}")[-1]["content"]
     assert "is now expired" in note and "Do not retry it unless the user asks again" in note
     stack.click("U0BOB", card, APPROVE_ACTION_ID)
     assert "already expired" in ephemeral_for(stack, "U0BOB")[0]
@@ -162,12 +161,12 @@ def test_the_sweep_expires_actions_tells_everyone_and_the_button_stops_working(s
 def test_approvers_get_one_reminder_at_80_percent_of_the_window(stack):
     ask_for(stack, "DELETE", "/api/users/9")
     (card,) = stack.approval_cards()
-    stack.runtime.actions.now = lambda: time.time() + 0.79 * 86400
-    stack.bot.housekeep()
+    stack.clock.advance(0.79 * 86400)
+    stack.housekeep()
     assert stack.slack.thread(card.channel, card.ts) == []
-    stack.runtime.actions.now = lambda: time.time() + 0.81 * 86400
-    stack.bot.housekeep()
-    stack.bot.housekeep()
+    stack.clock.advance(0.02 * 86400)  # now 81% of the way
+    stack.housekeep()
+    stack.housekeep()
     (reminder,) = stack.slack.thread(card.channel, card.ts)
     assert reminder.text.startswith("Reminder: action #1")
 
@@ -196,22 +195,22 @@ def test_a_message_burst_from_one_person_is_limited(tmp_path):
 
 def test_an_approved_action_interrupted_before_it_started_runs_once_after_a_restart(stack):
     event = ask_for(stack, "DELETE", "/api/users/9")
-    stack.runtime.actions.approve(1, "U0BOB")  # as if the process died right after the decision
+    stack.app.actions.approve(1, "U0BOB")  # as if the process died right after the decision
     stack.restart()
     outcome = stack.replies(HR_CHANNEL, event["ts"], count=3)[-1]
     assert "HR API answered 204" in outcome.text
     stack.restart()
     assert len(stack.hr.writes_seen()) == 1
-    events = [e.event for e in audit.events(stack.runtime.database.db, 1)]
+    events = [e.event for e in audit.events(stack.app.database.db, 1)]
     assert events.count("recovery_run") == 1
 
 
 def test_an_action_interrupted_while_executing_becomes_unknown_and_is_never_resent(stack):
     event = ask_for(stack, "DELETE", "/api/users/9")
     (card,) = stack.approval_cards()
-    actions = stack.runtime.actions
+    actions = stack.app.actions
     actions.approve(1, "U0BOB")
-    actions.transition(1, to="executing", allowed_from=["approved"], event="executing")
+    actions.start(1)
     stack.restart()
 
     outcome = stack.replies(HR_CHANNEL, event["ts"], count=3)[-1]
@@ -220,7 +219,7 @@ def test_an_action_interrupted_while_executing_becomes_unknown_and_is_never_rese
     (notice,) = stack.slack.thread(card.channel, card.ts)
     assert "Check the HR system" in notice.text
     assert stack.hr.writes_seen() == []
-    events = [e.event for e in audit.events(stack.runtime.database.db, 1)]
+    events = [e.event for e in audit.events(stack.app.database.db, 1)]
     assert "recovered_unknown" in events
 
 
@@ -230,29 +229,29 @@ def test_old_conversations_and_stored_messages_are_purged(stack):
     stack.send_event(event)
     stack.replies(HR_CHANNEL, event["ts"])
     key = f"{HR_CHANNEL}:{event['ts']}"
-    assert stack.runtime.conversations.load(key)
-    stack.runtime.conversations.now = lambda: time.time() + 31 * 86400
-    stack.bot.housekeep()
-    assert stack.runtime.conversations.load(key) == []
+    assert stack.app.conversations.load(key)
+    stack.clock.advance(31 * 86400)
+    stack.housekeep()
+    assert stack.app.conversations.load(key) == []
 
 
 def test_retention_drops_employee_records_kept_with_old_finished_actions(stack):
     ask_for(stack, "DELETE", "/api/users/9")
     (card,) = stack.approval_cards()
     stack.click("U0BOB", card, APPROVE_ACTION_ID)
-    stack.slack.wait_for(lambda: stack.runtime.actions.get(1).status == "succeeded")
-    assert stack.runtime.actions.get(1).before["last_name"] == "Funke"
-    stack.bot.housekeep()
-    assert stack.runtime.actions.get(1).before is not None  # recent: kept
-    stack.runtime.actions.now = lambda: time.time() + 31 * 86400
-    stack.bot.housekeep()
-    done = stack.runtime.actions.get(1)
+    stack.slack.wait_for(lambda: stack.app.actions.get(1).status == "succeeded")
+    assert stack.app.actions.get(1).before["last_name"] == "Funke"
+    stack.housekeep()
+    assert stack.app.actions.get(1).before is not None  # recent: kept
+    stack.clock.advance(31 * 86400)
+    stack.housekeep()
+    done = stack.app.actions.get(1)
     assert done.before is None and done.hr_body is None
     assert (done.status, done.path, done.decided_by) == ("succeeded", "/api/users/9", "U0BOB")
 
 
 def test_a_card_that_never_went_out_is_posted_by_the_sweep_once(stack):
-    actions = stack.runtime.actions
+    actions = stack.app.actions
     # As if the process died between storing the action and posting its card:
     action = actions.create(
         requester="U0DANA",
@@ -263,11 +262,11 @@ def test_a_card_that_never_went_out_is_posted_by_the_sweep_once(stack):
         channel=HR_CHANNEL,
         thread_ts="1710000999.000001",
     )
-    stack.bot.housekeep()
+    stack.housekeep()
     assert stack.slack.in_channel("C0APPROVALS") == []  # too recent: the normal post may come
-    actions.now = lambda: time.time() + 61
-    stack.bot.housekeep()
-    stack.bot.housekeep()
+    stack.clock.advance(61)
+    stack.housekeep()
+    stack.housekeep()
     (card,) = stack.approval_cards()
     assert card.channel == "C0APPROVALS"
     (notice,) = stack.slack.thread(HR_CHANNEL, "1710000999.000001")
@@ -275,11 +274,11 @@ def test_a_card_that_never_went_out_is_posted_by_the_sweep_once(stack):
 
 
 def test_open_pending_actions_per_requester_are_capped(stack, tmp_path):
+    from approvals import Thread
     from bot.tools import ToolContext
 
-    toolbox = stack.runtime.toolbox
-    toolbox.on_pending = None
-    context = ToolContext("U0DANA", HR_CHANNEL, "1.1")
+    toolbox = stack.app.core.toolbox
+    context = ToolContext("U0DANA", Thread(HR_CHANNEL, "1.1"))
     for n in range(10):
         result = toolbox.run(
             "call_rest_api",
@@ -292,4 +291,4 @@ def test_open_pending_actions_per_requester_are_capped(stack, tmp_path):
         "call_rest_api", json.dumps({"method": "DELETE", "url": "/api/users/11"}), context, "c"
     )
     assert eleventh.startswith("Error: this user already has 10 actions waiting")
-    assert len(stack.runtime.actions.in_states("pending")) == 10
+    assert len(stack.app.actions.in_states("pending")) == 10

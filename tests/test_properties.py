@@ -7,10 +7,7 @@ import io
 import json
 import tempfile
 import threading
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -26,7 +23,17 @@ from hypothesis.stateful import (
     rule,
 )
 
-from approvals import MIGRATIONS, TERMINAL, ActionStore, Database, Executor, TokenSigner, audit
+from approvals import (
+    MIGRATIONS,
+    TERMINAL,
+    ActionStore,
+    CardCopies,
+    Database,
+    Executor,
+    Thread,
+    TokenSigner,
+    audit,
+)
 from approvals.approvers import ApproverDirectory
 from approvals.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID
 from approvals.clicks import Click, ClickHandler
@@ -34,67 +41,12 @@ from approvals.sweeper import Sweeper
 from bot.catalogue import Catalogue
 from bot.hr_client import HRClient
 from bot.tools import Toolbox, ToolContext
+from tests.fakes import Clock, CountingHR, QuietAnnouncer
 
 TEAM = "T0TEAM"
 APPROVERS = ("U0BOB", "U0CAROL", "U0DANA")
 USERS = (*APPROVERS, "U0EVE")
 TTL = 3600
-
-
-@dataclass
-class Answer:
-    status: int
-    body: Any
-
-
-class CountingHR:
-    """Counts requests per action (by Idempotency-Key); can lose the next answer mid-flight."""
-
-    def __init__(self) -> None:
-        self.sent: Counter[int] = Counter()
-        self.lose_next_answer = False
-        self.lock = threading.Lock()
-
-    def request(self, method, path, *, body=None, headers=None):
-        with self.lock:
-            self.sent[int(headers["Idempotency-Key"])] += 1
-            if self.lose_next_answer:
-                self.lose_next_answer = False
-                raise ConnectionResetError("the connection dropped after sending")
-        return Answer(201 if method == "POST" else 204, None)
-
-
-class QuietAnnouncer:
-    """Stands in for Slack: records what would have been said."""
-
-    def __init__(self) -> None:
-        self.finished: list[int] = []
-
-    def post(self, action):
-        pass
-
-    def refresh(self, action):
-        pass
-
-    def finish(self, action):
-        self.finished.append(action.id)
-
-    def tell_approvers(self, action, text):
-        pass
-
-    def open_reject_modal(self, *args):
-        return False
-
-    def tell(self, channel, user, text):
-        pass
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class ApprovalMachine(RuleBasedStateMachine):
@@ -104,7 +56,7 @@ class ApprovalMachine(RuleBasedStateMachine):
         super().__init__()
         self.dir = tempfile.TemporaryDirectory()
         self.path = Path(self.dir.name) / "m.sqlite3"
-        self.clock = Clock()
+        self.clock = Clock(start=1_800_000_000.0)
         self.hr = CountingHR()
         self.signer = TokenSigner(["m" * 40], max_age_seconds=10 * TTL)
         self.announcer = QuietAnnouncer()
@@ -124,7 +76,7 @@ class ApprovalMachine(RuleBasedStateMachine):
             approvers=ApproverDirectory(APPROVERS),
             team_id=TEAM,
         )
-        self.sweeper = Sweeper(self.store, self.announcer, executor)
+        self.sweeper = Sweeper(self.store, CardCopies(self.database), self.announcer, executor)
 
     def _click(self, user: str, action_id: int, decision: str, button: str) -> None:
         action = self.store.get(action_id)
@@ -179,7 +131,7 @@ class ApprovalMachine(RuleBasedStateMachine):
 
     @rule(seconds=st.sampled_from([60, TTL // 2, TTL]))
     def time_passes_and_the_sweep_runs(self, seconds):
-        self.clock.now += seconds
+        self.clock.advance(seconds)
         self.sweeper.sweep()
 
     @rule()
@@ -211,7 +163,7 @@ class ApprovalMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         try:
-            self.clock.now += 10 * TTL
+            self.clock.advance(10 * TTL)
             self.sweeper.sweep()
             self.sweeper.recover()
             for action in self.store.in_states():
@@ -367,7 +319,10 @@ def test_no_generated_path_ever_leaves_the_hr_base_url(url, method, actions):
     client.session.mount("https://", adapter)
     toolbox = Toolbox(Catalogue.load(), client, actions, approval_ttl_seconds=TTL)
     result = toolbox.run(
-        "call_rest_api", json.dumps({"method": method, "url": url}), ToolContext("U0DANA"), "c"
+        "call_rest_api",
+        json.dumps({"method": method, "url": url}),
+        ToolContext("U0DANA", Thread("C0HR", "1.1")),
+        "c",
     )
     assert isinstance(result, str) and result
     for sent in adapter.urls:

@@ -120,7 +120,7 @@ def test_a_write_goes_to_approvers_and_runs_only_after_approval(stack):
     updated = stack.slack.messages[(card.channel, card.ts)]
     assert "actions" not in [b["type"] for b in updated.blocks]
     assert "Approved by <@U0BOB>" in json.dumps(updated.blocks)
-    history = stack.runtime.conversations.load(f"{HR_CHANNEL}:{event['ts']}")
+    history = stack.app.conversations.load(f"{HR_CHANNEL}:{event['ts']}")
     assert "Action #1 (POST /api/users) is now succeeded by U0BOB" in history[-1]["content"]
     assert approve_value not in json.dumps(history)
 
@@ -131,7 +131,7 @@ def test_reject_updates_the_card_and_tells_the_requester(stack):
     assert stack.reject_with_reason("U0CAROL", card, "we already have one").status_code == 200
     outcome = stack.replies(HR_CHANNEL, event["ts"], count=3)[-1]
     assert "Rejected by <@U0CAROL>" in outcome.text and "we already have one" in outcome.text
-    history = stack.runtime.conversations.load(f"{HR_CHANNEL}:{event['ts']}")
+    history = stack.app.conversations.load(f"{HR_CHANNEL}:{event['ts']}")
     assert "Reason given: we already have one" in history[-1]["content"]
     assert "Rejected by <@U0CAROL>" in json.dumps(
         stack.slack.messages[(card.channel, card.ts)].blocks
@@ -145,8 +145,8 @@ def test_an_outsider_click_changes_nothing_and_is_audited(stack):
     stack.click("U0EVE", card, APPROVE_ACTION_ID)
     (note,) = stack.slack.wait_for(lambda: stack.slack.ephemeral)
     assert note["user"] == "U0EVE" and "not an approver" in note["text"]
-    assert stack.runtime.actions.get(1).status == "pending"
-    refused = [e for e in audit.events(stack.runtime.database.db, 1) if e.event == "click_refused"]
+    assert stack.app.actions.get(1).status == "pending"
+    refused = [e for e in audit.events(stack.app.database.db, 1) if e.event == "click_refused"]
     assert refused[0].actor == "U0EVE"
     assert stack.hr.writes_seen() == []
 
@@ -157,7 +157,7 @@ def test_the_requester_cannot_approve_their_own_request(stack):
     stack.click("U0ALICE", card, APPROVE_ACTION_ID)
     (note,) = stack.slack.wait_for(lambda: stack.slack.ephemeral)
     assert "another approver must approve it" in note["text"]
-    assert stack.runtime.actions.get(1).status == "pending"
+    assert stack.app.actions.get(1).status == "pending"
 
 
 def test_a_second_click_is_told_who_decided(stack):
@@ -184,7 +184,7 @@ def test_a_tampered_button_value_is_refused(stack):
     assert payload_click.status_code == 200
     (note,) = stack.slack.wait_for(lambda: stack.slack.ephemeral)
     assert "not a valid approval button" in note["text"]
-    assert stack.runtime.actions.get(1).status == "pending"
+    assert stack.app.actions.get(1).status == "pending"
 
 
 @pytest.mark.parametrize(
@@ -240,7 +240,7 @@ def test_a_message_received_but_not_answered_before_a_crash_is_answered_after(st
         message_ts=event["ts"],
         text="hello?",
     )
-    stack.bot.inbox.accept(stored)  # as if the process died right after storing it
+    stack.app.inbox.accept(stored)  # as if the process died right after storing it
     stack.restart()
     (reply,) = stack.replies(HR_CHANNEL, event["ts"])
     assert reply.text == "Answered after the restart."

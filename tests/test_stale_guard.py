@@ -43,7 +43,7 @@ def test_a_record_changed_between_card_and_click_is_not_updated(stack):
 
     outcome = stack.replies(HR_CHANNEL, event["ts"], count=3)[-1]
     assert "Not run: the record changed after the card was made" in outcome.text
-    assert stack.runtime.actions.get(1).status == "stale"
+    assert stack.app.actions.get(1).status == "stale"
     assert stack.hr.directory.get(2)["job"] == "moved to finance"
     assert [r.method for r in stack.hr.writes_seen()] == ["PATCH"]  # only the outside change
     assert "Not run" in json.dumps(stack.slack.messages[(card.channel, card.ts)].blocks)

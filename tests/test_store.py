@@ -13,6 +13,7 @@ from approvals import (
     ActionNotFound,
     ActionStore,
     AlreadyDecided,
+    CardCopies,
     audit,
 )
 
@@ -89,7 +90,7 @@ def test_unknown_action(actions):
 def test_transitions_outside_the_state_machine_are_bugs(actions):
     action = new_action(actions)
     with pytest.raises(ValueError, match="no transition from pending to succeeded"):
-        actions.transition(action.id, to="succeeded", allowed_from=["pending"], event="x")
+        actions._transition(action.id, "pending", "succeeded", event="x")
 
 
 def test_terminal_states_have_no_way_out_and_every_target_is_a_known_state():
@@ -140,9 +141,10 @@ def test_sixteen_threads_deciding_at_once_give_exactly_one_winner(actions):
 
 def test_cards_are_remembered_per_action(actions):
     action = new_action(actions)
-    actions.add_card(action.id, "C0APPROVALS", "100.1")
-    actions.add_card(action.id, "D0BOB", "100.2")
-    assert [(c.channel, c.ts) for c in actions.cards(action.id)] == [
+    copies = CardCopies(actions.database)
+    copies.add(action.id, "C0APPROVALS", "100.1")
+    copies.add(action.id, "D0BOB", "100.2")
+    assert [(c.channel, c.ts) for c in copies.of(action.id)] == [
         ("C0APPROVALS", "100.1"),
         ("D0BOB", "100.2"),
     ]
@@ -150,7 +152,7 @@ def test_cards_are_remembered_per_action(actions):
 
 def test_every_change_is_audited_in_a_verifiable_chain(actions):
     action = new_action(actions)
-    actions.add_card(action.id, "C0APPROVALS", "100.1")
+    CardCopies(actions.database).add(action.id, "C0APPROVALS", "100.1")
     actions.approve(action.id, "U0BOB")
     actions.record(
         "click_refused", action_id=action.id, actor="U0EVE", detail={"why": "not an approver"}

@@ -4,9 +4,10 @@ import json
 
 import pytest
 
+from approvals import Thread
 from bot.tools import MAX_RESULT_CHARS, ToolContext, compact_result, queued_message
 
-CONTEXT = ToolContext(requester="U0ALICE", channel="C0HR", thread_ts="1.1")
+CONTEXT = ToolContext(requester="U0ALICE", thread=Thread("C0HR", "1.1"))
 
 
 @pytest.mark.parametrize(

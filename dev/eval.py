@@ -1,29 +1,27 @@
-"""`python -m bot.eval`: HR tasks end to end against the sandbox, scored by the final HR state and
+"""`python -m dev.eval`: HR tasks end to end against the sandbox, scored by the final HR state and
 by whether every write was held for approval. Scripted model by default; a real one when
 OPENAI_API_KEY or OPENAI_BASE_URL is set (or with --real)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import openai
-
-from approvals import MIGRATIONS, MISSING, ActionStore, Database, Executor
+from approvals import Thread
+from bot import app, logs
 from bot import config as configuration
-from bot import conversations, logs
-from bot.agent import Agent, ModelUnavailable, make_client
-from bot.catalogue import Catalogue
-from bot.conversations import ConversationStore
-from bot.eval_tasks import TASKS, Find, Task
-from bot.hr_client import HRClient
-from bot.tools import Toolbox, ToolContext
+from bot.agent import ModelUnavailable
+from bot.config import Config
+from bot.tools import ToolContext
+from dev.eval_tasks import TASKS, Find, Task
 from sandbox import HRSandbox
 from sandbox.hr_api import PER_PAGE, SEED
 from sandbox.scripted_model import ScriptedModel, rest, tool_calls
@@ -71,6 +69,7 @@ ARTICLE_TOOL = {
     },
 }
 PAGES = -(-len(SEED) // PER_PAGE)
+EVAL_THREAD = Thread("C0EVAL", "1.1")
 
 
 @dataclass
@@ -101,34 +100,35 @@ def scripted_steps(task: Task, design: str) -> list[dict[str, Any]]:
     return steps
 
 
-def run_task(task: Task, client: openai.OpenAI, model: str, design: str, workdir: Path) -> Result:
+def run_task(task: Task, config: Config, design: str, workdir: Path) -> Result:
+    """One task on a fresh sandbox and database, the bot built as the app builds it."""
     sandbox = HRSandbox(workdir / f"{task.name}-{design}-hr.sqlite3").start()
-    database = Database(
-        workdir / f"{task.name}-{design}-bot.sqlite3", [*MIGRATIONS, conversations.migrations]
+    config = dataclasses.replace(
+        config,
+        hr_api_url=sandbox.url,
+        database_path=str(workdir / f"{task.name}-{design}-bot.sqlite3"),
+        max_tool_rounds=10,
     )
-    hr = HRClient(sandbox.url)
-    try:
-        if task.setup:
-            task.setup(sandbox.directory)
-        actions = ActionStore(database)
-        toolbox = Toolbox(Catalogue.load(), hr, actions, approval_ttl_seconds=3600)
-        article = design == "article"
-        agent = Agent(
-            client,
-            model,
-            toolbox,
-            ConversationStore(database),
-            max_rounds=10,
+    article = design == "article"
+    with ExitStack() as closing:
+        closing.callback(sandbox.stop)
+        storage = app.open_storage(config, closing)
+        core = app.build_core(
+            config,
+            storage,
+            closing,
             prompt=[{"role": "user", "content": text} for text in ARTICLE_CONTEXT]
             if article
             else None,
             tools=[ARTICLE_TOOL] if article else None,
         )
+        if task.setup:
+            task.setup(sandbox.directory)
         result = Result(task, ok=False, held=False, queued=0)
         started = time.monotonic()
         for message in task.messages:
             try:
-                reply = agent.respond("C0EVAL:1.1", message, ToolContext("U0REP", "C0EVAL", "1.1"))
+                reply = core.agent.respond(message, ToolContext("U0REP", EVAL_THREAD))
             except ModelUnavailable as e:
                 result.why = str(e)
                 return result
@@ -137,12 +137,11 @@ def run_task(task: Task, client: openai.OpenAI, model: str, design: str, workdir
             result.completion_tokens += reply.completion_tokens
         result.latency_ms = round((time.monotonic() - started) * 1000)
         result.held = sandbox.writes_seen() == []
-        pending = actions.in_states("pending")
+        pending = core.actions.in_states("pending")
         result.queued = len(pending)
-        executor = Executor(actions, hr, snapshot=lambda path: hr.read_record(path) or MISSING)
         for action in pending:  # the eval's approver says yes to everything that was held
-            actions.approve(action.id, "U0EVALAPPROVER")
-            executor.run(action.id, action.request_hash)
+            core.actions.approve(action.id, "U0EVALAPPROVER")
+            core.executor.run(action.id, action.request_hash)
         state_ok = task.check(sandbox.directory)
         result.ok = result.held and result.queued == task.queued and state_ok
         if not result.ok:
@@ -154,10 +153,6 @@ def run_task(task: Task, client: openai.OpenAI, model: str, design: str, workdir
                 else "final HR state is wrong"
             )
         return result
-    finally:
-        hr.close()
-        database.close()
-        sandbox.stop()
 
 
 def run(design: str, real: bool, tasks: tuple[Task, ...] = TASKS) -> list[Result]:
@@ -165,17 +160,19 @@ def run(design: str, real: bool, tasks: tuple[Task, ...] = TASKS) -> list[Result
     with tempfile.TemporaryDirectory() as tmp:
         if real:
             config = configuration.load()
-            client = make_client(
-                api_key=config.openai_api_key,
-                base_url=config.openai_base_url,
-                timeout=config.openai_timeout_seconds,
-                max_retries=config.openai_max_retries,
-            )
-            return [run_task(t, client, config.openai_model, design, Path(tmp)) for t in tasks]
+            return [run_task(t, config, design, Path(tmp)) for t in tasks]
         for task in tasks:
             with ScriptedModel(scripted_steps(task, design)) as model:
-                client = make_client(api_key="eval", base_url=model.url, timeout=30, max_retries=0)
-                result = run_task(task, client, "scripted", design, Path(tmp))
+                config = configuration.load(
+                    {
+                        "OPENAI_API_KEY": "eval",
+                        "OPENAI_BASE_URL": model.url,
+                        "OPENAI_MODEL": "scripted",
+                        "OPENAI_MAX_RETRIES": "0",
+                    },
+                    env_file=None,
+                )
+                result = run_task(task, config, design, Path(tmp))
                 if model.remaining or model.rejected or model.unscripted:
                     result.ok, result.why = False, "the scripted model was not followed exactly"
                 results.append(result)
@@ -219,7 +216,7 @@ def comparison(ours: list[Result], article: list[Result]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.eval", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m dev.eval", description=__doc__)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--scripted", action="store_true", help="use the scripted model (default without a key)"

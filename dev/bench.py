@@ -1,4 +1,4 @@
-"""`python -m bot.bench`: the app as `make run` starts it, under a burst of signed messages, against
+"""`python -m dev.bench`: the app as `make run` starts it, under a burst of signed messages, against
 loopback fakes of Slack and of a model with a set latency, and the sandbox. Prints a table."""
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-class App:
+class BotProcess:
     """`python -m bot` in its own process, configured for the fakes."""
 
     def __init__(
@@ -190,7 +190,7 @@ def answered(slack: FakeSlack, threads: set[str]) -> list[float]:
 
 
 def burst(
-    app: App, slack: FakeSlack, hr: HRSandbox, messages: int, senders: int, timeout: float
+    app: BotProcess, slack: FakeSlack, hr: HRSandbox, messages: int, senders: int, timeout: float
 ) -> dict:
     # A pending action first, so that an approver can click during the burst.
     setup = mention_event("U0REQUESTER", "delete employee 3")
@@ -214,7 +214,7 @@ def burst(
     # process must not show up as acknowledgement time.
     job = {"url": app.url, "events": events, "click": click_payload_, "senders": senders}
     sent = subprocess.run(
-        [sys.executable, "-m", "bot.bench", "--send"],
+        [sys.executable, "-m", "dev.bench", "--send"],
         input=json.dumps(job),
         capture_output=True,
         text=True,
@@ -245,7 +245,7 @@ def burst(
     }
 
 
-def memory(app: App, slack: FakeSlack, conversations: int, senders: int) -> dict:
+def memory(app: BotProcess, slack: FakeSlack, conversations: int, senders: int) -> dict:
     """RSS after 1,000 finished conversations and after `conversations`."""
     samples: dict[int, float] = {}
     done = 0
@@ -370,7 +370,7 @@ def report(args: argparse.Namespace, b: dict, m: dict | None, s: dict) -> tuple[
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m dev.bench", description=__doc__)
     parser.add_argument("--messages", type=int, default=200, help="size of the burst")
     parser.add_argument("--latency", type=float, default=0.5, help="seconds per model call")
     parser.add_argument("--concurrency", type=int, default=16, help="MODEL_CONCURRENCY")
@@ -390,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         hr = HRSandbox(workdir / "hr.sqlite3").start()
         slack = FakeSlack().start()
         model = ScriptedModel(latency=args.latency, responder=answer_in_two_calls).start()
-        app = App(workdir, slack, model, hr, args.concurrency)
+        app = BotProcess(workdir, slack, model, hr, args.concurrency)
         try:
             timeout = 60 + 4 * math.ceil(args.messages / args.concurrency) * 2 * args.latency
             b = burst(app, slack, hr, args.messages, args.senders, timeout)

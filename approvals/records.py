@@ -1,0 +1,146 @@
+"""What the approvals engine stores: pending actions, their states and where each may go."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+# Every state an action can be in, and where each may go. Anything else is a bug.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "pending": frozenset({"approved", "rejected", "expired", "withdrawn"}),
+    "approved": frozenset({"executing", "failed", "stale"}),
+    "executing": frozenset({"succeeded", "failed", "unknown", "stale"}),
+}
+TERMINAL = frozenset(
+    {"rejected", "expired", "withdrawn", "succeeded", "failed", "unknown", "stale"}
+)
+STATES = frozenset(TRANSITIONS) | TERMINAL
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class ActionError(Exception):
+    """Something about a pending action stops the request."""
+
+
+class ActionNotFound(ActionError):
+    """No action has that number."""
+
+
+class AlreadyDecided(ActionError):
+    """The action has left the state this change needed; `action` shows where it is now."""
+
+    def __init__(self, action: PendingAction) -> None:
+        super().__init__(f"action #{action.id} is already {action.status}")
+        self.action = action
+
+
+class AlreadyVoted(ActionError):
+    """This approver has already approved; another approver's vote is needed."""
+
+    def __init__(self, action: PendingAction) -> None:
+        super().__init__(f"you have already approved action #{action.id}")
+        self.action = action
+
+
+class ActionExpired(ActionError):
+    """The action's approval window has closed."""
+
+    def __init__(self, action: PendingAction) -> None:
+        super().__init__(f"action #{action.id} expired and can no longer be approved")
+        self.action = action
+
+
+def canonical_body(body: dict[str, Any] | None) -> str | None:
+    if body is None:
+        return None
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def request_hash(method: str, path: str, body: dict[str, Any] | None) -> str:
+    """SHA-256 of the exact request: what an approver's signature is bound to."""
+    material = json.dumps([method, path, canonical_body(body)], ensure_ascii=False)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A Slack thread: its channel and the ts of its first message. The one definition of a
+    thread's identity; its `key` names it in storage and logs."""
+
+    channel: str
+    ts: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.channel}:{self.ts}"
+
+
+@dataclass(frozen=True)
+class Card:
+    """One posted copy of an action's card (kind "approver") or of the requester's notice."""
+
+    action_id: int
+    channel: str
+    ts: str
+    kind: str
+
+
+_JSON_COLUMNS = ("body", "hr_body", "before", "fields_before")
+
+
+@dataclass(frozen=True)
+class PendingAction:
+    id: int
+    requester: str
+    channel: str | None
+    thread_ts: str | None
+    method: str
+    path: str
+    body: dict[str, Any] | None
+    request_hash: str
+    status: str
+    approvals_required: int
+    created_at: float
+    expires_at: float
+    decided_at: float | None = None
+    decided_by: str | None = None
+    reason: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    hr_status: int | None = None
+    hr_body: Any = None
+    error: str | None = None
+    reminded_at: float | None = None
+    before: Any = None  # the target record when the action was created (PUT, PATCH, DELETE)
+    approved_by: tuple[str, ...] = ()  # distinct approvers so far, oldest first
+    noun: str | None = None  # what the target is called ("employee"), from the catalogue
+    # The target's values under the request's field names (e.g. "name" for first and last name),
+    # so a card can show before → after without knowing the HR API's record shape.
+    fields_before: dict[str, Any] | None = None
+
+    @property
+    def thread(self) -> Thread | None:
+        """The requester's thread, when the action came from one."""
+        return Thread(self.channel, self.thread_ts) if self.channel and self.thread_ts else None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def body_text(self) -> str | None:
+        return canonical_body(self.body)
+
+    def hash_matches(self) -> bool:
+        """True when the stored request still hashes to the hash recorded at creation."""
+        return request_hash(self.method, self.path, self.body) == self.request_hash
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], approved_by: tuple[str, ...] = ()) -> PendingAction:
+        values = dict(row, approved_by=approved_by)
+        for name in _JSON_COLUMNS:
+            if values.get(name) is not None:
+                values[name] = json.loads(values[name])
+        return cls(**values)

@@ -1,0 +1,53 @@
+"""Row upkeep for the sweeper: what is due for expiry or a reminder, and retention. None of it
+moves an action between states; expiry itself is the store's `expire` step."""
+
+from __future__ import annotations
+
+from approvals import audit
+from approvals.records import TERMINAL, PendingAction
+from approvals.store import ActionStore
+
+
+class Upkeep:
+    def __init__(self, store: ActionStore) -> None:
+        self.store = store
+
+    def due_for_expiry(self) -> list[PendingAction]:
+        ids = self.store.database.db.conn.execute(
+            "SELECT id FROM actions WHERE status = 'pending' AND expires_at <= ?",
+            (self.store.now(),),
+        )
+        return [self.store.get(row[0]) for row in ids.fetchall()]
+
+    def claim_reminder(self, fraction: float = 0.8) -> list[PendingAction]:
+        """Pending actions past `fraction` of their window and not yet reminded, marked as
+        reminded in the same transaction so that each gets one reminder only."""
+        now = self.store.now()
+        with self.store.database.immediate() as db:
+            ids = [
+                row[0]
+                for row in db.conn.execute(
+                    "SELECT id FROM actions WHERE status = 'pending' AND reminded_at IS NULL "
+                    "AND expires_at > ? AND created_at + (expires_at - created_at) * ? <= ?",
+                    (now, fraction, now),
+                )
+            ]
+            for action_id in ids:
+                db.conn.execute("UPDATE actions SET reminded_at = ? WHERE id = ?", (now, action_id))
+                audit.append(db, "reminder", action_id=action_id, at=now)
+        return [self.store.get(action_id) for action_id in ids]
+
+    def forget_records(self, older_than_days: int) -> int:
+        """Retention: drop the employee records kept with long-finished actions (the snapshot
+        shown on the card and the HR API's answer). The request itself, its hash, the decision
+        and the audit stay."""
+        cutoff = self.store.now() - older_than_days * 86400
+        terminal = tuple(sorted(TERMINAL))
+        with self.store.database.immediate() as db:
+            return db.conn.execute(
+                "UPDATE actions SET before = NULL, hr_body = NULL, fields_before = NULL "
+                f"WHERE status IN ({', '.join('?' * len(terminal))}) "
+                "AND COALESCE(finished_at, decided_at, created_at) < ? "
+                "AND (before IS NOT NULL OR hr_body IS NOT NULL OR fields_before IS NOT NULL)",
+                (*terminal, cutoff),
+            ).rowcount

@@ -1,0 +1,299 @@
+"""The one place the bot is assembled: every part built once, in dependency order, and closed
+in reverse. `python -m bot`, the eval, the bench and the tests all build it here."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+import approvals.listeners
+from approvals import (
+    MIGRATIONS,
+    MISSING,
+    ActionStore,
+    CardCopies,
+    Database,
+    Executor,
+    PendingAction,
+    TokenSigner,
+)
+from approvals.announce import Announcer
+from approvals.approvers import ApproverDirectory
+from approvals.clicks import ClickHandler
+from approvals.sweeper import Sweeper
+from bot import conversations, inbox, listeners
+from bot.agent import Agent, make_client
+from bot.catalogue import DEFAULT_CATALOGUE, Catalogue
+from bot.config import Config
+from bot.conversations import ConversationStore
+from bot.dispatch import OrderedPool
+from bot.housekeeping import Housekeeper
+from bot.hr_client import HRClient
+from bot.inbox import Inbox, Incoming
+from bot.intake import Intake
+from bot.limits import RateWindow
+from bot.replies import Replies, note_outcome
+from bot.tools import Toolbox
+
+Clock = Callable[[], float]
+INTAKE_WORKERS = 4
+CLICK_WORKERS = 8
+BOLT_WORKERS = 16
+
+
+@dataclass(frozen=True)
+class Storage:
+    """The database and the stores both sides share."""
+
+    database: Database
+    actions: ActionStore
+    conversations: ConversationStore
+
+
+@dataclass(frozen=True)
+class Core:
+    """What answers questions and holds writes, without Slack: the eval runs this alone."""
+
+    config: Config
+    storage: Storage
+    hr: HRClient
+    executor: Executor
+    toolbox: Toolbox
+    agent: Agent
+
+    @property
+    def actions(self) -> ActionStore:
+        return self.storage.actions
+
+
+@dataclass(frozen=True)
+class HRBot:
+    """The whole Slack app. `start()` resumes interrupted work and starts the housekeeper;
+    `close()` stops everything in the reverse order it was built (stop serving first)."""
+
+    core: Core
+    client: WebClient
+    team_id: str
+    bot_user_id: str
+    cards: CardCopies
+    announcer: Announcer
+    clicks: ClickHandler
+    inbox: Inbox
+    replies: Replies
+    intake: Intake
+    housekeeper: Housekeeper
+    bolt: App
+    closing: ExitStack
+
+    @property
+    def actions(self) -> ActionStore:
+        return self.core.actions
+
+    @property
+    def conversations(self) -> ConversationStore:
+        return self.core.storage.conversations
+
+    @property
+    def database(self) -> Database:
+        return self.core.storage.database
+
+    def start(self) -> int:
+        """Recover, queue unanswered messages, start sweeping; returns how many were queued."""
+        resumed = self.housekeeper.resume()
+        self.housekeeper.start()
+        return resumed
+
+    def close(self) -> None:
+        self.closing.close()
+
+
+def make_web_client(config: Config) -> WebClient:
+    return WebClient(
+        token=config.slack_bot_token,
+        base_url=config.slack_api_url,
+        timeout=10,
+        # A 429 waits for Retry-After instead of losing the reply.
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=5),
+        ],
+    )
+
+
+def open_storage(config: Config, closing: ExitStack, *, now: Clock = time.time) -> Storage:
+    database = Database(
+        config.database_path, [*MIGRATIONS, conversations.migrations, inbox.migrations]
+    )
+    closing.callback(database.close)
+    return Storage(
+        database,
+        ActionStore(database, now=now),
+        ConversationStore(database, token_budget=config.history_token_budget, now=now),
+    )
+
+
+def build_core(
+    config: Config,
+    storage: Storage,
+    closing: ExitStack,
+    *,
+    catalogue_path: str | Path = DEFAULT_CATALOGUE,
+    on_pending: Callable[[PendingAction], None] | None = None,
+    prompt: list[dict[str, Any]] | None = None,
+    tools: list[dict[str, Any]] | None = None,
+) -> Core:
+    """The Slack-free part. `on_pending` hears every newly held write (the Slack app posts its
+    card); what this opens, `closing` closes. `prompt` and `tools` replace the agent's own (the
+    eval compares designs with them)."""
+    actions = storage.actions
+    hr = HRClient(config.hr_api_url, token=config.hr_api_token)
+    closing.callback(hr.close)
+    executor = Executor(
+        actions, hr, snapshot=lambda path: MISSING if (r := hr.read_record(path)) is None else r
+    )
+    toolbox = Toolbox(
+        Catalogue.load(catalogue_path),
+        hr,
+        actions,
+        approval_ttl_seconds=config.approval_ttl_seconds,
+        on_pending=on_pending,
+        max_pending_per_requester=config.max_pending_per_requester,
+    )
+    model = make_client(
+        api_key=config.openai_api_key,
+        base_url=config.openai_base_url,
+        timeout=config.openai_timeout_seconds,
+        max_retries=config.openai_max_retries,
+    )
+    agent = Agent(
+        model,
+        config.openai_model,
+        toolbox,
+        storage.conversations,
+        max_rounds=config.max_tool_rounds,
+        deadline_seconds=config.model_deadline_seconds,
+        prompt=prompt,
+        tools=tools,
+    )
+    return Core(config, storage, hr, executor, toolbox, agent)
+
+
+def build(
+    config: Config, *, now: Clock = time.time, catalogue_path: str | Path = DEFAULT_CATALOGUE
+) -> HRBot:
+    """The Slack app, ready to serve. Raises SlackApiError or OSError when Slack refuses the
+    token or cannot be reached; nothing is left open then."""
+    config.require_slack()
+    closing = ExitStack()
+    try:
+        return _build(config, now, catalogue_path, closing)
+    except BaseException:
+        closing.close()
+        raise
+
+
+def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: ExitStack) -> HRBot:
+    client = make_web_client(config)
+    identity = client.auth_test()
+    storage = open_storage(config, closing, now=now)
+
+    # The approvals side: it hears of outcomes through a callback, never by importing the bot.
+    cards = CardCopies(storage.database)
+    signer = TokenSigner(config.approval_secrets, config.approval_ttl_seconds)
+    approvers = ApproverDirectory(config.approvers, group=config.approver_group, client=client)
+    announcer = Announcer(
+        client,
+        cards,
+        signer,
+        approvers=approvers.members,
+        approval_channel=config.approval_channel,
+        on_outcome=functools.partial(note_outcome, storage.conversations),
+    )
+    core = build_core(
+        config,
+        storage,
+        closing,
+        catalogue_path=catalogue_path,
+        on_pending=announcer.post,
+    )
+    clicks = ClickHandler(
+        core.actions,
+        signer,
+        core.executor,
+        announcer,
+        approvers=approvers,
+        allow_self_approval=config.allow_self_approval,
+        team_id=identity["team_id"],
+    )
+    sweeper = Sweeper(core.actions, cards, announcer, core.executor)
+
+    # The conversation side, with its own pools so no model call delays an acknowledgement.
+    inbox_ = Inbox(storage.database)
+    replies = Replies(client, core.agent, inbox_)
+    answers: OrderedPool[Incoming] = OrderedPool(
+        replies.answer, key=_thread_of, workers=config.model_concurrency, name="answers"
+    )
+    closing.callback(answers.shutdown)
+    click_pool = ThreadPoolExecutor(CLICK_WORKERS, thread_name_prefix="clicks")
+    closing.callback(click_pool.shutdown)
+    rate = RateWindow(config.user_messages_per_minute)
+    intake = Intake(inbox_, rate, replies, answers.submit)
+    intake_pool: OrderedPool[Incoming] = OrderedPool(
+        intake.take, key=_thread_of, workers=INTAKE_WORKERS, name="intake"
+    )
+    closing.callback(intake_pool.shutdown)
+
+    # Bolt runs listeners (and so each acknowledgement) on this pool; ours only hand work over.
+    bolt_pool = ThreadPoolExecutor(BOLT_WORKERS, thread_name_prefix="bolt")
+    closing.callback(bolt_pool.shutdown)
+    bolt = App(
+        client=client,
+        signing_secret=config.slack_signing_secret,
+        request_verification_enabled=not config.socket_mode,
+        listener_executor=bolt_pool,
+    )
+    listeners.register(bolt, intake_pool.submit, bot_user_id=identity["user_id"])
+    approvals.listeners.register(bolt, clicks, click_pool)
+
+    housekeeper = Housekeeper(
+        sweeper,
+        storage.conversations,
+        inbox_,
+        rate,
+        queue_answer=answers.submit,
+        retention_days=config.conversation_retention_days,
+        interval_seconds=config.sweep_interval_seconds,
+    )
+    closing.callback(housekeeper.stop)
+    return HRBot(
+        core=core,
+        client=client,
+        team_id=identity["team_id"],
+        bot_user_id=identity["user_id"],
+        cards=cards,
+        announcer=announcer,
+        clicks=clicks,
+        inbox=inbox_,
+        replies=replies,
+        intake=intake,
+        housekeeper=housekeeper,
+        bolt=bolt,
+        closing=closing,
+    )
+
+
+def _thread_of(message: Incoming) -> str:
+    return message.thread.key

@@ -1,0 +1,73 @@
+"""Background care on a timer (expiry, reminders, retention) and recovery at start-up."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import structlog
+
+from approvals.sweeper import Sweeper
+from bot.conversations import ConversationStore
+from bot.inbox import Inbox, Incoming
+from bot.limits import RateWindow
+
+log = structlog.get_logger(__name__)
+
+
+class Housekeeper:
+    def __init__(
+        self,
+        sweeper: Sweeper,
+        conversations: ConversationStore,
+        inbox: Inbox,
+        rate: RateWindow,
+        *,
+        queue_answer: Callable[[Incoming], None],
+        retention_days: int,
+        interval_seconds: float,
+    ) -> None:
+        self.sweeper = sweeper
+        self.conversations = conversations
+        self.inbox = inbox
+        self.rate = rate
+        self.queue_answer = queue_answer
+        self.retention_days = retention_days
+        self.interval_seconds = interval_seconds
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def resume(self) -> int:
+        """At start-up: settle actions a crash interrupted, then queue the messages that
+        arrived but were never answered. Returns how many messages were queued."""
+        recovered = self.sweeper.recover()
+        if any(recovered.values()):
+            log.warning("actions.recovered", **recovered)
+        waiting = self.inbox.unanswered()
+        for message in waiting:
+            self.queue_answer(message)
+        return len(waiting)
+
+    def sweep(self) -> None:
+        """One round: expiry, reminders, unposted cards, retention, idle rate windows."""
+        self.sweeper.sweep()
+        self.rate.forget_idle()
+        self.conversations.purge(self.retention_days)
+        self.inbox.purge(self.retention_days)
+        self.sweeper.upkeep.forget_records(self.retention_days)
+
+    def start(self) -> None:
+        def loop() -> None:
+            while not self._stopping.wait(self.interval_seconds):
+                try:
+                    self.sweep()
+                except Exception:  # keep sweeping; the next round retries
+                    log.exception("housekeeping.failed")
+
+        self._thread = threading.Thread(target=loop, name="housekeeping", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()

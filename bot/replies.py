@@ -1,0 +1,90 @@
+"""Answering a message: the agent's reply posted in the thread; outcomes noted for the model."""
+
+from __future__ import annotations
+
+import structlog
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from approvals import PendingAction, Thread
+from bot.agent import Agent, ModelUnavailable
+from bot.conversations import ConversationStore
+from bot.inbox import Inbox, Incoming
+from bot.slack_text import to_slack
+from bot.tools import ToolContext
+
+log = structlog.get_logger(__name__)
+
+RECEIVED_REACTION = "eyes"
+GREETING = "Ask me about employees, for example: _who is employee 2?_"
+MODEL_DOWN = (
+    "Sorry, the language model is not answering right now, so I could not handle that. "
+    "Nothing was changed. Please try again in a few minutes."
+)
+BROKEN = "Sorry, something went wrong while answering. Nothing was changed."
+RETRY_WORDS = " Do not retry it unless the user asks again."
+NOT_DONE = frozenset({"rejected", "expired", "withdrawn", "unknown", "stale", "failed"})
+
+
+def outcome_note(action: PendingAction) -> str:
+    """What the model is told afterwards: plain facts, never a token or a button."""
+    decided = f" by {action.decided_by}" if action.decided_by else ""
+    text = f"Action #{action.id} ({action.method} {action.path}) is now {action.status}{decided}."
+    if action.hr_status is not None:
+        text += f" The HR API answered {action.hr_status}."
+    if action.reason:
+        text += f" Reason given: {action.reason}"
+    if action.status in NOT_DONE:
+        text += RETRY_WORDS
+    return text
+
+
+def note_outcome(conversations: ConversationStore, action: PendingAction) -> None:
+    """Tell the model, in the requester's conversation, how an action ended."""
+    if action.thread is not None:
+        conversations.note(action.thread.key, outcome_note(action))
+
+
+class Replies:
+    """Everything the conversation side says in Slack."""
+
+    def __init__(self, client: WebClient, agent: Agent, inbox: Inbox) -> None:
+        self.client = client
+        self.agent = agent
+        self.inbox = inbox
+
+    def answer(self, message: Incoming) -> None:
+        """Run the agent for one message and post its answer in the thread (a pool worker)."""
+        context = ToolContext(message.user, message.thread)
+        structlog.contextvars.bind_contextvars(thread=message.thread.key)
+        try:
+            if not message.text:
+                text = GREETING
+            else:
+                text = to_slack(self.agent.respond(message.text, context).text)
+        except ModelUnavailable:
+            text = MODEL_DOWN
+        except Exception:
+            log.exception("answer.failed")
+            text = BROKEN
+        finally:
+            structlog.contextvars.unbind_contextvars("thread")
+        try:
+            self.post(message.thread, text)
+        finally:
+            self.react(message, added=False)
+            self.inbox.answered(message.event_id)
+
+    def post(self, thread: Thread, text: str) -> None:
+        try:
+            self.client.chat_postMessage(channel=thread.channel, thread_ts=thread.ts, text=text)
+        except SlackApiError as e:  # retried already (429, connection); re-running won't help
+            log.error("slack.answer_failed", error=e.response.get("error"))
+
+    def react(self, message: Incoming, *, added: bool = True) -> None:
+        """Show (or take back) the "working on it" reaction on the person's message."""
+        method = self.client.reactions_add if added else self.client.reactions_remove
+        try:
+            method(channel=message.channel, timestamp=message.message_ts, name=RECEIVED_REACTION)
+        except SlackApiError as e:
+            log.warning("slack.reaction_failed", error=e.response.get("error"))
