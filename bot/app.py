@@ -241,7 +241,7 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
     sweeper = Sweeper(core.actions, cards, announcer, core.executor)
 
     # The conversation side, with its own pools so no model call delays an acknowledgement.
-    inbox_ = Inbox(storage.database)
+    inbox_ = Inbox(storage.database, now=now)
     replies = Replies(client, core.agent, inbox_)
     answers: OrderedPool[Incoming] = OrderedPool(
         replies.answer, key=_thread_of, workers=config.model_concurrency, name="answers"

@@ -1,4 +1,4 @@
-"""The endpoint catalogue (data, in endpoints.json) and the checks on every model request."""
+"""The endpoint catalogue (data, in endpoints.json): what the model may call, and how."""
 
 from __future__ import annotations
 
@@ -7,32 +7,27 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 from bot.record_shape import RecordShape, record_shape
+from bot.request_checks import (
+    FIELD_TYPES,
+    METHODS,
+    PARAM_TYPES,
+    RequestRefused,
+    check_body,
+    check_method,
+    check_query,
+    split_url,
+)
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("endpoints.json")
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-MAX_URL_LENGTH = 512
-MAX_BODY_BYTES = 8 * 1024
-PARAM_TYPES = {"integer": r"[1-9][0-9]{0,9}", "slug": r"[A-Za-z0-9_-]{1,64}"}
-FIELD_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-}
 _LITERAL_SEGMENT = re.compile(r"^[A-Za-z0-9_.-]+$")
 _PLACEHOLDER = re.compile(r"^\{([a-z_][a-z0-9_]*)\}$")
 
 
 class CatalogueError(Exception):
     """The catalogue file is not a valid endpoint catalogue."""
-
-
-class RequestRefused(Exception):
-    """The model's request breaks a rule; the message tells the model what to change."""
 
 
 @dataclass(frozen=True)
@@ -202,8 +197,8 @@ class Catalogue:
 
     def validate(self, method: Any, url: Any, body: Any) -> ValidatedRequest:
         """Check method, url and body against the catalogue; raise RequestRefused saying why not."""
-        method = _method(method)
-        path, query = _split_url(url)
+        method = check_method(method)
+        path, query = split_url(url)
         on_path = [e for e in self.endpoints if e.pattern.match(path)]
         if not on_path:
             known = ", ".join(sorted({e.path for e in self.endpoints}))
@@ -212,110 +207,7 @@ class Catalogue:
         if endpoint is None:
             allowed = ", ".join(e.method for e in on_path)
             raise RequestRefused(f"{method} is not allowed on {path}; allowed: {allowed}")
-        _check_query(endpoint, query)
-        checked_body = _check_body(endpoint, body)
+        check_query(endpoint, query)
+        checked_body = check_body(endpoint, body)
         full_path = path + (f"?{query}" if query else "")
         return ValidatedRequest(endpoint, method, full_path, checked_body)
-
-
-def _method(method: Any) -> str:
-    if not isinstance(method, str) or method.strip().upper() not in METHODS:
-        raise RequestRefused(f"method must be one of {', '.join(METHODS)}, not {method!r}")
-    return method.strip().upper()
-
-
-def _split_url(url: Any) -> tuple[str, str]:
-    if not isinstance(url, str) or not url:
-        raise RequestRefused("url must be a path string such as /api/users/2")
-    if len(url) > MAX_URL_LENGTH:
-        raise RequestRefused(f"url is longer than {MAX_URL_LENGTH} characters")
-    if any(not 33 <= ord(ch) <= 126 for ch in url):
-        raise RequestRefused("url must not contain spaces, control or non-ASCII characters")
-    if "://" in url or not url.startswith("/"):
-        raise RequestRefused(
-            "url must be a path on the HR API starting with '/', with no scheme or host "
-            "(for example /api/users/2)"
-        )
-    if url.startswith("//"):
-        raise RequestRefused("url must not start with '//' (that names another host)")
-    for bad, why in (
-        ("\\", "backslashes"),
-        ("%", "percent-encoded characters"),
-        ("@", "'@'"),
-        ("#", "fragments ('#')"),
-    ):
-        if bad in url:
-            raise RequestRefused(f"url must not contain {why}")
-    path, _, query = url.partition("?")
-    segments = path.split("/")[1:]
-    if any(segment in ("", ".", "..") for segment in segments):
-        raise RequestRefused("url must not contain empty, '.' or '..' path segments")
-    if ":" in path:
-        raise RequestRefused("url path must not contain ':'")
-    return path, query
-
-
-def _check_query(endpoint: Endpoint, query: str) -> None:
-    if not query:
-        return
-    try:
-        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
-    except ValueError as e:
-        raise RequestRefused(f"query string {query!r} is malformed") from e
-    names = [name for name, _ in pairs]
-    if not endpoint.query:
-        raise RequestRefused(f"{endpoint.method} {endpoint.path} takes no query parameters")
-    for name, value in pairs:
-        kind = endpoint.query.get(name)
-        if kind is None:
-            raise RequestRefused(
-                f"unknown query parameter {name!r}; allowed: {', '.join(endpoint.query)}"
-            )
-        if names.count(name) > 1:
-            raise RequestRefused(f"query parameter {name!r} is given more than once")
-        if not re.fullmatch(PARAM_TYPES[kind], value):
-            raise RequestRefused(f"query parameter {name!r} must be a positive whole number")
-
-
-def _check_body(endpoint: Endpoint, body: Any) -> dict[str, Any] | None:
-    if isinstance(body, str):
-        text = body.strip()
-        if not text:
-            body = None
-        else:
-            if len(text.encode()) > MAX_BODY_BYTES:
-                raise RequestRefused(f"body is larger than {MAX_BODY_BYTES} bytes")
-            try:
-                body = json.loads(text)
-            except ValueError as e:
-                raise RequestRefused(f"body is not valid JSON: {e}") from e
-    if endpoint.body is None:
-        if body not in (None, {}):
-            raise RequestRefused(f"{endpoint.method} {endpoint.path} takes no body")
-        return None
-    if not isinstance(body, dict):
-        raise RequestRefused(f"{endpoint.method} {endpoint.path} needs a JSON object body")
-    if len(json.dumps(body, ensure_ascii=False).encode()) > MAX_BODY_BYTES:
-        raise RequestRefused(f"body is larger than {MAX_BODY_BYTES} bytes")
-    fields = {f.name: f for f in endpoint.body}
-    unknown = sorted(set(body) - set(fields))
-    if unknown:
-        raise RequestRefused(
-            f"unknown body field(s) {', '.join(unknown)}; allowed: {', '.join(fields)}"
-        )
-    missing = [f.name for f in endpoint.body if f.required and f.name not in body]
-    if missing:
-        raise RequestRefused(f"body is missing required field(s): {', '.join(missing)}")
-    if not body:
-        raise RequestRefused(f"body must set at least one of: {', '.join(fields)}")
-    for name, value in body.items():
-        spec = fields[name]
-        types = FIELD_TYPES[spec.type]
-        if not isinstance(value, types) or (spec.type != "boolean" and isinstance(value, bool)):
-            raise RequestRefused(f"body field {name!r} must be a {spec.type}")
-        if isinstance(value, str):
-            if not value.strip():
-                raise RequestRefused(f"body field {name!r} must not be empty")
-            if spec.max_length is not None and len(value) > spec.max_length:
-                raise RequestRefused(f"body field {name!r} is longer than {spec.max_length}")
-    return body

@@ -35,6 +35,7 @@ class Child:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 why = (self.process.stderr.read() if self.process.stderr else "").strip()
+                self.stop()
                 raise ChildFailed(why.splitlines()[-1] if why else f"{self.name} exited")
             try:
                 if requests.get(self.ready_url, timeout=1).ok:

@@ -4,6 +4,7 @@ and whatever was not answered before a crash is answered after the restart."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -49,8 +50,9 @@ class Incoming:
 
 
 class Inbox:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, now: Callable[[], float] = time.time) -> None:
         self.database = database
+        self.now = now
 
     def accept(self, message: Incoming) -> bool:
         """Store the message; False when this event_id was seen before (a Slack retry)."""
@@ -60,7 +62,7 @@ class Inbox:
                 "message_ts, text) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     message.event_id,
-                    time.time(),
+                    self.now(),
                     message.user,
                     message.channel,
                     message.thread_ts,
@@ -73,7 +75,7 @@ class Inbox:
     def answered(self, event_id: str) -> None:
         with self.database.immediate() as db:
             db.conn.execute(
-                "UPDATE inbox SET answered_at = ? WHERE event_id = ?", (time.time(), event_id)
+                "UPDATE inbox SET answered_at = ? WHERE event_id = ?", (self.now(), event_id)
             )
 
     def unanswered(self) -> list[Incoming]:
@@ -86,7 +88,7 @@ class Inbox:
     def purge(self, older_than_days: int) -> int:
         """Drop answered messages older than the retention period (their text is personal data);
         the event ids of the last day stay, which is all that de-duplicating Slack retries needs."""
-        cutoff = time.time() - max(older_than_days, 1) * 86400
+        cutoff = self.now() - max(older_than_days, 1) * 86400
         with self.database.immediate() as db:
             return db.conn.execute(
                 "DELETE FROM inbox WHERE answered_at IS NOT NULL AND received_at < ?", (cutoff,)

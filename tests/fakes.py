@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from approvals import PendingAction
+from approvals import ActionStore, PendingAction
 from approvals.executor import Response
 
 
@@ -113,3 +113,18 @@ class QuietAnnouncer:
 
     def tell(self, channel: str | None, user: str, text: str) -> None:
         self.told.append((channel, user, text))
+
+
+def held_delete(store: ActionStore, **overrides: Any) -> PendingAction:
+    """A pending DELETE of employee 3, asked for by U0DANA in thread C0HR:1.1."""
+    values: dict[str, Any] = dict(
+        requester="U0DANA",
+        method="DELETE",
+        path="/api/users/3",
+        body=None,
+        ttl_seconds=3600,
+        channel="C0HR",
+        thread_ts="1.1",
+    )
+    values.update(overrides)
+    return store.create(**values)

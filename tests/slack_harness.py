@@ -93,7 +93,14 @@ class Stack:
         """One round of the housekeeper, as its timer would run it."""
         self.app.housekeeper.sweep()
 
+    def drain(self) -> None:
+        """Stop serving and finish all work handed over so far: every event acknowledged has
+        then been handled, so a test can assert what did *not* happen without sleeping."""
+        self.stop_app()
+
     def stop_app(self) -> None:
+        if self.app is None:
+            return
         if self.socket is not None:
             self.socket.close()
             self.socket = None
@@ -101,6 +108,7 @@ class Stack:
             self.server.stop()
             self.server = None
         self.app.close()
+        self.app = None
 
     def restart(self) -> None:
         self.stop_app()

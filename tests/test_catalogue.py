@@ -192,3 +192,42 @@ def test_an_operator_can_point_the_bot_at_another_api_by_editing_data(tmp_path):
     delete = catalogue.validate("DELETE", "/v2/staff/jane-doe", None)
     assert delete.needs_approval and delete.endpoint.approvals_required == 2
     assert "DELETE /v2/staff/{slug}" in catalogue.describe()
+
+
+def test_the_record_shape_shows_a_record_under_the_requests_field_names():
+    record = {
+        "id": 9,
+        "email": "tobias.funke@reqres.in",
+        "first_name": "Tobias",
+        "last_name": "Funke",
+        "job": "analyst",
+        "avatar": "https://x/y.png",
+    }
+    shape = Catalogue.load().record
+    assert shape.noun == "employee"
+    assert shape.view(record) == {
+        "id": 9,
+        "name": "Tobias Funke",
+        "email": "tobias.funke@reqres.in",
+        "job": "analyst",
+    }
+    assert shape.view({"id": 1, "first_name": "Cher"})["name"] == "Cher"
+
+
+def test_without_a_record_section_records_are_shown_as_they_are():
+    catalogue = Catalogue.from_data({"endpoints": []})
+    assert catalogue.record.noun is None
+    assert catalogue.record.view({"a": 1}) == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"fields": []}, "record"),
+        ({"fields": {"name": []}}, "list of the HR API's field names"),
+        ({"fields": {"name": ["first_name"]}, "noun": "<!channel>"}, "short lower-case word"),
+    ],
+)
+def test_a_bad_record_section_is_a_catalogue_error(record, message):
+    with pytest.raises(CatalogueError, match=message):
+        Catalogue.from_data({"endpoints": [], "record": record})
