@@ -71,7 +71,7 @@ def request_block_text(action: PendingAction) -> str:
 
 
 def hr_result(action: PendingAction) -> str:
-    """ "HR API answered 201 (id 21)"."""
+    """ "HR API answered 201 (id 21)": the id when the answer names one at its top level."""
     text = f"HR API answered {action.hr_status}"
     record = action.hr_body
     if isinstance(record, dict) and isinstance(record.get("id"), int | str):

@@ -10,8 +10,8 @@ import structlog
 
 from approvals import cards
 from approvals.announce import Announcements
-from approvals.approvers import ApproverDirectory
 from approvals.executor import Executor
+from approvals.people import Directory, LookupFailed, membership_problem
 from approvals.records import (
     ActionExpired,
     ActionNotFound,
@@ -19,6 +19,7 @@ from approvals.records import (
     AlreadyVoted,
     PendingAction,
 )
+from approvals.roster import Roster
 from approvals.store import ActionStore
 from approvals.tokens import BadToken, Decision, TokenExpired, TokenSigner
 
@@ -61,17 +62,21 @@ class ClickHandler:
         executor: Executor,
         announcer: Announcements,
         *,
-        approvers: ApproverDirectory,
+        approvers: Roster,
+        people: Directory,
+        team_id: str,
+        enterprise_id: str | None = None,
         allow_self_approval: bool = False,
-        team_id: str | None = None,
     ) -> None:
         self.store = store
         self.signer = signer
         self.executor = executor
         self.announcer = announcer
         self.approvers = approvers
+        self.people = people
         self.allow_self_approval = allow_self_approval
         self.team_id = team_id
+        self.enterprise_id = enterprise_id
 
     def handle(self, click: Click) -> None:
         try:
@@ -110,8 +115,9 @@ class ClickHandler:
             raise Refused("This button is not a valid approval button; nothing was done.") from e
         if BUTTONS.get(click.action_id) != token.decision:
             raise Refused("This button does not match its decision; nothing was done.")
-        if self.team_id is not None and click.team != self.team_id:
+        if click.team != self.team_id:
             raise Refused("Clicks from another workspace are not accepted.", token.action_id)
+        self._check_member(click, token.action_id)
         try:
             action = self.store.get(token.action_id)
         except ActionNotFound as e:
@@ -126,21 +132,40 @@ class ClickHandler:
                     f"Only <@{action.requester}> can withdraw action #{action.id}.", action.id
                 )
             return action, token
-        if not self.approvers.is_approver(click.user):
+        if not self.approvers.includes(click.user):
             raise Refused(
                 f"You are not an approver for HR changes, so action #{action.id} is unchanged.",
                 action.id,
             )
         if (
             token.decision == "approve"
-            and click.user == action.requester
+            and click.user in action.shaped_by
             and not self.allow_self_approval
         ):
-            raise Refused(
-                f"You asked for action #{action.id}, so another approver must approve it.",
-                action.id,
-            )
+            if click.user == action.requester:
+                why = f"You asked for action #{action.id}"
+            else:
+                why = f"Your words were part of the conversation that led to action #{action.id}"
+            raise Refused(f"{why}, so another approver must approve it.", action.id)
         return action, token
+
+    def _check_member(self, click: Click, action_id: int) -> None:
+        """The clicker is an active human member of this workspace: no guest, no one from
+        another organisation, no bot, no deactivated account."""
+        try:
+            person = self.people.get(click.user)
+        except LookupFailed as e:
+            raise Refused(
+                "Your account could not be checked just now, so nothing was done. "
+                "Try again in a minute.",
+                action_id,
+            ) from e
+        if membership_problem(person, self.team_id, self.enterprise_id) is not None:
+            raise Refused(
+                "Only active members of this workspace can decide HR changes (not guests, "
+                "bots or people from other organisations); nothing was done.",
+                action_id,
+            )
 
     def _refuse(self, click: Click, action_id: int | None, message: str) -> None:
         log.info("click.refused", user=click.user, action_id=action_id, why=message)

@@ -14,10 +14,6 @@ class Response(Protocol):
     status: int
     body: Any
 
-    @property
-    def record(self) -> Any:
-        """The body without any envelope the HR API wraps records in: what the card shows."""
-
 
 class Transport(Protocol):
     """What the executor needs from an HR client. An exception with `request_sent = False`
@@ -84,4 +80,4 @@ class Executor:
             if getattr(e, "request_sent", True):
                 return self.store.mark_unknown(action.id, error)
             return self.store.mark_unsent(action.id, error)
-        return self.store.finish(action.id, hr_status=response.status, hr_body=response.record)
+        return self.store.finish(action.id, hr_status=response.status, hr_body=response.body)

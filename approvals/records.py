@@ -87,7 +87,7 @@ class Card:
     kind: str
 
 
-_JSON_COLUMNS = ("body", "hr_body", "before", "fields_before")
+_JSON_COLUMNS = ("body", "hr_body", "before", "fields_before", "contributors")
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,13 @@ class PendingAction:
     # The target's values under the request's field names (e.g. "name" for first and last name),
     # so a card can show before → after without knowing the HR API's record shape.
     fields_before: dict[str, Any] | None = None
+    # Everyone whose words were in the model's context when it queued this (the requester
+    # always); none of them may approve it.
+    contributors: tuple[str, ...] = ()
+
+    @property
+    def shaped_by(self) -> frozenset[str]:
+        return frozenset(self.contributors) | {self.requester}
 
     @property
     def thread(self) -> Thread | None:
@@ -143,4 +150,5 @@ class PendingAction:
         for name in _JSON_COLUMNS:
             if values.get(name) is not None:
                 values[name] = json.loads(values[name])
+        values["contributors"] = tuple(values.get("contributors") or ())
         return cls(**values)

@@ -79,3 +79,9 @@ def add_target_description(db: sqlite_utils.Database) -> None:
     # out by the bot from its catalogue, so cards need not know the HR API's record shape.
     db["actions"].add_column("noun", str)
     db["actions"].add_column("fields_before", str)
+
+
+@migrations()
+def add_contributors(db: sqlite_utils.Database) -> None:
+    # Everyone whose words were in the model's context when the action was queued.
+    db["actions"].add_column("contributors", str)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from approvals import audit
@@ -48,6 +48,7 @@ class ActionStore:
         before: Any = None,
         noun: str | None = None,
         fields_before: dict[str, Any] | None = None,
+        contributors: Iterable[str] = (),
     ) -> PendingAction:
         if method not in WRITE_METHODS:
             raise ValueError(f"only writes wait for approval, not {method}")
@@ -57,11 +58,13 @@ class ActionStore:
             raise ValueError("ttl_seconds must be positive")
         created = self.now()
         digest = request_hash(method, path, body)
+        shaped_by = sorted({requester, *contributors})
         with self.database.immediate() as db:
             cursor = db.conn.execute(
                 "INSERT INTO actions (requester, channel, thread_ts, method, path, body, "
                 "request_hash, status, approvals_required, created_at, expires_at, before, "
-                "noun, fields_before) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)",
+                "noun, fields_before, contributors) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)",
                 (
                     requester,
                     channel,
@@ -76,6 +79,7 @@ class ActionStore:
                     _json(before),
                     noun,
                     _json(fields_before),
+                    _json(shaped_by),
                 ),
             )
             action_id = cursor.lastrowid
@@ -92,6 +96,7 @@ class ActionStore:
                     "tool_call_id": tool_call_id,
                     "channel": channel,
                     "thread_ts": thread_ts,
+                    "contributors": shaped_by,
                 },
             )
         return self.get(action_id)

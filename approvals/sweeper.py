@@ -21,10 +21,15 @@ INTERRUPTED = "the bot stopped while this request was being sent; it may or may 
 
 class Sweeper:
     def __init__(
-        self, store: ActionStore, copies: CardCopies, announcer: Announcements, executor: Executor
+        self,
+        store: ActionStore,
+        upkeep: Upkeep,
+        copies: CardCopies,
+        announcer: Announcements,
+        executor: Executor,
     ) -> None:
         self.store = store
-        self.upkeep = Upkeep(store)
+        self.upkeep = upkeep
         self.copies = copies
         self.announcer = announcer
         self.executor = executor

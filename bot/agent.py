@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import openai
 import structlog
 
-from bot.conversations import ConversationStore
+from bot.conversations import ConversationStore, conversation_key
 from bot.prompts import SYSTEM_PROMPT
 from bot.tools import Toolbox, ToolContext
 
@@ -82,9 +82,12 @@ class Agent:
             )
         if context.thread is None:
             raise ValueError("a conversation needs the Slack thread it happens in")
-        key = context.thread.key
+        key = conversation_key(context.thread, context.requester)
         history = self.conversations.load(key)
-        new: list[dict[str, Any]] = [{"role": "user", "content": text}]
+        # The verified speaker of every turn, so the model (and the record of who shaped an
+        # action) never has to take a message's word for who wrote it.
+        new: list[dict[str, Any]] = [{"role": "user", "name": context.requester, "content": text}]
+        context = replace(context, contributors=speakers([*history, *new]))
         reply = Reply("")
         deadline = time.monotonic() + self.deadline_seconds
         try:
@@ -167,6 +170,12 @@ class Agent:
                     content = "Error: the tool failed unexpectedly; nothing was queued or changed."
             results.append({"role": "tool", "tool_call_id": call["id"], "content": content})
         return results
+
+
+def speakers(messages: list[dict[str, Any]]) -> frozenset[str]:
+    """Everyone whose words are in `messages`. A user turn without a verified name (history
+    written before names were kept) counts as an unknown speaker."""
+    return frozenset(str(m.get("name") or "unknown") for m in messages if m.get("role") == "user")
 
 
 def _assistant_message(message: Any) -> dict[str, Any]:

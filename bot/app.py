@@ -31,15 +31,18 @@ from approvals import (
     TokenSigner,
 )
 from approvals.announce import Announcer
-from approvals.approvers import ApproverDirectory
 from approvals.clicks import ClickHandler
+from approvals.people import People
+from approvals.roster import Roster
 from approvals.sweeper import Sweeper
+from approvals.upkeep import Upkeep
 from bot import conversations, inbox, listeners
 from bot.agent import Agent, make_client
 from bot.catalogue import DEFAULT_CATALOGUE, Catalogue
 from bot.config import Config
-from bot.conversations import ConversationStore
+from bot.conversations import ConversationStore, conversation_key
 from bot.dispatch import OrderedPool
+from bot.gate import Gate
 from bot.housekeeping import Housekeeper
 from bot.hr_client import HRClient
 from bot.inbox import Inbox, Incoming
@@ -52,6 +55,7 @@ Clock = Callable[[], float]
 INTAKE_WORKERS = 4
 CLICK_WORKERS = 8
 BOLT_WORKERS = 16
+REFUSAL_NOTICE_SECONDS = 300  # one refusal notice per person, reason and channel in this time
 
 
 @dataclass(frozen=True)
@@ -81,19 +85,14 @@ class Core:
 
 @dataclass(frozen=True)
 class HRBot:
-    """The whole Slack app. `start()` resumes interrupted work and starts the housekeeper;
-    `close()` stops everything in the reverse order it was built (stop serving first)."""
+    """The whole Slack app, what its callers need of it. `start()` resumes interrupted work and
+    starts the housekeeper; `close()` closes every part in the reverse order it was built (the
+    caller stops serving requests to `bolt` first)."""
 
     core: Core
-    client: WebClient
     team_id: str
     bot_user_id: str
-    cards: CardCopies
-    announcer: Announcer
-    clicks: ClickHandler
     inbox: Inbox
-    replies: Replies
-    intake: Intake
     housekeeper: Housekeeper
     bolt: App
     closing: ExitStack
@@ -178,6 +177,7 @@ def build_core(
         timeout=config.openai_timeout_seconds,
         max_retries=config.openai_max_retries,
     )
+    closing.callback(model.close)
     agent = Agent(
         model,
         config.openai_model,
@@ -213,7 +213,8 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
     # The approvals side: it hears of outcomes through a callback, never by importing the bot.
     cards = CardCopies(storage.database)
     signer = TokenSigner(config.approval_secrets, config.approval_ttl_seconds)
-    approvers = ApproverDirectory(config.approvers, group=config.approver_group, client=client)
+    approvers = Roster(config.approvers, group=config.approver_group, client=client)
+    people = People(client)
     announcer = Announcer(
         client,
         cards,
@@ -235,24 +236,46 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         core.executor,
         announcer,
         approvers=approvers,
-        allow_self_approval=config.allow_self_approval,
+        people=people,
         team_id=identity["team_id"],
+        enterprise_id=identity.get("enterprise_id"),
+        allow_self_approval=config.allow_self_approval,
     )
-    sweeper = Sweeper(core.actions, cards, announcer, core.executor)
+    upkeep = Upkeep(core.actions)
+    sweeper = Sweeper(core.actions, upkeep, cards, announcer, core.executor)
 
-    # The conversation side, with its own pools so no model call delays an acknowledgement.
+    # The conversation side: who may ask is decided here, before any model call; its own
+    # pools keep model work from delaying an acknowledgement.
+    gate = Gate(
+        team_id=identity["team_id"],
+        enterprise_id=identity.get("enterprise_id"),
+        people=people,
+        requesters=Roster(config.requesters, group=config.requester_group, client=client),
+        email_domains=config.requester_email_domains,
+        allowed_channels=config.allowed_channels,
+        allow_shared_channels=config.allow_shared_channels,
+        direct_message_link=f"{identity['url']}app_redirect?channel={identity['user_id']}",
+    )
     inbox_ = Inbox(storage.database, now=now)
-    replies = Replies(client, core.agent, inbox_)
+    rate = RateWindow(config.user_messages_per_minute)
+    replies = Replies(
+        client,
+        core.agent,
+        inbox_,
+        gate,
+        rate=rate,
+        refusals=RateWindow(1, REFUSAL_NOTICE_SECONDS),
+        record=core.actions.record,
+    )
     answers: OrderedPool[Incoming] = OrderedPool(
-        replies.answer, key=_thread_of, workers=config.model_concurrency, name="answers"
+        replies.answer, key=_conversation_of, workers=config.model_concurrency, name="answers"
     )
     closing.callback(answers.shutdown)
     click_pool = ThreadPoolExecutor(CLICK_WORKERS, thread_name_prefix="clicks")
     closing.callback(click_pool.shutdown)
-    rate = RateWindow(config.user_messages_per_minute)
-    intake = Intake(inbox_, rate, replies, answers.submit)
+    intake = Intake(inbox_, answers.submit)
     intake_pool: OrderedPool[Incoming] = OrderedPool(
-        intake.take, key=_thread_of, workers=INTAKE_WORKERS, name="intake"
+        intake.take, key=_conversation_of, workers=INTAKE_WORKERS, name="intake"
     )
     closing.callback(intake_pool.shutdown)
 
@@ -270,30 +293,17 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
 
     housekeeper = Housekeeper(
         sweeper,
+        upkeep,
         storage.conversations,
         inbox_,
-        rate,
+        [rate, replies.refusals],
         queue_answer=answers.submit,
         retention_days=config.conversation_retention_days,
         interval_seconds=config.sweep_interval_seconds,
     )
     closing.callback(housekeeper.stop)
-    return HRBot(
-        core=core,
-        client=client,
-        team_id=identity["team_id"],
-        bot_user_id=identity["user_id"],
-        cards=cards,
-        announcer=announcer,
-        clicks=clicks,
-        inbox=inbox_,
-        replies=replies,
-        intake=intake,
-        housekeeper=housekeeper,
-        bolt=bolt,
-        closing=closing,
-    )
+    return HRBot(core, identity["team_id"], identity["user_id"], inbox_, housekeeper, bolt, closing)
 
 
-def _thread_of(message: Incoming) -> str:
-    return message.thread.key
+def _conversation_of(message: Incoming) -> str:
+    return conversation_key(message.thread, message.user)

@@ -1,13 +1,18 @@
 """Local stand-ins started as child processes (`python -m sandbox`), so `make run` works before
-any HR system is connected. The bot knows their command lines and addresses, not their code."""
+any HR system is connected. The bot knows their command lines, not their code.
+
+A child runs in a session of its own (Ctrl-C in the terminal reaches the bot, which stops the
+child only after finishing its own work), says `ready` on stdout once it serves, and exits when
+its stdin closes, so it never outlives the bot, even one killed with SIGKILL."""
 
 from __future__ import annotations
 
+import contextlib
+import selectors
 import subprocess
 import sys
+import tempfile
 import time
-
-import requests
 
 READY_SECONDS = 20.0
 
@@ -17,52 +22,57 @@ class ChildFailed(Exception):
 
 
 class Child:
-    """One child process; `stop()` ends it (and waits)."""
-
-    def __init__(self, name: str, args: list[str], ready_url: str) -> None:
+    def __init__(self, name: str, args: list[str]) -> None:
         self.name = name
-        self.ready_url = ready_url
+        # Read only if it fails to start; closed in stop().
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, *args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            [sys.executable, *args, "--child"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
             text=True,
+            start_new_session=True,
         )
 
     def wait_until_ready(self, timeout: float = READY_SECONDS) -> Child:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                why = (self.process.stderr.read() if self.process.stderr else "").strip()
-                self.stop()
-                raise ChildFailed(why.splitlines()[-1] if why else f"{self.name} exited")
-            try:
-                if requests.get(self.ready_url, timeout=1).ok:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.process.stdout, selectors.EVENT_READ)
+            while (left := deadline - time.monotonic()) > 0:
+                if selector.select(left):
+                    line = self.process.stdout.readline()
+                    if line.strip() == "ready":
+                        return self
+                    if not line:  # the child closed stdout: it is exiting
+                        break
+        if self.process.poll() is None:  # give an exiting child the moment to finish its message
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=2)
+        why = self._why() or f"{self.name} did not start within {timeout:.0f} s"
         self.stop()
-        raise ChildFailed(f"{self.name} did not answer at {self.ready_url} in {timeout:.0f} s")
+        raise ChildFailed(why)
+
+    def _why(self) -> str:
+        self._stderr.seek(0)
+        lines = [line for line in self._stderr.read().splitlines() if line.strip()]
+        return lines[-1] if lines else ""
 
     def stop(self) -> None:
+        """Close its stdin (it exits by itself), then make sure it is gone."""
         if self.process.poll() is None:
-            self.process.terminate()
             try:
+                self.process.stdin.close()
                 self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+            except (OSError, subprocess.TimeoutExpired):
                 self.process.kill()
                 self.process.wait()
-        if self.process.stderr:
-            self.process.stderr.close()
+        for stream in (self.process.stdin, self.process.stdout, self._stderr):
+            if stream is not None and not stream.closed:
+                stream.close()
 
 
-def start_sandbox(url: str, port: int, database: str) -> Child:
-    """The sandbox HR API at `url` (on `port`), its records in `database`."""
-    child = Child(
-        "the sandbox HR API",
-        ["-m", "sandbox", "--port", str(port), "--db", database, "--quiet"],
-        f"{url}/api/users?page=1",
-    )
+def start_sandbox(port: int, database: str) -> Child:
+    """The sandbox HR API on 127.0.0.1:`port`, its records in `database`."""
+    child = Child("the sandbox HR API", ["-m", "sandbox", "--port", str(port), "--db", database])
     return child.wait_until_ready()

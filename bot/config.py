@@ -31,6 +31,11 @@ VARIABLES = (
     "OPENAI_MAX_RETRIES",
     "HR_API_URL",
     "HR_API_TOKEN",
+    "REQUESTERS",
+    "REQUESTER_GROUP",
+    "REQUESTER_EMAIL_DOMAINS",
+    "ALLOWED_CHANNELS",
+    "ALLOW_SHARED_CHANNELS",
     "APPROVERS",
     "APPROVAL_CHANNEL",
     "APPROVAL_TTL_SECONDS",
@@ -57,6 +62,8 @@ WHERE_TO_GET = {
     "(or set SLACK_APP_TOKEN for Socket Mode)",
     "OPENAI_API_KEY": "platform.openai.com > API keys (any value for a local server "
     "that needs none, with OPENAI_BASE_URL)",
+    "REQUESTERS": "Slack user IDs of the HR representatives who may use the bot, "
+    "comma-separated; or REQUESTER_GROUP, a user group ID",
     "APPROVERS": "Slack user IDs (profile > ⋮ > Copy member ID), comma-separated; "
     "or APPROVER_GROUP, a user group ID",
     "APPROVAL_SECRET": 'generate one: python -c "import secrets; print(secrets.token_urlsafe(32))"',
@@ -64,6 +71,9 @@ WHERE_TO_GET = {
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,30}$")
+_SHARED_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,30}$")
+_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,30}$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9](-*[a-z0-9])*(\.[a-z0-9](-*[a-z0-9])*)+$", re.I)
 MIN_SECRET_LENGTH = 32
 
 
@@ -84,6 +94,11 @@ class Config:
     openai_max_retries: int = 2
     hr_api_url: str = SANDBOX_URL
     hr_api_token: str | None = field(default=None, repr=False)
+    requesters: tuple[str, ...] = ()
+    requester_group: str | None = None
+    requester_email_domains: tuple[str, ...] = ()
+    allowed_channels: tuple[str, ...] = ()
+    allow_shared_channels: bool = False
     approvers: tuple[str, ...] = ()
     approval_channel: str | None = None
     approval_ttl_seconds: int = 86400
@@ -116,6 +131,7 @@ class Config:
             "SLACK_BOT_TOKEN": self.slack_bot_token,
             "SLACK_SIGNING_SECRET": self.slack_signing_secret or self.slack_app_token,
             "OPENAI_API_KEY": self.openai_api_key,
+            "REQUESTERS": self.requesters or self.requester_group,
             "APPROVERS": self.approvers or self.approver_group,
             "APPROVAL_SECRET": self.approval_secrets,
         }
@@ -171,10 +187,28 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
             problems.append(f"  {name}: should start with {prefix!r}")
         return raw
 
-    approvers = tuple(part.strip() for part in env.get("APPROVERS", "").split(",") if part.strip())
-    bad_ids = [a for a in approvers if not _USER_ID.match(a)]
-    if bad_ids:
-        problems.append(f"  APPROVERS: not Slack user IDs (like U012ABCDEF): {', '.join(bad_ids)}")
+    def listed(name: str, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
+        items = tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+        bad = [item for item in items if not pattern.match(item)]
+        if bad:
+            problems.append(f"  {name}: not {what}: {', '.join(bad)}")
+        return tuple(item for item in items if item not in bad)
+
+    def group_id(name: str) -> str | None:
+        group = env.get(name)
+        if group is not None and not _GROUP_ID.match(group):
+            problems.append(f"  {name}: not a Slack user group ID (like S012ABCDEF): {group!r}")
+        return group
+
+    approvers = listed("APPROVERS", _USER_ID, "Slack user IDs (like U012ABCDEF)")
+    requesters = listed("REQUESTERS", _USER_ID, "Slack user IDs (like U012ABCDEF)")
+    allowed_channels = listed(
+        "ALLOWED_CHANNELS", _SHARED_CHANNEL_ID, "Slack channel IDs (like C012ABCDEF)"
+    )
+    domains = tuple(
+        d.lower()
+        for d in listed("REQUESTER_EMAIL_DOMAINS", _DOMAIN, "email domains (like hr.example)")
+    )
     channel = env.get("APPROVAL_CHANNEL")
     if channel is not None and not _CHANNEL_ID.match(channel):
         problems.append(
@@ -183,9 +217,6 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
     log_format = env.get("LOG_FORMAT", "console").lower()
     if log_format not in ("console", "json"):
         problems.append(f"  LOG_FORMAT: must be console or json, not {log_format!r}")
-    group = env.get("APPROVER_GROUP")
-    if group is not None and not re.fullmatch(r"S[A-Z0-9]{2,30}", group):
-        problems.append(f"  APPROVER_GROUP: not a Slack user group ID (like S012ABCDEF): {group!r}")
     secrets = tuple(part.strip() for part in env.get("APPROVAL_SECRET", "").split(",") if part)
     if any(len(secret) < MIN_SECRET_LENGTH for secret in secrets):
         problems.append(
@@ -210,6 +241,11 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         openai_max_retries=integer("OPENAI_MAX_RETRIES", 2, 0, 10),
         hr_api_url=(url("HR_API_URL", SANDBOX_URL) or SANDBOX_URL).rstrip("/"),
         hr_api_token=env.get("HR_API_TOKEN"),
+        requesters=requesters,
+        requester_group=group_id("REQUESTER_GROUP"),
+        requester_email_domains=domains,
+        allowed_channels=allowed_channels,
+        allow_shared_channels=boolean("ALLOW_SHARED_CHANNELS"),
         approvers=approvers,
         approval_channel=channel,
         approval_ttl_seconds=integer("APPROVAL_TTL_SECONDS", 86400, 60, 30 * 86400),
@@ -220,7 +256,7 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         history_token_budget=integer("HISTORY_TOKEN_BUDGET", 8000, 500, 1_000_000),
         model_concurrency=integer("MODEL_CONCURRENCY", 16, 1, 256),
         allow_self_approval=boolean("ALLOW_SELF_APPROVAL"),
-        approver_group=group,
+        approver_group=group_id("APPROVER_GROUP"),
         max_pending_per_requester=integer("MAX_PENDING_PER_REQUESTER", 10, 1, 1000),
         user_messages_per_minute=integer("USER_MESSAGES_PER_MINUTE", 20, 1, 10_000),
         conversation_retention_days=integer("CONVERSATION_RETENTION_DAYS", 30, 1, 3650),

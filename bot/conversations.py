@@ -1,4 +1,4 @@
-"""Conversation history per Slack thread, in SQLite, bounded by a token budget."""
+"""Conversation history per Slack thread and person, in SQLite, bounded by a token budget."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from approvals import Thread
 from approvals.db import Database
 
 migrations = Migrations("conversations")
@@ -23,6 +24,12 @@ def create_messages_table(db: sqlite_utils.Database) -> None:
         not_null={"thread_key", "at", "message", "tokens"},
     )
     db["messages"].create_index(["thread_key", "id"])
+
+
+def conversation_key(thread: Thread, person: str) -> str:
+    """A conversation belongs to the person who started it: one per Slack thread and person, so
+    someone else writing in the same thread starts their own and never sees or steers it."""
+    return f"{thread.key}:{person}"
 
 
 def estimate_tokens(message: dict[str, Any]) -> int:
@@ -44,7 +51,8 @@ def group_turns(messages: Sequence[dict[str, Any]]) -> list[list[int]]:
 
 def kept_indexes(messages: Sequence[dict[str, Any]], budget: int) -> list[int]:
     """The newest whole units that fit in `budget` tokens (always at least the newest unit),
-    starting at a user message when one is kept."""
+    never starting with the model's own words (an assistant turn or a tool result): what is
+    kept starts at a user message or at a system notice."""
     units = group_turns(messages)
     kept: list[list[int]] = []
     total = 0
@@ -54,7 +62,7 @@ def kept_indexes(messages: Sequence[dict[str, Any]], budget: int) -> list[int]:
             break
         kept.insert(0, unit)
         total += cost
-    while len(kept) > 1 and messages[kept[0][0]].get("role") != "user":
+    while len(kept) > 1 and messages[kept[0][0]].get("role") not in ("user", "system"):
         kept.pop(0)
     return [i for unit in kept for i in unit]
 
@@ -98,8 +106,9 @@ class ConversationStore:
             db.conn.executemany("DELETE FROM messages WHERE id = ?", dropped)
 
     def note(self, key: str, text: str) -> None:
-        """Record something the system did (not the user said), so the model knows it next time."""
-        self.append(key, [{"role": "user", "content": f"[Notice from the approval system] {text}"}])
+        """Record something the system did, so the model knows it next time. It is a `system`
+        message: nothing a person types is ever stored with that role, so none can forge one."""
+        self.append(key, [{"role": "system", "content": f"Approval system notice: {text}"}])
 
     def purge(self, older_than_days: int) -> int:
         """Forget whole conversations untouched for `older_than_days` (retention)."""

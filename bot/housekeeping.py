@@ -8,6 +8,7 @@ from collections.abc import Callable
 import structlog
 
 from approvals.sweeper import Sweeper
+from approvals.upkeep import Upkeep
 from bot.conversations import ConversationStore
 from bot.inbox import Inbox, Incoming
 from bot.limits import RateWindow
@@ -19,18 +20,20 @@ class Housekeeper:
     def __init__(
         self,
         sweeper: Sweeper,
+        upkeep: Upkeep,
         conversations: ConversationStore,
         inbox: Inbox,
-        rate: RateWindow,
+        windows: list[RateWindow],
         *,
         queue_answer: Callable[[Incoming], None],
         retention_days: int,
         interval_seconds: float,
     ) -> None:
         self.sweeper = sweeper
+        self.upkeep = upkeep
         self.conversations = conversations
         self.inbox = inbox
-        self.rate = rate
+        self.windows = windows
         self.queue_answer = queue_answer
         self.retention_days = retention_days
         self.interval_seconds = interval_seconds
@@ -51,10 +54,11 @@ class Housekeeper:
     def sweep(self) -> None:
         """One round: expiry, reminders, unposted cards, retention, idle rate windows."""
         self.sweeper.sweep()
-        self.rate.forget_idle()
+        for window in self.windows:
+            window.forget_idle()
         self.conversations.purge(self.retention_days)
         self.inbox.purge(self.retention_days)
-        self.sweeper.upkeep.forget_records(self.retention_days)
+        self.upkeep.forget_records(self.retention_days)
 
     def start(self) -> None:
         def loop() -> None:

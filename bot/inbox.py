@@ -3,6 +3,7 @@ and whatever was not answered before a crash is answered after the restart."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,15 @@ def create_inbox_table(db: sqlite_utils.Database) -> None:
     db["inbox"].create_index(["answered_at"])
 
 
+@migrations()
+def add_where_it_came_from(db: sqlite_utils.Database) -> None:
+    # What the gate checks besides the person: the kind of channel, every team the event named,
+    # and whether the channel is shared with another organisation.
+    db["inbox"].add_column("channel_type", str)
+    db["inbox"].add_column("teams", str)
+    db["inbox"].add_column("shared", int)
+
+
 @dataclass(frozen=True)
 class Incoming:
     event_id: str
@@ -43,10 +53,17 @@ class Incoming:
     thread_ts: str
     message_ts: str
     text: str
+    channel_type: str | None = None  # "im" for a direct message
+    teams: tuple[str, ...] = ()  # team, user_team, source_team and the envelope's team_id
+    shared: bool = False  # the envelope's is_ext_shared_channel
 
     @property
     def thread(self) -> Thread:
         return Thread(self.channel, self.thread_ts)
+
+    @property
+    def is_direct(self) -> bool:
+        return self.channel_type == "im"
 
 
 class Inbox:
@@ -59,7 +76,8 @@ class Inbox:
         with self.database.immediate() as db:
             cursor = db.conn.execute(
                 "INSERT OR IGNORE INTO inbox (event_id, received_at, user, channel, thread_ts, "
-                "message_ts, text) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "message_ts, text, channel_type, teams, shared) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     message.event_id,
                     self.now(),
@@ -68,6 +86,9 @@ class Inbox:
                     message.thread_ts,
                     message.message_ts,
                     message.text,
+                    message.channel_type,
+                    json.dumps(message.teams),
+                    int(message.shared),
                 ),
             )
         return cursor.rowcount == 1
@@ -80,10 +101,19 @@ class Inbox:
 
     def unanswered(self) -> list[Incoming]:
         rows = self.database.query(
-            "SELECT event_id, user, channel, thread_ts, message_ts, text FROM inbox "
-            "WHERE answered_at IS NULL ORDER BY received_at, rowid"
+            "SELECT event_id, user, channel, thread_ts, message_ts, text, channel_type, teams, "
+            "shared FROM inbox WHERE answered_at IS NULL ORDER BY received_at, rowid"
         )
-        return [Incoming(**row) for row in rows]
+        return [
+            Incoming(
+                **{
+                    **row,
+                    "teams": tuple(json.loads(row["teams"] or "[]")),
+                    "shared": bool(row["shared"]),
+                }
+            )
+            for row in rows
+        ]
 
     def purge(self, older_than_days: int) -> int:
         """Drop answered messages older than the retention period (their text is personal data);

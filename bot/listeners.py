@@ -21,6 +21,7 @@ def parse_message(body: dict[str, Any], event: dict[str, Any], bot_user_id: str)
     channel, ts = event.get("channel"), event.get("ts")
     if not isinstance(channel, str) or not isinstance(ts, str):
         return None
+    teams = [event.get(k) for k in ("team", "user_team", "source_team")] + [body.get("team_id")]
     return Incoming(
         event_id=body.get("event_id") or f"{channel}:{ts}",
         user=user,
@@ -28,6 +29,10 @@ def parse_message(body: dict[str, Any], event: dict[str, Any], bot_user_id: str)
         thread_ts=event.get("thread_ts") or ts,
         message_ts=ts,
         text=from_slack(event.get("text") or "", bot_user_id),
+        channel_type=event.get("channel_type") if event.get("channel_type") == "im" else None,
+        teams=tuple(sorted({t for t in teams if isinstance(t, str) and t})),
+        # Anything but an explicit false counts as shared: the check fails closed.
+        shared=body.get("is_ext_shared_channel", False) is not False,
     )
 
 

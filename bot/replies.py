@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from approvals import PendingAction, Thread
 from bot.agent import Agent, ModelUnavailable
-from bot.conversations import ConversationStore
+from bot.conversations import ConversationStore, conversation_key
+from bot.gate import Gate, Refusal
 from bot.inbox import Inbox, Incoming
+from bot.limits import RateWindow
 from bot.slack_text import to_slack
 from bot.tools import ToolContext
 
 log = structlog.get_logger(__name__)
 
 RECEIVED_REACTION = "eyes"
+TOO_FAST = "You are sending messages faster than I can take them; wait a minute and ask again."
 GREETING = "Ask me about employees, for example: _who is employee 2?_"
 MODEL_DOWN = (
     "Sorry, the language model is not answering right now, so I could not handle that. "
@@ -42,19 +47,69 @@ def outcome_note(action: PendingAction) -> str:
 def note_outcome(conversations: ConversationStore, action: PendingAction) -> None:
     """Tell the model, in the requester's conversation, how an action ended."""
     if action.thread is not None:
-        conversations.note(action.thread.key, outcome_note(action))
+        conversations.note(conversation_key(action.thread, action.requester), outcome_note(action))
 
 
 class Replies:
-    """Everything the conversation side says in Slack."""
+    """Everything the conversation side says in Slack. `refusals` allows one refusal notice (and
+    audit row) per person, reason and channel per window; `record` writes the audit."""
 
-    def __init__(self, client: WebClient, agent: Agent, inbox: Inbox) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        agent: Agent,
+        inbox: Inbox,
+        gate: Gate,
+        *,
+        rate: RateWindow,
+        refusals: RateWindow,
+        record: Callable[..., None],
+    ) -> None:
         self.client = client
         self.agent = agent
         self.inbox = inbox
+        self.gate = gate
+        self.rate = rate
+        self.refusals = refusals
+        self.record = record
 
     def answer(self, message: Incoming) -> None:
-        """Run the agent for one message and post its answer in the thread (a pool worker)."""
+        """Check who asked and where, then run the agent and post its answer (a pool worker).
+        A refused message reaches neither the model nor the HR API."""
+        try:
+            refusal = self.gate.check(message)
+            if refusal is not None:
+                self.refuse(message, refusal)
+            elif not self.rate.allow(message.user):
+                self.post(message.thread, TOO_FAST)
+            else:
+                self.react(message)
+                self._run_agent(message)
+        finally:
+            self.inbox.answered(message.event_id)
+
+    def refuse(self, message: Incoming, refusal: Refusal) -> None:
+        """Tell only the person, once per window; audit it (who, why, where, never the text)."""
+        log.info("gate.refused", user=message.user, channel=message.channel, why=refusal.code)
+        if not self.refusals.allow((message.user, refusal.code, message.channel)):
+            return
+        self.record(
+            "request_refused",
+            action_id=None,
+            actor=message.user,
+            detail={"why": refusal.code, "channel": message.channel},
+        )
+        try:
+            self.client.chat_postEphemeral(
+                channel=message.channel,
+                user=message.user,
+                text=refusal.text,
+                thread_ts=message.thread_ts if message.thread_ts != message.message_ts else None,
+            )
+        except SlackApiError as e:
+            log.warning("slack.refusal_failed", error=e.response.get("error"))
+
+    def _run_agent(self, message: Incoming) -> None:
         context = ToolContext(message.user, message.thread)
         structlog.contextvars.bind_contextvars(thread=message.thread.key)
         try:
@@ -73,7 +128,6 @@ class Replies:
             self.post(message.thread, text)
         finally:
             self.react(message, added=False)
-            self.inbox.answered(message.event_id)
 
     def post(self, thread: Thread, text: str) -> None:
         try:

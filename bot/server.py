@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import queue
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -36,7 +38,14 @@ def wsgi_application(app: App, extra: dict[str, WSGIApp] | None = None) -> WSGIA
 
 
 class HttpServer:
-    """waitress in front of Bolt, so one slow request never holds up the others."""
+    """waitress in front of Bolt, so one slow request never holds up the others.
+
+    In the main thread, `serve_forever()` ends on Ctrl-C or SIGTERM the way waitress ends
+    (`run()`). On a thread, `stop()` ends it gracefully: waitress has no stop of its own, so the
+    steps run on waitress's loop thread through its trigger, and the trigger is closed last,
+    when no worker is left that could pull it."""
+
+    STOP_SECONDS = 10.0
 
     def __init__(self, application: WSGIApp, *, host: str, port: int, threads: int = 16) -> None:
         self._server = waitress.create_server(
@@ -54,11 +63,7 @@ class HttpServer:
         return self._server.effective_port
 
     def serve_forever(self) -> None:
-        """Serve until stop() (or Ctrl-C in this thread); requests under way are finished."""
-        try:
-            self._server.run()
-        finally:
-            self._server.task_dispatcher.shutdown()
+        self._server.run()
 
     def start(self) -> HttpServer:
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
@@ -66,19 +71,32 @@ class HttpServer:
         return self
 
     def stop(self) -> None:
-        """Close the listener and idle connections from waitress's own loop (through its
-        trigger, the one safe way in from another thread); the loop ends when none are left."""
-        self._server.trigger.pull_trigger(self._close)
+        """Stop taking connections, let every request under way be answered, then close."""
+        server = self._server
+        self._on_loop(lambda: setattr(server, "accepting", False))
+        deadline = time.monotonic() + self.STOP_SECONDS
+        while self._on_loop(self._close_idle_connections) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        server.task_dispatcher.shutdown()  # every worker has finished; none will pull again
+        server.trigger.pull_trigger(server.close)  # the listener and the trigger, last
         if self._thread is not None:
-            self._thread.join()
+            self._thread.join(self.STOP_SECONDS)
 
-    def _close(self) -> None:
-        self._server.close()
+    def _on_loop(self, step: Callable[[], Any]) -> Any:
+        """Run `step` on waitress's loop thread and return its result."""
+        done: queue.Queue[Any] = queue.Queue(maxsize=1)
+        self._server.trigger.pull_trigger(lambda: done.put(step()))
+        return done.get(timeout=self.STOP_SECONDS)
+
+    def _close_idle_connections(self) -> int:
+        """Close connections with nothing under way; returns how many are still busy."""
+        busy = 0
         for channel in list(self._server.active_channels.values()):
-            if channel.requests:  # answer what is being answered, then hang up
-                channel.will_close = True
+            if channel.requests or channel.total_outbufs_len:
+                busy += 1
             else:
-                channel.close()
+                channel.handle_close()
+        return busy
 
 
 def socket_mode_handler(app: App, app_token: str) -> SocketModeHandler:

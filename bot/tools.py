@@ -39,6 +39,9 @@ class ToolContext:
 
     requester: str
     thread: Thread | None = None
+    # Everyone whose words were in the model's context (the agent fills it in); none of them
+    # may approve what the model queues.
+    contributors: frozenset[str] = frozenset()
 
 
 def queued_message(action: PendingAction) -> str:
@@ -173,6 +176,7 @@ class Toolbox:
             approvals_required=request.endpoint.approvals_required,
             tool_call_id=tool_call_id,
             before=before,
+            contributors=sorted(context.contributors | {context.requester}),
             noun=self.catalogue.record.noun,
             fields_before=self.catalogue.record.view(before) if isinstance(before, dict) else None,
         )

@@ -26,6 +26,7 @@ from sandbox import HRSandbox
 from sandbox.fake_slack import FakeSlack
 from sandbox.scripted_model import ScriptedModel, rest, say, tool_calls
 from sandbox.slack_requests import (
+    HR_CHANNEL,
     click_payload,
     dm_event,
     event_body,
@@ -36,6 +37,8 @@ from sandbox.slack_requests import (
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-signing-secret"
 APPROVER = "U0BENCHAPPROVER"
+REQUESTER_GROUP = "S0BENCHREPS"
+SETUP_REQUESTER = "U0REQUESTER"  # asks for the delete whose card the burst's click approves
 ANSWER = "Janet Weaver is a payroll specialist."
 
 
@@ -49,6 +52,14 @@ def answer_in_two_calls(request: dict[str, Any]) -> dict[str, Any]:
     if "Queued as action" in str(last.get("content")):
         return say("Queued for approval.")
     return say(ANSWER)
+
+
+def burst_user(n: int) -> str:
+    return f"U0B{n:05d}"
+
+
+def memory_user(n: int) -> str:
+    return f"U0M{n:06d}"
 
 
 def free_port() -> int:
@@ -85,6 +96,8 @@ class BotProcess:
             "OPENAI_BASE_URL": model.url,
             "OPENAI_MAX_RETRIES": "0",
             "HR_API_URL": hr.url,
+            "REQUESTER_GROUP": REQUESTER_GROUP,
+            "ALLOWED_CHANNELS": HR_CHANNEL,
             "APPROVERS": APPROVER,
             "APPROVAL_CHANNEL": "C0APPROVALS",
             "APPROVAL_SECRET": "b" * 40,
@@ -193,7 +206,7 @@ def burst(
     app: BotProcess, slack: FakeSlack, hr: HRSandbox, messages: int, senders: int, timeout: float
 ) -> dict:
     # A pending action first, so that an approver can click during the burst.
-    setup = mention_event("U0REQUESTER", "delete employee 3")
+    setup = mention_event(SETUP_REQUESTER, "delete employee 3")
     app.send_event(setup)
     card = slack.wait_for(
         lambda: [m for m in slack.in_channel("C0APPROVALS") if m.blocks], timeout=30
@@ -205,7 +218,7 @@ def burst(
         if e["action_id"] == APPROVE_ACTION_ID
     )
 
-    events = [dm_event(f"U0B{n:05d}", "who is employee 2?") for n in range(messages)]
+    events = [dm_event(burst_user(n), "who is employee 2?") for n in range(messages)]
     threads = {e["ts"] for e in events}
     click_payload_ = click_payload(
         APPROVER, APPROVE_ACTION_ID, value, channel=card.channel, message_ts=card.ts
@@ -252,7 +265,7 @@ def memory(app: BotProcess, slack: FakeSlack, conversations: int, senders: int) 
     wave = 500
     while done < conversations:
         events = [
-            dm_event(f"U0M{done + n:06d}", "who is employee 2?")
+            dm_event(memory_user(done + n), "who is employee 2?")
             for n in range(min(wave, conversations - done))
         ]
         with ThreadPoolExecutor(senders) as pool:
@@ -389,6 +402,13 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         hr = HRSandbox(workdir / "hr.sqlite3").start()
         slack = FakeSlack().start()
+        # Everyone who will write is a member of the workspace and of the requester group.
+        writers = [SETUP_REQUESTER] + [burst_user(n) for n in range(args.messages)]
+        writers += [memory_user(n) for n in range(args.conversations)]
+        for user in writers:
+            slack.add_user(user)
+        slack.user_groups[REQUESTER_GROUP] = writers
+        slack.add_user(APPROVER)
         model = ScriptedModel(latency=args.latency, responder=answer_in_two_calls).start()
         app = BotProcess(workdir, slack, model, hr, args.concurrency)
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 
 from sandbox.hr_api import HRSandbox
 
@@ -19,7 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8088)
     parser.add_argument("--db", default="data/sandbox.sqlite3", help="SQLite file for the records")
     parser.add_argument("--token", help="require this bearer token on every request")
-    parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    parser.add_argument(
+        "--child",
+        action="store_true",
+        help="run under another process: print 'ready' once serving, log no requests, and "
+        "stop when standard input closes",
+    )
     args = parser.parse_args(argv)
     try:
         sandbox = HRSandbox(args.db, host=args.host, port=args.port, token=args.token)
@@ -30,10 +36,14 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    sandbox.set_verbose(not args.quiet)
+    sandbox.set_verbose(not args.child)
     signal.signal(signal.SIGTERM, _stop)
     sandbox.start()
-    if not args.quiet:
+    if args.child:
+        # The parent holds our stdin open; when it closes (the parent stopped or died), stop.
+        threading.Thread(target=lambda: (sys.stdin.read(), sandbox.stop()), daemon=True).start()
+        print("ready", flush=True)
+    else:
         print(f"Sandbox HR API on {sandbox.url}/api/users (records in {args.db}); Ctrl-C stops it.")
     try:
         sandbox.wait()

@@ -22,8 +22,51 @@ from websockets.sync.server import ServerConnection, serve
 from sandbox.serving import BackgroundServer
 
 TEAM_ID = "T0TEAM"
+OTHER_TEAM_ID = "T0OTHERORG"
 BOT_USER_ID = "U0HRBOT"
 BOT_ID = "B0HRBOT"
+EMAIL_DOMAIN = "hr.example"
+
+
+def member(user_id: str, name: str, *, team: str = TEAM_ID, **flags: Any) -> dict[str, Any]:
+    """A users.info `user` object as Slack returns it for a full member, with `flags` on top
+    (is_restricted, is_ultra_restricted, deleted, is_bot, is_app_user, is_stranger…)."""
+    user = {
+        "id": user_id,
+        "team_id": team,
+        "name": name.lower(),
+        "real_name": name,
+        "deleted": False,
+        "is_bot": False,
+        "is_app_user": False,
+        "is_restricted": False,
+        "is_ultra_restricted": False,
+        "profile": {"real_name": name, "email": f"{name.lower()}@{EMAIL_DOMAIN}"},
+    }
+    user.update(flags)
+    return user
+
+
+# The workspace's people: HR reps, approvers, an ordinary member, and every kind of person the
+# bot must refuse. Tests add more with FakeSlack.add_user().
+PEOPLE = {
+    user["id"]: user
+    for user in (
+        member("U0DANA", "Dana"),
+        member("U0ALICE", "Alice"),
+        member("U0BOB", "Bob"),
+        member("U0CAROL", "Carol"),
+        member("U0GINA", "Gina"),
+        member("U0EVE", "Eve"),
+        member("U0GUEST", "Gus", is_restricted=True),
+        member("U0SOLO", "Solo", is_restricted=True, is_ultra_restricted=True),
+        member("U0GONE", "Gone", deleted=True),
+        member("U0ROBOT", "Robot", is_bot=True),
+        member("U0APPUSER", "Appy", is_app_user=True),
+        member("U0OUTSIDER", "Olga", team=OTHER_TEAM_ID, is_stranger=True),
+        member(BOT_USER_ID, "hrbot", is_bot=True),
+    )
+}
 MAX_BLOCKS = 50
 MAX_TEXT = 40000
 _CHANNEL = re.compile(r"^[CDG][A-Z0-9]{2,30}$")
@@ -98,7 +141,11 @@ class FakeSlack(BackgroundServer):
         self.reactions: dict[tuple[str, str], set[str]] = {}
         self.views: list[dict[str, Any]] = []
         self.user_groups: dict[str, list[str]] = {}
+        self.users: dict[str, dict[str, Any]] = {
+            k: json.loads(json.dumps(v)) for k, v in PEOPLE.items()
+        }
         self._rate_limited: dict[str, int] = {}
+        self._failing: dict[str, tuple[str, int]] = {}
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
         self._socket_server: Any = None
@@ -118,6 +165,15 @@ class FakeSlack(BackgroundServer):
         """Answer the next `times` calls of `method` with HTTP 429 and Retry-After: 1."""
         with self._lock:
             self._rate_limited[method] = times
+
+    def fail(self, method: str, error: str = "internal_error", times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with ok: false and `error`."""
+        with self._lock:
+            self._failing[method] = (error, times)
+
+    def add_user(self, user_id: str, name: str | None = None, **flags: Any) -> None:
+        with self._lock:
+            self.users[user_id] = member(user_id, name or user_id.lower(), **flags)
 
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -163,6 +219,10 @@ class FakeSlack(BackgroundServer):
                 self._lock.notify_all()
                 return 429, {"ok": False, "error": "ratelimited"}
             try:
+                error, times = self._failing.get(method, ("", 0))
+                if times:
+                    self._failing[method] = (error, times - 1)
+                    raise SlackError(error)
                 expected = self.app_token if method == "apps.connections.open" else self.bot_token
                 if token != expected:
                     raise SlackError("invalid_auth" if token else "not_authed")
@@ -231,11 +291,17 @@ class FakeSlack(BackgroundServer):
 
     def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)
-        if not _USER.match(str(args.get("user"))):
+        if str(args.get("user")) not in self.users:
             raise SlackError("user_not_found")
         text, blocks = self._content(args)
         self.ephemeral.append(
-            {"channel": channel, "user": args["user"], "text": text, "blocks": blocks}
+            {
+                "channel": channel,
+                "user": args["user"],
+                "text": text,
+                "blocks": blocks,
+                "thread_ts": args.get("thread_ts"),
+            }
         )
         return {"message_ts": self._next_ts()}
 
@@ -273,6 +339,12 @@ class FakeSlack(BackgroundServer):
         if group not in self.user_groups:
             raise SlackError("no_such_subteam")
         return {"users": list(self.user_groups[group])}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user")))
+        if user is None:
+            raise SlackError("user_not_found")
+        return {"user": json.loads(json.dumps(user))}
 
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("trigger_id"):

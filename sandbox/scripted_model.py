@@ -45,6 +45,9 @@ def tool_calls(*arguments: str | tuple[str, str], content: str | None = None) ->
     return {"content": content, "tool_calls": calls}
 
 
+_PARTICIPANT = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 class InvalidRequest(Exception):
     """The request would be refused by the real API."""
 
@@ -75,6 +78,12 @@ def check_request(body: Any) -> None:
         if not isinstance(message, dict) or message.get("role") not in ROLES:
             raise InvalidRequest(f"Invalid 'messages[{index}]': unknown role")
         role = message["role"]
+        name = message.get("name")
+        if name is not None and (role == "tool" or not _PARTICIPANT.fullmatch(str(name))):
+            raise InvalidRequest(
+                f"Invalid 'messages[{index}].name': letters, digits, '_' and '-' only, "
+                "at most 64 characters"
+            )
         if pending and role != "tool":
             raise InvalidRequest(_unanswered(pending))
         content = message.get("content")

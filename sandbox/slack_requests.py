@@ -28,10 +28,14 @@ def signed_headers(body: bytes, *, secret: str, timestamp: int | None = None) ->
     return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": signature}
 
 
-def event_body(event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
+def event_body(
+    event: dict[str, Any], event_id: str | None = None, *, shared: bool = False
+) -> dict[str, Any]:
+    """The Events API envelope; `shared` marks a channel shared with another organisation."""
     return {
         "token": "unused-verification-token",
         "team_id": TEAM_ID,
+        "is_ext_shared_channel": shared,
         "api_app_id": "A0HRBOT",
         "event": event,
         "type": "event_callback",
@@ -41,11 +45,19 @@ def event_body(event: dict[str, Any], event_id: str | None = None) -> dict[str, 
     }
 
 
-def mention_event(user: str, text: str, *, channel: str = HR_CHANNEL, thread_ts: str | None = None):
+def mention_event(
+    user: str,
+    text: str,
+    *,
+    channel: str = HR_CHANNEL,
+    thread_ts: str | None = None,
+    team: str = TEAM_ID,
+):
     ts = new_ts()
     event = {
         "type": "app_mention",
         "user": user,
+        "team": team,
         "text": f"<@{BOT_USER_ID}> {text}",
         "ts": ts,
         "channel": channel,
@@ -63,6 +75,7 @@ def dm_event(user: str, text: str, *, thread_ts: str | None = None) -> dict[str,
         "channel_type": "im",
         "channel": "D" + user[1:],
         "user": user,
+        "team": TEAM_ID,
         "text": text,
         "ts": ts,
         "event_ts": ts,

@@ -11,6 +11,7 @@ from typing import Any
 
 from approvals import ActionStore, PendingAction
 from approvals.executor import Response
+from approvals.people import Directory, LookupFailed, Person
 
 
 class Clock:
@@ -34,10 +35,6 @@ class Answer:
 
     status: int
     body: Any = None
-
-    @property
-    def record(self) -> Any:
-        return self.body
 
 
 @dataclass
@@ -115,6 +112,37 @@ class QuietAnnouncer:
         self.told.append((channel, user, text))
 
 
+class Members:
+    """A Directory in which everyone is an active member of T0TEAM, except the people given
+    other traits with `set(user, is_guest=True…)` and those whose lookup `fails`."""
+
+    def __init__(self, team_id: str = "T0TEAM") -> None:
+        self.team_id = team_id
+        self.traits: dict[str, dict[str, Any]] = {}
+        self.fails: set[str] = set()
+        self.lookups: list[str] = []
+
+    def set(self, user_id: str, **traits: Any) -> None:
+        self.traits[user_id] = traits
+
+    def get(self, user_id: str) -> Person:
+        self.lookups.append(user_id)
+        if user_id in self.fails:
+            raise LookupFailed(f"could not look up {user_id}")
+        values: dict[str, Any] = dict(
+            id=user_id,
+            team_id=self.team_id,
+            enterprise_id=None,
+            deleted=False,
+            is_bot=False,
+            is_guest=False,
+            is_stranger=False,
+            email=f"{user_id.lower()}@hr.example",
+        )
+        values.update(self.traits.get(user_id, {}))
+        return Person(**values)
+
+
 def held_delete(store: ActionStore, **overrides: Any) -> PendingAction:
     """A pending DELETE of employee 3, asked for by U0DANA in thread C0HR:1.1."""
     values: dict[str, Any] = dict(
@@ -128,3 +156,10 @@ def held_delete(store: ActionStore, **overrides: Any) -> PendingAction:
     )
     values.update(overrides)
     return store.create(**values)
+
+
+def _is_directory(double: Directory) -> Directory:  # the double satisfies the Protocol
+    return double
+
+
+_is_directory(Members())

@@ -11,11 +11,14 @@ from urllib.parse import urlencode
 
 import requests
 
+from approvals import Thread, audit
+from approvals.__main__ import open_read_only
 from approvals.cards import REASON_BLOCK_ID, REASON_INPUT_ID, REJECT_ACTION_ID
 from bot import app
 from bot import config as configuration
 from bot.app import HRBot
 from bot.catalogue import DEFAULT_CATALOGUE
+from bot.conversations import conversation_key
 from bot.server import HttpServer, socket_mode_handler, wsgi_application
 from sandbox import HRSandbox
 from sandbox.fake_slack import TEAM_ID, FakeSlack
@@ -62,6 +65,8 @@ class Stack:
             "OPENAI_MAX_RETRIES": "0",
             "OPENAI_MODEL": "scripted",
             "HR_API_URL": self.hr.url,
+            "REQUESTERS": "U0DANA,U0ALICE",
+            "ALLOWED_CHANNELS": HR_CHANNEL,
             "APPROVERS": "U0BOB,U0CAROL,U0ALICE",
             "APPROVAL_CHANNEL": APPROVAL_CHANNEL,
             "APPROVAL_SECRET": "s" * 40,
@@ -88,6 +93,18 @@ class Stack:
                 wsgi_application(self.app.bolt), host="127.0.0.1", port=0, threads=8
             ).start()
         return self
+
+    def audit(self, event: str | None = None) -> list[audit.AuditEvent]:
+        """The audit trail read from the database file (works after drain() too)."""
+        db = open_read_only(self.env["DATABASE_PATH"])
+        try:
+            return [e for e in audit.events(db) if event is None or e.event == event]
+        finally:
+            db.conn.close()
+
+    def history(self, user: str, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """What the model will see of `user`'s conversation in that thread."""
+        return self.app.conversations.load(conversation_key(Thread(channel, thread_ts), user))
 
     def housekeep(self) -> None:
         """One round of the housekeeper, as its timer would run it."""
@@ -125,9 +142,15 @@ class Stack:
         return f"http://127.0.0.1:{self.server.port}/slack/events"
 
     def send_event(
-        self, event: dict[str, Any], *, event_id: str | None = None, headers=None, **sign
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        headers=None,
+        shared: bool = False,
+        **sign,
     ) -> requests.Response:
-        body = json.dumps(event_body(event, event_id)).encode()
+        body = json.dumps(event_body(event, event_id, shared=shared)).encode()
         all_headers = {
             "Content-Type": "application/json",
             **signed_headers(body, **sign),

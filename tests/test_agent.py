@@ -13,7 +13,7 @@ from bot.tools import ToolContext, queued_message
 from sandbox.scripted_model import rest, say, tool_calls
 
 ALICE = ToolContext(requester="U0ALICE", thread=Thread("C0HR", "1700000000.000100"))
-KEY = "C0HR:1700000000.000100"
+KEY = "C0HR:1700000000.000100:U0ALICE"  # one conversation per thread and person
 
 
 def last_tool_results(request: dict) -> list[str]:
@@ -44,7 +44,7 @@ def test_instructions_go_as_a_system_message_and_tools_are_declared(agent, model
     agent.respond("hi", ALICE)
     request = model.requests[0]
     assert request["messages"][0]["role"] == "system"
-    assert request["messages"][1] == {"role": "user", "content": "hi"}
+    assert request["messages"][1] == {"role": "user", "name": "U0ALICE", "content": "hi"}
     assert [t["function"]["name"] for t in request["tools"]] == ["find_employee", "call_rest_api"]
 
 
@@ -173,7 +173,9 @@ def test_model_down_raises_model_unavailable_and_keeps_what_happened(toolbox, da
     agent = Agent(client, "m", toolbox, ConversationStore(database))
     with pytest.raises(ModelUnavailable):
         agent.respond("hello?", ALICE)
-    assert ConversationStore(database).load(KEY) == [{"role": "user", "content": "hello?"}]
+    assert ConversationStore(database).load(KEY) == [
+        {"role": "user", "name": "U0ALICE", "content": "hello?"}
+    ]
 
 
 def test_an_overlong_message_is_refused_without_calling_the_model(agent, model):

@@ -81,14 +81,16 @@ def outcomes() -> list[PendingAction]:
     return []
 
 
-def make_announcer(slack, copies, signer, outcomes, approval_channel="C0APPROVALS") -> Announcer:
+def make_announcer(
+    slack, copies, signer, outcomes, approval_channel="C0APPROVALS", on_outcome=None
+) -> Announcer:
     return Announcer(
         slack,
         copies,
         signer,
         approvers=lambda: ["U0BOB", "U0CAROL"],
         approval_channel=approval_channel,
-        on_outcome=outcomes.append,
+        on_outcome=on_outcome or outcomes.append,
     )
 
 
@@ -235,7 +237,7 @@ def test_posting_what_is_already_posted_sends_nothing(actions, dm_announcer, sla
 
 
 def test_finish_notes_the_outcome_first_then_updates_every_copy_and_tells_the_requester(
-    actions, dm_announcer, slack, copies, outcomes
+    actions, dm_announcer, slack, copies, signer, outcomes
 ):
     action = new_action(actions)
     dm_announcer.post(action)
@@ -248,8 +250,8 @@ def test_finish_notes_the_outcome_first_then_updates_every_copy_and_tells_the_re
         outcomes.append(done)
         calls_before_noting.append(len(slack.calls))
 
-    dm_announcer.on_outcome = note
-    dm_announcer.finish(rejected)
+    noting = make_announcer(slack, copies, signer, outcomes, approval_channel=None, on_outcome=note)
+    noting.finish(rejected)
 
     assert outcomes == [rejected]
     assert calls_before_noting == [0]  # noted before any card changes

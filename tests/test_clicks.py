@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 
 from approvals import ActionStore, Executor, PendingAction, TokenSigner, audit
-from approvals.approvers import ApproverDirectory
 from approvals.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID
 from approvals.clicks import Click, ClickHandler
-from tests.fakes import Clock, CountingHR, QuietAnnouncer, held_delete
+from approvals.roster import Roster
+from tests.fakes import Clock, CountingHR, Members, QuietAnnouncer, held_delete
 
 BUTTONS = {"approve": APPROVE_ACTION_ID, "reject": REJECT_ACTION_ID, "withdraw": WITHDRAW_ACTION_ID}
 
@@ -14,17 +14,25 @@ BUTTONS = {"approve": APPROVE_ACTION_ID, "reject": REJECT_ACTION_ID, "withdraw":
 class Desk:
     """A click handler on a real store, with the doubles it talks to kept at hand."""
 
-    def __init__(self, store: ActionStore, **options) -> None:
+    def __init__(
+        self,
+        store: ActionStore,
+        approvers: Roster | None = None,
+        announcer: QuietAnnouncer | None = None,
+        **options,
+    ) -> None:
         self.store = store
         self.signer = TokenSigner(["k" * 40], max_age_seconds=3600)
         self.hr = CountingHR()
-        self.announcer = QuietAnnouncer()
+        self.announcer = announcer or QuietAnnouncer()
+        self.people = Members()
         self.handler = ClickHandler(
             store,
             self.signer,
             Executor(store, self.hr),
             self.announcer,
-            approvers=ApproverDirectory(["U0BOB", "U0CAROL"]),
+            approvers=approvers or Roster(["U0BOB", "U0CAROL"]),
+            people=self.people,
             team_id="T0TEAM",
             **options,
         )
@@ -142,7 +150,8 @@ def test_a_button_whose_action_id_differs_from_its_signed_decision_is_refused(de
 def test_a_tampered_button_value_is_refused(desk):
     action = desk.new_action()
     value = desk.signer.sign(action.id, "approve", action.request_hash)
-    tampered = value[:-1] + ("A" if value[-1] != "A" else "B")
+    # The first character is all payload bits (the last may be only base64 padding bits).
+    tampered = ("B" if value[0] != "B" else "C") + value[1:]
     desk.handler.handle(
         Click("U0BOB", "T0TEAM", APPROVE_ACTION_ID, tampered, channel="C0APPROVALS")
     )
@@ -229,8 +238,7 @@ def test_reject_waits_for_the_reason_modal_when_it_opens(actions):
             self.modals.append((action.id, trigger_id, channel))
             return True
 
-    desk = Desk(actions)
-    desk.announcer = desk.handler.announcer = ModalAnnouncer()
+    desk = Desk(actions, announcer=ModalAnnouncer())
     action = desk.new_action()
     desk.click("U0CAROL", action, "reject", trigger_id="trig-1")
 
@@ -321,12 +329,11 @@ def test_a_two_approver_action_needs_two_different_approvers(desk):
 
 
 def test_a_check_that_breaks_is_a_refusal_and_nothing_runs(actions):
-    class BrokenDirectory(ApproverDirectory):
-        def is_approver(self, user: str) -> bool:
+    class BrokenDirectory(Roster):
+        def includes(self, user: str) -> bool:
             raise RuntimeError("directory down")
 
-    desk = Desk(actions)
-    desk.handler.approvers = BrokenDirectory([])
+    desk = Desk(actions, approvers=BrokenDirectory([]))
     action = desk.new_action()
     desk.click("U0BOB", action, "approve")
 
@@ -334,3 +341,50 @@ def test_a_check_that_breaks_is_a_refusal_and_nothing_runs(actions):
     assert desk.hr.sent == {}
     assert desk.told_to("U0BOB") == ["This click could not be checked, so nothing was done."]
     assert len(desk.refusals()) == 1
+
+
+def test_someone_whose_words_shaped_the_request_cannot_approve_it(desk):
+    action = desk.new_action(contributors=["U0CAROL"])
+    assert action.shaped_by == {"U0DANA", "U0CAROL"}
+    desk.click("U0CAROL", action, "approve")
+    assert desk.status(action) == "pending" and desk.hr.sent == {}
+    assert desk.told_to("U0CAROL") == [
+        f"Your words were part of the conversation that led to action #{action.id}, "
+        "so another approver must approve it."
+    ]
+    desk.click("U0BOB", action, "approve")
+    assert desk.status(action) == "succeeded"
+
+
+def test_a_contributor_may_approve_when_self_approval_is_allowed(actions):
+    desk = Desk(actions, allow_self_approval=True)
+    action = desk.new_action(contributors=["U0CAROL"])
+    desk.click("U0CAROL", action, "approve")
+    assert desk.status(action) == "succeeded"
+
+
+@pytest.mark.parametrize(
+    ("traits", "told"),
+    [
+        ({"is_guest": True}, "Only active members"),
+        ({"deleted": True}, "Only active members"),
+        ({"is_bot": True}, "Only active members"),
+        ({"is_stranger": True, "team_id": "T0OTHERORG"}, "Only active members"),
+        ({"team_id": "T0OTHERORG"}, "Only active members"),
+    ],
+)
+def test_a_clicker_who_is_not_an_active_member_changes_nothing(desk, traits, told):
+    desk.people.set("U0BOB", **traits)
+    action = desk.new_action()
+    desk.click("U0BOB", action, "approve")
+    assert desk.status(action) == "pending" and desk.hr.sent == {}
+    assert told in desk.told_to("U0BOB")[0]
+    assert len(desk.refusals(action.id)) == 1
+
+
+def test_a_clicker_who_cannot_be_looked_up_changes_nothing(desk):
+    desk.people.fails.add("U0BOB")
+    action = desk.new_action()
+    desk.click("U0BOB", action, "approve")
+    assert desk.status(action) == "pending"
+    assert "could not be checked" in desk.told_to("U0BOB")[0]

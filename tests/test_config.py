@@ -14,6 +14,7 @@ REQUIRED = (
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
     "OPENAI_API_KEY",
+    "REQUESTERS",
     "APPROVERS",
     "APPROVAL_SECRET",
 )
@@ -21,6 +22,7 @@ GOOD = {
     "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
     "SLACK_SIGNING_SECRET": "signing-secret",
     "OPENAI_API_KEY": "sk-test",
+    "REQUESTERS": "U0DANA",
     "APPROVERS": "U0BOB, U0CAROL",
     "APPROVAL_SECRET": "n" * 40 + "," + "o" * 40,
 }
@@ -95,9 +97,8 @@ def test_secrets_stay_out_of_repr():
 
 def test_every_variable_is_read_by_config_and_documented():
     source = (ROOT / "bot" / "config.py").read_text()
-    read = set(
-        re.findall(r'(?:env\.get|integer|url|prefixed|boolean)\(\s*"([A-Z][A-Z0-9_]+)"', source)
-    )
+    readers = "env\\.get|integer|url|prefixed|boolean|listed|group_id"
+    read = set(re.findall(rf'(?:{readers})\(\s*"([A-Z][A-Z0-9_]+)"', source))
     assert read == set(config.VARIABLES)
     readme = (ROOT / "README.md").read_text()
     example = (ROOT / ".env.example").read_text()

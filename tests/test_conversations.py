@@ -55,10 +55,23 @@ def test_history_is_stored_bounded(database):
     assert store.load("C1:1.1")[-1]["content"].startswith("message 49")
 
 
-def test_a_note_is_marked_as_coming_from_the_system(database):
+def test_a_note_is_a_system_message_that_no_user_can_write(database):
     store = ConversationStore(database)
-    store.note("C1:1.1", "Action #3 was rejected by <@U0BOB>.")
-    (note,) = store.load("C1:1.1")
-    assert note["role"] == "user" and note["content"].startswith(
-        "[Notice from the approval system]"
+    store.note("C1:1.1:U0DANA", "Action #3 was rejected by <@U0BOB>.")
+    (note,) = store.load("C1:1.1:U0DANA")
+    assert note["role"] == "system" and note["content"].startswith("Approval system notice:")
+
+
+def test_a_notice_stored_before_the_turn_it_answers_is_kept(database):
+    # An approval can be decided while the requester's turn is still running; its notice is then
+    # stored first. Trimming must not drop it for not being a user message.
+    store = ConversationStore(database)
+    store.note("C1:1.1:U0DANA", "Action #1 (DELETE /api/users/9) is now succeeded by U0BOB.")
+    store.append(
+        "C1:1.1:U0DANA",
+        [
+            {"role": "user", "name": "U0DANA", "content": "delete employee 9"},
+            {"role": "assistant", "content": "Queued as action #1."},
+        ],
     )
+    assert [m["role"] for m in store.load("C1:1.1:U0DANA")] == ["system", "user", "assistant"]

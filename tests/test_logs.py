@@ -70,10 +70,10 @@ def test_a_message_past_its_deadline_stops_with_a_clear_answer(toolbox, database
 
 def test_decisions_and_executions_carry_the_action_and_thread(json_log, tmp_path):
     from approvals import MIGRATIONS, ActionStore, Database, Executor, TokenSigner
-    from approvals.approvers import ApproverDirectory
     from approvals.cards import APPROVE_ACTION_ID
     from approvals.clicks import Click, ClickHandler
-    from tests.fakes import CountingHR, QuietAnnouncer
+    from approvals.roster import Roster
+    from tests.fakes import CountingHR, Members, QuietAnnouncer
 
     database = Database(tmp_path / "l.sqlite3", MIGRATIONS)
     store = ActionStore(database)
@@ -92,11 +92,16 @@ def test_decisions_and_executions_carry_the_action_and_thread(json_log, tmp_path
         signer,
         Executor(store, CountingHR()),
         QuietAnnouncer(),
-        approvers=ApproverDirectory(["U0BOB"]),
+        approvers=Roster(["U0BOB"]),
+        people=Members(),
+        team_id="T0TEAM",
     )
     clicks.handle(
         Click(
-            "U0BOB", None, APPROVE_ACTION_ID, signer.sign(action.id, "approve", action.request_hash)
+            "U0BOB",
+            "T0TEAM",
+            APPROVE_ACTION_ID,
+            signer.sign(action.id, "approve", action.request_hash),
         )
     )
     events = {e["event"]: e for e in json_log()}

@@ -34,6 +34,7 @@ def test_an_unreachable_slack_is_one_clear_line(tmp_path):
         "SLACK_SIGNING_SECRET": "s",
         "SLACK_API_URL": "http://127.0.0.1:9/api/",
         "OPENAI_API_KEY": "k",
+        "REQUESTERS": "U0DANA",
         "APPROVERS": "U0BOB",
         "APPROVAL_SECRET": "x" * 40,
         "HR_API_URL": "http://127.0.0.1:9",

@@ -16,6 +16,7 @@ def test_the_manifest_asks_for_what_the_bot_uses():
         "im:write",
         "reactions:write",
         "users:read",
+        "users:read.email",  # REQUESTER_EMAIL_DOMAINS
     } <= scopes
     events = MANIFEST["settings"]["event_subscriptions"]
     assert set(events["bot_events"]) == {"app_mention", "message.im"}

@@ -151,7 +151,7 @@ def test_the_sweep_expires_actions_tells_everyone_and_the_button_stops_working(s
     outcome = stack.replies(HR_CHANNEL, event["ts"], count=3)[-1]
     assert "Expired, not run" in outcome.text
     assert "Expired, not run" in json.dumps(stack.slack.messages[(card.channel, card.ts)].blocks)
-    note = stack.app.conversations.load(f"{HR_CHANNEL}:{event['ts']}")[-1]["content"]
+    note = stack.history("U0DANA", HR_CHANNEL, event["ts"])[-1]["content"]
     assert "is now expired" in note and "Do not retry it unless the user asks again" in note
     stack.click("U0BOB", card, APPROVE_ACTION_ID)
     assert "already expired" in ephemeral_for(stack, "U0BOB")[0]
@@ -228,11 +228,10 @@ def test_old_conversations_and_stored_messages_are_purged(stack):
     event = mention_event("U0DANA", "hi")
     stack.send_event(event)
     stack.replies(HR_CHANNEL, event["ts"])
-    key = f"{HR_CHANNEL}:{event['ts']}"
-    assert stack.app.conversations.load(key)
+    assert stack.history("U0DANA", HR_CHANNEL, event["ts"])
     stack.clock.advance(31 * 86400)
     stack.housekeep()
-    assert stack.app.conversations.load(key) == []
+    assert stack.history("U0DANA", HR_CHANNEL, event["ts"]) == []
 
 
 def test_retention_drops_employee_records_kept_with_old_finished_actions(stack):

@@ -34,14 +34,15 @@ from approvals import (
     TokenSigner,
     audit,
 )
-from approvals.approvers import ApproverDirectory
 from approvals.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID
 from approvals.clicks import Click, ClickHandler
+from approvals.roster import Roster
 from approvals.sweeper import Sweeper
+from approvals.upkeep import Upkeep
 from bot.catalogue import Catalogue
 from bot.hr_client import HRClient
 from bot.tools import Toolbox, ToolContext
-from tests.fakes import Clock, CountingHR, QuietAnnouncer
+from tests.fakes import Clock, CountingHR, Members, QuietAnnouncer
 
 TEAM = "T0TEAM"
 APPROVERS = ("U0BOB", "U0CAROL", "U0DANA")
@@ -73,10 +74,13 @@ class ApprovalMachine(RuleBasedStateMachine):
             self.signer,
             executor,
             self.announcer,
-            approvers=ApproverDirectory(APPROVERS),
+            approvers=Roster(APPROVERS),
+            people=Members(),
             team_id=TEAM,
         )
-        self.sweeper = Sweeper(self.store, CardCopies(self.database), self.announcer, executor)
+        self.sweeper = Sweeper(
+            self.store, Upkeep(self.store), CardCopies(self.database), self.announcer, executor
+        )
 
     def _click(self, user: str, action_id: int, decision: str, button: str) -> None:
         action = self.store.get(action_id)
@@ -198,7 +202,8 @@ def test_sixteen_clickers_approving_and_rejecting_at_once_make_one_decision_and_
         signer,
         Executor(store, hr),
         QuietAnnouncer(),
-        approvers=ApproverDirectory(clickers),
+        approvers=Roster(clickers),
+        people=Members(),
         team_id=TEAM,
     )
     action = store.create(

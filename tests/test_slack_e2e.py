@@ -8,8 +8,9 @@ import time
 import pytest
 import requests
 
-from approvals import audit
+from approvals import Thread, audit
 from approvals.cards import APPROVE_ACTION_ID
+from bot.conversations import conversation_key
 from bot.inbox import Incoming
 from sandbox.scripted_model import rest, say, tool_calls
 from tests.slack_harness import (
@@ -120,7 +121,9 @@ def test_a_write_goes_to_approvers_and_runs_only_after_approval(stack):
     updated = stack.slack.messages[(card.channel, card.ts)]
     assert "actions" not in [b["type"] for b in updated.blocks]
     assert "Approved by <@U0BOB>" in json.dumps(updated.blocks)
-    history = stack.app.conversations.load(f"{HR_CHANNEL}:{event['ts']}")
+    history = stack.app.conversations.load(
+        conversation_key(Thread(HR_CHANNEL, event["ts"]), "U0DANA")
+    )
     assert "Action #1 (POST /api/users) is now succeeded by U0BOB" in history[-1]["content"]
     assert approve_value not in json.dumps(history)
 
@@ -131,7 +134,9 @@ def test_reject_updates_the_card_and_tells_the_requester(stack):
     assert stack.reject_with_reason("U0CAROL", card, "we already have one").status_code == 200
     outcome = stack.replies(HR_CHANNEL, event["ts"], count=3)[-1]
     assert "Rejected by <@U0CAROL>" in outcome.text and "we already have one" in outcome.text
-    history = stack.app.conversations.load(f"{HR_CHANNEL}:{event['ts']}")
+    history = stack.app.conversations.load(
+        conversation_key(Thread(HR_CHANNEL, event["ts"]), "U0DANA")
+    )
     assert "Reason given: we already have one" in history[-1]["content"]
     assert "Rejected by <@U0CAROL>" in json.dumps(
         stack.slack.messages[(card.channel, card.ts)].blocks

@@ -16,14 +16,7 @@ from approvals import (
     CardCopies,
     audit,
 )
-
-
-class Clock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fakes import Clock
 
 
 def new_action(store: ActionStore, **overrides):
@@ -64,12 +57,12 @@ def test_approve_then_a_second_decision_is_refused_with_who_decided(actions):
 
 
 def test_an_expired_action_cannot_be_approved_and_the_sweep_marks_it(database):
-    clock = Clock()
+    clock = Clock(start=1_000_000.0)
     store = ActionStore(database, now=clock)
     action = new_action(store, ttl_seconds=60)
     with pytest.raises(AlreadyDecided):
         store.expire(action.id)  # not yet due
-    clock.now += 61
+    clock.advance(61)
     with pytest.raises(ActionExpired):
         store.approve(action.id, "U0BOB")
     assert store.expire(action.id).status == "expired"

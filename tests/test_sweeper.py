@@ -4,6 +4,7 @@ import pytest
 
 from approvals import ActionStore, CardCopies, Executor, PendingAction, audit
 from approvals.sweeper import Sweeper
+from approvals.upkeep import Upkeep
 from tests.fakes import Clock, CountingHR, QuietAnnouncer, held_delete
 
 
@@ -49,7 +50,7 @@ def hr() -> CountingHR:
 
 @pytest.fixture
 def sweeper(store, copies, announcer, hr) -> Sweeper:
-    return Sweeper(store, copies, announcer, Executor(store, hr))
+    return Sweeper(store, Upkeep(store), copies, announcer, Executor(store, hr))
 
 
 def new_action(store: ActionStore, **overrides) -> PendingAction:

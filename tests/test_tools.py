@@ -5,7 +5,8 @@ import json
 import pytest
 
 from approvals import Thread
-from bot.tools import MAX_RESULT_CHARS, ToolContext, compact_result, queued_message
+from bot.catalogue import Catalogue
+from bot.tools import MAX_RESULT_CHARS, Toolbox, ToolContext, compact_result, queued_message
 
 CONTEXT = ToolContext(requester="U0ALICE", thread=Thread("C0HR", "1.1"))
 
@@ -49,9 +50,11 @@ def test_a_write_to_a_record_that_does_not_exist_is_not_queued(method, toolbox, 
     assert actions.in_states() == []
 
 
-def test_a_held_write_is_announced_to_whoever_posts_cards(toolbox, actions):
+def test_a_held_write_is_announced_to_whoever_posts_cards(hr_client, actions):
     announced = []
-    toolbox.on_pending = announced.append
+    toolbox = Toolbox(
+        Catalogue.load(), hr_client, actions, approval_ttl_seconds=3600, on_pending=announced.append
+    )
     toolbox.run(
         "call_rest_api", json.dumps({"method": "DELETE", "url": "/api/users/5"}), CONTEXT, "c"
     )

@@ -1,4 +1,5 @@
-"""Who may approve: listed user IDs, plus the members of a Slack user group, cached briefly."""
+"""A list of people: listed user IDs plus the members of a Slack user group, cached briefly.
+Approvers are one roster, requesters another."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from collections.abc import Callable, Iterable
 from slack_sdk import WebClient
 
 
-class ApproverLookupFailed(Exception):
+class RosterLookupFailed(Exception):
     """The user group could not be read; callers must refuse, never assume."""
 
 
-class ApproverDirectory:
+class Roster:
     def __init__(
         self,
         users: Iterable[str],
@@ -24,7 +25,7 @@ class ApproverDirectory:
         now: Callable[[], float] = time.monotonic,
     ) -> None:
         if group and client is None:
-            raise ValueError("a Slack client is needed to read the approver group")
+            raise ValueError("a Slack client is needed to read the user group")
         self.users = frozenset(users)
         self.group = group
         self.client = client
@@ -44,16 +45,17 @@ class ApproverDirectory:
             try:
                 answer = self.client.usergroups_users_list(usergroup=self.group)
                 members = frozenset(answer["users"])
-            except Exception as e:  # any failure: no one is an approver through the group
-                raise ApproverLookupFailed(f"could not read approver group {self.group}") from e
+            except Exception as e:  # any failure: no one is on the roster through the group
+                raise RosterLookupFailed(f"could not read user group {self.group}") from e
             self._group_members, self._fetched_at = members, self.now()
             return members
 
     def members(self) -> frozenset[str]:
-        """Everyone who may approve now. Raises ApproverLookupFailed if the group is unreadable."""
+        """Everyone on the roster now. Raises RosterLookupFailed if the group is unreadable."""
         if not self.group:
             return self.users
         return self.users | self._members_of_group()
 
-    def is_approver(self, user: str) -> bool:
+    def includes(self, user: str) -> bool:
+        """Raises RosterLookupFailed if the group is unreadable and `user` is not listed."""
         return user in self.users or (bool(self.group) and user in self._members_of_group())

@@ -1,0 +1,122 @@
+"""Who a Slack user is, from `users.info` (cached briefly), and whether they count as a member
+of this workspace: the checks applied to everyone who asks the bot or clicks its buttons."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from slack_sdk import WebClient
+
+CACHE_SECONDS = 60.0
+MAX_CACHED = 10_000
+
+
+class LookupFailed(Exception):
+    """users.info gave no usable answer; callers must refuse, never assume."""
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    team_id: str | None
+    enterprise_id: str | None
+    deleted: bool
+    is_bot: bool  # bots and app users alike
+    is_guest: bool  # multi- or single-channel guest
+    is_stranger: bool  # from another organisation (Slack Connect)
+    email: str | None
+
+    @classmethod
+    def from_slack(cls, user: dict[str, Any]) -> Person:
+        """From a users.info `user` object; anything missing counts against the person."""
+        if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+            raise LookupFailed("users.info answered without a user")
+        profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
+        enterprise = user.get("enterprise_user")
+        email = profile.get("email")
+        return cls(
+            id=user["id"],
+            team_id=user.get("team_id") if isinstance(user.get("team_id"), str) else None,
+            enterprise_id=(enterprise or {}).get("enterprise_id")
+            if isinstance(enterprise, dict)
+            else None,
+            deleted=user.get("deleted") is not False,
+            is_bot=user.get("is_bot") is not False or bool(user.get("is_app_user")),
+            is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+            is_stranger=bool(user.get("is_stranger")),
+            email=email.strip().lower() if isinstance(email, str) and email.strip() else None,
+        )
+
+
+# Why someone does not count as a member, as a short code for logs and the audit.
+OTHER_WORKSPACE = "other_workspace"
+NOT_HUMAN = "not_human"
+DEACTIVATED = "deactivated"
+GUEST = "guest"
+EXTERNAL = "external"
+
+
+def membership_problem(
+    person: Person, team_id: str, enterprise_id: str | None = None
+) -> str | None:
+    """None when `person` is an active human member (not a guest, not external) of the bot's
+    workspace and, on Enterprise Grid, of its organisation; else why not."""
+    if person.is_stranger:
+        return EXTERNAL
+    if person.team_id != team_id:
+        return OTHER_WORKSPACE
+    if enterprise_id is not None and person.enterprise_id not in (None, enterprise_id):
+        return OTHER_WORKSPACE
+    if person.is_bot:
+        return NOT_HUMAN
+    if person.deleted:
+        return DEACTIVATED
+    if person.is_guest:
+        return GUEST
+    return None
+
+
+class Directory(Protocol):
+    """Looks people up; People does it through Slack."""
+
+    def get(self, user_id: str) -> Person: ...
+
+
+class People:
+    """users.info answers, each kept for `cache_seconds`; failures are never cached."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        cache_seconds: float = CACHE_SECONDS,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.cache_seconds = cache_seconds
+        self.now = now
+        self._cache: dict[str, tuple[float, Person]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, user_id: str) -> Person:
+        with self._lock:
+            cached = self._cache.get(user_id)
+            if cached is not None and self.now() - cached[0] < self.cache_seconds:
+                return cached[1]
+        try:
+            answer = self.client.users_info(user=user_id)
+        except Exception as e:  # Slack refused (user_not_found…), or could not be reached
+            raise LookupFailed(f"could not look up {user_id}") from e
+        person = Person.from_slack(answer.get("user"))
+        if person.id != user_id:
+            raise LookupFailed(f"users.info answered for {person.id}, not {user_id}")
+        with self._lock:
+            if len(self._cache) >= MAX_CACHED:  # bounded: forget the oldest half
+                for key in sorted(self._cache, key=lambda k: self._cache[k][0])[: MAX_CACHED // 2]:
+                    del self._cache[key]
+            self._cache[user_id] = (self.now(), person)
+        return person
