@@ -131,6 +131,32 @@ def first_broken_row(db: sqlite_utils.Database) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class Head:
+    """How long the trail is and where it ends: what a checkpoint vouches for."""
+
+    rows: int
+    id: int | None
+    hash: str
+
+
+def head(db: sqlite_utils.Database) -> Head:
+    # One statement, so the count and the last row come from the same snapshot even while
+    # the bot keeps appending.
+    row = db.conn.execute(
+        "SELECT (SELECT COUNT(*) FROM audit), id, hash FROM audit ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return Head(rows=0, id=None, hash=GENESIS_HASH)
+    return Head(rows=row[0], id=row[1], hash=row[2])
+
+
+def hash_of(db: sqlite_utils.Database, row_id: int) -> str | None:
+    """The stored hash of one row, or None when there is no such row."""
+    row = db.conn.execute("SELECT hash FROM audit WHERE id = ?", (row_id,)).fetchone()
+    return row[0] if row else None
+
+
 def rows_between(
     db: sqlite_utils.Database, since: float | None = None, until: float | None = None
 ) -> list[dict[str, Any]]:

@@ -1,13 +1,16 @@
-"""Block Kit for approvals, built only from stored actions: pure functions that return dicts."""
+"""Block Kit for approvals, built only from stored actions: pure functions that return dicts.
+A value (from the request or the HR record) is shown as rich text, plain text or inline code,
+never as mrkdwn, and made visible by approvals.values."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from approvals.records import PendingAction
+from approvals.values import ascii_email, json_escaped, readable_json, skeleton, spelled, visible
 
 APPROVE_ACTION_ID = "approval_approve"
 REJECT_ACTION_ID = "approval_reject"
@@ -19,6 +22,8 @@ MAX_REASON = 500
 SECTION_LIMIT = 3000
 SUMMARY_LIMIT = 200  # fits the card, the notification text and the 300-character confirm dialog
 CODE_LIMIT = 2600  # leaves room for the fences and the truncation note inside one section
+PREVIEW_VALUE_LIMIT = 200
+PREVIEW_FIELDS = 10
 _VERBS = {"POST": "Create", "PUT": "Update", "PATCH": "Update", "DELETE": "Delete"}
 
 
@@ -33,50 +38,62 @@ def when(epoch: float) -> str:
     return f"<!date^{int(epoch)}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
-def summary(action: PendingAction) -> str:
-    """What will happen, in plain words: "Create employee Neo Anderson — job: engineer"."""
+def _code(value: Any) -> str:
+    """A value inside mrkdwn: an inline code span, where Slack applies no formatting, with &, <
+    and > escaped and a backtick (which would end the span) spelled <U+0060>."""
+    return "`" + escape(visible(value, 80).replace("`", "<U+0060>")) + "`"
+
+
+def _summary(action: PendingAction, value: Callable[[Any], str]) -> str:
     segments = [s for s in action.path.split("?")[0].split("/") if s]
-    noun = action.noun or "record"
     target = segments[-1] if segments and segments[-1].isdigit() else ""
     body = dict(action.body or {})
     name = body.pop("name", None)
-    words = [_VERBS.get(action.method, action.method), noun]
+    words = [_VERBS.get(action.method, action.method), action.noun or "record"]
     if target:
         words.append(target)
     if name:
-        words.append(str(name) if action.method == "POST" else f"(name → {name})")
+        words.append(value(name) if action.method == "POST" else f"(name → {value(name)})")
     text = " ".join(words)
     if body:
-        text += " — " + ", ".join(f"{k}: {v}" for k, v in body.items())
+        keys = {k: k if k.isascii() and k.isalnum() else value(k) for k in body}
+        text += " — " + ", ".join(f"{keys[k]}: {value(v)}" for k, v in body.items())
     return text
 
 
+def summary(action: PendingAction) -> str:
+    """What will happen, in plain words: "Create employee Neo Anderson — job: engineer"; plain
+    text (values on one line, nothing hidden) clipped to SUMMARY_LIMIT."""
+    return visible(_summary(action, lambda v: visible(v, 80)), SUMMARY_LIMIT)
+
+
 def short_summary(action: PendingAction) -> str:
-    """The summary escaped for mrkdwn and clipped to SUMMARY_LIMIT (the code block on the card
-    shows the whole request); clipping never leaves half an entity such as "&am"."""
-    text = escape(summary(action))
+    """The summary as mrkdwn (messages, notifications), each value in inline code; clipped to
+    SUMMARY_LIMIT without leaving half an entity such as "&am" or an open code span."""
+    text = _summary(action, _code)
     if len(text) > SUMMARY_LIMIT:
-        text = re.sub(r"&[a-z]*$", "", text[: SUMMARY_LIMIT - 1]) + "…"
+        text = re.sub(r"&[a-z]*$", "", text[: SUMMARY_LIMIT - 2])
+        text += "`…" if text.count("`") % 2 else "…"
     return text
 
 
 def request_block_text(action: PendingAction) -> str:
-    request = f"{action.method} {action.path}"
+    """The exact request in a code block; hidden characters and backticks as \\u escapes, and an
+    email address that is not plain ASCII as ascii_email spells it (punycode domain)."""
+    request = f"{action.method} {json_escaped(action.path)}"
     if action.body is not None:
-        request += "\n" + json.dumps(action.body, indent=2, ensure_ascii=False)
-    request = escape(request).replace("```", "`\u200b``")
+        request += "\n" + readable_json(action.body)
+    request = escape(request)
     if len(request) > CODE_LIMIT:
         request = request[:CODE_LIMIT] + f"\n… ({len(request) - CODE_LIMIT} more characters)"
     return f"```{request}```"
 
 
 def hr_result(action: PendingAction) -> str:
-    """ "HR API answered 201 (id 21)": the id when the answer names one at its top level."""
-    text = f"HR API answered {action.hr_status}"
-    record = action.hr_body
-    if isinstance(record, dict) and isinstance(record.get("id"), int | str):
-        text += f" (id {escape(str(record['id']))})"
-    return text
+    """ "HR API answered 201 (id 21)": the id when the answer names a plain one at its top."""
+    ident = action.hr_body.get("id") if isinstance(action.hr_body, dict) else None
+    plain_id = isinstance(ident, int | str) and re.fullmatch(r"[\w-]{1,64}", str(ident), re.A)
+    return f"HR API answered {action.hr_status}" + (f" (id {ident})" if plain_id else "")
 
 
 def approvals_line(action: PendingAction) -> str:
@@ -124,38 +141,75 @@ def outcome(action: PendingAction) -> str:
     return escape(action.status)
 
 
-PREVIEW_VALUE_LIMIT = 200
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
 
 
-def _value(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = escape(text)
-    return text if len(text) <= PREVIEW_VALUE_LIMIT else text[: PREVIEW_VALUE_LIMIT - 1] + "…"
+def _section(mrkdwn: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
 
 
-def preview(action: PendingAction) -> str | None:
-    """What will change, field by field: new fields (POST), before → after (PUT, PATCH), or
-    the record that goes (DELETE). Built from the stored request and the stored snapshot."""
+def _button(action_id: str, text: str, value: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "button", "action_id": action_id, "text": _plain(text), "value": value, **extra}
+
+
+def _text(text: str, **style: bool) -> dict[str, Any]:
+    """A rich-text run: Slack shows its text literally (no mrkdwn, links or mentions)."""
+    return {"type": "text", "text": text, **({"style": style} if style else {})}
+
+
+def _rich_text(*elements: dict[str, Any]) -> dict[str, Any]:
+    section = {"type": "rich_text_section", "elements": list(elements)}
+    return {"type": "rich_text", "elements": [section]}
+
+
+def _warning(text: str) -> list[dict[str, Any]]:
+    return [_text("  "), {"type": "emoji", "name": "warning"}, _text(f" {text}", italic=True)]
+
+
+def _shown(value: Any, **style: bool) -> list[dict[str, Any]]:
+    if value is None or value == "":
+        return [_text("(empty)", italic=True)]
+    shown = [_text(visible(value, PREVIEW_VALUE_LIMIT), **style)]
+    email = ascii_email(value) if isinstance(value, str) and not style else None
+    if email:  # struck (old) values are not flagged: only what the change brings matters
+        shown += _warning(f"not plain ASCII: {visible(email, 120)}")
+    return shown
+
+
+def _change(old: Any, new: Any) -> list[dict[str, Any]]:
+    if old == new:
+        return [*_shown(new), _text(" (unchanged)", italic=True)]
+    shown = [*_shown(old, strike=True), _text(" → "), *_shown(new)]
+    if isinstance(old, str) and isinstance(new, str) and skeleton(old) == skeleton(new):
+        shown += _warning(f"looks unchanged but differs: {spelled(old)} → {spelled(new)}")
+    return shown
+
+
+def preview(action: PendingAction) -> list[dict[str, Any]]:
+    """What will change, as a rich-text block with one line per field: new fields (POST), before
+    → after (PUT, PATCH) or the record that goes (DELETE), from the stored request and snapshot;
+    no block when there is nothing to compare."""
     before = action.before if isinstance(action.before, dict) else None
     current = action.fields_before if action.fields_before is not None else before
     if action.method == "POST" and action.body:
-        lines = [f"*{_value(k)}*: {_value(v)}" for k, v in action.body.items()]
-        return "*New record*\n" + "\n".join(lines)
-    if action.method in ("PUT", "PATCH") and action.body and current is not None:
-        lines = []
-        for field, new in action.body.items():
-            old = current.get(field)
-            if old == new:
-                lines.append(f"*{_value(field)}*: {_value(new)} (unchanged)")
-            else:
-                old_text = "(empty)" if old in (None, "") else f"~{_value(old)}~"
-                lines.append(f"*{_value(field)}*: {old_text} → {_value(new)}")
-        return "*Changes*\n" + "\n".join(lines)
-    if action.method == "DELETE" and before is not None:
-        shown = {k: v for k, v in before.items() if k != "avatar"}
-        lines = [f"*{_value(k)}*: {_value(v)}" for k, v in list(shown.items())[:10]]
-        return "*Record to delete*\n" + "\n".join(lines)
-    return None
+        title, lines = "New record", [(k, _shown(v)) for k, v in action.body.items()]
+    elif action.method in ("PUT", "PATCH") and action.body and current is not None:
+        title = "Changes"
+        lines = [(k, _change(current.get(k), v)) for k, v in action.body.items()]
+    elif action.method == "DELETE" and before is not None:
+        title = "Record to delete"
+        lines = [(k, _shown(v)) for k, v in before.items() if k != "avatar"]
+    else:
+        return []
+    elements, size = [_text(title, bold=True)], 0
+    for count, (field, values) in enumerate(lines):
+        size += sum(len(element.get("text", "")) for element in values)
+        if count == PREVIEW_FIELDS or size > SECTION_LIMIT:
+            elements.append(_text(f"\n… {len(lines) - count} more fields", italic=True))
+            break
+        elements += [_text("\n"), _text(visible(field, 50), bold=True), _text(": "), *values]
+    return [_rich_text(*elements)]
 
 
 def render_card(
@@ -167,65 +221,40 @@ def render_card(
 ) -> list[dict[str, Any]]:
     """The approvers' card. With tokens it has Approve and Reject buttons; without, the outcome."""
     link = f"<{conversation_link}|conversation>" if conversation_link else "conversation"
+    facts = {
+        "Requested by": f"<@{action.requester}> in a {link}",
+        "Expires": when(action.expires_at),
+        "Approvals": approvals_line(action),
+        "Action": f"#{action.id}",
+    }
     blocks: list[dict[str, Any]] = [
-        {
-            "type": "header",
-            "text": {"type": "plain_text", "text": f"Approval needed: action #{action.id}"},
-        },
-        {
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": f"*{short_summary(action)}*"},
-        },
+        {"type": "header", "text": _plain(f"Approval needed: action #{action.id}")},
+        _rich_text(_text(summary(action), bold=True)),
+        *preview(action),
         {
             "type": "section",
-            "fields": [
-                {"type": "mrkdwn", "text": f"*Requested by*\n<@{action.requester}> in a {link}"},
-                {"type": "mrkdwn", "text": f"*Expires*\n{when(action.expires_at)}"},
-                {"type": "mrkdwn", "text": f"*Approvals*\n{approvals_line(action)}"},
-                {"type": "mrkdwn", "text": f"*Action*\n#{action.id}"},
-            ],
+            "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in facts.items()],
         },
-        {"type": "section", "text": {"type": "mrkdwn", "text": request_block_text(action)}},
+        _section(request_block_text(action)),
     ]
-    shown = preview(action)
-    if shown:
-        text = shown if len(shown) <= SECTION_LIMIT else shown[: SECTION_LIMIT - 1] + "…"
-        blocks.insert(2, {"type": "section", "text": {"type": "mrkdwn", "text": text}})
-    if approve_token and reject_token and action.status == "pending":
-        approve: dict[str, Any] = {
-            "type": "button",
-            "action_id": APPROVE_ACTION_ID,
-            "style": "primary",
-            "text": {"type": "plain_text", "text": "Approve"},
-            "value": approve_token,
+    if not (approve_token and reject_token and action.status == "pending"):
+        return [*blocks, _section(outcome(action))]
+    approve = _button(APPROVE_ACTION_ID, "Approve", approve_token, style="primary")
+    if action.method == "DELETE":
+        approve["confirm"] = {
+            "title": _plain("Delete for real?"),
+            "text": _plain(f"This runs: {summary(action)}"),
+            "confirm": _plain("Approve delete"),
+            "deny": _plain("Cancel"),
+            "style": "danger",
         }
-        if action.method == "DELETE":
-            approve["confirm"] = {
-                "title": {"type": "plain_text", "text": "Delete for real?"},
-                "text": {"type": "mrkdwn", "text": f"This runs *{short_summary(action)}*."},
-                "confirm": {"type": "plain_text", "text": "Approve delete"},
-                "deny": {"type": "plain_text", "text": "Cancel"},
-                "style": "danger",
-            }
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": f"approval-{action.id}",
-                "elements": [
-                    approve,
-                    {
-                        "type": "button",
-                        "action_id": REJECT_ACTION_ID,
-                        "style": "danger",
-                        "text": {"type": "plain_text", "text": "Reject"},
-                        "value": reject_token,
-                    },
-                ],
-            }
-        )
-    else:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": outcome(action)}})
-    return blocks
+    reject = _button(REJECT_ACTION_ID, "Reject", reject_token, style="danger")
+    buttons = {
+        "type": "actions",
+        "block_id": f"approval-{action.id}",
+        "elements": [approve, reject],
+    }
+    return [*blocks, buttons]
 
 
 def card_text(action: PendingAction) -> str:
@@ -244,48 +273,32 @@ def requester_blocks(
     """The requester's notice; while pending it has a Withdraw button (the requester's only)."""
     text = requester_notice(action, card_link)
     if action.status != "pending" or not withdraw_token:
-        text += f"\n{outcome(action)}"
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
-    if action.status == "pending" and withdraw_token:
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": f"withdraw-{action.id}",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": WITHDRAW_ACTION_ID,
-                        "text": {"type": "plain_text", "text": "Withdraw"},
-                        "value": withdraw_token,
-                    }
-                ],
-            }
-        )
-    return blocks
+        return [_section(f"{text}\n{outcome(action)}")]
+    withdraw = _button(WITHDRAW_ACTION_ID, "Withdraw", withdraw_token)
+    return [
+        _section(text),
+        {"type": "actions", "block_id": f"withdraw-{action.id}", "elements": [withdraw]},
+    ]
 
 
 def reject_modal(action: PendingAction, private_metadata: str) -> dict[str, Any]:
     """The modal Reject opens: an optional reason, carried back with the signed button value."""
+    reason = {"type": "plain_text_input", "action_id": REASON_INPUT_ID, "multiline": True}
     return {
         "type": "modal",
         "callback_id": REJECT_MODAL_ID,
         "private_metadata": private_metadata,
-        "title": {"type": "plain_text", "text": f"Reject action #{action.id}"},
-        "submit": {"type": "plain_text", "text": "Reject"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": _plain(f"Reject action #{action.id}"),
+        "submit": _plain("Reject"),
+        "close": _plain("Cancel"),
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{short_summary(action)}*"}},
+            _rich_text(_text(summary(action), bold=True)),
             {
                 "type": "input",
                 "block_id": REASON_BLOCK_ID,
                 "optional": True,
-                "label": {"type": "plain_text", "text": "Reason (shown to the requester)"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": REASON_INPUT_ID,
-                    "multiline": True,
-                    "max_length": MAX_REASON,
-                },
+                "label": _plain("Reason (shown to the requester)"),
+                "element": {**reason, "max_length": MAX_REASON},
             },
         ],
     }

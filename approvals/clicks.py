@@ -11,6 +11,7 @@ import structlog
 from approvals import cards
 from approvals.announce import Announcements
 from approvals.executor import Executor
+from approvals.limits import RateWindow
 from approvals.people import Directory, LookupFailed, membership_problem
 from approvals.records import (
     ActionExpired,
@@ -67,7 +68,10 @@ class ClickHandler:
         team_id: str,
         enterprise_id: str | None = None,
         allow_self_approval: bool = False,
+        refusals: RateWindow | None = None,
     ) -> None:
+        """`refusals` bounds the notices and audit rows one person's refused clicks on one
+        action can cause (a guest clicking the same button again and again)."""
         self.store = store
         self.signer = signer
         self.executor = executor
@@ -77,6 +81,7 @@ class ClickHandler:
         self.allow_self_approval = allow_self_approval
         self.team_id = team_id
         self.enterprise_id = enterprise_id
+        self.refusals = refusals
 
     def handle(self, click: Click) -> None:
         try:
@@ -169,6 +174,8 @@ class ClickHandler:
 
     def _refuse(self, click: Click, action_id: int | None, message: str) -> None:
         log.info("click.refused", user=click.user, action_id=action_id, why=message)
+        if self.refusals is not None and not self.refusals.allow((click.user, action_id)):
+            return
         self.store.record(
             "click_refused", action_id=action_id, actor=click.user, detail={"why": message}
         )

@@ -73,7 +73,7 @@ class Executor:
                 action.method,
                 action.path,
                 body=action.body,
-                headers={"Idempotency-Key": str(action.id)},
+                headers={"Idempotency-Key": action.idempotency_key or f"hrbot-action-{action.id}"},
             )
         except Exception as e:  # any transport failure is recorded, never retried here
             error = f"{type(e).__name__}: {e}"

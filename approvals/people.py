@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -46,7 +46,9 @@ class Person:
             else None,
             deleted=user.get("deleted") is not False,
             is_bot=user.get("is_bot") is not False or bool(user.get("is_app_user")),
-            is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+            # Slack always sends both guest flags; one missing counts as a guest.
+            is_guest=user.get("is_restricted") is not False
+            or user.get("is_ultra_restricted") is not False,
             is_stranger=bool(user.get("is_stranger")),
             email=email.strip().lower() if isinstance(email, str) and email.strip() else None,
         )
@@ -69,8 +71,8 @@ def membership_problem(
         return EXTERNAL
     if person.team_id != team_id:
         return OTHER_WORKSPACE
-    if enterprise_id is not None and person.enterprise_id not in (None, enterprise_id):
-        return OTHER_WORKSPACE
+    if enterprise_id is not None and person.enterprise_id != enterprise_id:
+        return OTHER_WORKSPACE  # on Enterprise Grid, a person without our org is not ours
     if person.is_bot:
         return NOT_HUMAN
     if person.deleted:
@@ -120,3 +122,18 @@ class People:
                     del self._cache[key]
             self._cache[user_id] = (self.now(), person)
         return person
+
+
+def active_members(
+    users: Iterable[str], people: Directory, team_id: str, enterprise_id: str | None = None
+) -> list[str]:
+    """Those of `users` who are active full members (whom a card with personal data may be
+    sent); anyone who cannot be looked up is left out."""
+    members = []
+    for user in users:
+        try:
+            if membership_problem(people.get(user), team_id, enterprise_id) is None:
+                members.append(user)
+        except LookupFailed:
+            continue
+    return members

@@ -44,6 +44,15 @@ class AlreadyVoted(ActionError):
         self.action = action
 
 
+class TooManyPending(ActionError):
+    """A limit on open pending actions (the requester's own, or everyone's) is reached."""
+
+    def __init__(self, scope: str, limit: int) -> None:
+        super().__init__(f"{limit} actions are already waiting for approval ({scope})")
+        self.scope = scope  # "requester" or "total"
+        self.limit = limit
+
+
 class ActionExpired(ActionError):
     """The action's approval window has closed."""
 
@@ -62,6 +71,14 @@ def request_hash(method: str, path: str, body: dict[str, Any] | None) -> str:
     """SHA-256 of the exact request: what an approver's signature is bound to."""
     material = json.dumps([method, path, canonical_body(body)], ensure_ascii=False)
     return hashlib.sha256(material.encode()).hexdigest()
+
+
+def text_hash(salt: str | None, text: str | None) -> str | None:
+    """What the audit keeps of free text (a reject reason): a salted hash. Once retention purges
+    the text and the salt, the hash can no longer be checked or guessed."""
+    if text is None or salt is None:
+        return None
+    return hashlib.sha256(f"{salt}\n{text}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -122,6 +139,8 @@ class PendingAction:
     # Everyone whose words were in the model's context when it queued this (the requester
     # always); none of them may approve it.
     contributors: tuple[str, ...] = ()
+    idempotency_key: str | None = None  # sent with the HR request; unique across databases
+    text_salt: str | None = None  # for hashes of free text in the audit; purged with the text
 
     @property
     def shaped_by(self) -> frozenset[str]:

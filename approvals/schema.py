@@ -85,3 +85,16 @@ def add_target_description(db: sqlite_utils.Database) -> None:
 def add_contributors(db: sqlite_utils.Database) -> None:
     # Everyone whose words were in the model's context when the action was queued.
     db["actions"].add_column("contributors", str)
+
+
+@migrations()
+def add_idempotency_key_and_text_salt(db: sqlite_utils.Database) -> None:
+    # A key unique across databases and deployments, so the HR API never replays another
+    # action's answer; and a random salt for the hashes of free text that the audit keeps
+    # (the salt is purged with the text, after which the hash reveals nothing).
+    db["actions"].add_column("idempotency_key", str)
+    db["actions"].add_column("text_salt", str)
+    db.execute(
+        "UPDATE actions SET idempotency_key = 'hrbot-' || lower(hex(randomblob(16))) "
+        "WHERE idempotency_key IS NULL"
+    )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterable
+import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from approvals import audit
-from approvals.db import Database
+from approvals.queries import ActionQueries
 from approvals.records import (
     TRANSITIONS,
     WRITE_METHODS,
@@ -17,8 +17,10 @@ from approvals.records import (
     AlreadyDecided,
     AlreadyVoted,
     PendingAction,
+    TooManyPending,
     canonical_body,
     request_hash,
+    text_hash,
 )
 
 
@@ -26,12 +28,8 @@ def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
-class ActionStore:
+class ActionStore(ActionQueries):
     """Creates pending actions and moves them through TRANSITIONS, auditing every move."""
-
-    def __init__(self, database: Database, *, now: Callable[[], float] = time.time) -> None:
-        self.database = database
-        self.now = now
 
     def create(
         self,
@@ -49,7 +47,12 @@ class ActionStore:
         noun: str | None = None,
         fields_before: dict[str, Any] | None = None,
         contributors: Iterable[str] = (),
+        max_pending_per_requester: int | None = None,
+        max_pending_total: int | None = None,
     ) -> PendingAction:
+        """Store a new pending action. The limits on open pending actions are checked in the
+        same transaction as the insert, so concurrent requests cannot overshoot them (raises
+        TooManyPending)."""
         if method not in WRITE_METHODS:
             raise ValueError(f"only writes wait for approval, not {method}")
         if approvals_required < 1:
@@ -59,30 +62,39 @@ class ActionStore:
         created = self.now()
         digest = request_hash(method, path, body)
         shaped_by = sorted({requester, *contributors})
+        row = dict(
+            requester=requester,
+            channel=channel,
+            thread_ts=thread_ts,
+            method=method,
+            path=path,
+            body=canonical_body(body),
+            request_hash=digest,
+            status="pending",
+            approvals_required=approvals_required,
+            created_at=created,
+            expires_at=created + ttl_seconds,
+            before=_json(before),
+            noun=noun,
+            fields_before=_json(fields_before),
+            contributors=_json(shaped_by),
+            idempotency_key=f"hrbot-{secrets.token_hex(16)}",
+            text_salt=secrets.token_hex(16),
+        )
         with self.database.immediate() as db:
-            cursor = db.conn.execute(
-                "INSERT INTO actions (requester, channel, thread_ts, method, path, body, "
-                "request_hash, status, approvals_required, created_at, expires_at, before, "
-                "noun, fields_before, contributors) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    requester,
-                    channel,
-                    thread_ts,
-                    method,
-                    path,
-                    canonical_body(body),
-                    digest,
-                    approvals_required,
-                    created,
-                    created + ttl_seconds,
-                    _json(before),
-                    noun,
-                    _json(fields_before),
-                    _json(shaped_by),
-                ),
-            )
-            action_id = cursor.lastrowid
+            mine, everyone = db.conn.execute(
+                "SELECT COALESCE(SUM(requester = ?), 0), COUNT(*) FROM actions "
+                "WHERE status = 'pending'",
+                (requester,),
+            ).fetchone()
+            if max_pending_per_requester is not None and mine >= max_pending_per_requester:
+                raise TooManyPending("requester", max_pending_per_requester)
+            if max_pending_total is not None and everyone >= max_pending_total:
+                raise TooManyPending("total", max_pending_total)
+            action_id = db.conn.execute(
+                f"INSERT INTO actions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
+            ).lastrowid
             audit.append(
                 db,
                 "requested",
@@ -100,38 +112,6 @@ class ActionStore:
                 },
             )
         return self.get(action_id)
-
-    # --- reading ------------------------------------------------------------------------
-
-    def get(self, action_id: int) -> PendingAction:
-        row = self.database.db.conn.execute(
-            "SELECT * FROM actions WHERE id = ?", (action_id,)
-        ).fetchone()
-        if row is None:
-            raise ActionNotFound(f"there is no action #{action_id}")
-        return PendingAction.from_row(dict(row), self._votes(action_id))
-
-    def _votes(self, action_id: int) -> tuple[str, ...]:
-        rows = self.database.db.conn.execute(
-            "SELECT approver FROM votes WHERE action_id = ? ORDER BY at, rowid", (action_id,)
-        )
-        return tuple(row[0] for row in rows)
-
-    def in_states(self, *statuses: str) -> list[PendingAction]:
-        """Actions in any of `statuses` (every action when none is named), oldest first."""
-        sql, params = "SELECT * FROM actions", statuses
-        if statuses:
-            sql += f" WHERE status IN ({', '.join('?' * len(statuses))})"
-        return [
-            PendingAction.from_row(dict(row), self._votes(row["id"]))
-            for row in self.database.db.conn.execute(sql + " ORDER BY id", params)
-        ]
-
-    def pending_count(self, requester: str) -> int:
-        row = self.database.db.conn.execute(
-            "SELECT COUNT(*) FROM actions WHERE requester = ? AND status = 'pending'", (requester,)
-        ).fetchone()
-        return row[0]
 
     # --- decisions ----------------------------------------------------------------------
 
@@ -181,13 +161,16 @@ class ActionStore:
         return action
 
     def reject(self, action_id: int, approver: str, reason: str | None = None) -> PendingAction:
+        """The reason is kept with the action (purged by retention); the audit keeps only its
+        salted hash, so the append-only trail never holds the free text."""
+        salt = self.get(action_id).text_salt
         return self._transition(
             action_id,
             "pending",
             "rejected",
             event="rejected",
             actor=approver,
-            detail={"reason": reason},
+            detail={"reason_sha256": text_hash(salt, reason)},
             fields={"decided_at": self.now(), "decided_by": approver, "reason": reason},
         )
 

@@ -9,6 +9,7 @@ from typing import Any
 import openai
 import structlog
 
+from bot.budget import HRBudget, fit_turn
 from bot.conversations import ConversationStore, conversation_key
 from bot.prompts import SYSTEM_PROMPT
 from bot.tools import Toolbox, ToolContext
@@ -52,6 +53,8 @@ class Agent:
         *,
         max_rounds: int = 6,
         deadline_seconds: float = 90.0,
+        max_tool_calls_per_round: int = 10,
+        max_hr_requests: int | None = None,
         system_prompt: str = SYSTEM_PROMPT,
         prompt: list[dict[str, Any]] | None = None,
         tools: list[dict[str, Any]] | None = None,
@@ -64,6 +67,8 @@ class Agent:
         self.conversations = conversations
         self.max_rounds = max_rounds
         self.deadline_seconds = deadline_seconds
+        self.max_tool_calls_per_round = max_tool_calls_per_round
+        self.max_hr_requests = max_hr_requests
         self.prompt = (
             prompt if prompt is not None else [{"role": "system", "content": system_prompt}]
         )
@@ -87,7 +92,11 @@ class Agent:
         # The verified speaker of every turn, so the model (and the record of who shaped an
         # action) never has to take a message's word for who wrote it.
         new: list[dict[str, Any]] = [{"role": "user", "name": context.requester, "content": text}]
-        context = replace(context, contributors=speakers([*history, *new]))
+        context = replace(
+            context,
+            contributors=speakers([*history, *new]),
+            budget=HRBudget(self.max_hr_requests),  # this message's own
+        )
         reply = Reply("")
         deadline = time.monotonic() + self.deadline_seconds
         try:
@@ -100,14 +109,22 @@ class Agent:
                     )
                     new.append({"role": "assistant", "content": reply.text})
                     return reply
-                message = self._complete(history + new, reply, timeout=remaining)
+                # Within the token budget at every step, not only between turns.
+                messages = fit_turn(history, new, self.conversations.token_budget)
+                message = self._complete(messages, reply, timeout=remaining)
                 assistant = _assistant_message(message)
                 new.append(assistant)
                 calls = assistant.get("tool_calls") or []
                 if not calls:
                     reply.text = (message.content or "").strip() or "I have no answer to that."
                     return reply
+                cap = self.max_tool_calls_per_round
+                if len(calls) > cap:  # keep only the calls that run; none is left unanswered
+                    assistant["tool_calls"] = calls = calls[:cap]
                 new.extend(self._run_tools(calls, context, reply))
+                if len(message.tool_calls or []) > cap:
+                    skipped = len(message.tool_calls) - cap
+                    new.append({"role": "system", "content": skipped_note(skipped, cap)})
             reply.text = (
                 f"I stopped after {self.max_rounds} steps without finishing. Nothing else was "
                 "done; any action already queued still waits for approval. Please narrow the "
@@ -170,6 +187,13 @@ class Agent:
                     content = "Error: the tool failed unexpectedly; nothing was queued or changed."
             results.append({"role": "tool", "tool_call_id": call["id"], "content": content})
         return results
+
+
+def skipped_note(skipped: int, cap: int) -> str:
+    return (
+        f"{skipped} more tool calls in that step were not run: at most {cap} run per step. "
+        "Ask for fewer things at once."
+    )
 
 
 def speakers(messages: list[dict[str, Any]]) -> frozenset[str]:

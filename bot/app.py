@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,8 @@ from approvals import (
 )
 from approvals.announce import Announcer
 from approvals.clicks import ClickHandler
-from approvals.people import People
+from approvals.limits import RateWindow
+from approvals.people import People, active_members
 from approvals.roster import Roster
 from approvals.sweeper import Sweeper
 from approvals.upkeep import Upkeep
@@ -40,14 +40,14 @@ from bot import conversations, inbox, listeners
 from bot.agent import Agent, make_client
 from bot.catalogue import DEFAULT_CATALOGUE, Catalogue
 from bot.config import Config
-from bot.conversations import ConversationStore, conversation_key
-from bot.dispatch import OrderedPool
+from bot.conversations import ConversationStore
+from bot.dispatch import FairPool
 from bot.gate import Gate
 from bot.housekeeping import Housekeeper
 from bot.hr_client import HRClient
 from bot.inbox import Inbox, Incoming
 from bot.intake import Intake
-from bot.limits import RateWindow
+from bot.parts import Core, HRBot, Storage
 from bot.replies import Replies, note_outcome
 from bot.tools import Toolbox
 
@@ -55,68 +55,9 @@ Clock = Callable[[], float]
 INTAKE_WORKERS = 4
 CLICK_WORKERS = 8
 BOLT_WORKERS = 16
+QUEUED_PER_PERSON = 50  # messages one person may have waiting; past it they are dropped
+STORED_PER_MINUTE_FACTOR = 3  # a person's messages stored per minute, times the answer limit
 REFUSAL_NOTICE_SECONDS = 300  # one refusal notice per person, reason and channel in this time
-
-
-@dataclass(frozen=True)
-class Storage:
-    """The database and the stores both sides share."""
-
-    database: Database
-    actions: ActionStore
-    conversations: ConversationStore
-
-
-@dataclass(frozen=True)
-class Core:
-    """What answers questions and holds writes, without Slack: the eval runs this alone."""
-
-    config: Config
-    storage: Storage
-    hr: HRClient
-    executor: Executor
-    toolbox: Toolbox
-    agent: Agent
-
-    @property
-    def actions(self) -> ActionStore:
-        return self.storage.actions
-
-
-@dataclass(frozen=True)
-class HRBot:
-    """The whole Slack app, what its callers need of it. `start()` resumes interrupted work and
-    starts the housekeeper; `close()` closes every part in the reverse order it was built (the
-    caller stops serving requests to `bolt` first)."""
-
-    core: Core
-    team_id: str
-    bot_user_id: str
-    inbox: Inbox
-    housekeeper: Housekeeper
-    bolt: App
-    closing: ExitStack
-
-    @property
-    def actions(self) -> ActionStore:
-        return self.core.actions
-
-    @property
-    def conversations(self) -> ConversationStore:
-        return self.core.storage.conversations
-
-    @property
-    def database(self) -> Database:
-        return self.core.storage.database
-
-    def start(self) -> int:
-        """Recover, queue unanswered messages, start sweeping; returns how many were queued."""
-        resumed = self.housekeeper.resume()
-        self.housekeeper.start()
-        return resumed
-
-    def close(self) -> None:
-        self.closing.close()
 
 
 def make_web_client(config: Config) -> WebClient:
@@ -170,6 +111,7 @@ def build_core(
         approval_ttl_seconds=config.approval_ttl_seconds,
         on_pending=on_pending,
         max_pending_per_requester=config.max_pending_per_requester,
+        max_pending_total=config.max_pending_total,
     )
     model = make_client(
         api_key=config.openai_api_key,
@@ -185,6 +127,8 @@ def build_core(
         storage.conversations,
         max_rounds=config.max_tool_rounds,
         deadline_seconds=config.model_deadline_seconds,
+        max_tool_calls_per_round=config.max_tool_calls_per_round,
+        max_hr_requests=config.max_hr_requests_per_message,
         prompt=prompt,
         tools=tools,
     )
@@ -219,7 +163,10 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         client,
         cards,
         signer,
-        approvers=approvers.members,
+        # Cards carry personal data: only to approvers who are active, full members.
+        approvers=lambda: active_members(
+            approvers.members(), people, identity["team_id"], identity.get("enterprise_id")
+        ),
         approval_channel=config.approval_channel,
         on_outcome=functools.partial(note_outcome, storage.conversations),
     )
@@ -230,6 +177,7 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         catalogue_path=catalogue_path,
         on_pending=announcer.post,
     )
+    click_refusals = RateWindow(1, REFUSAL_NOTICE_SECONDS)
     clicks = ClickHandler(
         core.actions,
         signer,
@@ -240,6 +188,7 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         team_id=identity["team_id"],
         enterprise_id=identity.get("enterprise_id"),
         allow_self_approval=config.allow_self_approval,
+        refusals=click_refusals,
     )
     upkeep = Upkeep(core.actions)
     sweeper = Sweeper(core.actions, upkeep, cards, announcer, core.executor)
@@ -265,17 +214,23 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         gate,
         rate=rate,
         refusals=RateWindow(1, REFUSAL_NOTICE_SECONDS),
+        slow_downs=RateWindow(1, 60),
         record=core.actions.record,
     )
-    answers: OrderedPool[Incoming] = OrderedPool(
-        replies.answer, key=_conversation_of, workers=config.model_concurrency, name="answers"
+    # People take turns; each person's messages are answered one at a time, in order.
+    answers: FairPool[Incoming] = FairPool(
+        replies.answer,
+        owner=_person,
+        workers=config.model_concurrency,
+        per_owner=QUEUED_PER_PERSON,
+        name="answers",
     )
     closing.callback(answers.shutdown)
     click_pool = ThreadPoolExecutor(CLICK_WORKERS, thread_name_prefix="clicks")
     closing.callback(click_pool.shutdown)
-    intake = Intake(inbox_, answers.submit)
-    intake_pool: OrderedPool[Incoming] = OrderedPool(
-        intake.take, key=_conversation_of, workers=INTAKE_WORKERS, name="intake"
+    intake = Intake(inbox_, RateWindow(STORED_PER_MINUTE_FACTOR * rate.limit), answers.submit)
+    intake_pool: FairPool[Incoming] = FairPool(
+        intake.take, owner=_person, workers=INTAKE_WORKERS, per_owner=QUEUED_PER_PERSON
     )
     closing.callback(intake_pool.shutdown)
 
@@ -296,7 +251,7 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         upkeep,
         storage.conversations,
         inbox_,
-        [rate, replies.refusals],
+        [rate, replies.refusals, replies.slow_downs, intake.storable, click_refusals],
         queue_answer=answers.submit,
         retention_days=config.conversation_retention_days,
         interval_seconds=config.sweep_interval_seconds,
@@ -305,5 +260,5 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
     return HRBot(core, identity["team_id"], identity["user_id"], inbox_, housekeeper, bolt, closing)
 
 
-def _conversation_of(message: Incoming) -> str:
-    return conversation_key(message.thread, message.user)
+def _person(message: Incoming) -> str:
+    return message.user

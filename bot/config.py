@@ -48,6 +48,9 @@ VARIABLES = (
     "ALLOW_SELF_APPROVAL",
     "APPROVER_GROUP",
     "MAX_PENDING_PER_REQUESTER",
+    "MAX_PENDING_TOTAL",
+    "MAX_TOOL_CALLS_PER_ROUND",
+    "MAX_HR_REQUESTS_PER_MESSAGE",
     "USER_MESSAGES_PER_MINUTE",
     "CONVERSATION_RETENTION_DAYS",
     "SWEEP_INTERVAL_SECONDS",
@@ -111,6 +114,9 @@ class Config:
     allow_self_approval: bool = False
     approver_group: str | None = None
     max_pending_per_requester: int = 10
+    max_pending_total: int = 200
+    max_tool_calls_per_round: int = 10
+    max_hr_requests_per_message: int = 60
     user_messages_per_minute: int = 20
     conversation_retention_days: int = 30
     sweep_interval_seconds: int = 30
@@ -258,6 +264,9 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         allow_self_approval=boolean("ALLOW_SELF_APPROVAL"),
         approver_group=group_id("APPROVER_GROUP"),
         max_pending_per_requester=integer("MAX_PENDING_PER_REQUESTER", 10, 1, 1000),
+        max_pending_total=integer("MAX_PENDING_TOTAL", 200, 1, 100_000),
+        max_tool_calls_per_round=integer("MAX_TOOL_CALLS_PER_ROUND", 10, 1, 100),
+        max_hr_requests_per_message=integer("MAX_HR_REQUESTS_PER_MESSAGE", 60, 1, 10_000),
         user_messages_per_minute=integer("USER_MESSAGES_PER_MINUTE", 20, 1, 10_000),
         conversation_retention_days=integer("CONVERSATION_RETENTION_DAYS", 30, 1, 3650),
         sweep_interval_seconds=integer("SWEEP_INTERVAL_SECONDS", 30, 1, 3600),

@@ -26,6 +26,9 @@ def create_messages_table(db: sqlite_utils.Database) -> None:
     db["messages"].create_index(["thread_key", "id"])
 
 
+NOTICE_PREFIX = "Approval system notice: "
+
+
 def conversation_key(thread: Thread, person: str) -> str:
     """A conversation belongs to the person who started it: one per Slack thread and person, so
     someone else writing in the same thread starts their own and never sees or steers it."""
@@ -108,7 +111,7 @@ class ConversationStore:
     def note(self, key: str, text: str) -> None:
         """Record something the system did, so the model knows it next time. It is a `system`
         message: nothing a person types is ever stored with that role, so none can forge one."""
-        self.append(key, [{"role": "system", "content": f"Approval system notice: {text}"}])
+        self.append(key, [{"role": "system", "content": f"{NOTICE_PREFIX}{text}"}])
 
     def purge(self, older_than_days: int) -> int:
         """Forget whole conversations untouched for `older_than_days` (retention)."""

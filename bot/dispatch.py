@@ -1,4 +1,5 @@
-"""A bounded worker pool for model work that keeps each Slack thread's messages in order."""
+"""A bounded, fair worker pool: people are served in turn, each person's items one at a time and
+in the order they came, so one person's flood never holds more than one worker."""
 
 from __future__ import annotations
 
@@ -14,45 +15,73 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 
-class OrderedPool(Generic[T]):
-    """Runs `handler` on at most `workers` items at once; items with the same key run one at a
-    time, in the order submitted. Submitting never blocks and never refuses."""
+class FairPool(Generic[T]):
+    """Runs `handler` on at most `workers` items at once. Items are grouped by `owner(item)`:
+    an owner's items run one at a time, oldest first, and owners with work waiting take turns
+    (after each item its owner goes to the back of the line). An owner may have at most
+    `per_owner` items waiting; `submit` refuses more and never blocks."""
 
     def __init__(
         self,
         handler: Callable[[T], None],
-        key: Callable[[T], Hashable],
+        owner: Callable[[T], Hashable],
+        *,
         workers: int,
-        name: str = "ordered",
-    ):
+        per_owner: int,
+        name: str = "fair",
+    ) -> None:
         self._handler = handler
-        self._key = key
-        self._queues: dict[Hashable, deque[T]] = {}
+        self._owner = owner
+        self._per_owner = per_owner
+        self._waiting: dict[Hashable, deque[T]] = {}
+        self._busy: set[Hashable] = set()
         self._lock = threading.Lock()
+        self._closing = False
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
 
-    def submit(self, item: T) -> None:
-        key = self._key(item)
+    def submit(self, item: T) -> bool:
+        """Queue `item`; False when its owner already has `per_owner` items waiting."""
+        owner = self._owner(item)
         with self._lock:
-            queue = self._queues.get(key)
-            if queue is not None:  # a worker is on this key already and will get to it
-                queue.append(item)
-                return
-            self._queues[key] = deque([item])
-        self._executor.submit(self._drain, key)
+            queue = self._waiting.setdefault(owner, deque())
+            if len(queue) >= self._per_owner:
+                return False
+            queue.append(item)
+            if owner in self._busy or len(queue) > 1:
+                return True  # already in line (or running): its turn will come
+            self._busy.add(owner)
+        self._executor.submit(self._turn, owner)
+        return True
 
-    def _drain(self, key: Hashable) -> None:
+    def waiting(self) -> int:
+        with self._lock:
+            return sum(len(queue) for queue in self._waiting.values())
+
+    def _turn(self, owner: Hashable) -> None:
+        """One item of `owner`'s, then `owner` goes to the back of the line. While shutting
+        down (no new turns can be queued) the worker finishes the owner's items itself."""
         while True:
             with self._lock:
-                queue = self._queues[key]
-                if not queue:
-                    del self._queues[key]
-                    return
-                item = queue.popleft()
+                item = self._waiting[owner].popleft()
             try:
                 self._handler(item)
-            except Exception:  # one bad message must not stop its thread's queue
-                log.exception("pool.handler_failed", key=str(key))
+            except Exception:  # one bad item must not stop its owner's queue
+                log.exception("pool.handler_failed", owner=str(owner))
+            with self._lock:
+                if not self._waiting[owner]:
+                    del self._waiting[owner]
+                    self._busy.discard(owner)
+                    return
+                closing = self._closing
+            if not closing:
+                try:
+                    self._executor.submit(self._turn, owner)
+                    return
+                except RuntimeError:  # shutdown began in between
+                    pass
 
     def shutdown(self, wait: bool = True) -> None:
+        """Finish everything queued, then stop (items queued meanwhile still run)."""
+        with self._lock:
+            self._closing = True
         self._executor.shutdown(wait=wait)

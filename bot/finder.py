@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from bot.budget import MeteredHR
 from bot.catalogue import Catalogue, RequestRefused
 from bot.hr_client import HRClient, HRError, HRResponse
 
@@ -17,7 +18,7 @@ MAX_QUERY = 200
 
 
 class EmployeeFinder:
-    def __init__(self, hr: HRClient, catalogue: Catalogue) -> None:
+    def __init__(self, hr: HRClient | MeteredHR, catalogue: Catalogue) -> None:
         self.hr = hr
         self.catalogue = catalogue
 

@@ -43,6 +43,13 @@ class Refusal:
     text: str
 
 
+CHECK_FAILED = Refusal(
+    "check_failed",
+    "Sorry, something went wrong while checking your account, so I did not answer. "
+    "Please try again in a minute.",
+)
+
+
 class Gate:
     def __init__(
         self,
@@ -67,7 +74,9 @@ class Gate:
 
     def check(self, message: Incoming) -> Refusal | None:
         """None when `message` may be answered where it was asked; else the refusal."""
-        if any(team != self.team_id for team in message.teams):
+        # Every team the event names must be ours, and it must name one: an event without
+        # any is not taken on trust.
+        if not message.teams or any(team != self.team_id for team in message.teams):
             return self._refuse(OTHER_WORKSPACE)
         if message.shared and not self.allow_shared_channels:
             return Refusal(

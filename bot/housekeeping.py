@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import structlog
 
+from approvals.limits import RateWindow
 from approvals.sweeper import Sweeper
 from approvals.upkeep import Upkeep
 from bot.conversations import ConversationStore
 from bot.inbox import Inbox, Incoming
-from bot.limits import RateWindow
 
 log = structlog.get_logger(__name__)
 
@@ -25,7 +25,7 @@ class Housekeeper:
         inbox: Inbox,
         windows: list[RateWindow],
         *,
-        queue_answer: Callable[[Incoming], None],
+        queue_answer: Callable[[Incoming], bool],
         retention_days: int,
         interval_seconds: float,
     ) -> None:
@@ -58,7 +58,7 @@ class Housekeeper:
             window.forget_idle()
         self.conversations.purge(self.retention_days)
         self.inbox.purge(self.retention_days)
-        self.upkeep.forget_records(self.retention_days)
+        self.upkeep.forget_personal_data(self.retention_days)
 
     def start(self) -> None:
         def loop() -> None:

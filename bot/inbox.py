@@ -63,7 +63,8 @@ class Incoming:
 
     @property
     def is_direct(self) -> bool:
-        return self.channel_type == "im"
+        """A direct message with the bot: Slack says so and the channel is a DM's (D…)."""
+        return self.channel_type == "im" and self.channel.startswith("D")
 
 
 class Inbox:
@@ -92,6 +93,11 @@ class Inbox:
                 ),
             )
         return cursor.rowcount == 1
+
+    def forget_text(self, event_id: str) -> None:
+        """Drop what a refused person wrote: it was never answered and need not be kept."""
+        with self.database.immediate() as db:
+            db.conn.execute("UPDATE inbox SET text = '' WHERE event_id = ?", (event_id,))
 
     def answered(self, event_id: str) -> None:
         with self.database.immediate() as db:

@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import structlog
 from slack_bolt import App
 
 from bot.inbox import Incoming
 from bot.slack_text import from_slack
+
+log = structlog.get_logger(__name__)
 
 
 def parse_message(body: dict[str, Any], event: dict[str, Any], bot_user_id: str) -> Incoming | None:
@@ -31,18 +34,19 @@ def parse_message(body: dict[str, Any], event: dict[str, Any], bot_user_id: str)
         text=from_slack(event.get("text") or "", bot_user_id),
         channel_type=event.get("channel_type") if event.get("channel_type") == "im" else None,
         teams=tuple(sorted({t for t in teams if isinstance(t, str) and t})),
-        # Anything but an explicit false counts as shared: the check fails closed.
-        shared=body.get("is_ext_shared_channel", False) is not False,
+        # Anything but an explicit false (a missing flag too) counts as shared: fail closed.
+        shared=body.get("is_ext_shared_channel") is not False,
     )
 
 
-def register(app: App, take: Callable[[Incoming], None], *, bot_user_id: str) -> None:
-    """`take` must not block: it queues the message for the intake."""
+def register(app: App, take: Callable[[Incoming], bool], *, bot_user_id: str) -> None:
+    """`take` must not block: it queues the message for the intake (False: that person's queue
+    is full, and the message is dropped)."""
 
     def hand_over(body: dict[str, Any], event: dict[str, Any]) -> None:
         message = parse_message(body, event, bot_user_id)
-        if message is not None:
-            take(message)
+        if message is not None and not take(message):
+            log.warning("intake.dropped", user=message.user, event_id=message.event_id)
 
     @app.event("app_mention")
     def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:

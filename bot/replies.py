@@ -9,11 +9,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from approvals import PendingAction, Thread
+from approvals.limits import RateWindow
 from bot.agent import Agent, ModelUnavailable
-from bot.conversations import ConversationStore, conversation_key
-from bot.gate import Gate, Refusal
+from bot.conversations import NOTICE_PREFIX, ConversationStore, conversation_key
+from bot.gate import CHECK_FAILED, Gate, Refusal
 from bot.inbox import Inbox, Incoming
-from bot.limits import RateWindow
 from bot.slack_text import to_slack
 from bot.tools import ToolContext
 
@@ -32,22 +32,30 @@ NOT_DONE = frozenset({"rejected", "expired", "withdrawn", "unknown", "stale", "f
 
 
 def outcome_note(action: PendingAction) -> str:
-    """What the model is told afterwards: plain facts, never a token or a button."""
+    """What the model is told afterwards, as a system notice: facts the bot itself knows (ids,
+    statuses, numbers), never free text someone typed, never a token or a button."""
     decided = f" by {action.decided_by}" if action.decided_by else ""
     text = f"Action #{action.id} ({action.method} {action.path}) is now {action.status}{decided}."
     if action.hr_status is not None:
         text += f" The HR API answered {action.hr_status}."
-    if action.reason:
-        text += f" Reason given: {action.reason}"
+    if action.reason and action.decided_by:
+        text += f" {action.decided_by} gave a reason, in their own words next."
     if action.status in NOT_DONE:
         text += RETRY_WORDS
     return text
 
 
 def note_outcome(conversations: ConversationStore, action: PendingAction) -> None:
-    """Tell the model, in the requester's conversation, how an action ended."""
-    if action.thread is not None:
-        conversations.note(conversation_key(action.thread, action.requester), outcome_note(action))
+    """Tell the model, in the requester's conversation, how an action ended. A reason is the
+    approver's words, so it goes in as their turn (named), never inside the system notice; that
+    also makes them a contributor to whatever the model queues next in this conversation."""
+    if action.thread is None:
+        return
+    messages = [{"role": "system", "content": f"{NOTICE_PREFIX}{outcome_note(action)}"}]
+    if action.reason and action.decided_by:
+        said = f"Reason given: {action.reason} (rejecting action #{action.id})"
+        messages.append({"role": "user", "name": action.decided_by, "content": said})
+    conversations.append(conversation_key(action.thread, action.requester), messages)
 
 
 class Replies:
@@ -63,6 +71,7 @@ class Replies:
         *,
         rate: RateWindow,
         refusals: RateWindow,
+        slow_downs: RateWindow,
         record: Callable[..., None],
     ) -> None:
         self.client = client
@@ -71,27 +80,38 @@ class Replies:
         self.gate = gate
         self.rate = rate
         self.refusals = refusals
+        self.slow_downs = slow_downs
         self.record = record
 
     def answer(self, message: Incoming) -> None:
         """Check who asked and where, then run the agent and post its answer (a pool worker).
         A refused message reaches neither the model nor the HR API."""
         try:
-            refusal = self.gate.check(message)
+            refusal = self._check(message)
             if refusal is not None:
                 self.refuse(message, refusal)
+                self.inbox.forget_text(message.event_id)
             elif not self.rate.allow(message.user):
-                self.post(message.thread, TOO_FAST)
+                log.info("answer.too_fast", user=message.user)
+                if self.slow_downs.allow(message.user):  # one notice per person per window
+                    self.tell(message, TOO_FAST)
             else:
                 self.react(message)
                 self._run_agent(message)
         finally:
             self.inbox.answered(message.event_id)
 
+    def _check(self, message: Incoming) -> Refusal | None:
+        try:
+            return self.gate.check(message)
+        except Exception:  # a broken check refuses, and says so in the audit
+            log.exception("gate.failed", user=message.user)
+            return CHECK_FAILED
+
     def refuse(self, message: Incoming, refusal: Refusal) -> None:
         """Tell only the person, once per window; audit it (who, why, where, never the text)."""
         log.info("gate.refused", user=message.user, channel=message.channel, why=refusal.code)
-        if not self.refusals.allow((message.user, refusal.code, message.channel)):
+        if not self.refusals.allow(message.user):  # one per person, however many channels
             return
         self.record(
             "request_refused",
@@ -99,15 +119,19 @@ class Replies:
             actor=message.user,
             detail={"why": refusal.code, "channel": message.channel},
         )
+        self.tell(message, refusal.text)
+
+    def tell(self, message: Incoming, text: str) -> None:
+        """A message only the person who wrote `message` sees, where they wrote it."""
         try:
             self.client.chat_postEphemeral(
                 channel=message.channel,
                 user=message.user,
-                text=refusal.text,
+                text=text,
                 thread_ts=message.thread_ts if message.thread_ts != message.message_ts else None,
             )
         except SlackApiError as e:
-            log.warning("slack.refusal_failed", error=e.response.get("error"))
+            log.warning("slack.ephemeral_failed", error=e.response.get("error"))
 
     def _run_agent(self, message: Incoming) -> None:
         context = ToolContext(message.user, message.thread)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -21,6 +22,16 @@ FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "number": (int, float),
     "boolean": (bool,),
 }
+# Every body field is single-line text: these characters would let a value forge lines, reorder
+# what an approver reads, or hide a difference (see approvals/cards.py for how cards show them).
+LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+# Default-ignorable code points outside the Cf category: fillers and variation selectors.
+_FILLERS = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]"
+)
 
 
 class RequestRefused(Exception):
@@ -92,7 +103,7 @@ def check_body(endpoint: Endpoint, body: Any) -> dict[str, Any] | None:
         if not text:
             body = None
         else:
-            if len(text.encode()) > MAX_BODY_BYTES:
+            if len(text.encode(errors="surrogatepass")) > MAX_BODY_BYTES:
                 raise RequestRefused(f"body is larger than {MAX_BODY_BYTES} bytes")
             try:
                 body = json.loads(text)
@@ -104,7 +115,7 @@ def check_body(endpoint: Endpoint, body: Any) -> dict[str, Any] | None:
         return None
     if not isinstance(body, dict):
         raise RequestRefused(f"{endpoint.method} {endpoint.path} needs a JSON object body")
-    if len(json.dumps(body, ensure_ascii=False).encode()) > MAX_BODY_BYTES:
+    if len(json.dumps(body, ensure_ascii=False).encode(errors="surrogatepass")) > MAX_BODY_BYTES:
         raise RequestRefused(f"body is larger than {MAX_BODY_BYTES} bytes")
     fields = {f.name: f for f in endpoint.body}
     unknown = sorted(set(body) - set(fields))
@@ -123,8 +134,35 @@ def check_body(endpoint: Endpoint, body: Any) -> dict[str, Any] | None:
         if not isinstance(value, types) or (spec.type != "boolean" and isinstance(value, bool)):
             raise RequestRefused(f"body field {name!r} must be a {spec.type}")
         if isinstance(value, str):
+            unseen = unseen_character(value)
+            if unseen:
+                raise RequestRefused(
+                    f"body field {name!r} contains {unseen}; send plain text on one line"
+                )
             if not value.strip():
                 raise RequestRefused(f"body field {name!r} must not be empty")
             if spec.max_length is not None and len(value) > spec.max_length:
                 raise RequestRefused(f"body field {name!r} is longer than {spec.max_length}")
     return body
+
+
+def unseen_character(text: str) -> str | None:
+    """The first character of `text` a reader would not see as itself, described for the model
+    ("an invisible character U+200B (ZERO WIDTH SPACE)"), or None."""
+    for ch in text:
+        category = unicodedata.category(ch)
+        if ch in LINE_BREAKS or category in ("Zl", "Zp"):
+            kind = "a line break"
+        elif ch in BIDI_CONTROLS:
+            kind = "a bidirectional control character"
+        elif category == "Cc":
+            kind = "a control character"
+        elif category == "Cs":
+            kind = "an unpaired surrogate"
+        elif category == "Cf" or _FILLERS.match(ch):
+            kind = "an invisible character"
+        else:
+            continue
+        name = unicodedata.name(ch, "")
+        return f"{kind} U+{ord(ch):04X}" + (f" ({name})" if name else "")
+    return None

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 
 from approvals import ActionStore, PendingAction, Thread
+from approvals.records import TooManyPending
+from bot.budget import HRBudget, MeteredHR, OverBudget
 from bot.catalogue import Catalogue, RequestRefused, ValidatedRequest
 from bot.finder import EmployeeFinder
 from bot.hr_client import HRClient, HRError
@@ -42,6 +44,8 @@ class ToolContext:
     # Everyone whose words were in the model's context (the agent fills it in); none of them
     # may approve what the model queues.
     contributors: frozenset[str] = frozenset()
+    # The HR requests this user message may still make (the agent gives each message its own).
+    budget: HRBudget = field(default_factory=lambda: HRBudget(None))
 
 
 def queued_message(action: PendingAction) -> str:
@@ -66,6 +70,7 @@ class Toolbox:
         approval_ttl_seconds: int,
         on_pending: Callable[[PendingAction], None] | None = None,
         max_pending_per_requester: int = 10,
+        max_pending_total: int | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.hr = hr
@@ -73,7 +78,7 @@ class Toolbox:
         self.approval_ttl_seconds = approval_ttl_seconds
         self.on_pending = on_pending
         self.max_pending_per_requester = max_pending_per_requester
-        self.finder = EmployeeFinder(hr, catalogue)
+        self.max_pending_total = max_pending_total
         # Built once: an identical prefix on every model call lets providers cache it.
         self.definitions: list[dict[str, Any]] = [
             FIND_EMPLOYEE_DEFINITION,
@@ -106,6 +111,16 @@ class Toolbox:
 
     def run(self, name: str, arguments: str, context: ToolContext, tool_call_id: str) -> str:
         """Run one tool call; always returns text for the model, never raises."""
+        try:
+            return self._run(name, arguments, context, tool_call_id)
+        except OverBudget as e:
+            log.info("tool.over_budget", tool=name, limit=context.budget.limit)
+            return (
+                f"Error: {e}, the most one message may make; nothing more was read or queued. "
+                "Answer with what you have, or ask the user to narrow the question."
+            )
+
+    def _run(self, name: str, arguments: str, context: ToolContext, tool_call_id: str) -> str:
         if name not in TOOL_ARGUMENTS:
             return f"Error: there is no tool named {name!r}; use find_employee or call_rest_api."
         if len(arguments or "") > MAX_ARGUMENT_CHARS:
@@ -122,21 +137,22 @@ class Toolbox:
             return (
                 f"Error: unexpected argument(s) {', '.join(unexpected)}; use {', '.join(allowed)}."
             )
+        hr = MeteredHR(self.hr, context.budget)
         if name == "find_employee":
             log.info("tool.find_employee")
-            return self.finder.find(args.get("query"))
+            return EmployeeFinder(hr, self.catalogue).find(args.get("query"))
         try:
             request = self.catalogue.validate(args.get("method"), args.get("url"), args.get("body"))
         except RequestRefused as e:
             log.info("tool.refused", method=args.get("method"), reason=str(e))
             return f"Error: request refused: {e}."
         if request.needs_approval:
-            return self._hold(request, context, tool_call_id)
-        return self._read(request)
+            return self._hold(request, context, tool_call_id, hr)
+        return self._read(request, hr)
 
-    def _read(self, request: ValidatedRequest) -> str:
+    def _read(self, request: ValidatedRequest, hr: MeteredHR) -> str:
         try:
-            response = self.hr.request(request.method, request.path)
+            response = hr.request(request.method, request.path)
         except HRError as e:
             log.warning("tool.hr_unreachable", method=request.method, path=request.path)
             return f"Error: the HR API could not be reached ({e}). Tell the user it is unavailable."
@@ -150,22 +166,43 @@ class Toolbox:
             )
         return compact_result(response.status, response.body)
 
-    def _hold(self, request: ValidatedRequest, context: ToolContext, tool_call_id: str) -> str:
-        if self.actions.pending_count(context.requester) >= self.max_pending_per_requester:
-            return (
-                f"Error: this user already has {self.max_pending_per_requester} actions waiting "
-                "for approval; nothing was queued. Tell them to wait for decisions or withdraw one."
-            )
+    def _hold(
+        self, request: ValidatedRequest, context: ToolContext, tool_call_id: str, hr: MeteredHR
+    ) -> str:
         before = None
         if request.method in ("PUT", "PATCH", "DELETE") and self.catalogue.readable(request.path):
             try:
-                before = self.hr.read_record(request.path)
+                before = hr.read_record(request.path)
             except HRError as e:
                 return f"Error: could not read the current record ({e}); nothing was queued."
             if before is None:
                 return f"Error: there is no record at {request.path}; nothing was queued."
         thread = context.thread
-        action = self.actions.create(
+        try:
+            action = self._create(request, context, tool_call_id, before, thread)
+        except TooManyPending as e:
+            who = "this user already has" if e.scope == "requester" else "there are already"
+            return (
+                f"Error: {who} {e.limit} actions waiting for approval; nothing was queued. "
+                "Tell the user to wait for decisions (or withdraw one of theirs)."
+            )
+        log.info("action.requested", action_id=action.id, method=action.method, path=action.path)
+        if self.on_pending is not None:
+            try:
+                self.on_pending(action)
+            except Exception:  # the action is stored either way; approvers can still find it
+                log.exception("action.notify_failed", action_id=action.id)
+        return queued_message(action)
+
+    def _create(
+        self,
+        request: ValidatedRequest,
+        context: ToolContext,
+        tool_call_id: str,
+        before: Any,
+        thread: Thread | None,
+    ) -> PendingAction:
+        return self.actions.create(
             requester=context.requester,
             channel=thread.channel if thread else None,
             thread_ts=thread.ts if thread else None,
@@ -179,14 +216,9 @@ class Toolbox:
             contributors=sorted(context.contributors | {context.requester}),
             noun=self.catalogue.record.noun,
             fields_before=self.catalogue.record.view(before) if isinstance(before, dict) else None,
+            max_pending_per_requester=self.max_pending_per_requester,
+            max_pending_total=self.max_pending_total,
         )
-        log.info("action.requested", action_id=action.id, method=action.method, path=action.path)
-        if self.on_pending is not None:
-            try:
-                self.on_pending(action)
-            except Exception:  # the action is stored either way; approvers can still find it
-                log.exception("action.notify_failed", action_id=action.id)
-        return queued_message(action)
 
 
 NOISE = frozenset({"avatar", "support", "_links", "_meta", "links"})

@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-signing-secret"
 APPROVER = "U0BENCHAPPROVER"
 REQUESTER_GROUP = "S0BENCHREPS"
+FLOODER = "U0FLOODER"
 SETUP_REQUESTER = "U0REQUESTER"  # asks for the delete whose card the burst's click approves
 ANSWER = "Janet Weaver is a payroll specialist."
 
@@ -215,7 +216,7 @@ def burst(
         e["value"]
         for b in card.blocks
         for e in b.get("elements", [])
-        if e["action_id"] == APPROVE_ACTION_ID
+        if e.get("action_id") == APPROVE_ACTION_ID
     )
 
     events = [dm_event(burst_user(n), "who is employee 2?") for n in range(messages)]
@@ -333,7 +334,53 @@ def store_decisions(workdir: Path, decisions: int, clickers: int) -> dict:
     }
 
 
-def report(args: argparse.Namespace, b: dict, m: dict | None, s: dict) -> tuple[str, bool]:
+def fair_user(n: int) -> str:
+    return f"U0FAIR{n:04d}"
+
+
+def fairness(app: BotProcess, slack: FakeSlack, others: int, flood: int, senders: int) -> dict:
+    """`others` people ask once each, first alone and then just after one person sent `flood`
+    messages (each in a thread of its own): how long each of the others waits for an answer."""
+
+    def ask_once_each(round_name: str) -> list[float]:
+        events = [
+            dm_event(fair_user(n), f"{round_name}: who is employee 2?") for n in range(others)
+        ]
+        sent_at = {e["ts"]: time.monotonic() for e in events}
+        with ThreadPoolExecutor(senders) as pool:
+            list(pool.map(app.send_event, events))
+        threads = set(sent_at)
+        slack.wait_for(lambda: len(answered_at(slack, threads)) >= others, timeout=300)
+        return [at - sent_at[ts] for ts, at in answered_at(slack, threads).items()]
+
+    alone = ask_once_each("alone")
+    flood_events = [dm_event(FLOODER, f"flood {n}: who is employee 2?") for n in range(flood)]
+    with ThreadPoolExecutor(senders) as pool:
+        list(pool.map(app.send_event, flood_events))
+    during = ask_once_each("flood")
+    return {
+        "others": others,
+        "flood": flood,
+        "alone_p50": percentile(alone, 50),
+        "alone_p95": percentile(alone, 95),
+        "flood_p50": percentile(during, 50),
+        "flood_p95": percentile(during, 95),
+    }
+
+
+def answered_at(slack: FakeSlack, threads: set[str]) -> dict[str, float]:
+    """When the bot's answer arrived in each of `threads` that has one."""
+    with slack._lock:
+        return {
+            m.thread_ts: m.at
+            for m in slack.messages.values()
+            if m.thread_ts in threads and m.text == ANSWER
+        }
+
+
+def report(
+    args: argparse.Namespace, b: dict, f: dict | None, m: dict | None, s: dict
+) -> tuple[str, bool]:
     ideal = math.ceil(args.messages / args.concurrency) * args.calls_per_answer * args.latency
     rows = [
         ("acked with 200", f"{b['acked']}/{b['sent']}", f"all {b['sent']}"),
@@ -348,6 +395,16 @@ def report(args: argparse.Namespace, b: dict, m: dict | None, s: dict) -> tuple[
         ("click → HR request", f"{b['click_to_hr_ms']:.0f} ms", "≤ 500 ms"),
         ("RSS after burst", f"{b['rss_mb']:.0f} MB", ""),
     ]
+    if f:
+        ratio = f["flood_p95"] / f["alone_p95"]
+        rows.append(
+            (
+                f"others' answer, {f['others']} alone → after a {f['flood']}-message flood",
+                f"p50 {f['alone_p50']:.2f} → {f['flood_p50']:.2f} s, p95 "
+                f"{f['alone_p95']:.2f} → {f['flood_p95']:.2f} s ({ratio:.2f}×)",
+                "p95 ≤ 1.5×",
+            )
+        )
     if m:
         rows.append(
             (
@@ -392,6 +449,10 @@ def main(argv: list[str] | None = None) -> int:
         "--conversations", type=int, default=0, help="memory phase size (e.g. 10000)"
     )
     parser.add_argument("--decisions", type=int, default=5000, help="store phase size")
+    parser.add_argument(
+        "--flood", type=int, default=100, help="fairness phase: one person's messages (0: skip)"
+    )
+    parser.add_argument("--others", type=int, default=20, help="fairness phase: other people")
     parser.add_argument("--send", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.send:  # the sender process of the burst phase
@@ -405,6 +466,7 @@ def main(argv: list[str] | None = None) -> int:
         # Everyone who will write is a member of the workspace and of the requester group.
         writers = [SETUP_REQUESTER] + [burst_user(n) for n in range(args.messages)]
         writers += [memory_user(n) for n in range(args.conversations)]
+        writers += [FLOODER] + [fair_user(n) for n in range(args.others)]
         for user in writers:
             slack.add_user(user)
         slack.user_groups[REQUESTER_GROUP] = writers
@@ -418,13 +480,16 @@ def main(argv: list[str] | None = None) -> int:
             if args.conversations:
                 model.latency = 0.0
                 m = memory(app, slack, args.conversations, args.senders)
+                model.latency = args.latency
+            # Last: the flooder's messages are still being answered when the app stops.
+            f = fairness(app, slack, args.others, args.flood, args.senders) if args.flood else None
         finally:
             app.stop()
             model.stop()
             slack.stop()
             hr.stop()
         s = store_decisions(workdir, args.decisions, clickers=16)
-    table, correct = report(args, b, m, s)
+    table, correct = report(args, b, f, m, s)
     print(table)
     if not correct:
         print("INCORRECT: something was not acked, answered or executed (see above)")

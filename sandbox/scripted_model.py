@@ -6,6 +6,7 @@ unanswered, a tool result without a matching call, malformed tools or messages a
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
@@ -161,7 +162,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        # The client may have given up on this answer (it stopped, or its deadline passed).
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(data)
 
 
 def _error(message: str, code: str | None) -> dict[str, Any]:

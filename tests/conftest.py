@@ -29,6 +29,18 @@ def actions(database) -> ActionStore:
 
 
 @pytest.fixture
+def four_audit_rows(actions) -> ActionStore:
+    """A store whose audit holds four rows: a request approved, then a request rejected."""
+    from tests.test_store import new_action
+
+    first = new_action(actions)
+    actions.approve(first.id, "U0BOB")
+    second = new_action(actions)
+    actions.reject(second.id, "U0CAROL", "no")
+    return actions
+
+
+@pytest.fixture
 def hr_sandbox(tmp_path) -> Iterator[HRSandbox]:
     with HRSandbox(tmp_path / "hr.sqlite3") as sandbox:
         yield sandbox

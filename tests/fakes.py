@@ -60,11 +60,11 @@ class RecordingTransport:
 
 
 class CountingHR:
-    """A Transport that counts requests per action (by Idempotency-Key) and can lose the next
+    """A Transport that counts requests per Idempotency-Key (one per action) and can lose the next
     answer after "sending" it, as a dropped connection would."""
 
     def __init__(self) -> None:
-        self.sent: Counter[int] = Counter()
+        self.sent: Counter[str] = Counter()
         self.lose_next_answer = False
         self.lock = threading.Lock()
 
@@ -77,7 +77,7 @@ class CountingHR:
         headers: dict[str, str] | None = None,
     ) -> Response:
         with self.lock:
-            self.sent[int((headers or {})["Idempotency-Key"])] += 1
+            self.sent[(headers or {})["Idempotency-Key"]] += 1
             if self.lose_next_answer:
                 self.lose_next_answer = False
                 raise ConnectionResetError("the connection dropped after sending")

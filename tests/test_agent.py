@@ -7,8 +7,8 @@ import openai
 import pytest
 
 from approvals import Executor, Thread
-from bot.agent import Agent, ModelUnavailable, make_client
-from bot.conversations import ConversationStore
+from bot.agent import Agent, ModelUnavailable, make_client, skipped_note
+from bot.conversations import ConversationStore, estimate_tokens
 from bot.tools import ToolContext, queued_message
 from sandbox.scripted_model import rest, say, tool_calls
 
@@ -93,7 +93,10 @@ def test_a_write_is_held_and_only_the_executor_sends_it_after_approval(
     assert done.status == "succeeded" and done.hr_status == 201
     assert done.hr_body["name"] == "Neo Anderson"
     (sent,) = hr_sandbox.writes_seen()
-    assert sent.method == "POST" and sent.headers["Idempotency-Key"] == str(action.id)
+    assert (
+        sent.method == "POST"
+        and sent.headers["Idempotency-Key"] == actions.get(action.id).idempotency_key
+    )
 
 
 def test_the_model_never_sees_a_token_or_anything_that_could_approve(agent, model, actions):
@@ -205,3 +208,37 @@ def test_the_scripted_model_rejects_an_unanswered_tool_call_like_the_real_api(mo
             ],
         )
     model.rejected.clear()
+
+
+def test_three_hundred_parallel_calls_in_three_rounds_stay_within_every_limit(
+    model, toolbox, database, hr_sandbox
+):
+    # What a runaway model once did: 300 parallel find_employee calls in each of 3 rounds made
+    # 3,600 HR requests and prompts of 79k to 236k characters against an 8,000-token budget.
+    many = tool_calls(*[("find_employee", json.dumps({"query": "george"}))] * 300)
+    model.add(many, many, many, say("Done."))
+    client = make_client(api_key="k", base_url=model.url, timeout=30, max_retries=0)
+    agent = Agent(
+        client,
+        "m",
+        toolbox,
+        ConversationStore(database, token_budget=8000),
+        max_rounds=6,
+        max_tool_calls_per_round=10,
+        max_hr_requests=60,
+    )
+
+    reply = agent.respond("find every George, again and again", ALICE)
+
+    assert reply.text == "Done."
+    assert len(hr_sandbox.seen) == 60  # the per-message budget, exactly
+    for request in model.requests:
+        conversation = [m for m in request["messages"] if m["role"] != "system"]
+        assert sum(estimate_tokens(m) for m in conversation) <= 8000
+    last = model.requests[-1]["messages"]
+    calls = [c for m in last if m["role"] == "assistant" for c in m.get("tool_calls") or []]
+    results = [m["content"] for m in last if m["role"] == "tool"]
+    assert len(calls) == len(results) == 30  # 10 run per step, each answered
+    notes = [m["content"] for m in last if m["role"] == "system"][1:]
+    assert notes == [skipped_note(290, 10)] * 3
+    assert any("the most one message may make" in r for r in results)

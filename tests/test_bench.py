@@ -8,11 +8,25 @@ from dev import bench
 
 def test_the_benchmark_runs_end_to_end_at_a_tiny_size(capsys):
     code = bench.main(
-        ["--messages", "12", "--latency", "0.02", "--conversations", "30", "--decisions", "200"]
+        [
+            "--messages",
+            "12",
+            "--latency",
+            "0.02",
+            "--conversations",
+            "30",
+            "--decisions",
+            "200",
+            "--flood",
+            "10",
+            "--others",
+            "4",
+        ]
     )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "acked with 200" in out and "12/12" in out
+    assert "others' answer, 4 alone → after a 10-message flood" in out
     assert "RSS 1,000" in out or "conversations" in out
 
 

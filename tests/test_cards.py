@@ -50,11 +50,49 @@ def code_block(blocks: list[dict]) -> str:
 
 
 def assert_valid(blocks: list[dict]) -> None:
-    """slack_sdk's block models raise on every limit Slack enforces; the fake adds the rest."""
+    """slack_sdk's block models raise on every limit Slack enforces; the fake adds the rest.
+    Rich text is barely checked by either, so it must also survive a round trip unchanged (an
+    unknown element or an empty text would not) and have no empty text runs."""
     assert len(blocks) <= 50
     for block in blocks:
-        Block.parse(block).to_dict()
+        assert Block.parse(block).to_dict() == block
     check_blocks(blocks)
+    for run in rich_text_runs(blocks):
+        assert run["type"] in ("text", "emoji") and run.get("text", "x")
+
+
+def rich_text_runs(blocks: list[dict]) -> list[dict]:
+    return [
+        run
+        for block in blocks
+        if block["type"] == "rich_text"
+        for section in block["elements"]
+        for run in section["elements"]
+    ]
+
+
+def shown(blocks: list[dict]) -> str:
+    """What rich-text blocks show, with bold runs marked *so* and struck ones ~so~ (values are
+    literal in rich text: an asterisk in a value is just an asterisk)."""
+    marks = {"bold": "*", "strike": "~"}
+    text = ""
+    for run in rich_text_runs(blocks):
+        part = run.get("text") or f":{run.get('name')}:"
+        for style, mark in marks.items():
+            if run.get("style", {}).get(style):
+                part = f"{mark}{part}{mark}"
+        text += part
+    return text
+
+
+def mrkdwn_texts(value) -> list[str]:
+    """Every mrkdwn text object anywhere in `value` (sections, fields, confirm dialogs)."""
+    if isinstance(value, list):
+        return [text for item in value for text in mrkdwn_texts(item)]
+    if not isinstance(value, dict):
+        return []
+    own = [value["text"]] if value.get("type") == "mrkdwn" else []
+    return own + [text for item in value.values() for text in mrkdwn_texts(item)]
 
 
 @pytest.mark.parametrize(
@@ -99,7 +137,9 @@ def test_a_huge_body_is_truncated_safely_within_slack_limits():
     code = code_block(blocks)
     assert len(code) <= cards.SECTION_LIMIT and "more characters" in code
     assert code.startswith("```") and code.endswith("```")
-    assert len(cards.short_summary(action(body=body))) == cards.SUMMARY_LIMIT
+    assert len(cards.short_summary(action(body=body))) <= cards.SUMMARY_LIMIT
+    assert len(cards.summary(action(body=body))) <= cards.SUMMARY_LIMIT
+    assert "x" * 8000 not in shown(blocks) and "…" in shown(blocks)
 
 
 def test_a_long_delete_summary_still_fits_the_confirm_dialog():
@@ -110,9 +150,12 @@ def test_a_long_delete_summary_still_fits_the_confirm_dialog():
 
 def test_hostile_body_values_cannot_ping_link_or_break_out_of_the_code_block():
     body = {"name": "<!channel> <@U0CEO>", "job": "```<https://evil.example|x>```"}
-    blocks = card_for(action(body=body))
+    a = action(body=body)
+    blocks = card_for(a)
     assert_valid(blocks)
-    text = json.dumps(blocks)
+    # Values reach Slack only as literal rich text or escaped in mrkdwn: no mention or link forms.
+    assert "<!channel> <@U0CEO>" in shown(blocks)
+    text = json.dumps([*mrkdwn_texts(blocks), cards.card_text(a), cards.reminder(a)])
     assert "<!channel>" not in text and "<@U0CEO>" not in text and "<https://evil" not in text
     assert code_block(blocks).count("```") == 2
 
@@ -178,7 +221,7 @@ def test_escaping_cannot_push_the_summary_past_slack_limits():
 
 
 def test_a_post_card_shows_the_new_records_fields():
-    text = json.dumps(card_for(action()))
+    text = shown(card_for(action()))
     assert "*New record*" in text and "*name*: Neo Anderson" in text and "*job*: engineer" in text
 
 
@@ -199,9 +242,12 @@ def test_an_update_card_shows_before_and_after_for_each_field():
     )
     blocks = card_for(update)
     assert_valid(blocks)
-    changes = cards.preview(update)
-    assert "*job*: ~payroll specialist~ → payroll lead" in changes
-    assert "*name*: Janet Weaver (unchanged)" in changes
+    changes = shown(cards.preview(update)).splitlines()
+    assert changes == [
+        "*Changes*",
+        "*job*: ~payroll specialist~ → payroll lead",
+        "*name*: Janet Weaver (unchanged)",
+    ]
 
 
 def test_a_delete_card_shows_the_record_that_will_go():
@@ -216,13 +262,18 @@ def test_a_delete_card_shows_the_record_that_will_go():
     gone = action(method="DELETE", path="/api/users/9", body=None, before=before)
     blocks = card_for(gone)
     assert_valid(blocks)
-    shown = cards.preview(gone)
-    assert "*Record to delete*" in shown and "Tobias" in shown and "tobias.funke@reqres.in" in shown
-    assert "avatar" not in shown
+    text = shown(cards.preview(gone))
+    assert "*Record to delete*" in text and "Tobias" in text and "tobias.funke@reqres.in" in text
+    assert "avatar" not in text
 
 
-def test_hostile_record_values_in_a_preview_are_escaped():
+def test_hostile_record_values_in_a_preview_cannot_ping():
     before = {"first_name": "<!channel>", "last_name": "x", "job": "<@U0CEO>"}
     update = action(method="PATCH", path="/api/users/2", body={"job": "ok"}, before=before)
-    text = json.dumps(card_for(update))
-    assert "<!channel>" not in text and "<@U0CEO>" not in text
+    gone = action(method="DELETE", path="/api/users/2", body=None, before=before)
+    for a, expected in ((update, "*job*: ~<@U0CEO>~ → ok"), (gone, "*first_name*: <!channel>")):
+        blocks = card_for(a)
+        assert_valid(blocks)
+        assert expected in shown(blocks)  # literal rich text: Slack pings nobody
+        text = json.dumps(mrkdwn_texts(blocks))
+        assert "<!channel>" not in text and "<@U0CEO>" not in text

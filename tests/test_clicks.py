@@ -5,6 +5,7 @@ import pytest
 from approvals import ActionStore, Executor, PendingAction, TokenSigner, audit
 from approvals.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID
 from approvals.clicks import Click, ClickHandler
+from approvals.records import text_hash
 from approvals.roster import Roster
 from tests.fakes import Clock, CountingHR, Members, QuietAnnouncer, held_delete
 
@@ -75,7 +76,7 @@ def test_an_approver_approves_and_the_request_is_sent_once(desk):
     assert done.status == "succeeded"
     assert done.decided_by == "U0BOB"
     assert done.hr_status == 204
-    assert desk.hr.sent == {action.id: 1}
+    assert desk.hr.sent == {action.idempotency_key: 1}
     assert desk.announcer.finished == [action.id]
     assert desk.announcer.told == []
 
@@ -120,7 +121,7 @@ def test_the_requester_can_approve_their_own_request_when_self_approval_is_allow
     desk.click("U0BOB", action, "approve")
 
     assert desk.status(action) == "succeeded"
-    assert desk.hr.sent == {action.id: 1}
+    assert desk.hr.sent == {action.idempotency_key: 1}
     assert desk.refusals(action.id) == []
 
 
@@ -225,7 +226,11 @@ def test_a_submitted_rejection_records_the_reason(desk):
     assert desk.hr.sent == {}
     rejected = audit.events(desk.store.database.db, action.id)
     assert rejected[-1].event == "rejected"
-    assert rejected[-1].detail["reason"] == "dup"
+    # The audit keeps a salted hash of the reason, never the text (it cannot be purged there).
+    assert rejected[-1].detail == {
+        "status": "rejected",
+        "reason_sha256": text_hash(done.text_salt, "dup"),
+    }
 
 
 def test_reject_waits_for_the_reason_modal_when_it_opens(actions):
@@ -261,7 +266,7 @@ def test_a_second_approval_is_told_who_decided_and_nothing_is_sent_twice(desk):
     desk.click("U0BOB", action, "approve")
     desk.click("U0CAROL", action, "approve")
 
-    assert desk.hr.sent == {action.id: 1}
+    assert desk.hr.sent == {action.idempotency_key: 1}
     assert desk.announcer.finished == [action.id]
     assert desk.told_to("U0CAROL") == [f"Action #{action.id} was already succeeded by <@U0BOB>."]
 
@@ -324,7 +329,7 @@ def test_a_two_approver_action_needs_two_different_approvers(desk):
     done = desk.store.get(action.id)
     assert done.status == "succeeded"
     assert done.approved_by == ("U0BOB", "U0CAROL")
-    assert desk.hr.sent == {action.id: 1}
+    assert desk.hr.sent == {action.idempotency_key: 1}
     assert desk.announcer.finished == [action.id]
 
 
@@ -388,3 +393,17 @@ def test_a_clicker_who_cannot_be_looked_up_changes_nothing(desk):
     desk.click("U0BOB", action, "approve")
     assert desk.status(action) == "pending"
     assert "could not be checked" in desk.told_to("U0BOB")[0]
+
+
+def test_one_persons_refused_clicks_on_one_card_are_told_and_audited_once_per_window(actions):
+    from approvals.limits import RateWindow
+
+    desk = Desk(actions, refusals=RateWindow(1, 300))
+    action = desk.new_action()
+    for _ in range(15):
+        desk.click("U0EVE", action, "approve")  # not an approver
+    assert len(desk.told_to("U0EVE")) == 1
+    assert len(desk.refusals(action.id)) == 1
+    other = desk.new_action()
+    desk.click("U0EVE", other, "approve")  # another card: told again
+    assert len(desk.told_to("U0EVE")) == 2

@@ -21,7 +21,7 @@ def test_an_approved_action_runs_once_with_an_idempotency_key(actions, hr_client
     with pytest.raises(AlreadyDecided):
         executor.run(action.id, action.request_hash)
     (sent,) = hr_sandbox.writes_seen()
-    assert sent.headers["Idempotency-Key"] == str(action.id)
+    assert sent.headers["Idempotency-Key"] == actions.get(action.id).idempotency_key
 
 
 def test_a_pending_or_rejected_action_never_runs(actions, hr_client, hr_sandbox):
@@ -121,3 +121,27 @@ def test_a_lost_answer_after_sending_is_unknown_not_retried(actions):
     assert done.status == "unknown"
     with pytest.raises(AlreadyDecided):
         Executor(actions, client).run(action.id, action.request_hash)
+
+
+def test_idempotency_keys_are_unique_across_databases(tmp_path, hr_sandbox):
+    # A reset database (or a second deployment) numbers its actions from 1 again. With the bare
+    # action number as the key, the HR API replayed the old answer and nothing changed.
+    from approvals import MIGRATIONS, ActionStore, Database
+
+    sent_keys = []
+    for n, job in enumerate(["analyst", "staff analyst"]):
+        database = Database(tmp_path / f"bot{n}.sqlite3", MIGRATIONS)
+        store = ActionStore(database)
+        action = new_action(store, method="PATCH", path="/api/users/9", body={"job": job})
+        assert action.id == 1
+        store.approve(action.id, "U0BOB")
+        client = HRClient(hr_sandbox.url)
+        try:
+            done = Executor(store, client).run(action.id, action.request_hash)
+        finally:
+            client.close()
+            database.close()
+        assert done.status == "succeeded"
+        sent_keys.append(hr_sandbox.writes_seen()[-1].headers["Idempotency-Key"])
+    assert sent_keys[0] != sent_keys[1]
+    assert hr_sandbox.directory.get(9)["job"] == "staff analyst"  # the second change happened

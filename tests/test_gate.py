@@ -93,3 +93,13 @@ def test_a_failed_lookup_refuses_and_says_so():
     people.fails.add("U0DANA")
     refusal = gate(people).check(message())
     assert refusal.code == "lookup_failed" and "try again" in refusal.text
+
+
+def test_an_event_that_names_no_team_is_not_taken_on_trust():
+    assert gate().check(message(teams=())).code == "other_workspace"
+
+
+def test_only_a_dm_channel_counts_as_a_direct_message():
+    assert gate().check(message(channel="C0RANDOM", channel_type="im")).code == (
+        "channel_not_allowed"
+    )

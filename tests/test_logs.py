@@ -40,6 +40,9 @@ def test_json_lines_carry_model_and_tool_events_without_bodies(json_log, agent, 
         "timestamp",
         "level",
     } <= set(calls[0])
+    # Counts README promises stay readable: the redaction is for secrets, not for numbers.
+    assert isinstance(calls[0]["prompt_tokens"], int) and calls[0]["prompt_tokens"] > 0
+    assert isinstance(calls[0]["completion_tokens"], int)
     (read,) = [e for e in events if e["event"] == "tool.read"]
     assert (read["method"], read["path"], read["status"]) == ("GET", "/api/users/2", 200)
     assert "Weaver" not in json.dumps(events)  # no personal data from the HR answer
@@ -53,9 +56,23 @@ def test_tokens_and_secrets_never_reach_the_log(json_log):
         authorization="Bearer s3cr3t",
         detail="key sk-abcdefghijklmnop and xapp-1-2-3",
         body={"name": "Neo"},
+        api_key="plain-api-key",
+        client_secret="plain-client-secret",
+        refresh_token="plain-refresh",
+        password="hunter2",
     )
     text = json.dumps(json_log())
-    for secret in ("xoxb-123", "s3cr3t", "sk-abcdefghijklmnop", "xapp-1-2-3", "Neo"):
+    for secret in (
+        "xoxb-123",
+        "s3cr3t",
+        "sk-abcdefghijklmnop",
+        "xapp-1-2-3",
+        "Neo",
+        "plain-api-key",
+        "plain-client-secret",
+        "plain-refresh",
+        "hunter2",
+    ):
         assert secret not in text
 
 

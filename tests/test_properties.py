@@ -162,7 +162,7 @@ class ApprovalMachine(RuleBasedStateMachine):
             elif action.status in TERMINAL:
                 self.final[action.id] = action.status
             assert action.requester not in action.approved_by
-            if action.id in self.hr.sent:
+            if action.idempotency_key in self.hr.sent:
                 assert action.status in ("succeeded", "failed", "unknown", "executing")
 
     def teardown(self) -> None:

@@ -12,6 +12,7 @@ from approvals import Thread, audit
 from approvals.cards import APPROVE_ACTION_ID
 from bot.conversations import conversation_key
 from bot.inbox import Incoming
+from sandbox.fake_slack import TEAM_ID
 from sandbox.scripted_model import rest, say, tool_calls
 from tests.slack_harness import (
     APPROVAL_CHANNEL,
@@ -244,6 +245,7 @@ def test_a_message_received_but_not_answered_before_a_crash_is_answered_after(st
         thread_ts=event["ts"],
         message_ts=event["ts"],
         text="hello?",
+        teams=(TEAM_ID,),  # as the listener stores a message from this workspace
     )
     stack.app.inbox.accept(stored)  # as if the process died right after storing it
     stack.restart()

@@ -10,6 +10,7 @@ from approvals import MISSING, Executor
 from approvals.cards import APPROVE_ACTION_ID
 from sandbox.scripted_model import rest, say, tool_calls
 from tests.slack_harness import HR_CHANNEL, Stack, mention_event
+from tests.test_cards import shown
 from tests.test_store import new_action
 
 
@@ -24,7 +25,7 @@ def queue(stack: Stack, method: str, url: str, body=None) -> dict:
 def test_the_update_card_shows_the_diff_from_the_live_record(stack):
     queue(stack, "PUT", "/api/users/2", {"job": "payroll lead"})
     (card,) = stack.approval_cards()
-    assert "~payroll specialist~ → payroll lead" in json.dumps(card.blocks, ensure_ascii=False)
+    assert "*job*: ~payroll specialist~ → payroll lead" in shown(card.blocks)
 
 
 def test_the_delete_card_shows_who_will_be_deleted(stack):

@@ -16,6 +16,7 @@ from approvals import (
     CardCopies,
     audit,
 )
+from approvals.records import TooManyPending
 from tests.fakes import Clock
 
 
@@ -179,3 +180,48 @@ def test_the_audit_is_append_only_and_tampering_is_detected(actions):
 def test_audit_append_outside_a_transaction_is_refused(database):
     with pytest.raises(RuntimeError, match="inside the transaction"):
         audit.append(database.db, "x")
+
+
+def test_sixteen_concurrent_requests_never_overshoot_the_pending_cap(actions):
+    # Counting, reading the HR record and inserting were once separate steps: 16 concurrent
+    # messages left 23 pending actions against a cap of 10.
+    barrier = threading.Barrier(16)
+    created, refused, errors = [], [], []
+    lock = threading.Lock()
+
+    def ask(n: int) -> None:
+        barrier.wait()
+        try:
+            action = new_action(
+                actions,
+                path=f"/api/users/{n + 1}",
+                method="DELETE",
+                body=None,
+                max_pending_per_requester=10,
+            )
+            outcome, item = created, action.id
+        except TooManyPending as e:
+            outcome, item = refused, e.scope
+        except BaseException as e:
+            outcome, item = errors, e
+        with lock:
+            outcome.append(item)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(created) == 10 and refused == ["requester"] * 6
+    assert len(actions.in_states("pending")) == 10
+
+
+def test_the_cap_on_everyone_s_pending_actions_holds_too(actions):
+    for n in range(3):
+        new_action(actions, requester=f"U0REP{n}", max_pending_total=3)
+    with pytest.raises(TooManyPending) as refused:
+        new_action(actions, requester="U0REP9", max_pending_total=3)
+    assert refused.value.scope == "total"
+    actions.reject(1, "U0BOB")  # a decided action no longer counts
+    assert new_action(actions, requester="U0REP9", max_pending_total=3).status == "pending"

@@ -153,12 +153,12 @@ def test_recover_runs_an_approved_action_that_never_started_once(sweeper, store,
 
     assert sweeper.recover() == {"ran": 1, "unknown": 0}
     assert store.get(action.id).status == "succeeded"
-    assert hr.sent == {action.id: 1}
+    assert hr.sent == {action.idempotency_key: 1}
     assert announcer.finished == [action.id]
     assert "recovery_run" in events(store, action)
 
     assert sweeper.recover() == {"ran": 0, "unknown": 0}
-    assert hr.sent == {action.id: 1}
+    assert hr.sent == {action.idempotency_key: 1}
     assert announcer.finished == [action.id]
 
 

@@ -1,4 +1,5 @@
-"""Per-person limits kept in memory: a sliding window of recent events for each key."""
+"""Per-person limits kept in memory: a sliding window of recent events for each key. Both
+sides use it (messages per minute, refusal notices), so it lives with the lower package."""
 
 from __future__ import annotations
 

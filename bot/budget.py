@@ -1,0 +1,73 @@
+"""What one user message may cost: HR requests counted against a limit, and the token budget
+kept within a turn (not only across turns)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.conversations import estimate_tokens, kept_indexes
+from bot.hr_client import HRClient, HRResponse
+
+CUT_NOTE = " … [cut: this step's results went over the token budget; ask for less at once]"
+
+
+class OverBudget(Exception):
+    """This message has made all the HR requests one message may make."""
+
+
+class HRBudget:
+    """Counts HR requests for one user message; `limit` None means no limit."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def spend(self) -> None:
+        if self.limit is not None and self.used >= self.limit:
+            raise OverBudget(f"this message has already made {self.limit} HR requests")
+        self.used += 1
+
+
+class MeteredHR:
+    """An HR client whose every request is counted against a budget first."""
+
+    def __init__(self, hr: HRClient, budget: HRBudget) -> None:
+        self.hr = hr
+        self.budget = budget
+
+    def request(self, method: str, path: str, **kwargs: Any) -> HRResponse:
+        self.budget.spend()
+        return self.hr.request(method, path, **kwargs)
+
+    def read_record(self, path: str) -> Any:
+        self.budget.spend()
+        return self.hr.read_record(path)
+
+
+def tokens(messages: list[dict[str, Any]]) -> int:
+    return sum(estimate_tokens(m) for m in messages)
+
+
+def fit_turn(
+    history: list[dict[str, Any]], new: list[dict[str, Any]], budget: int
+) -> list[dict[str, Any]]:
+    """History and this turn's messages within `budget` tokens: the oldest history goes first,
+    then the largest tool results of this turn are cut (in place, so later steps stay small).
+    Tool calls and their results stay paired."""
+    room = budget - tokens(new)
+    if room < tokens(history):
+        history = [history[i] for i in kept_indexes(history, room)] if room > 0 else []
+        if room > 0 and tokens(history) > room:  # kept_indexes always keeps the newest unit
+            history = []
+    excess = tokens(history) + tokens(new) - budget
+    results = sorted(
+        (m for m in new if m.get("role") == "tool"), key=lambda m: len(m["content"]), reverse=True
+    )
+    for message in results:
+        if excess <= 0:
+            break
+        content = message["content"]
+        keep = max(0, len(content) - excess * 4 - len(CUT_NOTE))
+        message["content"] = content[:keep] + CUT_NOTE
+        excess -= (len(content) - len(message["content"])) // 4
+    return history + new

@@ -1,0 +1,79 @@
+"""What the assembly in bot/app.py hands back: the shared stores, the Slack-free core, and the
+whole Slack app with start() and close()."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+from slack_bolt import App
+
+from approvals import ActionStore, Database, Executor
+from bot.agent import Agent
+from bot.config import Config
+from bot.conversations import ConversationStore
+from bot.housekeeping import Housekeeper
+from bot.hr_client import HRClient
+from bot.inbox import Inbox
+from bot.tools import Toolbox
+
+
+@dataclass(frozen=True)
+class Storage:
+    """The database and the stores both sides share."""
+
+    database: Database
+    actions: ActionStore
+    conversations: ConversationStore
+
+
+@dataclass(frozen=True)
+class Core:
+    """What answers questions and holds writes, without Slack: the eval runs this alone."""
+
+    config: Config
+    storage: Storage
+    hr: HRClient
+    executor: Executor
+    toolbox: Toolbox
+    agent: Agent
+
+    @property
+    def actions(self) -> ActionStore:
+        return self.storage.actions
+
+
+@dataclass(frozen=True)
+class HRBot:
+    """The whole Slack app, what its callers need of it. `start()` resumes interrupted work and
+    starts the housekeeper; `close()` closes every part in the reverse order it was built (the
+    caller stops serving requests to `bolt` first)."""
+
+    core: Core
+    team_id: str
+    bot_user_id: str
+    inbox: Inbox
+    housekeeper: Housekeeper
+    bolt: App
+    closing: ExitStack
+
+    @property
+    def actions(self) -> ActionStore:
+        return self.core.actions
+
+    @property
+    def conversations(self) -> ConversationStore:
+        return self.core.storage.conversations
+
+    @property
+    def database(self) -> Database:
+        return self.core.storage.database
+
+    def start(self) -> int:
+        """Recover, queue unanswered messages, start sweeping; returns how many were queued."""
+        resumed = self.housekeeper.resume()
+        self.housekeeper.start()
+        return resumed
+
+    def close(self) -> None:
+        self.closing.close()
