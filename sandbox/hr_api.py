@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import sqlite_utils
 
+from sandbox.hr_oauth import HRAuthorizationServer, Incoming, OAuthSettings, Reply
 from sandbox.serving import BackgroundServer
 
 PER_PAGE = 6
@@ -67,6 +68,7 @@ class SeenRequest:
     headers: dict[str, str]
     body: bytes
     at: float = 0.0  # time.monotonic() on arrival
+    subject: str | None = None  # with OAuth on: whose access token authorised it
 
 
 class BadRequest(Exception):
@@ -229,9 +231,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         raw = self.rfile.read(length) if length else b""
-        self.server.record(
-            SeenRequest(method, self.path, dict(self.headers.items()), raw, time.monotonic())
-        )
+        arrived = time.monotonic()
+        oauth = self.server.oauth
+        incoming = Incoming(method, self.path, self.headers, raw)
+        subject, answer = oauth.admit(incoming) if oauth else (None, None)
+        headers = dict(self.headers.items())
+        self.server.record(SeenRequest(method, self.path, headers, raw, arrived, subject))
+        if answer is not None:
+            self._reply(answer)
+            return
         token = self.server.token
         if token and self.headers.get("Authorization") != f"Bearer {token}":
             self._send(HTTPStatus.UNAUTHORIZED, {"error": "missing or invalid bearer token"})
@@ -286,13 +294,19 @@ class _Handler(BaseHTTPRequestHandler):
         return status, body
 
     def _send(self, status: int, body: Any) -> None:
-        data = b"" if body is None else json.dumps(body).encode()
-        self.send_response(status)
-        if body is not None:
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
+        if body is None:
+            self._reply(Reply(status))
+        else:
+            json_type = ("Content-Type", "application/json; charset=utf-8")
+            self._reply(Reply(status, json.dumps(body).encode(), (json_type,)))
+
+    def _reply(self, reply: Reply) -> None:
+        self.send_response(reply.status)
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
-        self.wfile.write(data)
+        self.wfile.write(reply.body)
 
 
 def _page_number(query: str) -> int:
@@ -317,6 +331,7 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.directory = directory
         self.token = token
+        self.oauth: HRAuthorizationServer | None = None  # set once the address is known
         self.verbose = False
         self.seen: list[SeenRequest] = []
         self._seen_lock = threading.Lock()
@@ -331,7 +346,9 @@ class _Server(ThreadingHTTPServer):
 
 
 class HRSandbox(BackgroundServer):
-    """The sandbox served on a background thread: `with HRSandbox(path) as hr: hr.url`."""
+    """The sandbox served on a background thread: `with HRSandbox(path) as hr: hr.url`. With
+    `oauth=OAuthSettings(...)` it is also an OAuth 2.0 authorization server (sandbox/hr_oauth.py)
+    and every HR API request needs one of its access tokens."""
 
     def __init__(
         self,
@@ -340,9 +357,22 @@ class HRSandbox(BackgroundServer):
         host: str = "127.0.0.1",
         port: int = 0,
         token: str | None = None,
+        oauth: OAuthSettings | None = None,
     ) -> None:
+        if token and oauth:
+            raise ValueError("a static token and OAuth exclude each other: choose one")
         self.directory = Directory(str(db_path))
         super().__init__(_Server((host, port), self.directory, token))
+        if oauth:
+            try:
+                self._server.oauth = HRAuthorizationServer(oauth, issuer=self.base_url)
+            except ValueError:
+                self.stop()
+                raise
+
+    @property
+    def oauth(self) -> HRAuthorizationServer | None:
+        return self._server.oauth
 
     @property
     def url(self) -> str:
@@ -354,7 +384,9 @@ class HRSandbox(BackgroundServer):
         return self._server.snapshot()
 
     def writes_seen(self) -> list[SeenRequest]:
-        return [r for r in self.seen if r.method != "GET"]
+        """The HR API requests other than GET (not the OAuth endpoints' own POSTs)."""
+        oauth = self._server.oauth
+        return [r for r in self.seen if r.method != "GET" and not (oauth and oauth.serves(r.path))]
 
     def set_verbose(self, verbose: bool) -> None:
         self._server.verbose = verbose

@@ -3,11 +3,16 @@ class (checked below), so the two cannot drift apart."""
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin
+
+import requests
 
 from approvals import ActionStore, PendingAction
 from approvals.executor import Response
@@ -141,6 +146,19 @@ class Members:
         )
         values.update(self.traits.get(user_id, {}))
         return Person(**values)
+
+
+def sign_in(url: str, email: str, password: str = "sandbox", decision: str = "allow") -> Any:
+    """What a browser does with an authorization link to the sandbox: open the sign-in page,
+    fill the form in, submit it. Returns the answer (a redirect, when it worked)."""
+    page = requests.get(url, timeout=5)
+    assert page.status_code == 200, page.text
+    found = re.search(r'<form method="post" action="([^"]*)">', page.text)
+    assert found, page.text
+    form = {"email": email, "password": password, "decision": decision}
+    return requests.post(
+        urljoin(url, html.unescape(found[1])), data=form, allow_redirects=False, timeout=5
+    )
 
 
 def held_delete(store: ActionStore, **overrides: Any) -> PendingAction:

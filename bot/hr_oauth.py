@@ -1,0 +1,173 @@
+"""The HR system's OAuth 2.0 authorization server, as the bot's client sees it (Authlib does the
+protocol): discovery, the authorization URL with PKCE (S256), the code exchange, who the token
+belongs to, refreshing (rotated refresh tokens are handed to a hook to be saved), revocation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2 import OAuth2Error
+
+TIMEOUT = (3.05, 15.0)
+DISCOVERY_PATHS = ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration")
+
+
+class ProviderError(Exception):
+    """The authorization server refused or could not be asked; the message says which step."""
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    authorize_url: str
+    token_url: str
+    revoke_url: str | None
+    userinfo_url: str
+
+
+@dataclass(frozen=True)
+class HRIdentity:
+    """Who an HR token belongs to, from the userinfo endpoint."""
+
+    subject: str
+    email: str | None
+
+
+def discover(issuer: str) -> Endpoints:
+    """RFC 8414 metadata (or OpenID Connect discovery) under `issuer`."""
+    base = issuer.rstrip("/")
+    for path in DISCOVERY_PATHS:
+        try:
+            answer = requests.get(base + path, timeout=TIMEOUT, allow_redirects=False)
+        except requests.RequestException as e:
+            raise ProviderError(f"cannot reach {base + path}: {e}") from e
+        if answer.status_code == 200:
+            try:
+                return _endpoints(answer.json())
+            except (ValueError, KeyError, TypeError) as e:
+                raise ProviderError(f"{base + path} is not usable metadata: {e}") from e
+    raise ProviderError(f"no OAuth metadata under {base} ({' or '.join(DISCOVERY_PATHS)})")
+
+
+def _endpoints(metadata: dict[str, Any]) -> Endpoints:
+    if "S256" not in metadata.get("code_challenge_methods_supported", ["S256"]):
+        raise ValueError("the server does not support PKCE with S256")
+    return Endpoints(
+        authorize_url=_url(metadata["authorization_endpoint"]),
+        token_url=_url(metadata["token_endpoint"]),
+        revoke_url=_url(metadata["revocation_endpoint"])
+        if metadata.get("revocation_endpoint")
+        else None,
+        userinfo_url=_url(metadata["userinfo_endpoint"]),
+    )
+
+
+def _url(value: Any) -> str:
+    if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https"):
+        raise ValueError(f"not an http(s) URL: {value!r}")
+    return value
+
+
+class HRIdentityProvider:
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        *,
+        client_id: str,
+        client_secret: str,
+        scopes: str,
+        redirect_uri: str,
+    ) -> None:
+        self.endpoints = endpoints
+        self._client = dict(
+            client_id=client_id,
+            client_secret=client_secret,
+            scope=scopes,
+            redirect_uri=redirect_uri,
+            code_challenge_method="S256",
+            token_endpoint=endpoints.token_url,
+            default_timeout=TIMEOUT,
+        )
+
+    def _session(self, **extra: Any) -> OAuth2Session:
+        session = OAuth2Session(**self._client, **extra)
+        session.trust_env = False  # no proxies or .netrc picked up from the host
+        return session
+
+    def authorization_url(self, state: str, code_verifier: str) -> str:
+        with self._session() as session:
+            url, _ = session.create_authorization_url(
+                self.endpoints.authorize_url, state=state, code_verifier=code_verifier
+            )
+        return url
+
+    def exchange(self, code: str, code_verifier: str) -> dict[str, Any]:
+        """The token for an authorization code (PKCE verifier included)."""
+        with self._session() as session:
+            try:
+                return dict(
+                    session.fetch_token(
+                        self.endpoints.token_url,
+                        grant_type="authorization_code",
+                        code=code,
+                        code_verifier=code_verifier,
+                    )
+                )
+            except (OAuthError, OAuth2Error, requests.RequestException) as e:
+                raise ProviderError(f"the code could not be exchanged: {_why(e)}") from e
+
+    def identity(self, token: dict[str, Any]) -> HRIdentity:
+        with self._session(token=token) as session:
+            try:
+                answer = session.get(self.endpoints.userinfo_url, timeout=TIMEOUT)
+            except (OAuthError, OAuth2Error, requests.RequestException) as e:
+                raise ProviderError(f"userinfo could not be read: {_why(e)}") from e
+        if answer.status_code != 200:
+            raise ProviderError(f"userinfo answered {answer.status_code}")
+        try:
+            info = answer.json()
+            subject = str(info["sub"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise ProviderError("userinfo has no subject") from e
+        email = info.get("email")
+        return HRIdentity(subject, email.strip().lower() if isinstance(email, str) else None)
+
+    def fresh(
+        self, token: dict[str, Any], save: Callable[..., Any], leeway: int = 60
+    ) -> dict[str, Any]:
+        """`token`, refreshed first when it expires within `leeway` seconds; Authlib hands the
+        new token (with a rotated refresh token) to `save(token, refresh_token=old)`."""
+        with self._session(token=token, update_token=save, leeway=leeway) as session:
+            try:
+                session.ensure_active_token(session.token)
+            except (OAuthError, OAuth2Error, requests.RequestException) as e:
+                raise ProviderError(f"the token could not be refreshed: {_why(e)}") from e
+            return dict(session.token)
+
+    def revoke(self, token: dict[str, Any]) -> None:
+        """RFC 7009: revoke the refresh token (the grant) and the access token."""
+        if self.endpoints.revoke_url is None:
+            raise ProviderError("the HR authorization server has no revocation endpoint")
+        with self._session(token=token) as session:
+            for kind in ("refresh_token", "access_token"):
+                if token.get(kind):
+                    try:
+                        answer = session.revoke_token(
+                            self.endpoints.revoke_url, token=token[kind], token_type_hint=kind
+                        )
+                    except (OAuthError, OAuth2Error, requests.RequestException) as e:
+                        raise ProviderError(f"revocation failed: {_why(e)}") from e
+                    if answer.status_code != 200:
+                        raise ProviderError(f"revocation answered {answer.status_code}")
+
+
+def _why(error: Exception) -> str:
+    """An error's description without anything a token might be in."""
+    if isinstance(error, OAuthError | OAuth2Error):
+        return error.error or type(error).__name__
+    return type(error).__name__
