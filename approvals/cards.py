@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from approvals import values as shown_values
 from approvals.records import PendingAction
 from approvals.values import ascii_email, json_escaped, readable_json, skeleton, spelled, visible
 
@@ -38,10 +39,10 @@ def when(epoch: float) -> str:
     return f"<!date^{int(epoch)}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
-def _code(value: Any) -> str:
+def _code(value: Any, limit: int = 80) -> str:
     """A value inside mrkdwn: an inline code span, where Slack applies no formatting, with &, <
     and > escaped and a backtick (which would end the span) spelled <U+0060>."""
-    return "`" + escape(visible(value, 80).replace("`", "<U+0060>")) + "`"
+    return "`" + escape(visible(value, limit).replace("`", "<U+0060>")) + "`"
 
 
 def _summary(action: PendingAction, value: Callable[[Any], str]) -> str:
@@ -92,7 +93,8 @@ def request_block_text(action: PendingAction) -> str:
 def hr_result(action: PendingAction) -> str:
     """ "HR API answered 201 (id 21)": the id when the answer names a plain one at its top."""
     ident = action.hr_body.get("id") if isinstance(action.hr_body, dict) else None
-    plain_id = isinstance(ident, int | str) and re.fullmatch(r"[\w-]{1,64}", str(ident), re.A)
+    # Letters, digits and "-" only: no "_" or "*" that mrkdwn would read as formatting.
+    plain_id = isinstance(ident, int | str) and re.fullmatch(r"[A-Za-z0-9-]{1,64}", str(ident))
     return f"HR API answered {action.hr_status}" + (f" (id {ident})" if plain_id else "")
 
 
@@ -129,7 +131,7 @@ def outcome(action: PendingAction) -> str:
                 "not have reached the HR system. Check it there; it will not be retried."
             )
         case "rejected":
-            reason = f": {escape(action.reason)}" if action.reason else ""
+            reason = f": {_code(action.reason, MAX_REASON)}" if action.reason else ""
             return f":no_entry_sign: Rejected by {by} at {at}{reason}"
         case "expired":
             return ":hourglass: Expired, not run"
@@ -181,8 +183,11 @@ def _change(old: Any, new: Any) -> list[dict[str, Any]]:
     if old == new:
         return [*_shown(new), _text(" (unchanged)", italic=True)]
     shown = [*_shown(old, strike=True), _text(" → "), *_shown(new)]
-    if isinstance(old, str) and isinstance(new, str) and skeleton(old) == skeleton(new):
-        shown += _warning(f"looks unchanged but differs: {spelled(old)} → {spelled(new)}")
+    if isinstance(old, str) and isinstance(new, str):
+        if skeleton(old) == skeleton(new):
+            shown += _warning(f"looks unchanged but differs: {spelled(old)} → {spelled(new)}")
+        elif foreign := shown_values.new_foreign_letters(old, new):
+            shown += _warning(f"new characters that may look like others: {foreign}")
     return shown
 
 

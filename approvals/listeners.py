@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-from concurrent.futures import Executor
+from collections.abc import Callable
 from typing import Any
 
+import structlog
 from slack_bolt import Ack, App
 
 from approvals import cards
-from approvals.clicks import Click, ClickHandler
+from approvals.clicks import Click
 
+log = structlog.get_logger(__name__)
 BUTTONS = re.compile(
     rf"^({cards.APPROVE_ACTION_ID}|{cards.REJECT_ACTION_ID}|{cards.WITHDRAW_ACTION_ID})$"
 )
@@ -60,16 +62,21 @@ def click_from_reject_modal(body: dict[str, Any], view: dict[str, Any]) -> Click
     )
 
 
-def register(app: App, clicks: ClickHandler, pool: Executor) -> None:
-    """Deciding a click may call the HR API; the pool keeps that off Bolt's acknowledging
-    threads, so no click or event waits for another's decision."""
+def register(app: App, take: Callable[[Click], bool]) -> None:
+    """`take` queues the click for the click handler, off Bolt's acknowledging threads (deciding
+    may call the HR API), so no click or event waits for another's decision. False: that
+    person already has too many clicks waiting, and this one is dropped."""
+
+    def hand_over(click: Click) -> None:
+        if not take(click):
+            log.warning("click.dropped", user=click.user)
 
     @app.action(BUTTONS)
     def on_button(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        pool.submit(clicks.handle, click_from_button(body))
+        hand_over(click_from_button(body))
 
     @app.view(cards.REJECT_MODAL_ID)
     def on_reject_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         ack()  # closes the modal; the outcome shows on the card and in the thread
-        pool.submit(clicks.handle, click_from_reject_modal(body, view))
+        hand_over(click_from_reject_modal(body, view))

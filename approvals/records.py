@@ -67,9 +67,16 @@ def canonical_body(body: dict[str, Any] | None) -> str | None:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def request_hash(method: str, path: str, body: dict[str, Any] | None) -> str:
-    """SHA-256 of the exact request: what an approver's signature is bound to."""
-    material = json.dumps([method, path, canonical_body(body)], ensure_ascii=False)
+def request_hash(
+    method: str, path: str, body: dict[str, Any] | None, salt: str | None = None
+) -> str:
+    """SHA-256 of the exact request: what an approver's signature is bound to. Salted with the
+    action's own random salt, so that once retention deletes the body and the salt, the hash
+    kept in the audit cannot be used to guess the body (a salary tried value by value)."""
+    parts: list[Any] = [method, path, canonical_body(body)]
+    if salt is not None:  # actions stored before salts existed were hashed without one
+        parts.insert(0, salt)
+    material = json.dumps(parts, ensure_ascii=False)
     return hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -140,7 +147,8 @@ class PendingAction:
     # always); none of them may approve it.
     contributors: tuple[str, ...] = ()
     idempotency_key: str | None = None  # sent with the HR request; unique across databases
-    text_salt: str | None = None  # for hashes of free text in the audit; purged with the text
+    # Salts the request hash and the hashes of free text kept in the audit; purged with the text.
+    text_salt: str | None = None
 
     @property
     def shaped_by(self) -> frozenset[str]:
@@ -161,7 +169,7 @@ class PendingAction:
 
     def hash_matches(self) -> bool:
         """True when the stored request still hashes to the hash recorded at creation."""
-        return request_hash(self.method, self.path, self.body) == self.request_hash
+        return request_hash(self.method, self.path, self.body, self.text_salt) == self.request_hash
 
     @classmethod
     def from_row(cls, row: dict[str, Any], approved_by: tuple[str, ...] = ()) -> PendingAction:

@@ -60,7 +60,8 @@ class ActionStore(ActionQueries):
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive")
         created = self.now()
-        digest = request_hash(method, path, body)
+        salt = secrets.token_hex(16)
+        digest = request_hash(method, path, body, salt)
         shaped_by = sorted({requester, *contributors})
         row = dict(
             requester=requester,
@@ -79,7 +80,7 @@ class ActionStore(ActionQueries):
             fields_before=_json(fields_before),
             contributors=_json(shaped_by),
             idempotency_key=f"hrbot-{secrets.token_hex(16)}",
-            text_salt=secrets.token_hex(16),
+            text_salt=salt,
         )
         with self.database.immediate() as db:
             mine, everyone = db.conn.execute(

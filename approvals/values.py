@@ -12,7 +12,8 @@ from typing import Any
 _HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})  # controls, format, unassigned…
 # Default-ignorable code points outside those categories: fillers and variation selectors.
 _FILLERS = re.compile(
-    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]"
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2800\u3164\ufe00-\ufe0f\uffa0"
+    "\U000e0100-\U000e01ef]"
 )
 _EMAIL = re.compile(r"([^@\s]+)@([^@\s]+)")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -37,6 +38,14 @@ def skeleton(text: str) -> str:
     """What `text` looks like: NFKC, hidden characters dropped, casefolded, spaces collapsed."""
     kept = "".join(ch for ch in unicodedata.normalize("NFKC", text) if not hidden(ch))
     return " ".join(kept.casefold().split())
+
+
+def new_foreign_letters(old: str, new: str) -> str:
+    """The non-ASCII characters `new` has that `old` has not, each spelled as <U+XXXX>: a
+    Cyrillic "Ѕ" in "Ѕmith" looks like the Latin "S" but NFKC does not fold it, so any letter
+    new to the value is worth an approver's second look. Empty when there are none."""
+    foreign = sorted({c for c in new if not c.isascii() and not hidden(c)} - set(old))
+    return " ".join(f"{c}<U+{ord(c):04X}>" for c in foreign)
 
 
 def ascii_email(text: str) -> str | None:

@@ -30,7 +30,7 @@ from approvals import (
     TokenSigner,
 )
 from approvals.announce import Announcer
-from approvals.clicks import ClickHandler
+from approvals.clicks import Click, ClickHandler
 from approvals.limits import RateWindow
 from approvals.people import People, active_members
 from approvals.roster import Roster
@@ -56,6 +56,7 @@ INTAKE_WORKERS = 4
 CLICK_WORKERS = 8
 BOLT_WORKERS = 16
 QUEUED_PER_PERSON = 50  # messages one person may have waiting; past it they are dropped
+CLICKS_PER_PERSON = 20  # clicks one person may have waiting
 STORED_PER_MINUTE_FACTOR = 3  # a person's messages stored per minute, times the answer limit
 REFUSAL_NOTICE_SECONDS = 300  # one refusal notice per person, reason and channel in this time
 
@@ -226,7 +227,13 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         name="answers",
     )
     closing.callback(answers.shutdown)
-    click_pool = ThreadPoolExecutor(CLICK_WORKERS, thread_name_prefix="clicks")
+    click_pool: FairPool[Click] = FairPool(
+        clicks.handle,
+        owner=lambda click: click.user,
+        workers=CLICK_WORKERS,
+        per_owner=CLICKS_PER_PERSON,
+        name="clicks",
+    )
     closing.callback(click_pool.shutdown)
     intake = Intake(inbox_, RateWindow(STORED_PER_MINUTE_FACTOR * rate.limit), answers.submit)
     intake_pool: FairPool[Incoming] = FairPool(
@@ -244,7 +251,7 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         listener_executor=bolt_pool,
     )
     listeners.register(bolt, intake_pool.submit, bot_user_id=identity["user_id"])
-    approvals.listeners.register(bolt, clicks, click_pool)
+    approvals.listeners.register(bolt, click_pool.submit)
 
     housekeeper = Housekeeper(
         sweeper,

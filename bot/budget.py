@@ -9,6 +9,7 @@ from bot.conversations import estimate_tokens, kept_indexes
 from bot.hr_client import HRClient, HRResponse
 
 CUT_NOTE = " … [cut: this step's results went over the token budget; ask for less at once]"
+CUT_ARGUMENTS = '{"cut": "these arguments went over the token budget"}'
 
 
 class OverBudget(Exception):
@@ -70,4 +71,17 @@ def fit_turn(
         keep = max(0, len(content) - excess * 4 - len(CUT_NOTE))
         message["content"] = content[:keep] + CUT_NOTE
         excess -= (len(content) - len(message["content"])) // 4
+    # Last, the model's own long tool-call arguments (already answered; the results say how).
+    calls = sorted(
+        (c["function"] for m in new for c in m.get("tool_calls") or []),
+        key=lambda f: len(f.get("arguments") or ""),
+        reverse=True,
+    )
+    for function in calls:
+        if excess <= 0:
+            break
+        arguments = function.get("arguments") or ""
+        if len(arguments) > len(CUT_ARGUMENTS):
+            function["arguments"] = CUT_ARGUMENTS
+            excess -= (len(arguments) - len(CUT_ARGUMENTS)) // 4
     return history + new

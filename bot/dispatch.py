@@ -43,6 +43,8 @@ class FairPool(Generic[T]):
         """Queue `item`; False when its owner already has `per_owner` items waiting."""
         owner = self._owner(item)
         with self._lock:
+            if self._closing:
+                return False
             queue = self._waiting.setdefault(owner, deque())
             if len(queue) >= self._per_owner:
                 return False
@@ -67,6 +69,15 @@ class FairPool(Generic[T]):
                 self._handler(item)
             except Exception:  # one bad item must not stop its owner's queue
                 log.exception("pool.handler_failed", owner=str(owner))
+            except BaseException:  # the worker is going away: let the owner's turns go on
+                with self._lock:
+                    self._busy.discard(owner)
+                    if not self._waiting[owner]:
+                        del self._waiting[owner]
+                    elif not self._closing:
+                        self._busy.add(owner)
+                        self._executor.submit(self._turn, owner)
+                raise
             with self._lock:
                 if not self._waiting[owner]:
                     del self._waiting[owner]

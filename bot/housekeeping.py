@@ -46,10 +46,14 @@ class Housekeeper:
         recovered = self.sweeper.recover()
         if any(recovered.values()):
             log.warning("actions.recovered", **recovered)
-        waiting = self.inbox.unanswered()
-        for message in waiting:
-            self.queue_answer(message)
-        return len(waiting)
+        queued = 0
+        for message in self.inbox.unanswered():
+            if self.queue_answer(message):
+                queued += 1
+            else:  # that person's queue is full: dropped, like a flood at intake
+                log.warning("answer.dropped", user=message.user, event_id=message.event_id)
+                self.inbox.answered(message.event_id)
+        return queued
 
     def sweep(self) -> None:
         """One round: expiry, reminders, unposted cards, retention, idle rate windows."""

@@ -12,7 +12,9 @@ import structlog
 # A key is secret when its last word names a secret ("bot_token", "api_key", "password"); counts
 # such as "prompt_tokens" are not secrets and stay readable.
 SECRET_KEYS = re.compile(
-    r"(^|_)(token|secret|password|passwd|authorization|api_?key|cookie|credentials?)$", re.I
+    r"(^|_)(token|secret|password|passwd|authorization|api_?key|(secret|private|signing)_key"
+    r"|cookie|credentials?)$",
+    re.I,
 )
 SECRET_VALUES = re.compile(
     r"xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sk-[A-Za-z0-9_-]{8,}|Bearer \S+"

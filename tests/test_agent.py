@@ -242,3 +242,18 @@ def test_three_hundred_parallel_calls_in_three_rounds_stay_within_every_limit(
     notes = [m["content"] for m in last if m["role"] == "system"][1:]
     assert notes == [skipped_note(290, 10)] * 3
     assert any("the most one message may make" in r for r in results)
+
+
+def test_every_step_stays_within_the_token_budget_even_with_huge_arguments(
+    model, toolbox, database
+):
+    huge = tool_calls(*[("find_employee", json.dumps({"query": "x" * 3900}))] * 10)
+    model.add(huge, huge, huge, say("No one by that name."))
+    client = make_client(api_key="k", base_url=model.url, timeout=30, max_retries=0)
+    agent = Agent(client, "m", toolbox, ConversationStore(database, token_budget=8000))
+
+    agent.respond("find these people", ALICE)
+
+    for request in model.requests:
+        conversation = [m for m in request["messages"] if m["role"] != "system"]
+        assert sum(estimate_tokens(m) for m in conversation) <= 8000

@@ -9,6 +9,7 @@ import unicodedata
 import pytest
 
 from approvals import cards
+from bot.catalogue import Catalogue, RequestRefused
 from tests.test_cards import (
     action,
     assert_valid,
@@ -188,3 +189,30 @@ def test_every_card_variant_is_valid_block_kit_and_hides_nothing(a):
     assert hidden_characters(texts) == set()
     assert not [t for t in texts if "<!channel>" in t or "<https://evil" in t]
     assert len(card) <= 50 and len(json.dumps(card)) < 40_000
+
+
+@pytest.mark.parametrize("new", ["\u0405mith", "Sm\u0456th"])  # Cyrillic Ѕ, Cyrillic і
+def test_a_letter_from_another_script_is_flagged_even_when_nfkc_keeps_it(new):
+    changed = action(
+        method="PATCH",
+        path="/api/users/2",
+        body={"name": new},
+        fields_before={"name": "Smith"},
+        before={"name": "Smith"},
+    )
+    text = json.dumps(card_for(changed))
+    assert "new characters that may look like others" in text
+    assert f"U+{ord(next(c for c in new if not c.isascii())):04X}" in text
+
+
+def test_a_braille_blank_is_refused_by_the_tool_and_shown_on_a_card():
+    with pytest.raises(RequestRefused, match="U\\+2800"):
+        Catalogue.load().validate("PATCH", "/api/users/2", {"name": "Smith\u2800"})
+    changed = action(
+        method="PATCH",
+        path="/api/users/2",
+        body={"job": "x"},
+        fields_before={"job": "analyst\u2800"},
+        before={"job": "analyst\u2800"},
+    )
+    assert "<U+2800>" in json.dumps(card_for(changed))

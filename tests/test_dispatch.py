@@ -93,3 +93,30 @@ def test_a_failing_item_does_not_stop_its_owners_queue():
         pool.submit(n)
     pool.shutdown(wait=True)
     assert done == [0, 2]
+
+
+def test_owners_take_turns_when_workers_are_scarce():
+    order: list[str] = []
+    gate, all_done = threading.Event(), threading.Event()
+
+    def handle(item: str) -> None:
+        if item == "a1":
+            gate.wait(5)  # hold the one worker until everything is queued
+        order.append(item)
+        if len(order) == 5:
+            all_done.set()
+
+    pool = FairPool(handle, owner=lambda item: item[0], workers=1, per_owner=10)
+    for item in ("a1", "a2", "a3", "b1", "c1"):
+        pool.submit(item)
+    gate.set()
+    assert all_done.wait(5)
+    pool.shutdown(wait=True)
+    # After each item its owner goes to the back of the line: b and c do not wait for all of a.
+    assert order == ["a1", "b1", "c1", "a2", "a3"]
+
+
+def test_nothing_is_taken_after_shutdown_began():
+    pool = FairPool(lambda item: None, owner=lambda item: item, workers=1, per_owner=10)
+    pool.shutdown(wait=True)
+    assert pool.submit("late") is False and pool.waiting() == 0

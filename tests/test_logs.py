@@ -60,6 +60,8 @@ def test_tokens_and_secrets_never_reach_the_log(json_log):
         client_secret="plain-client-secret",
         refresh_token="plain-refresh",
         password="hunter2",
+        signing_key="plain-signing-key",
+        private_key="plain-private-key",
     )
     text = json.dumps(json_log())
     for secret in (
@@ -72,6 +74,8 @@ def test_tokens_and_secrets_never_reach_the_log(json_log):
         "plain-client-secret",
         "plain-refresh",
         "hunter2",
+        "plain-signing-key",
+        "plain-private-key",
     ):
         assert secret not in text
 

@@ -225,3 +225,21 @@ def test_the_cap_on_everyone_s_pending_actions_holds_too(actions):
     assert refused.value.scope == "total"
     actions.reject(1, "U0BOB")  # a decided action no longer counts
     assert new_action(actions, requester="U0REP9", max_pending_total=3).status == "pending"
+
+
+def test_after_retention_the_audit_hash_cannot_be_used_to_guess_the_body(actions):
+    from approvals import request_hash
+    from approvals.upkeep import Upkeep
+
+    clock = Clock(start=1_000_000.0)
+    store = ActionStore(actions.database, now=clock)
+    action = new_action(store, method="PATCH", path="/api/users/2", body={"salary": 87250})
+    store.reject(action.id, "U0BOB")
+    (requested,) = [e for e in audit.events(store.database.db, action.id) if e.event == "requested"]
+    salted = requested.detail["request_hash"]
+    assert salted == request_hash("PATCH", "/api/users/2", {"salary": 87250}, action.text_salt)
+    clock.advance(31 * 86400)
+    Upkeep(store).forget_personal_data(30)
+    assert store.get(action.id).text_salt is None and store.get(action.id).body is None
+    guesses = {request_hash("PATCH", "/api/users/2", {"salary": n}) for n in range(87000, 87500)}
+    assert salted not in guesses  # without the deleted salt, trying values finds nothing

@@ -90,3 +90,20 @@ def test_bad_arguments_get_a_specific_error(arguments, message, toolbox):
 def test_long_results_are_truncated_and_say_so():
     text = compact_result(200, {"data": ["x" * 100] * 200})
     assert len(text) < MAX_RESULT_CHARS + 100 and text.endswith("characters]")
+
+
+def test_plain_reads_and_the_snapshot_of_a_write_count_against_the_message_budget(
+    toolbox, hr_sandbox
+):
+    from dataclasses import replace
+
+    from bot.budget import HRBudget
+
+    context = replace(CONTEXT, budget=HRBudget(2))
+    read = json.dumps({"method": "GET", "url": "/api/users/2"})
+    assert toolbox.run("call_rest_api", read, context, "c1").startswith('{"status":200')
+    delete = json.dumps({"method": "DELETE", "url": "/api/users/3"})
+    assert toolbox.run("call_rest_api", delete, context, "c2").startswith("Queued as action")
+    refused = toolbox.run("call_rest_api", read, context, "c3")
+    assert refused.startswith("Error: this message has already made 2 HR requests")
+    assert len(hr_sandbox.seen) == 2  # the read and the DELETE's snapshot; nothing after

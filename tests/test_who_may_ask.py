@@ -382,3 +382,19 @@ def test_an_approvers_reject_reason_is_their_words_and_bars_them_from_approving_
     finally:
         stack.stop()
     stack.model.assert_consumed()
+
+
+def test_an_approver_group_member_who_is_a_guest_gets_no_card(tmp_path):
+    stack = Stack(tmp_path, APPROVAL_CHANNEL=None, APPROVERS="U0BOB", APPROVER_GROUP="S0LEADS")
+    stack.slack.user_groups["S0LEADS"] = ["U0GUEST", "U0CAROL"]
+    stack.start()
+    try:
+        stack.model.add(tool_calls(rest("DELETE", "/api/users/9")), say("Queued."))
+        stack.send_event(mention_event("U0DANA", "delete employee 9"))
+        cards = stack.approval_cards(count=2)
+        assert sorted(c.channel for c in cards) == ["D0BOB", "D0CAROL"]  # not D0GUEST
+        stack.drain()
+        assert all(m.channel != "D0GUEST" for m in stack.slack.messages.values())
+    finally:
+        stack.stop()
+    stack.model.assert_consumed()
