@@ -62,10 +62,12 @@ def click_from_reject_modal(body: dict[str, Any], view: dict[str, Any]) -> Click
     )
 
 
-def register(app: App, take: Callable[[Click], bool]) -> None:
+def register(app: App, take: Callable[[Click], bool], handle_now: Callable[[Click], None]) -> None:
     """`take` queues the click for the click handler, off Bolt's acknowledging threads (deciding
     may call the HR API), so no click or event waits for another's decision. False: that
-    person already has too many clicks waiting, and this one is dropped."""
+    person already has too many clicks waiting, and this one is dropped. A Reject that can open
+    the reason modal goes to `handle_now` instead: Slack's trigger lives about 3 seconds, too
+    short to wait behind the same person's earlier clicks."""
 
     def hand_over(click: Click) -> None:
         if not take(click):
@@ -74,7 +76,11 @@ def register(app: App, take: Callable[[Click], bool]) -> None:
     @app.action(BUTTONS)
     def on_button(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        hand_over(click_from_button(body))
+        click = click_from_button(body)
+        if click.action_id == cards.REJECT_ACTION_ID and click.trigger_id:
+            handle_now(click)
+        else:
+            hand_over(click)
 
     @app.view(cards.REJECT_MODAL_ID)
     def on_reject_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -169,7 +169,12 @@ class PendingAction:
 
     def hash_matches(self) -> bool:
         """True when the stored request still hashes to the hash recorded at creation."""
-        return request_hash(self.method, self.path, self.body, self.text_salt) == self.request_hash
+        # Rows may hold an unsalted hash (stored before salted hashes existed) next to a salt;
+        # both forms are checked, and neither is weaker: whoever can edit the row can recompute
+        # either.
+        salted = request_hash(self.method, self.path, self.body, self.text_salt)
+        plain = request_hash(self.method, self.path, self.body)
+        return self.request_hash in (salted, plain)
 
     @classmethod
     def from_row(cls, row: dict[str, Any], approved_by: tuple[str, ...] = ()) -> PendingAction:

@@ -45,7 +45,8 @@ def new_foreign_letters(old: str, new: str) -> str:
     Cyrillic "Ѕ" in "Ѕmith" looks like the Latin "S" but NFKC does not fold it, so any letter
     new to the value is worth an approver's second look. Empty when there are none."""
     foreign = sorted({c for c in new if not c.isascii() and not hidden(c)} - set(old))
-    return " ".join(f"{c}<U+{ord(c):04X}>" for c in foreign)
+    shown = " ".join(f"{c}<U+{ord(c):04X}>" for c in foreign[:10])
+    return shown + (f" and {len(foreign) - 10} more" if len(foreign) > 10 else "")
 
 
 def ascii_email(text: str) -> str | None:

@@ -251,7 +251,7 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         listener_executor=bolt_pool,
     )
     listeners.register(bolt, intake_pool.submit, bot_user_id=identity["user_id"])
-    approvals.listeners.register(bolt, click_pool.submit)
+    approvals.listeners.register(bolt, click_pool.submit, clicks.handle)
 
     housekeeper = Housekeeper(
         sweeper,

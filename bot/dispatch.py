@@ -40,11 +40,12 @@ class FairPool(Generic[T]):
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
 
     def submit(self, item: T) -> bool:
-        """Queue `item`; False when its owner already has `per_owner` items waiting."""
+        """Queue `item`; False when its owner already has `per_owner` items waiting. Raises
+        RuntimeError once shutdown has begun."""
         owner = self._owner(item)
         with self._lock:
-            if self._closing:
-                return False
+            if self._closing:  # not "full": the caller must not treat the item as a flood
+                raise RuntimeError("the pool is shutting down")
             queue = self._waiting.setdefault(owner, deque())
             if len(queue) >= self._per_owner:
                 return False
@@ -67,17 +68,8 @@ class FairPool(Generic[T]):
                 item = self._waiting[owner].popleft()
             try:
                 self._handler(item)
-            except Exception:  # one bad item must not stop its owner's queue
+            except BaseException:  # one bad item (even a SystemExit) must not stop its owner
                 log.exception("pool.handler_failed", owner=str(owner))
-            except BaseException:  # the worker is going away: let the owner's turns go on
-                with self._lock:
-                    self._busy.discard(owner)
-                    if not self._waiting[owner]:
-                        del self._waiting[owner]
-                    elif not self._closing:
-                        self._busy.add(owner)
-                        self._executor.submit(self._turn, owner)
-                raise
             with self._lock:
                 if not self._waiting[owner]:
                     del self._waiting[owner]

@@ -12,8 +12,8 @@ import structlog
 # A key is secret when its last word names a secret ("bot_token", "api_key", "password"); counts
 # such as "prompt_tokens" are not secrets and stay readable.
 SECRET_KEYS = re.compile(
-    r"(^|_)(token|secret|password|passwd|authorization|api_?key|(secret|private|signing)_key"
-    r"|cookie|credentials?)$",
+    r"(^|_)(token|secrets?|password|passwd|authorization|api_?key"
+    r"|(secret|private|signing|encryption)_keys?|cookie|credentials?|code_verifier)$",
     re.I,
 )
 SECRET_VALUES = re.compile(

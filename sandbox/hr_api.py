@@ -231,6 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         raw = self.rfile.read(length) if length else b""
+        self.server.wait_if_held()
         arrived = time.monotonic()
         oauth = self.server.oauth
         incoming = Incoming(method, self.path, self.headers, raw)
@@ -335,6 +336,15 @@ class _Server(ThreadingHTTPServer):
         self.verbose = False
         self.seen: list[SeenRequest] = []
         self._seen_lock = threading.Lock()
+        self._released = threading.Event()
+        self._released.set()
+        self.held = threading.Semaphore(0)
+
+    def wait_if_held(self) -> None:
+        """While requests are held (a test stalling the HR API), wait until released."""
+        if not self._released.is_set():
+            self.held.release()
+            self._released.wait(30)
 
     def record(self, request: SeenRequest) -> None:
         with self._seen_lock:
@@ -382,6 +392,17 @@ class HRSandbox(BackgroundServer):
     def seen(self) -> list[SeenRequest]:
         """Every request received so far, oldest first."""
         return self._server.snapshot()
+
+    def hold_requests(self) -> None:
+        """Stall every request from now on, as a slow HR API would, until release_requests()."""
+        self._server._released.clear()
+
+    def wait_for_held(self, timeout: float = 10.0) -> None:
+        if not self._server.held.acquire(timeout=timeout):
+            raise AssertionError("no request reached the held HR API")
+
+    def release_requests(self) -> None:
+        self._server._released.set()
 
     def writes_seen(self) -> list[SeenRequest]:
         """The HR API requests other than GET (not the OAuth endpoints' own POSTs)."""

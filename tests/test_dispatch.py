@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from bot.dispatch import FairPool
 
 
@@ -119,4 +121,21 @@ def test_owners_take_turns_when_workers_are_scarce():
 def test_nothing_is_taken_after_shutdown_began():
     pool = FairPool(lambda item: None, owner=lambda item: item, workers=1, per_owner=10)
     pool.shutdown(wait=True)
-    assert pool.submit("late") is False and pool.waiting() == 0
+    with pytest.raises(RuntimeError, match="shutting down"):
+        pool.submit("late")
+    assert pool.waiting() == 0
+
+
+def test_even_a_system_exit_in_a_handler_does_not_stop_its_owners_queue():
+    done = []
+
+    def handle(n: int) -> None:
+        if n == 0:
+            raise SystemExit("a handler should not do this")
+        done.append(n)
+
+    pool = FairPool(handle, owner=lambda n: "same", workers=1, per_owner=10)
+    for n in range(3):
+        pool.submit(n)
+    pool.shutdown(wait=True)
+    assert done == [1, 2]

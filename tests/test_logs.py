@@ -62,6 +62,9 @@ def test_tokens_and_secrets_never_reach_the_log(json_log):
         password="hunter2",
         signing_key="plain-signing-key",
         private_key="plain-private-key",
+        token_encryption_keys="plain-fernet-keys",
+        approval_secrets="plain-approval-secrets",
+        code_verifier="plain-verifier",
     )
     text = json.dumps(json_log())
     for secret in (
@@ -76,6 +79,9 @@ def test_tokens_and_secrets_never_reach_the_log(json_log):
         "hunter2",
         "plain-signing-key",
         "plain-private-key",
+        "plain-fernet-keys",
+        "plain-approval-secrets",
+        "plain-verifier",
     ):
         assert secret not in text
 

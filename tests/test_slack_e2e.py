@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from approvals import Thread, audit
-from approvals.cards import APPROVE_ACTION_ID
+from approvals.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID
 from bot.conversations import conversation_key
 from bot.inbox import Incoming
 from sandbox.fake_slack import TEAM_ID
@@ -299,3 +299,27 @@ def test_every_message_the_bot_sent_was_valid_block_kit(stack):
 def test_event_body_shape_matches_the_events_api():
     body = event_body({"type": "app_mention"})
     assert body["type"] == "event_callback" and body["event_id"].startswith("Ev")
+
+
+def test_a_reject_opens_its_modal_even_while_the_same_persons_approval_is_slow(stack):
+    # Clicks queue per person; a Reject must not wait there, or Slack's trigger (about 3 s)
+    # would expire before the reason modal opens.
+    stack.model.add(
+        tool_calls(rest("DELETE", "/api/users/9")),
+        say("Queued."),
+        tool_calls(rest("DELETE", "/api/users/8")),
+        say("Queued."),
+    )
+    stack.send_event(mention_event("U0DANA", "delete employee 9"))
+    stack.approval_cards(count=1)
+    stack.send_event(mention_event("U0DANA", "delete employee 8"))
+    first, second = stack.approval_cards(count=2)
+    stack.hr.hold_requests()  # the HR API stalls: Bob's approval of the first card hangs
+    try:
+        stack.click("U0BOB", first, APPROVE_ACTION_ID)
+        stack.hr.wait_for_held()
+        opened = len(stack.slack.views)
+        stack.click("U0BOB", second, REJECT_ACTION_ID)
+        stack.slack.wait_for(lambda: len(stack.slack.views) > opened, timeout=3)
+    finally:
+        stack.hr.release_requests()
