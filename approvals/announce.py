@@ -23,6 +23,8 @@ class Announcements(Protocol):
 
     def post(self, action: PendingAction) -> None: ...
 
+    def unposted(self, action: PendingAction) -> bool: ...
+
     def refresh(self, action: PendingAction) -> None: ...
 
     def finish(self, action: PendingAction) -> None: ...
@@ -57,6 +59,7 @@ class Announcer:
         self.approvers = approvers
         self.approval_channel = approval_channel
         self.on_outcome = on_outcome
+        self._dm_channels: dict[str, str] = {}
 
     def _call(self, method: str, action_id: int | None, **kwargs) -> dict | None:
         """One Web API call; a failure is logged and skipped so the other copies still go out."""
@@ -78,14 +81,30 @@ class Announcer:
         return answer["permalink"] if answer else None
 
     def _targets(self) -> list[str]:
+        """Where cards go: the approval channel, or each approver's DM (opened once, then
+        remembered: a DM's channel never changes)."""
         if self.approval_channel:
             return [self.approval_channel]
         targets = []
         for approver in self.approvers():
-            opened = self._call("conversations_open", None, users=approver)
-            if opened:
-                targets.append(opened["channel"]["id"])
+            channel = self._dm_channels.get(approver)
+            if channel is None:
+                opened = self._call("conversations_open", None, users=approver)
+                if not opened:
+                    continue
+                channel = self._dm_channels[approver] = opened["channel"]["id"]
+            targets.append(channel)
         return targets
+
+    def unposted(self, action: PendingAction) -> bool:
+        """Whether a copy is missing: the card in one of its places (one approver's DM failed
+        while the others went out), or the requester's notice."""
+        posted = self.copies.of(action.id)
+        carded = {card.channel for card in posted if card.kind == "approver"}
+        noticed = any(card.kind == "requester" for card in posted)
+        return (action.thread is not None and not noticed) or any(
+            target not in carded for target in self._targets()
+        )
 
     def _approver_blocks(self, action: PendingAction) -> list[dict]:
         if action.status != "pending":
@@ -110,15 +129,17 @@ class Announcer:
     def post(self, action: PendingAction) -> None:
         """Send the card to the approvers (every copy remembered), then tell the requester.
         What was posted before is not posted again, so a failed post can simply be retried."""
-        posted_kinds = self.copies.kinds(action.id)
-        if "approver" not in posted_kinds:
-            self._post_cards(action)
-        if "requester" not in posted_kinds:
+        posted = self.copies.of(action.id)
+        carded = {card.channel for card in posted if card.kind == "approver"}
+        missing = [target for target in self._targets() if target not in carded]
+        if missing:
+            self._post_cards(action, missing)
+        if not any(card.kind == "requester" for card in posted):
             self._post_notice(action)
 
-    def _post_cards(self, action: PendingAction) -> None:
+    def _post_cards(self, action: PendingAction, targets: list[str]) -> None:
         blocks = self._approver_blocks(action)
-        for channel in self._targets():
+        for channel in targets:
             posted = self._call(
                 "chat_postMessage",
                 action.id,

@@ -6,7 +6,6 @@ import structlog
 
 from approvals import cards
 from approvals.announce import Announcements
-from approvals.card_copies import CardCopies
 from approvals.executor import Executor
 from approvals.records import AlreadyDecided
 from approvals.store import ActionStore
@@ -24,13 +23,11 @@ class Sweeper:
         self,
         store: ActionStore,
         upkeep: Upkeep,
-        copies: CardCopies,
         announcer: Announcements,
         executor: Executor,
     ) -> None:
         self.store = store
         self.upkeep = upkeep
-        self.copies = copies
         self.announcer = announcer
         self.executor = executor
 
@@ -52,12 +49,13 @@ class Sweeper:
         return {"expired": expired, "reminded": len(reminded), "reposted": reposted}
 
     def repost_missing(self) -> int:
-        """Pending actions whose card or notice never went out (crash, Slack down) get them now."""
+        """Pending actions with a copy of their card, or their notice, that never went out
+        (a crash, Slack down, one approver's DM failing) get it now."""
         due = self.store.now() - REPOST_AFTER_SECONDS
         missing = [
             action
             for action in self.store.in_states("pending")
-            if action.created_at <= due and {"approver", "requester"} - self.copies.kinds(action.id)
+            if action.created_at <= due and self.announcer.unposted(action)
         ]
         for action in missing:
             log.warning("action.card_missing", action_id=action.id)

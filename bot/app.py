@@ -192,7 +192,7 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         refusals=click_refusals,
     )
     upkeep = Upkeep(core.actions)
-    sweeper = Sweeper(core.actions, upkeep, cards, announcer, core.executor)
+    sweeper = Sweeper(core.actions, upkeep, announcer, core.executor)
 
     # The conversation side: who may ask is decided here, before any model call; its own
     # pools keep model work from delaying an acknowledgement.

@@ -99,6 +99,9 @@ class QuietAnnouncer:
     def post(self, action: PendingAction) -> None:
         pass
 
+    def unposted(self, action: PendingAction) -> bool:
+        return False
+
     def refresh(self, action: PendingAction) -> None:
         pass
 

@@ -185,6 +185,31 @@ def test_an_approver_whose_dm_cannot_be_opened_is_skipped_and_the_others_get_the
     ]
 
 
+def test_an_approver_whose_dm_failed_gets_the_card_later_and_nobody_gets_it_twice(
+    actions, dm_announcer, slack, copies
+):
+    slack.failing.add(("chat_postMessage", "D0BOB"))  # Bob's card does not go out
+    action = new_action(actions)
+    dm_announcer.post(action)
+    assert dm_announcer.unposted(action)
+
+    slack.failing.clear()
+    dm_announcer.post(action)  # what the sweep does with an action missing a copy
+
+    assert sorted(c.channel for c in copies.of(action.id) if c.kind == "approver") == [
+        "D0BOB",
+        "D0CAROL",
+    ]
+    assert not dm_announcer.unposted(action)
+    assert len(slack.made("conversations_open")) == 2  # each DM opened once, then remembered
+
+
+def test_an_action_without_a_thread_needs_no_notice_to_be_fully_posted(actions, announcer, copies):
+    action = new_action(actions, channel=None, thread_ts=None)
+    announcer.post(action)
+    assert not announcer.unposted(action)
+
+
 def test_an_action_without_a_thread_gets_no_requester_notice(actions, announcer, slack, copies):
     action = new_action(actions, channel=None, thread_ts=None)
     announcer.post(action)

@@ -27,7 +27,6 @@ from approvals import (
     MIGRATIONS,
     TERMINAL,
     ActionStore,
-    CardCopies,
     Database,
     Executor,
     Thread,
@@ -78,9 +77,7 @@ class ApprovalMachine(RuleBasedStateMachine):
             people=Members(),
             team_id=TEAM,
         )
-        self.sweeper = Sweeper(
-            self.store, Upkeep(self.store), CardCopies(self.database), self.announcer, executor
-        )
+        self.sweeper = Sweeper(self.store, Upkeep(self.store), self.announcer, executor)
 
     def _click(self, user: str, action_id: int, decision: str, button: str) -> None:
         action = self.store.get(action_id)
