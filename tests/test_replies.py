@@ -3,27 +3,14 @@ from __future__ import annotations
 from approvals import PendingAction
 from bot.conversations import ConversationStore
 from bot.replies import note_outcome, outcome_note
+from tests.test_cards import action
 
 
 def rejected(**overrides) -> PendingAction:
-    values = dict(
-        id=7,
-        requester="U0DANA",
-        channel="C0HR",
-        thread_ts="1700000000.000100",
-        method="POST",
-        path="/api/users",
-        body={"name": "Neo Anderson", "job": "engineer"},
-        request_hash="ab" * 32,
-        status="rejected",
-        approvals_required=1,
-        created_at=1_700_000_000.0,
-        expires_at=1_700_086_400.0,
-        decided_by="U0BOB",
-        reason="duplicate",
+    """Action #7, rejected by U0DANA's approver Bob with a reason."""
+    return action(
+        **{"status": "rejected", "decided_by": "U0BOB", "reason": "duplicate", **overrides}
     )
-    values.update(overrides)
-    return PendingAction(**values)
 
 
 def test_the_outcome_note_has_facts_only_never_free_text():
