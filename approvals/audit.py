@@ -65,6 +65,11 @@ def _row_hash(
     return hashlib.sha256(material.encode()).hexdigest()
 
 
+def acting_as(hr_subject: str | None) -> dict[str, str]:
+    """Detail naming the HR identity a step was taken as (per-user HR authority), if any."""
+    return {"hr_subject": hr_subject} if hr_subject else {}
+
+
 def append(
     db: sqlite_utils.Database,
     event: str,

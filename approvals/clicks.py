@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
 
 from approvals import cards
 from approvals.announce import Announcements
+from approvals.authority import Authority, SharedToken
 from approvals.executor import Executor
 from approvals.limits import RateWindow
 from approvals.people import Directory, LookupFailed, membership_problem
@@ -26,6 +28,7 @@ from approvals.tokens import BadToken, Decision, TokenExpired, TokenSigner
 
 log = structlog.get_logger(__name__)
 
+NOT_LINKED = "Approvers decide as themselves in the HR system too."
 BUTTONS = {
     cards.APPROVE_ACTION_ID: "approve",
     cards.REJECT_ACTION_ID: "reject",
@@ -69,9 +72,14 @@ class ClickHandler:
         enterprise_id: str | None = None,
         allow_self_approval: bool = False,
         refusals: RateWindow | None = None,
+        authority: Authority | None = None,
+        offer_link: Callable[[str | None, str, str], None] | None = None,
     ) -> None:
         """`refusals` bounds the notices and audit rows one person's refused clicks on one
-        action can cause (a guest clicking the same button again and again)."""
+        action can cause (a guest clicking the same button again and again). With per-user HR
+        authority (`authority.required`) an approver decides only with their HR account
+        connected (their HR identity goes into the audit); `offer_link(channel, user, why)`
+        sends them the Connect button."""
         self.store = store
         self.signer = signer
         self.executor = executor
@@ -82,6 +90,8 @@ class ClickHandler:
         self.team_id = team_id
         self.enterprise_id = enterprise_id
         self.refusals = refusals
+        self.authority = authority or SharedToken()
+        self.offer_link = offer_link
 
     def handle(self, click: Click) -> None:
         try:
@@ -107,7 +117,12 @@ class ClickHandler:
             ):
                 return  # the decision comes with the modal's submission
             reason = (click.reason or "").strip()[: cards.MAX_REASON] or None
-            self._settle(click, action.id, lambda: self.store.reject(action.id, click.user, reason))
+            subject = self.authority.subject(click.user)
+            self._settle(
+                click,
+                action.id,
+                lambda: self.store.reject(action.id, click.user, reason, hr_subject=subject),
+            )
         else:
             self._approve(click, action, token.request_hash)
 
@@ -152,6 +167,14 @@ class ClickHandler:
             else:
                 why = f"Your words were part of the conversation that led to action #{action.id}"
             raise Refused(f"{why}, so another approver must approve it.", action.id)
+        if self.authority.required and self.authority.subject(click.user) is None:
+            if self.offer_link is not None:
+                self.offer_link(click.channel, click.user, NOT_LINKED)
+            raise Refused(
+                f"Connect your HR account before deciding HR changes; action #{action.id} is "
+                "unchanged.",
+                action.id,
+            )
         return action, token
 
     def _check_member(self, click: Click, action_id: int) -> None:
@@ -199,7 +222,9 @@ class ClickHandler:
 
     def _approve(self, click: Click, action: PendingAction, signed_hash: str) -> None:
         try:
-            action = self.store.approve(action.id, click.user)
+            action = self.store.approve(
+                action.id, click.user, hr_subject=self.authority.subject(click.user)
+            )
         except AlreadyVoted as e:
             self.announcer.tell(
                 click.channel,

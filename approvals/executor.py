@@ -6,6 +6,7 @@ import hmac
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from approvals.authority import Authority, NotConnected, SharedToken
 from approvals.records import PendingAction
 from approvals.store import ActionStore
 
@@ -33,19 +34,24 @@ MISSING = object()  # what a snapshot function returns when the record is gone
 
 
 class Executor:
-    """`snapshot(path)` (optional) reads the target record now, for the stale guard: a PUT, PATCH
-    or DELETE whose record changed since its card was made is not run."""
+    """`snapshot(path, headers)` (optional) reads the target record now, for the stale guard: a
+    PUT, PATCH or DELETE whose record changed since its card was made is not run.
+
+    `authority` says whose HR credentials go with the request: with per-user authority, the
+    requester's own (the identity they asked as), or nobody's: the action then fails closed."""
 
     def __init__(
         self,
         store: ActionStore,
         transport: Transport,
         *,
-        snapshot: Callable[[str], Any] | None = None,
+        snapshot: Callable[[str, dict[str, str]], Any] | None = None,
+        authority: Authority | None = None,
     ) -> None:
         self.store = store
         self.transport = transport
         self.snapshot = snapshot
+        self.authority = authority or SharedToken()
 
     def run(self, action_id: int, signed_hash: str) -> PendingAction:
         """Send an approved action's stored request once; AlreadyDecided unless it is approved."""
@@ -56,9 +62,15 @@ class Executor:
             return self.store.refuse(
                 action.id, "refused: the stored request does not match the one that was approved"
             )
+        try:
+            credentials = self._credentials(action)
+        except NotConnected as e:
+            return self.store.refuse(
+                action.id, f"not sent: {e} No other HR credential is ever used instead."
+            )
         if self.snapshot is not None and action.before is not None:
             try:
-                current = self.snapshot(action.path)
+                current = self.snapshot(action.path, credentials)
             except Exception as e:  # cannot tell whether it changed: do not run it
                 return self.store.refuse(action.id, f"could not re-read the record: {e}")
             if current != action.before:
@@ -73,11 +85,30 @@ class Executor:
                 action.method,
                 action.path,
                 body=action.body,
-                headers={"Idempotency-Key": action.idempotency_key or f"hrbot-action-{action.id}"},
+                headers={
+                    **credentials,
+                    "Idempotency-Key": action.idempotency_key or f"hrbot-action-{action.id}",
+                },
             )
         except Exception as e:  # any transport failure is recorded, never retried here
             error = f"{type(e).__name__}: {e}"
             if getattr(e, "request_sent", True):
                 return self.store.mark_unknown(action.id, error)
             return self.store.mark_unsent(action.id, error)
+        if response.status == 401 and self.authority.required:
+            self.authority.rejected(action.requester)
         return self.store.finish(action.id, hr_status=response.status, hr_body=response.body)
+
+    def _credentials(self, action: PendingAction) -> dict[str, str]:
+        """The requester's HR credentials, when requests go out as people: only the identity
+        the action was asked as (a different account linked since is not used)."""
+        if not self.authority.required:
+            return {}
+        if action.hr_subject is None:
+            raise NotConnected("the request was made without a connected HR account.")
+        if self.authority.subject(action.requester) != action.hr_subject:
+            raise NotConnected(
+                f"<@{action.requester}>'s HR account is no longer connected (disconnected, "
+                "revoked, or left)."
+            )
+        return self.authority.headers(action.requester)

@@ -149,6 +149,8 @@ class PendingAction:
     idempotency_key: str | None = None  # sent with the HR request; unique across databases
     # Salts the request hash and the hashes of free text kept in the audit; purged with the text.
     text_salt: str | None = None
+    # The requester's HR identity (per-user HR authority); the write goes out as this identity.
+    hr_subject: str | None = None
 
     @property
     def shaped_by(self) -> frozenset[str]:

@@ -98,3 +98,10 @@ def add_idempotency_key_and_text_salt(db: sqlite_utils.Database) -> None:
         "UPDATE actions SET idempotency_key = 'hrbot-' || lower(hex(randomblob(16))) "
         "WHERE idempotency_key IS NULL"
     )
+
+
+@migrations()
+def add_requester_hr_subject(db: sqlite_utils.Database) -> None:
+    # With per-user HR authority: the HR identity the requester was linked to when asking; the
+    # write is sent only with that same identity's token.
+    db["actions"].add_column("hr_subject", str)

@@ -49,6 +49,7 @@ class ActionStore(ActionQueries):
         contributors: Iterable[str] = (),
         max_pending_per_requester: int | None = None,
         max_pending_total: int | None = None,
+        hr_subject: str | None = None,
     ) -> PendingAction:
         """Store a new pending action. The limits on open pending actions are checked in the
         same transaction as the insert, so concurrent requests cannot overshoot them (raises
@@ -81,6 +82,7 @@ class ActionStore(ActionQueries):
             contributors=_json(shaped_by),
             idempotency_key=f"hrbot-{secrets.token_hex(16)}",
             text_salt=salt,
+            hr_subject=hr_subject,
         )
         with self.database.immediate() as db:
             mine, everyone = db.conn.execute(
@@ -110,15 +112,19 @@ class ActionStore(ActionQueries):
                     "channel": channel,
                     "thread_ts": thread_ts,
                     "contributors": shaped_by,
+                    **audit.acting_as(hr_subject),
                 },
             )
         return self.get(action_id)
 
     # --- decisions ----------------------------------------------------------------------
 
-    def approve(self, action_id: int, approver: str) -> PendingAction:
-        """Record `approver`'s approval; the action becomes `approved` with the last vote it
-        needs. Raises AlreadyDecided, ActionExpired, or AlreadyVoted for a second vote."""
+    def approve(
+        self, action_id: int, approver: str, *, hr_subject: str | None = None
+    ) -> PendingAction:
+        """Record `approver`'s approval (and their linked HR identity, in the audit); the action
+        becomes `approved` with the last vote it needs. Raises AlreadyDecided, ActionExpired, or
+        AlreadyVoted for a second vote."""
         now = self.now()
         voted = 0
         with self.database.immediate() as db:
@@ -150,7 +156,8 @@ class ActionStore(ActionQueries):
                         action_id=action_id,
                         actor=approver,
                         at=now,
-                        detail={"votes": votes, "required": row["approvals_required"]},
+                        detail={"votes": votes, "required": row["approvals_required"]}
+                        | audit.acting_as(hr_subject),
                     )
         action = self.get(action_id)
         if row["status"] != "pending":
@@ -161,7 +168,14 @@ class ActionStore(ActionQueries):
             raise AlreadyVoted(action)
         return action
 
-    def reject(self, action_id: int, approver: str, reason: str | None = None) -> PendingAction:
+    def reject(
+        self,
+        action_id: int,
+        approver: str,
+        reason: str | None = None,
+        *,
+        hr_subject: str | None = None,
+    ) -> PendingAction:
         """The reason is kept with the action (purged by retention); the audit keeps only its
         salted hash, so the append-only trail never holds the free text."""
         salt = self.get(action_id).text_salt
@@ -171,7 +185,7 @@ class ActionStore(ActionQueries):
             "rejected",
             event="rejected",
             actor=approver,
-            detail={"reason_sha256": text_hash(salt, reason)},
+            detail={"reason_sha256": text_hash(salt, reason), **audit.acting_as(hr_subject)},
             fields={"decided_at": self.now(), "decided_by": approver, "reason": reason},
         )
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from approvals.authority import Authority, NotConnected, SharedToken
 from bot.conversations import estimate_tokens, kept_indexes
-from bot.hr_client import HRClient, HRResponse
+from bot.hr_client import HRClient, HRError, HRResponse
 
 CUT_NOTE = " … [cut: this step's results went over the token budget; ask for less at once]"
 CUT_ARGUMENTS = '{"cut": "these arguments went over the token budget"}'
@@ -30,19 +31,51 @@ class HRBudget:
 
 
 class MeteredHR:
-    """An HR client whose every request is counted against a budget first."""
+    """An HR client for one person's message: every request is counted against the budget
+    first, and goes out with that person's HR credentials (`authority`). A 401 then drops the
+    credentials and raises NotConnected."""
 
-    def __init__(self, hr: HRClient, budget: HRBudget) -> None:
+    def __init__(
+        self,
+        hr: HRClient,
+        budget: HRBudget,
+        *,
+        authority: Authority | None = None,
+        person: str | None = None,
+    ) -> None:
         self.hr = hr
         self.budget = budget
+        self.authority = authority or SharedToken()
+        self.person = person
+
+    def _headers(self) -> dict[str, str] | None:
+        if not self.authority.required:
+            return None
+        if self.person is None:
+            raise NotConnected("HR requests need a person to be made as.")
+        return self.authority.headers(self.person)
+
+    def _check(self, status: int) -> None:
+        if status == 401 and self.authority.required and self.person is not None:
+            self.authority.rejected(self.person)
+            raise NotConnected("the HR API no longer accepts your HR account; connect it again.")
 
     def request(self, method: str, path: str, **kwargs: Any) -> HRResponse:
         self.budget.spend()
-        return self.hr.request(method, path, **kwargs)
+        headers = self._headers()
+        if headers:
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), **headers}
+        response = self.hr.request(method, path, **kwargs)
+        self._check(response.status)
+        return response
 
     def read_record(self, path: str) -> Any:
-        self.budget.spend()
-        return self.hr.read_record(path)
+        response = self.request("GET", path)
+        if response.status == 404:
+            return None
+        if response.status != 200:
+            raise HRError(f"HR API answered {response.status} for {path}", request_sent=True)
+        return response.record
 
 
 def tokens(messages: list[dict[str, Any]]) -> int:

@@ -121,10 +121,10 @@ class HRClient:
             raise HRError("HR API answer is larger than 1 MiB; not used", request_sent=True)
         return HRResponse(response.status_code, _parse(raw, response.headers.get("Content-Type")))
 
-    def read_record(self, path: str) -> Any:
+    def read_record(self, path: str, *, headers: dict[str, str] | None = None) -> Any:
         """The record at `path` (a reqres-style {"data": …} is unwrapped); None when it is gone.
         Raises HRError for any other answer."""
-        response = self.request("GET", path)
+        response = self.request("GET", path, headers=headers)
         if response.status == 404:
             return None
         if response.status != 200:

@@ -19,7 +19,13 @@ DISCOVERY_PATHS = ("/.well-known/oauth-authorization-server", "/.well-known/open
 
 
 class ProviderError(Exception):
-    """The authorization server refused or could not be asked; the message says which step."""
+    """The authorization server refused or could not be asked; the message says which step.
+    `grant_gone` is True when it said the grant itself is no longer valid (invalid_grant): the
+    person must connect again, where any other failure may pass."""
+
+    def __init__(self, message: str, *, grant_gone: bool = False) -> None:
+        super().__init__(message)
+        self.grant_gone = grant_gone
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,20 @@ def discover(issuer: str) -> Endpoints:
     raise ProviderError(f"no OAuth metadata under {base} ({' or '.join(DISCOVERY_PATHS)})")
 
 
+def find_endpoints(issuer: str | None, **explicit: str | None) -> Endpoints:
+    """The endpoints from discovery under `issuer` (when given), each replaced by an explicit
+    URL where one is given (authorize_url, token_url, revoke_url, userinfo_url)."""
+    found = discover(issuer) if issuer else None
+    chosen = {
+        name: explicit.get(name) or (getattr(found, name) if found else None)
+        for name in ("authorize_url", "token_url", "revoke_url", "userinfo_url")
+    }
+    lacking = [name for name, value in chosen.items() if value is None and name != "revoke_url"]
+    if lacking:
+        raise ProviderError(f"no {', '.join(lacking)} for the HR authorization server")
+    return Endpoints(**chosen)
+
+
 def _endpoints(metadata: dict[str, Any]) -> Endpoints:
     if "S256" not in metadata.get("code_challenge_methods_supported", ["S256"]):
         raise ValueError("the server does not support PKCE with S256")
@@ -80,7 +100,7 @@ class HRIdentityProvider:
         *,
         client_id: str,
         client_secret: str,
-        scopes: str,
+        scopes: str | None,
         redirect_uri: str,
     ) -> None:
         self.endpoints = endpoints
@@ -146,7 +166,10 @@ class HRIdentityProvider:
             try:
                 session.ensure_active_token(session.token)
             except (OAuthError, OAuth2Error, requests.RequestException) as e:
-                raise ProviderError(f"the token could not be refreshed: {_why(e)}") from e
+                why = _why(e)
+                raise ProviderError(
+                    f"the token could not be refreshed: {why}", grant_gone=why == "invalid_grant"
+                ) from e
             return dict(session.token)
 
     def revoke(self, token: dict[str, Any]) -> None:

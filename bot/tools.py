@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 
 from approvals import ActionStore, PendingAction, Thread
+from approvals.authority import Authority, NotConnected, SharedToken
 from approvals.records import TooManyPending
 from bot.budget import HRBudget, MeteredHR, OverBudget
 from bot.catalogue import Catalogue, RequestRefused, ValidatedRequest
@@ -71,8 +72,12 @@ class Toolbox:
         on_pending: Callable[[PendingAction], None] | None = None,
         max_pending_per_requester: int = 10,
         max_pending_total: int | None = None,
+        authority: Authority | None = None,
     ) -> None:
+        """`authority` decides whose HR credentials each request carries (the requester's own
+        in OAuth mode)."""
         self.catalogue = catalogue
+        self.authority = authority or SharedToken()
         self.hr = hr
         self.actions = actions
         self.approval_ttl_seconds = approval_ttl_seconds
@@ -119,6 +124,12 @@ class Toolbox:
                 f"Error: {e}, the most one message may make; nothing more was read or queued. "
                 "Answer with what you have, or ask the user to narrow the question."
             )
+        except NotConnected as e:
+            log.info("tool.not_connected", tool=name)
+            return (
+                f"Error: nothing was read or queued: {e} Stop here and tell the user to connect "
+                "their HR account again; the system has sent them a button for it."
+            )
 
     def _run(self, name: str, arguments: str, context: ToolContext, tool_call_id: str) -> str:
         if name not in TOOL_ARGUMENTS:
@@ -137,7 +148,7 @@ class Toolbox:
             return (
                 f"Error: unexpected argument(s) {', '.join(unexpected)}; use {', '.join(allowed)}."
             )
-        hr = MeteredHR(self.hr, context.budget)
+        hr = MeteredHR(self.hr, context.budget, authority=self.authority, person=context.requester)
         if name == "find_employee":
             log.info("tool.find_employee")
             return EmployeeFinder(hr, self.catalogue).find(args.get("query"))
@@ -178,8 +189,11 @@ class Toolbox:
             if before is None:
                 return f"Error: there is no record at {request.path}; nothing was queued."
         thread = context.thread
+        hr_subject = self.authority.subject(context.requester)
+        if self.authority.required and hr_subject is None:
+            raise NotConnected("your HR account is not connected.")
         try:
-            action = self._create(request, context, tool_call_id, before, thread)
+            action = self._create(request, context, tool_call_id, before, thread, hr_subject)
         except TooManyPending as e:
             who = "this user already has" if e.scope == "requester" else "there are already"
             return (
@@ -201,6 +215,7 @@ class Toolbox:
         tool_call_id: str,
         before: Any,
         thread: Thread | None,
+        hr_subject: str | None,
     ) -> PendingAction:
         return self.actions.create(
             requester=context.requester,
@@ -218,6 +233,7 @@ class Toolbox:
             fields_before=self.catalogue.record.view(before) if isinstance(before, dict) else None,
             max_pending_per_requester=self.max_pending_per_requester,
             max_pending_total=self.max_pending_total,
+            hr_subject=hr_subject,
         )
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 import requests
 
 from approvals import ActionStore, PendingAction
+from approvals.authority import Authority, NotConnected
 from approvals.executor import Response
 from approvals.people import Directory, LookupFailed, Person
 
@@ -151,6 +152,29 @@ class Members:
         return Person(**values)
 
 
+class LinkedAccounts:
+    """An Authority of per-user HR access without OAuth: `subjects` maps Slack users to their
+    linked HR identity; each gets the bearer "token-of-<user>"."""
+
+    required = True
+
+    def __init__(self, **subjects: str) -> None:
+        self.subjects = dict(subjects)
+        self.dropped: list[str] = []
+
+    def subject(self, slack_user: str) -> str | None:
+        return self.subjects.get(slack_user)
+
+    def headers(self, slack_user: str) -> dict[str, str]:
+        if slack_user not in self.subjects:
+            raise NotConnected("your HR account is not connected.")
+        return {"Authorization": f"Bearer token-of-{slack_user}"}
+
+    def rejected(self, slack_user: str) -> None:
+        self.dropped.append(slack_user)
+        self.subjects.pop(slack_user, None)
+
+
 def sign_in(url: str, email: str, password: str = "sandbox", decision: str = "allow") -> Any:
     """What a browser does with an authorization link to the sandbox: open the sign-in page,
     fill the form in, submit it. Returns the answer (a redirect, when it worked)."""
@@ -184,3 +208,10 @@ def _is_directory(double: Directory) -> Directory:  # the double satisfies the P
 
 
 _is_directory(Members())
+
+
+def _is_authority(double: Authority) -> Authority:
+    return double
+
+
+_is_authority(LinkedAccounts())

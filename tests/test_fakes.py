@@ -9,9 +9,11 @@ from typing import Protocol
 import pytest
 
 from approvals.announce import Announcements, Announcer
+from approvals.authority import Authority, SharedToken
 from approvals.executor import Transport
+from bot.hr_authority import PersonalAuthority
 from bot.hr_client import HRClient
-from tests.fakes import CountingHR, QuietAnnouncer, RecordingTransport
+from tests.fakes import CountingHR, LinkedAccounts, QuietAnnouncer, RecordingTransport
 
 
 def protocol_methods(protocol: type) -> dict[str, inspect.Signature]:
@@ -34,6 +36,9 @@ def parameters(signature: inspect.Signature) -> list[tuple[str, inspect._Paramet
         (Transport, HRClient),
         (Transport, CountingHR),
         (Transport, RecordingTransport),
+        (Authority, SharedToken),
+        (Authority, PersonalAuthority),
+        (Authority, LinkedAccounts),
     ],
 )
 def test_every_double_and_real_class_has_each_protocol_method_with_its_parameters(

@@ -62,7 +62,7 @@ def test_a_record_deleted_between_card_and_click_is_not_touched(stack):
 def test_the_executor_checks_the_snapshot_after_claiming(actions, hr_sandbox, hr_client):
     reads = []
 
-    def snapshot(path):
+    def snapshot(path, headers):
         reads.append(path)
         return MISSING
 

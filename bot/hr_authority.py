@@ -1,0 +1,89 @@
+"""Per-user HR authority: every HR request made for a person carries that person's own access
+token, refreshed when near expiry; a token the HR API or its identity provider no longer accepts
+is dropped, and the person is asked to connect again. Nobody else's credential is ever used."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import structlog
+
+from approvals.authority import NotConnected
+from bot.hr_accounts import Accounts, LinkedAccount, SealBroken
+from bot.hr_oauth import HRIdentityProvider, ProviderError
+
+log = structlog.get_logger(__name__)
+
+NOT_CONNECTED = "your HR account is not connected."
+RECONNECT = "your HR account's connection has ended (revoked or expired); connect it again."
+REFRESH_FAILED = "your HR account's token could not be renewed just now; try again in a minute."
+
+
+class PersonalAuthority:
+    """The Authority (approvals/authority.py) of OAuth mode."""
+
+    required = True
+
+    def __init__(
+        self,
+        accounts: Accounts,
+        provider: HRIdentityProvider,
+        *,
+        leeway_seconds: int = 60,
+    ) -> None:
+        self.accounts = accounts
+        self.provider = provider
+        self.leeway_seconds = leeway_seconds
+
+    def _account(self, slack_user: str) -> LinkedAccount | None:
+        try:
+            return self.accounts.get(slack_user)
+        except SealBroken:  # sealed under a key no longer configured: as good as not linked
+            log.error("hr_account.unreadable", user=slack_user)
+            return None
+
+    def subject(self, slack_user: str) -> str | None:
+        account = self._account(slack_user)
+        return account.hr_subject if account else None
+
+    def headers(self, slack_user: str) -> dict[str, str]:
+        account = self._account(slack_user)
+        if account is None:
+            raise NotConnected(NOT_CONNECTED)
+        save = functools.partial(self._save, slack_user)
+        try:
+            token = self.provider.fresh(account.token, save, leeway=self.leeway_seconds)
+        except ProviderError as e:
+            log.warning("hr_account.refresh_failed", user=slack_user, grant_gone=e.grant_gone)
+            if e.grant_gone:
+                self._drop(slack_user, revoke=False, why="grant_ended")
+                raise NotConnected(RECONNECT) from e
+            raise NotConnected(REFRESH_FAILED) from e
+        return {"Authorization": f"Bearer {token['access_token']}"}
+
+    def _save(self, slack_user: str, token: dict[str, Any], **used: Any) -> None:
+        """Authlib's update_token hook: keep the rotated refresh token (only over the one this
+        refresh used, so an older session never overwrites a newer link)."""
+        if not self.accounts.save_token(slack_user, token, refresh_token=used.get("refresh_token")):
+            log.warning("hr_account.refreshed_after_unlink", user=slack_user)
+            try:  # unlinked meanwhile: the token just issued must not outlive the link
+                self.provider.revoke(token)
+            except ProviderError:
+                log.warning("hr_account.revoke_failed", user=slack_user)
+
+    def rejected(self, slack_user: str) -> None:
+        log.warning("hr_account.rejected_by_hr_api", user=slack_user)
+        self._drop(slack_user, revoke=True, why="rejected_by_hr_api")
+
+    def _drop(self, slack_user: str, *, revoke: bool, why: str) -> None:
+        try:
+            account = self.accounts.unlink(slack_user, why=why)
+        except SealBroken:
+            self.accounts.discard(slack_user, why=why)
+            return
+        if account is not None and revoke:
+            try:  # the access token is refused; end the grant behind it too
+                self.provider.revoke(account.token)
+            except ProviderError:
+                log.warning("hr_account.revoke_failed", user=slack_user)
