@@ -1,4 +1,5 @@
-"""`python -m bot` (what `make run` starts): the Slack app, over HTTP or Socket Mode."""
+"""`python -m bot` (what `make run` starts): the Slack app, over HTTP or Socket Mode.
+`python -m bot rotate-keys`: re-encrypt the stored HR tokens under TOKEN_ENCRYPTION_KEYS' first."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot import app, logs
 from bot import config as configuration
-from bot.children import ChildFailed, start_sandbox
+from bot.children import Child, ChildFailed, start_sandbox
 from bot.config import SANDBOX_URL, Config, ConfigError
+from bot.hr_accounts import rotate_stored_tokens
+from bot.hr_oauth import ProviderError
 from bot.server import HttpServer, socket_mode_handler, wsgi_application
 
 log = structlog.get_logger("bot")
@@ -24,9 +27,18 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # a deploy's SIGTERM stops as cleanly as Ctrl-C
 
 
-def main() -> int:
+USAGE = "usage: python -m bot [rotate-keys]"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args not in ([], ["rotate-keys"]):
+        print(USAGE, file=sys.stderr)
+        return 2
     try:
         config = configuration.load()
+        if args:
+            return rotate_keys(config)
         config.require_slack()
     except ConfigError as e:
         print(e, file=sys.stderr)
@@ -41,14 +53,42 @@ def main() -> int:
             return 0
 
 
+def rotate_keys(config: Config) -> int:
+    if not config.token_encryption_keys:
+        print("TOKEN_ENCRYPTION_KEYS is not set: there is nothing to rotate.", file=sys.stderr)
+        return 2
+    count = rotate_stored_tokens(config.database_path, config.token_encryption_keys)
+    print(
+        f"Re-encrypted {count} stored HR token(s) under the first key of TOKEN_ENCRYPTION_KEYS. "
+        "Keep the older keys for 10 more minutes (links being made), then remove them."
+    )
+    return 0
+
+
+def start_local_hr(config: Config) -> Child:
+    oauth = (config.hr_oauth_client_id or "", config.hr_oauth_client_secret or "")
+    child = start_sandbox(
+        SANDBOX_PORT,
+        "data/sandbox.sqlite3",
+        oauth_client=oauth if config.per_user_hr else None,
+        redirect_uri=config.oauth_callback_url,
+    )
+    print(f"HR_API_URL is not set: using the sandbox HR API at {SANDBOX_URL}/api/users")
+    if config.per_user_hr:
+        print(
+            "HR_AUTH=oauth: the sandbox is the HR identity provider. Sign in as "
+            f"NAME@hr.example (password {SANDBOX_PASSWORD}), the same person as in Slack."
+        )
+    return child
+
+
 def serve(config: Config, running: ExitStack) -> int:
     if config.uses_sandbox:
         try:
-            running.callback(start_sandbox(SANDBOX_PORT, "data/sandbox.sqlite3").stop)
+            running.callback(start_local_hr(config).stop)
         except ChildFailed as e:
             print(e, file=sys.stderr)
             return 2
-        print(f"HR_API_URL is not set: using the sandbox HR API at {SANDBOX_URL}/api/users")
     try:
         bot = app.build(config)
     except SlackApiError as e:
@@ -57,20 +97,35 @@ def serve(config: Config, running: ExitStack) -> int:
     except OSError as e:  # urllib's URLError is an OSError: DNS, refused, TLS
         print(f"Could not reach Slack at {config.slack_api_url}: {e}", file=sys.stderr)
         return 2
+    except ProviderError as e:
+        print(f"Cannot use the HR authorization server: {e}", file=sys.stderr)
+        return 2
     running.callback(bot.close)
     resumed = bot.start()
     log.info("bot.started", team=bot.team_id, bot_user=bot.bot_user_id, resumed=resumed)
+    if bot.routes:
+        print(f"HR sign-ins come back to {config.oauth_callback_url}")
     if config.socket_mode:
+        if bot.routes:  # Slack comes over the socket; people's browsers still need a page
+            callback = HttpServer(
+                wsgi_application(None, bot.routes), host="0.0.0.0", port=config.port
+            )
+            running.callback(callback.stop)
+            callback.start()
         handler = socket_mode_handler(bot.bolt, config.slack_app_token)
         running.callback(handler.close)  # no more events before the bot closes
         print("Connecting to Slack in Socket Mode.")
         handler.start()
     else:
-        server = HttpServer(wsgi_application(bot.bolt), host="0.0.0.0", port=config.port)
+        server = HttpServer(
+            wsgi_application(bot.bolt, bot.routes), host="0.0.0.0", port=config.port
+        )
         print(f"Listening for Slack on http://0.0.0.0:{server.port}/slack/events")
         server.serve_forever()
     return 0
 
+
+SANDBOX_PASSWORD = "sandbox"  # the sandbox's documented default (python -m sandbox --help)
 
 if __name__ == "__main__":
     sys.exit(main())

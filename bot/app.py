@@ -13,10 +13,7 @@ from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry import builtin_handlers as retry
 
 import approvals.listeners
 from approvals import (
@@ -30,13 +27,14 @@ from approvals import (
     TokenSigner,
 )
 from approvals.announce import Announcer
+from approvals.authority import Authority, SharedToken
 from approvals.clicks import Click, ClickHandler
 from approvals.limits import RateWindow
 from approvals.people import People, active_members
 from approvals.roster import Roster
 from approvals.sweeper import Sweeper
 from approvals.upkeep import Upkeep
-from bot import conversations, inbox, listeners
+from bot import conversations, hr_accounts, inbox, link_states, listeners
 from bot.agent import Agent, make_client
 from bot.catalogue import DEFAULT_CATALOGUE, Catalogue
 from bot.config import Config
@@ -44,11 +42,17 @@ from bot.conversations import ConversationStore
 from bot.dispatch import FairPool
 from bot.gate import Gate
 from bot.housekeeping import Housekeeper
+from bot.hr_accounts import Accounts, TokenCipher
+from bot.hr_authority import PersonalAuthority
 from bot.hr_client import HRClient
+from bot.hr_oauth import HRIdentityProvider, find_endpoints
 from bot.inbox import Inbox, Incoming
 from bot.intake import Intake
-from bot.parts import Core, HRBot, Storage
+from bot.link_states import LinkStates
+from bot.linking import CALLBACK_PATH, CallbackPage, Linking
+from bot.parts import Core, HRBot, PerUser, Storage
 from bot.replies import Replies, note_outcome
+from bot.server import page_application
 from bot.tools import Toolbox
 
 Clock = Callable[[], float]
@@ -59,6 +63,13 @@ QUEUED_PER_PERSON = 50  # messages one person may have waiting; past it they are
 CLICKS_PER_PERSON = 20  # clicks one person may have waiting
 STORED_PER_MINUTE_FACTOR = 3  # a person's messages stored per minute, times the answer limit
 REFUSAL_NOTICE_SECONDS = 300  # one refusal notice per person, reason and channel in this time
+LINK_SECONDS = 600  # a Connect button works once, for this long
+BOT_MIGRATIONS = (
+    conversations.migrations,
+    inbox.migrations,
+    hr_accounts.migrations,
+    link_states.migrations,
+)
 
 
 def make_web_client(config: Config) -> WebClient:
@@ -68,16 +79,14 @@ def make_web_client(config: Config) -> WebClient:
         timeout=10,
         # A 429 waits for Retry-After instead of losing the reply.
         retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=5),
+            retry.ConnectionErrorRetryHandler(max_retry_count=2),
+            retry.RateLimitErrorRetryHandler(max_retry_count=5),
         ],
     )
 
 
 def open_storage(config: Config, closing: ExitStack, *, now: Clock = time.time) -> Storage:
-    database = Database(
-        config.database_path, [*MIGRATIONS, conversations.migrations, inbox.migrations]
-    )
+    database = Database(config.database_path, [*MIGRATIONS, *BOT_MIGRATIONS])
     closing.callback(database.close)
     return Storage(
         database,
@@ -100,11 +109,17 @@ def build_core(
     card); what this opens, `closing` closes. `prompt` and `tools` replace the agent's own (the
     eval compares designs with them)."""
     actions = storage.actions
-    hr = HRClient(config.hr_api_url, token=config.hr_api_token)
+    per_user = open_per_user(config, storage, now=actions.now) if config.per_user_hr else None
+    authority: Authority = per_user.authority if per_user else SharedToken()
+    # With per-user authority no shared credential exists: each request carries a person's.
+    hr = HRClient(config.hr_api_url, token=None if per_user else config.hr_api_token)
     closing.callback(hr.close)
-    executor = Executor(
-        actions, hr, snapshot=lambda path: MISSING if (r := hr.read_record(path)) is None else r
-    )
+
+    def snapshot(path: str, headers: dict[str, str]) -> object:
+        record = hr.read_record(path, headers=headers)
+        return MISSING if record is None else record
+
+    executor = Executor(actions, hr, snapshot=snapshot, authority=authority)
     toolbox = Toolbox(
         Catalogue.load(catalogue_path),
         hr,
@@ -113,6 +128,7 @@ def build_core(
         on_pending=on_pending,
         max_pending_per_requester=config.max_pending_per_requester,
         max_pending_total=config.max_pending_total,
+        authority=authority,
     )
     model = make_client(
         api_key=config.openai_api_key,
@@ -133,7 +149,23 @@ def build_core(
         prompt=prompt,
         tools=tools,
     )
-    return Core(config, storage, hr, executor, toolbox, agent)
+    return Core(config, storage, hr, executor, toolbox, agent, per_user)
+
+
+def open_per_user(config: Config, storage: Storage, *, now: Clock = time.time) -> PerUser:
+    """Per-user HR authority (HR_AUTH=oauth): linked accounts, sealed; the identity provider
+    found by discovery (explicit endpoint URLs win). Raises ProviderError when it cannot be."""
+    cipher = TokenCipher.from_setting(config.token_encryption_keys or "")
+    provider = HRIdentityProvider(
+        find_endpoints(config.hr_oauth_issuer, **config.hr_oauth_endpoints),
+        client_id=config.hr_oauth_client_id or "",
+        client_secret=config.hr_oauth_client_secret or "",
+        scopes=config.hr_oauth_scopes,
+        redirect_uri=config.oauth_callback_url,
+    )
+    accounts = Accounts(storage.database, cipher, now=now)
+    states = LinkStates(storage.database, cipher, now=now, ttl_seconds=LINK_SECONDS)
+    return PerUser(accounts, states, provider, PersonalAuthority(accounts, provider))
 
 
 def build(
@@ -172,12 +204,11 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         on_outcome=functools.partial(note_outcome, storage.conversations),
     )
     core = build_core(
-        config,
-        storage,
-        closing,
-        catalogue_path=catalogue_path,
-        on_pending=announcer.post,
+        config, storage, closing, catalogue_path=catalogue_path, on_pending=announcer.post
     )
+    linking = None
+    if core.per_user is not None:  # people's own HR accounts: how they connect and disconnect
+        linking = Linking(core.per_user, people, client, identity, record=core.actions.record)
     click_refusals = RateWindow(1, REFUSAL_NOTICE_SECONDS)
     clicks = ClickHandler(
         core.actions,
@@ -190,6 +221,8 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         enterprise_id=identity.get("enterprise_id"),
         allow_self_approval=config.allow_self_approval,
         refusals=click_refusals,
+        authority=core.executor.authority,
+        offer_link=linking.offer if linking else None,
     )
     upkeep = Upkeep(core.actions)
     sweeper = Sweeper(core.actions, upkeep, announcer, core.executor)
@@ -217,6 +250,8 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         refusals=RateWindow(1, REFUSAL_NOTICE_SECONDS),
         slow_downs=RateWindow(1, 60),
         record=core.actions.record,
+        authority=core.executor.authority,
+        linking=linking,
     )
     # People take turns; each person's messages are answered one at a time, in order.
     answers: FairPool[Incoming] = FairPool(
@@ -250,7 +285,12 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         request_verification_enabled=not config.socket_mode,
         listener_executor=bolt_pool,
     )
-    listeners.register(bolt, intake_pool.submit, bot_user_id=identity["user_id"])
+    listeners.register(
+        bolt,
+        intake_pool.submit,
+        bot_user_id=identity["user_id"],
+        disconnect=linking.disconnect_clicked if linking else None,
+    )
     approvals.listeners.register(bolt, click_pool.submit, clicks.handle)
 
     housekeeper = Housekeeper(
@@ -262,9 +302,16 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         queue_answer=answers.submit,
         retention_days=config.conversation_retention_days,
         interval_seconds=config.sweep_interval_seconds,
+        chores=[lambda: core.per_user.states.purge(LINK_SECONDS)] if core.per_user else [],
     )
     closing.callback(housekeeper.stop)
-    return HRBot(core, identity["team_id"], identity["user_id"], inbox_, housekeeper, bolt, closing)
+    routes = {}  # with per-user authority, the browser comes back here from the HR sign-in
+    if linking is not None:
+        page = CallbackPage(linking, inbox_, answers.submit, within_seconds=LINK_SECONDS)
+        routes[CALLBACK_PATH] = page_application(page)
+    return HRBot(
+        core, identity["team_id"], identity["user_id"], inbox_, housekeeper, bolt, closing, routes
+    )
 
 
 def _person(message: Incoming) -> str:

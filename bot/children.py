@@ -22,7 +22,10 @@ class ChildFailed(Exception):
 
 
 class Child:
-    def __init__(self, name: str, args: list[str]) -> None:
+    """`secret`, when given, is written as the first line of the child's stdin: a secret on the
+    command line would show in every process listing."""
+
+    def __init__(self, name: str, args: list[str], *, secret: str | None = None) -> None:
         self.name = name
         # Read only if it fails to start; closed in stop().
         self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
@@ -34,6 +37,9 @@ class Child:
             text=True,
             start_new_session=True,
         )
+        if secret is not None:
+            self.process.stdin.write(secret + "\n")
+            self.process.stdin.flush()
 
     def wait_until_ready(self, timeout: float = READY_SECONDS) -> Child:
         deadline = time.monotonic() + timeout
@@ -72,7 +78,20 @@ class Child:
                 stream.close()
 
 
-def start_sandbox(port: int, database: str) -> Child:
-    """The sandbox HR API on 127.0.0.1:`port`, its records in `database`."""
-    child = Child("the sandbox HR API", ["-m", "sandbox", "--port", str(port), "--db", database])
-    return child.wait_until_ready()
+def start_sandbox(
+    port: int,
+    database: str,
+    *,
+    oauth_client: tuple[str, str] | None = None,
+    redirect_uri: str | None = None,
+) -> Child:
+    """The sandbox HR API on 127.0.0.1:`port`, its records in `database`; with `oauth_client`
+    (id, secret) also the OAuth 2.0 authorization server whose tokens its API requires, with
+    that one client registered for `redirect_uri`."""
+    args = ["-m", "sandbox", "--port", str(port), "--db", database]
+    if oauth_client is None:
+        return Child("the sandbox HR API", args).wait_until_ready()
+    client_id, secret = oauth_client
+    args += ["--oauth", "--client-id", client_id, "--client-secret-stdin"]
+    args += ["--redirect-uri", redirect_uri or ""]
+    return Child("the sandbox HR API", args, secret=secret).wait_until_ready()

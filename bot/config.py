@@ -7,70 +7,24 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-SANDBOX_URL = "http://127.0.0.1:8088"
-DEFAULT_MODEL = "gpt-4o-mini"
-SLACK_API_URL = "https://slack.com/api/"
-
-# Every variable the bot reads, in documentation order (README and .env.example list them all).
-VARIABLES = (
-    "SLACK_BOT_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "SLACK_APP_TOKEN",
-    "SLACK_API_URL",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "OPENAI_MODEL",
-    "OPENAI_TIMEOUT_SECONDS",
-    "OPENAI_MAX_RETRIES",
-    "HR_API_URL",
-    "HR_API_TOKEN",
-    "REQUESTERS",
-    "REQUESTER_GROUP",
-    "REQUESTER_EMAIL_DOMAINS",
-    "ALLOWED_CHANNELS",
-    "ALLOW_SHARED_CHANNELS",
-    "APPROVERS",
-    "APPROVAL_CHANNEL",
-    "APPROVAL_TTL_SECONDS",
-    "APPROVAL_SECRET",
-    "DATABASE_PATH",
-    "PORT",
-    "MAX_TOOL_ROUNDS",
-    "HISTORY_TOKEN_BUDGET",
-    "MODEL_CONCURRENCY",
-    "ALLOW_SELF_APPROVAL",
-    "APPROVER_GROUP",
-    "MAX_PENDING_PER_REQUESTER",
-    "MAX_PENDING_TOTAL",
-    "MAX_TOOL_CALLS_PER_ROUND",
-    "MAX_HR_REQUESTS_PER_MESSAGE",
-    "USER_MESSAGES_PER_MINUTE",
-    "CONVERSATION_RETENTION_DAYS",
-    "SWEEP_INTERVAL_SECONDS",
-    "MODEL_DEADLINE_SECONDS",
-    "LOG_FORMAT",
+from bot.hr_accounts import MAKE_A_KEY, TokenCipher
+from bot.settings import (
+    DEFAULT_MODEL,
+    OAUTH_ENDPOINTS,
+    SANDBOX_URL,
+    SLACK_API_URL,
+    VARIABLES,
+    WHERE_TO_GET,
+    Config,
+    ConfigError,
 )
-
-# Where to get each variable that a running bot needs; the start-up error names all missing ones.
-WHERE_TO_GET = {
-    "SLACK_BOT_TOKEN": "Slack app settings > OAuth & Permissions > Bot User OAuth Token (xoxb-…)",
-    "SLACK_SIGNING_SECRET": "Slack app settings > Basic Information > Signing Secret "
-    "(or set SLACK_APP_TOKEN for Socket Mode)",
-    "OPENAI_API_KEY": "platform.openai.com > API keys (any value for a local server "
-    "that needs none, with OPENAI_BASE_URL)",
-    "REQUESTERS": "Slack user IDs of the HR representatives who may use the bot, "
-    "comma-separated; or REQUESTER_GROUP, a user group ID",
-    "APPROVERS": "Slack user IDs (profile > ⋮ > Copy member ID), comma-separated; "
-    "or APPROVER_GROUP, a user group ID",
-    "APPROVAL_SECRET": 'generate one: python -c "import secrets; print(secrets.token_urlsafe(32))"',
-}
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,30}$")
@@ -78,79 +32,9 @@ _SHARED_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,30}$")
 _GROUP_ID = re.compile(r"^S[A-Z0-9]{2,30}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9](-*[a-z0-9])*(\.[a-z0-9](-*[a-z0-9])*)+$", re.I)
 MIN_SECRET_LENGTH = 32
-
-
-class ConfigError(Exception):
-    """The configuration is incomplete or invalid; the message says every problem at once."""
-
-
-@dataclass(frozen=True)
-class Config:
-    slack_bot_token: str | None = field(default=None, repr=False)
-    slack_signing_secret: str | None = field(default=None, repr=False)
-    slack_app_token: str | None = field(default=None, repr=False)
-    slack_api_url: str = SLACK_API_URL
-    openai_api_key: str | None = field(default=None, repr=False)
-    openai_base_url: str | None = None
-    openai_model: str = DEFAULT_MODEL
-    openai_timeout_seconds: float = 30.0
-    openai_max_retries: int = 2
-    hr_api_url: str = SANDBOX_URL
-    hr_api_token: str | None = field(default=None, repr=False)
-    requesters: tuple[str, ...] = ()
-    requester_group: str | None = None
-    requester_email_domains: tuple[str, ...] = ()
-    allowed_channels: tuple[str, ...] = ()
-    allow_shared_channels: bool = False
-    approvers: tuple[str, ...] = ()
-    approval_channel: str | None = None
-    approval_ttl_seconds: int = 86400
-    approval_secrets: tuple[str, ...] = field(default=(), repr=False)
-    database_path: str = "data/hrbot.sqlite3"
-    port: int = 3000
-    max_tool_rounds: int = 6
-    history_token_budget: int = 8000
-    model_concurrency: int = 16
-    allow_self_approval: bool = False
-    approver_group: str | None = None
-    max_pending_per_requester: int = 10
-    max_pending_total: int = 200
-    max_tool_calls_per_round: int = 10
-    max_hr_requests_per_message: int = 60
-    user_messages_per_minute: int = 20
-    conversation_retention_days: int = 30
-    sweep_interval_seconds: int = 30
-    model_deadline_seconds: int = 90
-    log_format: str = "console"
-
-    @property
-    def socket_mode(self) -> bool:
-        return bool(self.slack_app_token)
-
-    @property
-    def uses_sandbox(self) -> bool:
-        return self.hr_api_url == SANDBOX_URL
-
-    def missing_for_slack(self) -> list[str]:
-        """The variables a running Slack bot needs that are not set, in documentation order."""
-        needed = {
-            "SLACK_BOT_TOKEN": self.slack_bot_token,
-            "SLACK_SIGNING_SECRET": self.slack_signing_secret or self.slack_app_token,
-            "OPENAI_API_KEY": self.openai_api_key,
-            "REQUESTERS": self.requesters or self.requester_group,
-            "APPROVERS": self.approvers or self.approver_group,
-            "APPROVAL_SECRET": self.approval_secrets,
-        }
-        return [name for name, value in needed.items() if not value]
-
-    def require_slack(self) -> None:
-        missing = self.missing_for_slack()
-        if missing:
-            lines = [f"  {name}: {WHERE_TO_GET[name]}" for name in missing]
-            raise ConfigError(
-                "Cannot start the Slack bot; missing configuration (set in the environment "
-                "or in .env; see .env.example):\n" + "\n".join(lines)
-            )
+# The client the sandbox registers when `python -m bot` starts it as an authorization server.
+SANDBOX_CLIENT_ID = "hr-bot-sandbox"
+SANDBOX_SCOPES = "hr"
 
 
 def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Config:
@@ -223,8 +107,10 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
     log_format = env.get("LOG_FORMAT", "console").lower()
     if log_format not in ("console", "json"):
         problems.append(f"  LOG_FORMAT: must be console or json, not {log_format!r}")
-    secrets = tuple(part.strip() for part in env.get("APPROVAL_SECRET", "").split(",") if part)
-    if any(len(secret) < MIN_SECRET_LENGTH for secret in secrets):
+    approval_keys = tuple(
+        part.strip() for part in env.get("APPROVAL_SECRET", "").split(",") if part
+    )
+    if any(len(secret) < MIN_SECRET_LENGTH for secret in approval_keys):
         problems.append(
             f"  APPROVAL_SECRET: every key must be at least {MIN_SECRET_LENGTH} characters; "
             + WHERE_TO_GET["APPROVAL_SECRET"]
@@ -235,6 +121,8 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
             "with SLACK_BOT_TOKEN, and Bolt would silently switch to OAuth installs"
         )
     slack_api_url = url("SLACK_API_URL", SLACK_API_URL) or SLACK_API_URL
+    hr_api_url = (url("HR_API_URL", SANDBOX_URL) or SANDBOX_URL).rstrip("/")
+    oauth = _oauth_settings(env, problems, url, sandbox=hr_api_url == SANDBOX_URL)
     config = Config(
         slack_bot_token=prefixed("SLACK_BOT_TOKEN", "xoxb-"),
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET"),
@@ -245,8 +133,9 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         openai_model=env.get("OPENAI_MODEL", DEFAULT_MODEL),
         openai_timeout_seconds=float(integer("OPENAI_TIMEOUT_SECONDS", 30, 1, 600)),
         openai_max_retries=integer("OPENAI_MAX_RETRIES", 2, 0, 10),
-        hr_api_url=(url("HR_API_URL", SANDBOX_URL) or SANDBOX_URL).rstrip("/"),
+        hr_api_url=hr_api_url,
         hr_api_token=env.get("HR_API_TOKEN"),
+        **oauth,
         requesters=requesters,
         requester_group=group_id("REQUESTER_GROUP"),
         requester_email_domains=domains,
@@ -255,7 +144,7 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         approvers=approvers,
         approval_channel=channel,
         approval_ttl_seconds=integer("APPROVAL_TTL_SECONDS", 86400, 60, 30 * 86400),
-        approval_secrets=secrets,
+        approval_secrets=approval_keys,
         database_path=env.get("DATABASE_PATH", "data/hrbot.sqlite3"),
         port=integer("PORT", 3000, 1, 65535),
         max_tool_rounds=integer("MAX_TOOL_ROUNDS", 6, 1, 50),
@@ -276,3 +165,74 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
     if problems:
         raise ConfigError("Invalid configuration:\n" + "\n".join(problems))
     return config
+
+
+def _oauth_settings(
+    env: Mapping[str, str], problems: list[str], url, *, sandbox: bool
+) -> dict[str, str | None]:
+    """HR_AUTH and, with HR_AUTH=oauth, everything per-user HR authority needs. The sandbox
+    (HR_API_URL unset) is its own authorization server: issuer, client, scopes and PUBLIC_URL
+    then have local defaults."""
+    mode = env.get("HR_AUTH", "token").lower()
+    names = [n for n in VARIABLES if n.startswith("HR_OAUTH_")] + ["PUBLIC_URL"]
+    if mode not in ("token", "oauth"):
+        problems.append(f"  HR_AUTH: must be token or oauth, not {mode!r}")
+        return {}
+    if mode == "token":
+        given = [n for n in [*names, "TOKEN_ENCRYPTION_KEYS"] if n in env]
+        if given:
+            problems.append(f"  {', '.join(given)}: only used with HR_AUTH=oauth")
+        return {"hr_auth": "token"}
+    if "HR_API_TOKEN" in env:
+        problems.append(
+            "  HR_API_TOKEN: unset it with HR_AUTH=oauth; every HR request then carries the "
+            "requester's own token, and no shared credential is kept"
+        )
+    values: dict[str, str | None] = {"hr_auth": "oauth"}
+    values["hr_oauth_issuer"] = url("HR_OAUTH_ISSUER", SANDBOX_URL if sandbox else None)
+    values["hr_oauth_authorize_url"] = url("HR_OAUTH_AUTHORIZE_URL", None)
+    values["hr_oauth_token_url"] = url("HR_OAUTH_TOKEN_URL", None)
+    values["hr_oauth_revoke_url"] = url("HR_OAUTH_REVOKE_URL", None)
+    values["hr_oauth_userinfo_url"] = url("HR_OAUTH_USERINFO_URL", None)
+    if values["hr_oauth_issuer"] is None:
+        lacking = [
+            f"HR_OAUTH_{e.upper()}"
+            for e in OAUTH_ENDPOINTS[:2] + OAUTH_ENDPOINTS[3:]
+            if values[f"hr_oauth_{e}"] is None
+        ]
+        if lacking:
+            problems.append(
+                f"  HR_OAUTH_ISSUER: set it (discovery), or else {', '.join(lacking)} "
+                "(the authorization server's endpoints)"
+            )
+    values["hr_oauth_client_id"] = env.get(
+        "HR_OAUTH_CLIENT_ID", SANDBOX_CLIENT_ID if sandbox else None
+    )
+    # The sandbox is started by this process with whatever secret it is given: a fresh one.
+    values["hr_oauth_client_secret"] = env.get(
+        "HR_OAUTH_CLIENT_SECRET", secrets.token_urlsafe(32) if sandbox else None
+    )
+    values["hr_oauth_scopes"] = env.get("HR_OAUTH_SCOPES", SANDBOX_SCOPES if sandbox else None)
+    values["public_url"] = url("PUBLIC_URL", None)
+    if values["public_url"] is None and sandbox:
+        values["public_url"] = f"http://127.0.0.1:{env.get('PORT', '3000')}"
+    for name, needed in (
+        ("HR_OAUTH_CLIENT_ID", "the client ID the HR identity provider gave the bot"),
+        ("HR_OAUTH_CLIENT_SECRET", "its client secret (the sandbox accepts any value you set)"),
+        ("PUBLIC_URL", "where people's browsers reach the bot, e.g. https://hrbot.example.com"),
+    ):
+        if values.get(name.lower()) is None:
+            problems.append(f"  {name}: needed with HR_AUTH=oauth: {needed}")
+    keys = env.get("TOKEN_ENCRYPTION_KEYS")
+    if keys is None:
+        problems.append(
+            f"  TOKEN_ENCRYPTION_KEYS: needed with HR_AUTH=oauth (people's HR tokens are "
+            f"encrypted with it); make a key with: {MAKE_A_KEY}"
+        )
+    else:
+        try:
+            TokenCipher.from_setting(keys)
+        except ValueError as e:
+            problems.append(f"  {e}")
+    values["token_encryption_keys"] = keys
+    return values

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import structlog
 
@@ -28,7 +28,9 @@ class Housekeeper:
         queue_answer: Callable[[Incoming], bool],
         retention_days: int,
         interval_seconds: float,
+        chores: Sequence[Callable[[], object]] = (),
     ) -> None:
+        """`chores` run on every round too (dropping old OAuth link states)."""
         self.sweeper = sweeper
         self.upkeep = upkeep
         self.conversations = conversations
@@ -37,6 +39,7 @@ class Housekeeper:
         self.queue_answer = queue_answer
         self.retention_days = retention_days
         self.interval_seconds = interval_seconds
+        self.chores = chores
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -63,6 +66,8 @@ class Housekeeper:
         self.conversations.purge(self.retention_days)
         self.inbox.purge(self.retention_days)
         self.upkeep.forget_personal_data(self.retention_days)
+        for chore in self.chores:
+            chore()
 
     def start(self) -> None:
         def loop() -> None:

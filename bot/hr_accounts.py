@@ -13,6 +13,7 @@ import sqlite_utils
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlite_utils import Migrations
 
+from approvals import audit
 from approvals.db import Database
 
 SETTING = "TOKEN_ENCRYPTION_KEYS"
@@ -115,7 +116,8 @@ def _plain(token: Mapping[str, Any]) -> dict[str, Any]:
 
 class Accounts:
     """Linked HR accounts by Slack user id. A token is sealed together with its Slack user id, so
-    a sealed value copied into another person's row does not open there."""
+    a sealed value copied into another person's row does not open there. Linking and unlinking
+    are audited in the transaction that does them (the HR subject, never a token)."""
 
     def __init__(
         self, database: Database, cipher: TokenCipher, *, now: Callable[[], float] = time.time
@@ -164,6 +166,9 @@ class Accounts:
                 "linked_at = excluded.linked_at, updated_at = excluded.updated_at",
                 (slack_user, hr_subject, hr_email, sealed, at, at),
             )
+            audit.append(
+                db, "hr_account_linked", actor=slack_user, at=at, detail={"hr_subject": hr_subject}
+            )
         return LinkedAccount(slack_user, hr_subject, hr_email, token, at, at)
 
     def get(self, slack_user: str) -> LinkedAccount | None:
@@ -199,9 +204,9 @@ class Accounts:
             )
         return True
 
-    def unlink(self, slack_user: str) -> LinkedAccount | None:
+    def unlink(self, slack_user: str, *, why: str = "disconnected") -> LinkedAccount | None:
         """Delete the link and return what it held, so the caller can revoke the token. Raises
-        SealBroken (and keeps the link) when no key opens the stored token."""
+        SealBroken (and keeps the link) when no key opens the stored token: `discard` it."""
         with self.database.immediate() as db:
             row = db.conn.execute(
                 "SELECT * FROM hr_accounts WHERE slack_user = ?", (slack_user,)
@@ -209,8 +214,29 @@ class Accounts:
             if row is None:
                 return None
             account = self._account(row)
-            db.conn.execute("DELETE FROM hr_accounts WHERE slack_user = ?", (slack_user,))
+            self._delete(db, slack_user, row["hr_subject"], why)
         return account
+
+    def discard(self, slack_user: str, *, why: str) -> bool:
+        """Delete the link without reading its token (one no key opens any more)."""
+        with self.database.immediate() as db:
+            row = db.conn.execute(
+                "SELECT hr_subject FROM hr_accounts WHERE slack_user = ?", (slack_user,)
+            ).fetchone()
+            if row is None:
+                return False
+            self._delete(db, slack_user, row["hr_subject"], why)
+        return True
+
+    def _delete(self, db: sqlite_utils.Database, slack_user: str, subject: str, why: str) -> None:
+        db.conn.execute("DELETE FROM hr_accounts WHERE slack_user = ?", (slack_user,))
+        audit.append(
+            db,
+            "hr_account_unlinked",
+            actor=slack_user,
+            at=self.now(),
+            detail={"hr_subject": subject, "why": why},
+        )
 
     def rotate_keys(self) -> int:
         """Re-seal every stored token under the first key, all or none; how many were re-sealed.
@@ -222,3 +248,13 @@ class Accounts:
                 [(self.cipher.rotate(row["sealed_token"]), row["slack_user"]) for row in rows],
             )
         return len(rows)
+
+
+def rotate_stored_tokens(database_path: str, keys: str) -> int:
+    """`python -m bot rotate-keys`: every stored HR token re-sealed under the first key of
+    `keys` (TOKEN_ENCRYPTION_KEYS); how many. All or none."""
+    database = Database(database_path, [migrations])
+    try:
+        return Accounts(database, TokenCipher.from_setting(keys)).rotate_keys()
+    finally:
+        database.close()

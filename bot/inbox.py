@@ -67,6 +67,15 @@ class Incoming:
         return self.channel_type == "im" and self.channel.startswith("D")
 
 
+COLUMNS = "event_id, user, channel, thread_ts, message_ts, text, channel_type, teams, shared"
+
+
+def _incoming(row: dict) -> Incoming:
+    return Incoming(
+        **{**row, "teams": tuple(json.loads(row["teams"] or "[]")), "shared": bool(row["shared"])}
+    )
+
+
 class Inbox:
     def __init__(self, database: Database, *, now: Callable[[], float] = time.time) -> None:
         self.database = database
@@ -107,19 +116,23 @@ class Inbox:
 
     def unanswered(self) -> list[Incoming]:
         rows = self.database.query(
-            "SELECT event_id, user, channel, thread_ts, message_ts, text, channel_type, teams, "
-            "shared FROM inbox WHERE answered_at IS NULL ORDER BY received_at, rowid"
+            f"SELECT {COLUMNS} FROM inbox WHERE answered_at IS NULL ORDER BY received_at, rowid"
         )
-        return [
-            Incoming(
-                **{
-                    **row,
-                    "teams": tuple(json.loads(row["teams"] or "[]")),
-                    "shared": bool(row["shared"]),
-                }
-            )
-            for row in rows
-        ]
+        return [_incoming(row) for row in rows]
+
+    def reopen(self, event_id: str, user: str, *, within_seconds: float) -> Incoming | None:
+        """Mark `user`'s message unanswered again (to answer it now, and after a crash), if it
+        came in within `within_seconds` and its text is still kept; else None."""
+        with self.database.immediate() as db:
+            row = db.conn.execute(
+                f"SELECT {COLUMNS} FROM inbox WHERE event_id = ? AND user = ? AND text != '' "
+                "AND received_at >= ?",
+                (event_id, user, self.now() - within_seconds),
+            ).fetchone()
+            if row is None:
+                return None
+            db.conn.execute("UPDATE inbox SET answered_at = NULL WHERE event_id = ?", (event_id,))
+        return _incoming(dict(row))
 
     def purge(self, older_than_days: int) -> int:
         """Drop answered messages older than the retention period (their text is personal data);

@@ -10,6 +10,7 @@ import structlog
 from slack_bolt import App
 
 from bot.inbox import Incoming
+from bot.link_messages import CONNECT_ACTION_ID, DISCONNECT_ACTION_ID
 from bot.slack_text import from_slack
 
 log = structlog.get_logger(__name__)
@@ -39,9 +40,16 @@ def parse_message(body: dict[str, Any], event: dict[str, Any], bot_user_id: str)
     )
 
 
-def register(app: App, take: Callable[[Incoming], bool], *, bot_user_id: str) -> None:
+def register(
+    app: App,
+    take: Callable[[Incoming], bool],
+    *,
+    bot_user_id: str,
+    disconnect: Callable[[str, str | None], None] | None = None,
+) -> None:
     """`take` must not block: it queues the message for the intake (False: that person's queue
-    is full, and the message is dropped)."""
+    is full, and the message is dropped). `disconnect(user, channel)` ends the clicker's own HR
+    link (per-user authority)."""
 
     def hand_over(body: dict[str, Any], event: dict[str, Any]) -> None:
         message = parse_message(body, event, bot_user_id)
@@ -56,3 +64,17 @@ def register(app: App, take: Callable[[Incoming], bool], *, bot_user_id: str) ->
     def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("channel_type") == "im":  # channel chatter is not for the bot
             hand_over(body, event)
+
+    if disconnect is None:
+        return
+
+    @app.action(CONNECT_ACTION_ID)
+    def on_connect(ack: Callable[[], None]) -> None:
+        ack()  # a link button: the browser opens the link; Slack still expects an answer
+
+    @app.action(DISCONNECT_ACTION_ID)
+    def on_disconnect(ack: Callable[[], None], body: dict[str, Any]) -> None:
+        ack()
+        user = (body.get("user") or {}).get("id")
+        if isinstance(user, str) and user:
+            disconnect(user, (body.get("channel") or {}).get("id"))

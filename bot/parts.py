@@ -4,7 +4,7 @@ whole Slack app with start() and close()."""
 from __future__ import annotations
 
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slack_bolt import App
 
@@ -13,8 +13,13 @@ from bot.agent import Agent
 from bot.config import Config
 from bot.conversations import ConversationStore
 from bot.housekeeping import Housekeeper
+from bot.hr_accounts import Accounts
+from bot.hr_authority import PersonalAuthority
 from bot.hr_client import HRClient
+from bot.hr_oauth import HRIdentityProvider
 from bot.inbox import Inbox
+from bot.link_states import LinkStates
+from bot.server import WSGIApp
 from bot.tools import Toolbox
 
 
@@ -28,6 +33,18 @@ class Storage:
 
 
 @dataclass(frozen=True)
+class PerUser:
+    """Per-user HR authority (HR_AUTH=oauth): who is linked to which HR account, the links
+    being made, the HR identity provider, and the authority that gives requests a person's
+    token."""
+
+    accounts: Accounts
+    states: LinkStates
+    provider: HRIdentityProvider
+    authority: PersonalAuthority
+
+
+@dataclass(frozen=True)
 class Core:
     """What answers questions and holds writes, without Slack: the eval runs this alone."""
 
@@ -37,6 +54,7 @@ class Core:
     executor: Executor
     toolbox: Toolbox
     agent: Agent
+    per_user: PerUser | None = None  # with HR_AUTH=oauth
 
     @property
     def actions(self) -> ActionStore:
@@ -56,6 +74,8 @@ class HRBot:
     housekeeper: Housekeeper
     bolt: App
     closing: ExitStack
+    # Served over HTTP besides Slack's requests, also in Socket Mode (the OAuth callback).
+    routes: dict[str, WSGIApp] = field(default_factory=dict)
 
     @property
     def actions(self) -> ActionStore:

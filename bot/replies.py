@@ -9,11 +9,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from approvals import PendingAction, Thread
+from approvals.authority import Authority, SharedToken
 from approvals.limits import RateWindow
 from bot.agent import Agent, ModelUnavailable
 from bot.conversations import NOTICE_PREFIX, ConversationStore, conversation_key
 from bot.gate import CHECK_FAILED, Gate, Refusal
 from bot.inbox import Inbox, Incoming
+from bot.linking import Linking
 from bot.slack_text import to_slack
 from bot.tools import ToolContext
 
@@ -28,6 +30,12 @@ MODEL_DOWN = (
 )
 BROKEN = "Sorry, something went wrong while answering. Nothing was changed."
 RETRY_WORDS = " Do not retry it unless the user asks again."
+NOT_LINKED = "Before I look anything up, I need to know who you are in the HR system."
+LINK_LOST = "Your HR account's connection has ended, so I stopped there."
+DISCONNECT_WORDS = frozenset({"disconnect", "disconnect my hr account"})
+CONNECT_WORDS = frozenset({"connect", "connect my hr account"})
+ALREADY_LINKED = "Your HR account is already connected. Say `disconnect` to end it."
+ASKED_TO_CONNECT = "You asked to connect your HR account."
 NOT_DONE = frozenset({"rejected", "expired", "withdrawn", "unknown", "stale", "failed"})
 
 
@@ -73,7 +81,11 @@ class Replies:
         refusals: RateWindow,
         slow_downs: RateWindow,
         record: Callable[..., None],
+        authority: Authority | None = None,
+        linking: Linking | None = None,
     ) -> None:
+        """With per-user HR authority, `authority` holds each person's HR account and `linking`
+        asks them to connect it: nobody without a connected account reaches the model."""
         self.client = client
         self.agent = agent
         self.inbox = inbox
@@ -82,11 +94,15 @@ class Replies:
         self.refusals = refusals
         self.slow_downs = slow_downs
         self.record = record
+        self.authority = authority or SharedToken()
+        self.linking = linking
 
     def answer(self, message: Incoming) -> None:
         """Check who asked and where, then run the agent and post its answer (a pool worker).
         A refused message reaches neither the model nor the HR API."""
         try:
+            if self._account_command(message):
+                return
             refusal = self._check(message)
             if refusal is not None:
                 self.refuse(message, refusal)
@@ -95,11 +111,43 @@ class Replies:
                 log.info("answer.too_fast", user=message.user)
                 if self.slow_downs.allow(message.user):  # one notice per person per window
                     self.tell(message, TOO_FAST)
+            elif self.authority.required and self.authority.subject(message.user) is None:
+                # Nothing reaches the model before the person is known to the HR system; the
+                # message is answered once they have connected.
+                self._offer(message, NOT_LINKED, event_id=message.event_id)
             else:
                 self.react(message)
                 self._run_agent(message)
+                if self.authority.required and self.authority.subject(message.user) is None:
+                    self._offer(message, LINK_LOST)
         finally:
             self.inbox.answered(message.event_id)
+
+    def _offer(self, message: Incoming, why: str, *, event_id: str | None = None) -> None:
+        if self.linking is not None:
+            thread_ts = message.thread_ts if message.thread_ts != message.message_ts else None
+            self.linking.offer(
+                message.channel, message.user, why, event_id=event_id, thread_ts=thread_ts
+            )
+
+    def _account_command(self, message: Incoming) -> bool:
+        """`disconnect` in a DM ends the person's own HR link, and `connect` offers one (an
+        approver who asks nothing links this way), whoever they are: each touches only the
+        sender's own link, and the link itself is checked when it is made."""
+        if self.linking is None or not message.is_direct:
+            return False
+        word = message.text.strip().strip(".!").lower()
+        if word in DISCONNECT_WORDS:
+            self.post(message.thread, self.linking.disconnect(message.user))
+        elif word in CONNECT_WORDS:
+            if self.authority.subject(message.user) is not None:
+                self.post(message.thread, ALREADY_LINKED)
+            else:
+                self._offer(message, ASKED_TO_CONNECT)
+        else:
+            return False
+        self.inbox.forget_text(message.event_id)
+        return True
 
     def _check(self, message: Incoming) -> Refusal | None:
         try:

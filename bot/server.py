@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
+from urllib.parse import parse_qsl
 
 import waitress
 from slack_bolt import App
@@ -22,10 +24,59 @@ def health(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]
     return [b"ok"]
 
 
-def wsgi_application(app: App, extra: dict[str, WSGIApp] | None = None) -> WSGIApp:
-    """Events and interactivity at /slack/events, GET /healthz for load balancers, and any
-    `extra` paths (each a WSGI app of its own)."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+class ShownPage(Protocol):
+    status: int
+    title: str
+    text: str
+
+
+PAGE_HEADERS = [
+    ("Content-Type", "text/html; charset=utf-8"),
+    # The URL carries a one-time code: never cached, never sent on as a referrer, never framed.
+    ("Cache-Control", "no-store"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"),
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+]
+STATUS_WORDS = {
+    200: "OK",
+    400: "Bad Request",
+    403: "Forbidden",
+    405: "Method Not Allowed",
+    502: "Bad Gateway",
+}
+
+
+def page_application(answer: Callable[[Mapping[str, str]], ShownPage]) -> WSGIApp:
+    """A GET endpoint whose query goes to `answer`, shown as a small HTML page."""
+
+    def application(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "GET":
+            status, title, text = 405, "Not allowed", "Only GET is served here."
+        else:
+            query = dict(parse_qsl(environ.get("QUERY_STRING") or "", max_num_fields=20))
+            page = answer(query)
+            status, title, text = page.status, page.title, page.text
+        body = (
+            "<!doctype html><html lang=en><meta charset=utf-8>"
+            '<meta name=viewport content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(title)} · HR bot</title>"
+            '<body style="font: 16px/1.5 system-ui, sans-serif; max-width: 36em; margin: 4em auto; '
+            'padding: 0 1em"><main>'
+            f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></main></body></html>"
+        ).encode()
+        word = STATUS_WORDS.get(status, "Error")
+        start_response(f"{status} {word}", [*PAGE_HEADERS, ("Content-Length", str(len(body)))])
+        return [body]
+
+    return application
+
+
+def wsgi_application(app: App | None, extra: dict[str, WSGIApp] | None = None) -> WSGIApp:
+    """Events and interactivity at /slack/events (unless `app` is None: Socket Mode brings
+    them), GET /healthz for load balancers, and any `extra` paths (each a WSGI app of its own)."""
+    slack = SlackRequestHandler(app, path=EVENTS_PATH) if app is not None else not_found
     routes: dict[str, WSGIApp] = {"/healthz": health, **(extra or {})}
 
     def application(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
@@ -35,6 +86,11 @@ def wsgi_application(app: App, extra: dict[str, WSGIApp] | None = None) -> WSGIA
         return slack(environ, start_response)
 
     return application
+
+
+def not_found(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+    start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
+    return [b"not found"]
 
 
 class HttpServer:

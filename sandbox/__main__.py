@@ -45,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     oauth.add_argument("--client-id", help="the one registered client's id")
     oauth.add_argument("--client-secret", help="its secret (client_secret_basic or _post)")
     oauth.add_argument(
+        "--client-secret-stdin",
+        action="store_true",
+        help="read the secret from the first line of standard input (kept out of process lists)",
+    )
+    oauth.add_argument(
         "--redirect-uri",
         dest="redirect_uris",
         action="append",
@@ -57,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     oauth.add_argument("--issuer", metavar="URL", help="issuer URL (default http://HOST:PORT)")
     args = parser.parse_args(argv)
+    if args.client_secret_stdin:
+        if args.client_secret is not None:
+            parser.error("--client-secret and --client-secret-stdin exclude each other")
+        args.client_secret = sys.stdin.readline().strip() or None
     settings = _oauth_settings(parser, args)
     try:
         sandbox = HRSandbox(

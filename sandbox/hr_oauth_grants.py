@@ -218,6 +218,12 @@ class GrantStore:
             if record.refresh_token:
                 self._refresh[record.refresh_token] = record
 
+    def issued(self) -> set[str]:
+        """Every access and refresh token issued so far (tests look for them where they must
+        never be)."""
+        with self._lock:
+            return set(self._access) | set(self._refresh)
+
     def find_access_token(self, value: str) -> IssuedToken | None:
         with self._lock:
             return self._access.get(value)

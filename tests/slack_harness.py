@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
+from cryptography.fernet import Fernet
 
 from approvals import Thread, audit
 from approvals.__main__ import open_read_only
@@ -19,9 +20,12 @@ from bot import config as configuration
 from bot.app import HRBot
 from bot.catalogue import DEFAULT_CATALOGUE
 from bot.conversations import conversation_key
+from bot.link_messages import CONNECT_ACTION_ID
+from bot.linking import CALLBACK_PATH
 from bot.server import HttpServer, socket_mode_handler, wsgi_application
 from sandbox import HRSandbox
 from sandbox.fake_slack import TEAM_ID, FakeSlack
+from sandbox.hr_oauth import OAuthSettings
 from sandbox.scripted_model import ScriptedModel
 from sandbox.slack_requests import (  # noqa: F401 - the tests import them from here
     HR_CHANNEL,
@@ -32,10 +36,22 @@ from sandbox.slack_requests import (  # noqa: F401 - the tests import them from 
     new_ts,
 )
 from sandbox.slack_requests import signed_headers as _signed_headers
-from tests.fakes import Clock
+from tests.fakes import Clock, sign_in
+from tests.test_children import free_port
 
 SIGNING_SECRET = "test-signing-secret"
+OAUTH_CLIENT = "hr-bot"
+OAUTH_SECRET = "hr-bot-client-secret"
+TOKEN_KEY = Fernet.generate_key().decode()
 APPROVAL_CHANNEL = "C0APPROVALS"
+PEOPLE_NAMES = {
+    "U0DANA": "dana",
+    "U0ALICE": "alice",
+    "U0BOB": "bob",
+    "U0CAROL": "carol",
+    "U0GINA": "gina",
+    "U0EVE": "eve",
+}
 
 
 def signed_headers(
@@ -45,15 +61,28 @@ def signed_headers(
 
 
 class Stack:
-    """Start with `Stack(tmp_path, **env).start()`; `restart()` keeps every database."""
+    """Start with `Stack(tmp_path, **env).start()`; `restart()` keeps every database.
 
-    def __init__(self, tmp_path: Path, catalogue: dict | None = None, **env: str) -> None:
+    `oauth=True`: per-user HR authority (HR_AUTH=oauth), the sandbox being the HR system's
+    authorization server on its own clock (`hr_clock`); the bot serves its OAuth callback on
+    `public_url`."""
+
+    def __init__(
+        self, tmp_path: Path, catalogue: dict | None = None, *, oauth: bool = False, **env: str
+    ) -> None:
         self.tmp_path = tmp_path
         self.catalogue_path = DEFAULT_CATALOGUE
         if catalogue is not None:
             self.catalogue_path = tmp_path / "endpoints.json"
             self.catalogue_path.write_text(json.dumps(catalogue))
-        self.hr = HRSandbox(tmp_path / "hr.sqlite3").start()
+        self.port = free_port() if oauth else 0
+        self.public_url = f"http://127.0.0.1:{self.port}"
+        self.hr_clock = Clock()
+        settings = None
+        if oauth:
+            callback = self.public_url + CALLBACK_PATH
+            settings = OAuthSettings(OAUTH_CLIENT, OAUTH_SECRET, [callback], clock=self.hr_clock)
+        self.hr = HRSandbox(tmp_path / "hr.sqlite3", oauth=settings).start()
         self.model = ScriptedModel().start()
         self.slack = FakeSlack().start()
         self.env = {
@@ -73,6 +102,16 @@ class Stack:
             "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
             "MODEL_CONCURRENCY": "4",
         }
+        if oauth:
+            self.env.update(
+                HR_AUTH="oauth",
+                HR_OAUTH_ISSUER=self.hr.url,
+                HR_OAUTH_CLIENT_ID=OAUTH_CLIENT,
+                HR_OAUTH_CLIENT_SECRET=OAUTH_SECRET,
+                HR_OAUTH_SCOPES="hr",
+                PUBLIC_URL=self.public_url,
+                TOKEN_ENCRYPTION_KEYS=TOKEN_KEY,
+            )
         self.env.update(env)
         self.env = {k: v for k, v in self.env.items() if v is not None}
         self.clock = Clock()
@@ -88,9 +127,16 @@ class Stack:
         if config.socket_mode:
             self.socket = socket_mode_handler(self.app.bolt, config.slack_app_token)
             self.socket.connect()
+            if self.app.routes:  # as python -m bot does: the callback only, on PORT
+                self.server = HttpServer(
+                    wsgi_application(None, self.app.routes), host="127.0.0.1", port=self.port
+                ).start()
         else:
             self.server = HttpServer(
-                wsgi_application(self.app.bolt), host="127.0.0.1", port=0, threads=8
+                wsgi_application(self.app.bolt, self.app.routes),
+                host="127.0.0.1",
+                port=self.port,
+                threads=8,
             ).start()
         return self
 
@@ -227,3 +273,42 @@ class Stack:
             },
         }
         return self.send_click(payload)
+
+    # --- per-user HR authority (oauth=True) -------------------------------------------------
+
+    def connect_link(self, user: str, count: int = 1) -> str:
+        """The URL on the `count`th Connect button shown to `user` (only visible to them)."""
+
+        def found():
+            links = [
+                element["url"]
+                for e in list(self.slack.ephemeral) + self._direct_messages()
+                if e.get("user") in (user, None) and e.get("blocks")
+                for block in e["blocks"]
+                for element in block.get("elements") or []
+                if element.get("action_id") == CONNECT_ACTION_ID
+            ]
+            return len(links) >= count and links[count - 1]
+
+        return self.slack.wait_for(found)
+
+    def _direct_messages(self) -> list[dict]:
+        return [
+            {"user": None, "blocks": m.blocks}
+            for m in list(self.slack.messages.values())
+            if m.channel.startswith("D") and m.blocks
+        ]
+
+    def sign_in_and_return(self, url: str, email: str, **form: str) -> requests.Response:
+        """What a browser does with a Connect link: the HR sign-in page, then the redirect back
+        to the bot's callback. Returns the bot's page."""
+        redirect = sign_in(url, email, **form)
+        assert redirect.status_code == 302, redirect.text
+        location = redirect.headers["Location"]
+        assert location.startswith(self.public_url + CALLBACK_PATH), location
+        return requests.get(location, timeout=10)
+
+    def connect(self, user: str, email: str | None = None, count: int = 1) -> requests.Response:
+        """Follow `user`'s Connect button and sign in as `email` (their own, by default)."""
+        email = email or f"{PEOPLE_NAMES[user]}@hr.example"
+        return self.sign_in_and_return(self.connect_link(user, count), email)

@@ -127,3 +127,76 @@ def test_approvals_never_imports_bot():
 def test_oauth_client_credentials_are_refused_because_bolt_would_switch_modes():
     with pytest.raises(ConfigError, match="SLACK_CLIENT_ID, SLACK_CLIENT_SECRET: unset them"):
         load({**GOOD, "SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "x"}, env_file=None)
+
+
+OAUTH = {
+    **GOOD,
+    "HR_API_URL": "https://hr.example.com/v1",
+    "HR_AUTH": "oauth",
+    "HR_OAUTH_ISSUER": "https://id.example.com",
+    "HR_OAUTH_CLIENT_ID": "hr-bot",
+    "HR_OAUTH_CLIENT_SECRET": "client-secret",
+    "PUBLIC_URL": "https://hrbot.example.com/",
+    "TOKEN_ENCRYPTION_KEYS": "x" * 43 + "=",
+}
+
+
+def test_per_user_hr_authority_parses_and_keeps_its_secrets_out_of_repr():
+    c = load(OAUTH, env_file=None)
+    assert c.per_user_hr and c.oauth_callback_url == "https://hrbot.example.com/oauth/callback"
+    assert "client-secret" not in repr(c) and "x" * 43 not in repr(c)
+
+
+def test_per_user_hr_authority_names_everything_it_lacks():
+    env = {**GOOD, "HR_API_URL": "https://hr.example.com/v1", "HR_AUTH": "oauth"}
+    with pytest.raises(ConfigError) as error:
+        load(env, env_file=None)
+    message = str(error.value)
+    for name in (
+        "HR_OAUTH_ISSUER",
+        "HR_OAUTH_AUTHORIZE_URL",
+        "HR_OAUTH_CLIENT_ID",
+        "HR_OAUTH_CLIENT_SECRET",
+        "PUBLIC_URL",
+        "TOKEN_ENCRYPTION_KEYS",
+    ):
+        assert name in message
+    assert "Fernet.generate_key" in message
+
+
+def test_explicit_endpoints_stand_in_for_discovery():
+    env = {k: v for k, v in OAUTH.items() if k != "HR_OAUTH_ISSUER"}
+    env.update(
+        HR_OAUTH_AUTHORIZE_URL="https://id.example.com/authorize",
+        HR_OAUTH_TOKEN_URL="https://id.example.com/token",
+        HR_OAUTH_USERINFO_URL="https://id.example.com/userinfo",
+    )
+    c = load(env, env_file=None)
+    assert c.hr_oauth_issuer is None and c.hr_oauth_endpoints["revoke_url"] is None
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"HR_AUTH": "saml"}, "HR_AUTH: must be token or oauth"),
+        ({"HR_API_TOKEN": "shared"}, "HR_API_TOKEN: unset it with HR_AUTH=oauth"),
+        ({"TOKEN_ENCRYPTION_KEYS": "not-a-key"}, "key 1 of 1 is not a Fernet key"),
+        ({"PUBLIC_URL": "hrbot.example.com"}, "PUBLIC_URL: must be an http(s) URL"),
+    ],
+)
+def test_bad_per_user_settings_are_refused_with_a_clear_reason(change, complaint):
+    with pytest.raises(ConfigError, match=re.escape(complaint)) as error:
+        load({**OAUTH, **change}, env_file=None)
+    assert "not-a-key" not in str(error.value)  # a key is never echoed
+
+
+def test_oauth_settings_without_oauth_mode_are_refused():
+    with pytest.raises(ConfigError, match="TOKEN_ENCRYPTION_KEYS: only used with HR_AUTH=oauth"):
+        load({**GOOD, "TOKEN_ENCRYPTION_KEYS": "k"}, env_file=None)
+
+
+def test_the_sandbox_is_its_own_authorization_server_by_default():
+    c = load({**GOOD, "HR_AUTH": "oauth", "TOKEN_ENCRYPTION_KEYS": "x" * 43 + "="}, None)
+    assert c.uses_sandbox and c.hr_oauth_issuer == config.SANDBOX_URL
+    assert c.hr_oauth_client_id and c.hr_oauth_client_secret and c.hr_oauth_scopes == "hr"
+    assert c.public_url == "http://127.0.0.1:3000"

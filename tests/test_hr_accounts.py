@@ -9,7 +9,7 @@ from cryptography.fernet import Fernet
 
 import bot.hr_accounts
 import bot.link_states
-from approvals import Database
+from approvals import MIGRATIONS, Database
 from bot.hr_accounts import Accounts, LinkedAccount, SealBroken, TokenCipher
 from bot.link_states import (
     Claim,
@@ -50,7 +50,10 @@ def clock() -> Clock:
 
 @pytest.fixture
 def database(tmp_path) -> Iterator[Database]:
-    db = Database(tmp_path / "x.sqlite3", [bot.hr_accounts.migrations, bot.link_states.migrations])
+    db = Database(
+        tmp_path / "x.sqlite3",
+        [*MIGRATIONS, bot.hr_accounts.migrations, bot.link_states.migrations],
+    )
     yield db
     db.close()
 

@@ -14,7 +14,7 @@ import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
 
-from bot.children import Child
+from bot.children import Child, start_sandbox
 from sandbox import HRSandbox
 from sandbox.__main__ import main
 from sandbox.fake_slack import PEOPLE
@@ -368,3 +368,34 @@ def test_the_command_line_turns_oauth_on_in_a_child(tmp_path):
     finally:
         child.stop()
     assert child.process.returncode == 0
+
+
+def test_the_bot_starts_the_sandbox_with_its_client_secret_on_stdin_not_the_command_line(
+    tmp_path,
+):
+    port = free_port()
+    child = start_sandbox(
+        port,
+        str(tmp_path / "hr.sqlite3"),
+        oauth_client=(CLIENT_ID, "secret-from-stdin"),
+        redirect_uri=REDIRECT_URI,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert "secret-from-stdin" not in " ".join(child.process.args)
+        wrong = requests.post(
+            url + TOKEN_PATH,
+            data={"grant_type": "refresh_token", "refresh_token": "x"},
+            auth=(CLIENT_ID, "another-secret"),
+            timeout=5,
+        )
+        right = requests.post(
+            url + TOKEN_PATH,
+            data={"grant_type": "refresh_token", "refresh_token": "x"},
+            auth=(CLIENT_ID, "secret-from-stdin"),
+            timeout=5,
+        )
+        assert wrong.json()["error"] == "invalid_client"
+        assert right.json()["error"] == "invalid_grant"  # the client was accepted
+    finally:
+        child.stop()

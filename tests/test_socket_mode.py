@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import requests
+
 from approvals.cards import APPROVE_ACTION_ID
 from sandbox.scripted_model import rest, say, tool_calls
 from tests.slack_harness import HR_CHANNEL, Stack, click_payload, event_body, mention_event
@@ -37,3 +39,22 @@ def test_events_and_clicks_arrive_over_the_socket_and_are_acked_by_envelope_id(t
     finally:
         stack.stop()
     stack.model.assert_consumed()
+
+
+def test_in_socket_mode_the_port_serves_the_hr_sign_in_callback_only(tmp_path):
+    stack = Stack(
+        tmp_path, oauth=True, SLACK_APP_TOKEN="xapp-test-token", SLACK_SIGNING_SECRET=None
+    ).start()
+    try:
+        stack.model.add(say("Hello, Dana."))
+        event = mention_event("U0DANA", "hello")
+        stack.slack.send_envelope("events_api", event_body(event))
+
+        page = stack.connect("U0DANA")
+
+        assert page.status_code == 200 and "connected" in page.text
+        assert stack.replies(HR_CHANNEL, event["ts"])[0].text == "Hello, Dana."
+        events = requests.post(f"{stack.public_url}/slack/events", data=b"{}", timeout=5)
+        assert events.status_code == 404  # Slack's events come over the socket, not here
+    finally:
+        stack.stop()

@@ -1,0 +1,175 @@
+"""The configuration record: every setting the bot has, with its default, and what each variable
+is for. bot/config.py fills it from the environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SANDBOX_URL = "http://127.0.0.1:8088"
+DEFAULT_MODEL = "gpt-4o-mini"
+SLACK_API_URL = "https://slack.com/api/"
+
+# Every variable the bot reads, in documentation order (README and .env.example list them all).
+VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "OPENAI_TIMEOUT_SECONDS",
+    "OPENAI_MAX_RETRIES",
+    "HR_API_URL",
+    "HR_API_TOKEN",
+    "HR_AUTH",
+    "HR_OAUTH_ISSUER",
+    "HR_OAUTH_AUTHORIZE_URL",
+    "HR_OAUTH_TOKEN_URL",
+    "HR_OAUTH_REVOKE_URL",
+    "HR_OAUTH_USERINFO_URL",
+    "HR_OAUTH_CLIENT_ID",
+    "HR_OAUTH_CLIENT_SECRET",
+    "HR_OAUTH_SCOPES",
+    "PUBLIC_URL",
+    "TOKEN_ENCRYPTION_KEYS",
+    "REQUESTERS",
+    "REQUESTER_GROUP",
+    "REQUESTER_EMAIL_DOMAINS",
+    "ALLOWED_CHANNELS",
+    "ALLOW_SHARED_CHANNELS",
+    "APPROVERS",
+    "APPROVAL_CHANNEL",
+    "APPROVAL_TTL_SECONDS",
+    "APPROVAL_SECRET",
+    "DATABASE_PATH",
+    "PORT",
+    "MAX_TOOL_ROUNDS",
+    "HISTORY_TOKEN_BUDGET",
+    "MODEL_CONCURRENCY",
+    "ALLOW_SELF_APPROVAL",
+    "APPROVER_GROUP",
+    "MAX_PENDING_PER_REQUESTER",
+    "MAX_PENDING_TOTAL",
+    "MAX_TOOL_CALLS_PER_ROUND",
+    "MAX_HR_REQUESTS_PER_MESSAGE",
+    "USER_MESSAGES_PER_MINUTE",
+    "CONVERSATION_RETENTION_DAYS",
+    "SWEEP_INTERVAL_SECONDS",
+    "MODEL_DEADLINE_SECONDS",
+    "LOG_FORMAT",
+)
+
+# Where to get each variable that a running bot needs; the start-up error names all missing ones.
+WHERE_TO_GET = {
+    "SLACK_BOT_TOKEN": "Slack app settings > OAuth & Permissions > Bot User OAuth Token (xoxb-…)",
+    "SLACK_SIGNING_SECRET": "Slack app settings > Basic Information > Signing Secret "
+    "(or set SLACK_APP_TOKEN for Socket Mode)",
+    "OPENAI_API_KEY": "platform.openai.com > API keys (any value for a local server "
+    "that needs none, with OPENAI_BASE_URL)",
+    "REQUESTERS": "Slack user IDs of the HR representatives who may use the bot, "
+    "comma-separated; or REQUESTER_GROUP, a user group ID",
+    "APPROVERS": "Slack user IDs (profile > ⋮ > Copy member ID), comma-separated; "
+    "or APPROVER_GROUP, a user group ID",
+    "APPROVAL_SECRET": 'generate one: python -c "import secrets; print(secrets.token_urlsafe(32))"',
+}
+
+OAUTH_ENDPOINTS = ("authorize_url", "token_url", "revoke_url", "userinfo_url")
+
+
+class ConfigError(Exception):
+    """The configuration is incomplete or invalid; the message says every problem at once."""
+
+
+@dataclass(frozen=True)
+class Config:
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str = SLACK_API_URL
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+    openai_model: str = DEFAULT_MODEL
+    openai_timeout_seconds: float = 30.0
+    openai_max_retries: int = 2
+    hr_api_url: str = SANDBOX_URL
+    hr_api_token: str | None = field(default=None, repr=False)
+    hr_auth: str = "token"
+    hr_oauth_issuer: str | None = None
+    hr_oauth_authorize_url: str | None = None
+    hr_oauth_token_url: str | None = None
+    hr_oauth_revoke_url: str | None = None
+    hr_oauth_userinfo_url: str | None = None
+    hr_oauth_client_id: str | None = None
+    hr_oauth_client_secret: str | None = field(default=None, repr=False)
+    hr_oauth_scopes: str | None = None
+    public_url: str | None = None
+    token_encryption_keys: str | None = field(default=None, repr=False)
+    requesters: tuple[str, ...] = ()
+    requester_group: str | None = None
+    requester_email_domains: tuple[str, ...] = ()
+    allowed_channels: tuple[str, ...] = ()
+    allow_shared_channels: bool = False
+    approvers: tuple[str, ...] = ()
+    approval_channel: str | None = None
+    approval_ttl_seconds: int = 86400
+    approval_secrets: tuple[str, ...] = field(default=(), repr=False)
+    database_path: str = "data/hrbot.sqlite3"
+    port: int = 3000
+    max_tool_rounds: int = 6
+    history_token_budget: int = 8000
+    model_concurrency: int = 16
+    allow_self_approval: bool = False
+    approver_group: str | None = None
+    max_pending_per_requester: int = 10
+    max_pending_total: int = 200
+    max_tool_calls_per_round: int = 10
+    max_hr_requests_per_message: int = 60
+    user_messages_per_minute: int = 20
+    conversation_retention_days: int = 30
+    sweep_interval_seconds: int = 30
+    model_deadline_seconds: int = 90
+    log_format: str = "console"
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.slack_app_token)
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return self.hr_api_url == SANDBOX_URL
+
+    @property
+    def per_user_hr(self) -> bool:
+        """HR_AUTH=oauth: every HR request goes out with the requester's own token."""
+        return self.hr_auth == "oauth"
+
+    @property
+    def hr_oauth_endpoints(self) -> dict[str, str | None]:
+        """The endpoint URLs given explicitly (each replaces what discovery finds)."""
+        return {name: getattr(self, f"hr_oauth_{name}") for name in OAUTH_ENDPOINTS}
+
+    @property
+    def oauth_callback_url(self) -> str:
+        return f"{(self.public_url or '').rstrip('/')}/oauth/callback"
+
+    def missing_for_slack(self) -> list[str]:
+        """The variables a running Slack bot needs that are not set, in documentation order."""
+        needed = {
+            "SLACK_BOT_TOKEN": self.slack_bot_token,
+            "SLACK_SIGNING_SECRET": self.slack_signing_secret or self.slack_app_token,
+            "OPENAI_API_KEY": self.openai_api_key,
+            "REQUESTERS": self.requesters or self.requester_group,
+            "APPROVERS": self.approvers or self.approver_group,
+            "APPROVAL_SECRET": self.approval_secrets,
+        }
+        return [name for name, value in needed.items() if not value]
+
+    def require_slack(self) -> None:
+        missing = self.missing_for_slack()
+        if missing:
+            lines = [f"  {name}: {WHERE_TO_GET[name]}" for name in missing]
+            raise ConfigError(
+                "Cannot start the Slack bot; missing configuration (set in the environment "
+                "or in .env; see .env.example):\n" + "\n".join(lines)
+            )
