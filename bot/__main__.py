@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 import structlog
 from slack_sdk.errors import SlackApiError
 
-from bot import app, logs
+from bot import app, local_workspace, logs
 from bot import config as configuration
-from bot.children import Child, ChildFailed, start_sandbox
+from bot.children import Child, ChildFailed, start_sandbox, start_workspace
 from bot.config import SANDBOX_URL, Config, ConfigError
 from bot.hr_accounts import rotate_stored_tokens
 from bot.hr_oauth import ProviderError
@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         config = configuration.load()
         if args:
             return rotate_keys(config)
+        if local_workspace.wanted(config):
+            config = local_workspace.prepare(config)
         config.require_slack()
     except ConfigError as e:
         print(e, file=sys.stderr)
@@ -83,12 +85,21 @@ def start_local_hr(config: Config) -> Child:
 
 
 def serve(config: Config, running: ExitStack) -> int:
-    if config.uses_sandbox:
-        try:
+    try:
+        if config.uses_sandbox:
             running.callback(start_local_hr(config).stop)
-        except ChildFailed as e:
-            print(e, file=sys.stderr)
-            return 2
+        if config.local_workspace:
+            workspace = start_workspace(
+                config.port,
+                f"http://127.0.0.1:{config.http_port}/slack/events",
+                config.slack_bot_token or "",
+                config.slack_signing_secret or "",
+            )
+            running.callback(workspace.stop)
+            print(local_workspace.describe(config))
+    except ChildFailed as e:
+        print(e, file=sys.stderr)
+        return 2
     try:
         bot = app.build(config)
     except SlackApiError as e:
@@ -117,10 +128,14 @@ def serve(config: Config, running: ExitStack) -> int:
         print("Connecting to Slack in Socket Mode.")
         handler.start()
     else:
+        # The local workspace reaches the bot on loopback only; Slack needs every interface.
+        host = "127.0.0.1" if config.local_workspace else "0.0.0.0"
         server = HttpServer(
-            wsgi_application(bot.bolt, bot.routes), host="0.0.0.0", port=config.port
+            wsgi_application(bot.bolt, bot.routes), host=host, port=config.http_port
         )
-        print(f"Listening for Slack on http://0.0.0.0:{server.port}/slack/events")
+        print(f"Listening for Slack on http://{host}:{server.port}/slack/events")
+        if config.local_workspace:
+            print(f"Ready: open http://127.0.0.1:{config.port}/", flush=True)
         server.serve_forever()
     return 0
 

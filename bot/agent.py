@@ -17,6 +17,13 @@ from bot.tools import Toolbox, ToolContext
 log = structlog.get_logger(__name__)
 
 MAX_USER_MESSAGE_CHARS = 4000
+NO_MODEL = (
+    "No language model is configured, so I cannot answer yet. Set `OPENAI_API_KEY` for OpenAI, "
+    "or `OPENAI_BASE_URL` (and `OPENAI_MODEL`) for any OpenAI-compatible server: for Ollama, "
+    "`OPENAI_BASE_URL=http://localhost:11434/v1` and `OPENAI_MODEL=qwen2.5:1.5b`; for a "
+    "llama.cpp server, `OPENAI_BASE_URL=http://localhost:8080/v1`. Put them in `.env` and "
+    "start `make run` again."
+)
 
 
 class ModelUnavailable(Exception):
@@ -58,9 +65,11 @@ class Agent:
         system_prompt: str = SYSTEM_PROMPT,
         prompt: list[dict[str, Any]] | None = None,
         tools: list[dict[str, Any]] | None = None,
+        configured: bool = True,
     ) -> None:
         """`prompt` (the messages before the history) and `tools` replace the defaults: a
-        system message and the toolbox's definitions. The eval uses them to compare designs."""
+        system message and the toolbox's definitions. The eval uses them to compare designs.
+        Not `configured`: there is no model to ask, and every answer says what to set."""
         self.client = client
         self.model = model
         self.toolbox = toolbox
@@ -73,6 +82,7 @@ class Agent:
             prompt if prompt is not None else [{"role": "system", "content": system_prompt}]
         )
         self.tools = tools if tools is not None else toolbox.definitions
+        self.configured = configured
 
     def respond(self, text: str, context: ToolContext) -> Reply:
         """Answer one user message in the context's thread, running tools as the model asks.
@@ -80,6 +90,8 @@ class Agent:
         Raises ModelUnavailable when the model cannot be reached; whatever happened before that
         (including queued actions) is kept in the history.
         """
+        if not self.configured:
+            return Reply(NO_MODEL)
         if len(text) > MAX_USER_MESSAGE_CHARS:
             return Reply(
                 f"That message is longer than {MAX_USER_MESSAGE_CHARS} characters; "

@@ -148,6 +148,7 @@ def build_core(
         max_hr_requests=config.max_hr_requests_per_message,
         prompt=prompt,
         tools=tools,
+        configured=config.model_configured,
     )
     return Core(config, storage, hr, executor, toolbox, agent, per_user)
 

@@ -22,10 +22,10 @@ class ChildFailed(Exception):
 
 
 class Child:
-    """`secret`, when given, is written as the first line of the child's stdin: a secret on the
-    command line would show in every process listing."""
+    """`secrets` are written as the first lines of the child's stdin: a secret on the command
+    line would show in every process listing."""
 
-    def __init__(self, name: str, args: list[str], *, secret: str | None = None) -> None:
+    def __init__(self, name: str, args: list[str], *, secrets: tuple[str, ...] = ()) -> None:
         self.name = name
         # Read only if it fails to start; closed in stop().
         self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
@@ -37,8 +37,8 @@ class Child:
             text=True,
             start_new_session=True,
         )
-        if secret is not None:
-            self.process.stdin.write(secret + "\n")
+        if secrets:
+            self.process.stdin.write("".join(secret + "\n" for secret in secrets))
             self.process.stdin.flush()
 
     def wait_until_ready(self, timeout: float = READY_SECONDS) -> Child:
@@ -94,4 +94,12 @@ def start_sandbox(
     client_id, secret = oauth_client
     args += ["--oauth", "--client-id", client_id, "--client-secret-stdin"]
     args += ["--redirect-uri", redirect_uri or ""]
-    return Child("the sandbox HR API", args, secret=secret).wait_until_ready()
+    return Child("the sandbox HR API", args, secrets=(secret,)).wait_until_ready()
+
+
+def start_workspace(port: int, bot_url: str, bot_token: str, signing_secret: str) -> Child:
+    """The local workspace page and its Slack Web API on 127.0.0.1:`port`, sending Slack's
+    requests to `bot_url`, signed with `signing_secret`."""
+    args = ["-m", "sandbox.workspace", "--port", str(port), "--bot-url", bot_url]
+    child = Child("the local workspace", args, secrets=(bot_token, signing_secret))
+    return child.wait_until_ready()

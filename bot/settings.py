@@ -130,6 +130,8 @@ class Config:
     sweep_interval_seconds: int = 30
     model_deadline_seconds: int = 90
     log_format: str = "console"
+    # Set by `python -m bot` when no Slack app is configured: Slack is the local workspace page.
+    local_workspace: bool = False
 
     @property
     def socket_mode(self) -> bool:
@@ -153,12 +155,23 @@ class Config:
     def oauth_callback_url(self) -> str:
         return f"{(self.public_url or '').rstrip('/')}/oauth/callback"
 
+    @property
+    def model_configured(self) -> bool:
+        return bool(self.openai_api_key or self.openai_base_url)
+
+    @property
+    def http_port(self) -> int:
+        """Where the bot takes Slack's requests: PORT, or the next port when the local
+        workspace page has PORT."""
+        return self.port + 1 if self.local_workspace else self.port
+
     def missing_for_slack(self) -> list[str]:
         """The variables a running Slack bot needs that are not set, in documentation order."""
         needed = {
             "SLACK_BOT_TOKEN": self.slack_bot_token,
             "SLACK_SIGNING_SECRET": self.slack_signing_secret or self.slack_app_token,
-            "OPENAI_API_KEY": self.openai_api_key,
+            # The local workspace opens without a model and says in the conversation what to set.
+            "OPENAI_API_KEY": self.openai_api_key or self.local_workspace,
             "REQUESTERS": self.requesters or self.requester_group,
             "APPROVERS": self.approvers or self.approver_group,
             "APPROVAL_SECRET": self.approval_secrets,

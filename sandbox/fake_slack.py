@@ -91,6 +91,7 @@ class Message:
     thread_ts: str | None
     history: list[dict[str, Any]] = field(default_factory=list)  # earlier versions
     at: float = field(default_factory=time.monotonic)  # when it was posted
+    user: str = BOT_USER_ID  # who wrote it: the bot, unless a person wrote it on the page
 
 
 class SlackError(Exception):
@@ -132,7 +133,13 @@ def check_blocks(blocks: Any) -> None:
 class FakeSlack(BackgroundServer):
     """`with FakeSlack(bot_token=...) as slack:` then point WebClient(base_url=slack.api_url)."""
 
-    def __init__(self, *, bot_token: str = "xoxb-test-token", app_token: str = "xapp-test-token"):
+    def __init__(
+        self,
+        *,
+        bot_token: str = "xoxb-test-token",
+        app_token: str = "xapp-test-token",
+        port: int = 0,
+    ):
         self.bot_token = bot_token
         self.app_token = app_token
         self.calls: list[Call] = []
@@ -151,7 +158,8 @@ class FakeSlack(BackgroundServer):
         self._socket_server: Any = None
         self._socket_connections: list[ServerConnection] = []
         self._acks: dict[str, dict[str, Any]] = {}
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.version = 0  # moves on with every change, so a page can tell when to look again
+        server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         server.slack = self  # type: ignore[attr-defined]
         super().__init__(server)
 
@@ -231,6 +239,7 @@ class FakeSlack(BackgroundServer):
                     raise SlackError("unknown_method")
                 result = {"ok": True, **handler(args)}
                 self.calls.append(Call(method, args, True))
+                self.version += 1
             except SlackError as e:
                 result = {"ok": False, "error": str(e)}
                 self.calls.append(Call(method, args, False, str(e)))
@@ -294,6 +303,7 @@ class FakeSlack(BackgroundServer):
         if str(args.get("user")) not in self.users:
             raise SlackError("user_not_found")
         text, blocks = self._content(args)
+        ts = self._next_ts()
         self.ephemeral.append(
             {
                 "channel": channel,
@@ -301,9 +311,10 @@ class FakeSlack(BackgroundServer):
                 "text": text,
                 "blocks": blocks,
                 "thread_ts": args.get("thread_ts"),
+                "ts": ts,
             }
         )
-        return {"message_ts": self._next_ts()}
+        return {"message_ts": ts}
 
     def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)
@@ -403,6 +414,10 @@ class FakeSlack(BackgroundServer):
     def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
         return self.wait_for(lambda: self._acks.get(envelope_id), timeout)
 
+    def serve_other(self, request: BaseHTTPRequestHandler) -> None:
+        """A request outside /api/: the Web API has nothing there (the workspace page does)."""
+        request.send_error(404)
+
     def stop(self) -> None:
         for connection in self._socket_connections:
             connection.close()
@@ -418,6 +433,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_POST(self) -> None:
+        if not self.path.startswith("/api/"):
+            self.server.slack.serve_other(self)  # type: ignore[attr-defined]
+            return
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         method = self.path.removeprefix("/api/").split("?")[0]
         content_type = self.headers.get("Content-Type") or ""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +14,28 @@ from bot.hr_client import HRClient
 from bot.tools import Toolbox
 from sandbox import HRSandbox
 from sandbox.scripted_model import ScriptedModel
+from tests.browser import SKIPPED, chromium  # noqa: F401 - a fixture
 from tests.slack_harness import Stack
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--browser-required",
+        action="store_true",
+        default=os.environ.get("HRBOT_BROWSER_TESTS") == "required",
+        help="fail (not skip) the browser tests when Chromium is missing; CI sets "
+        "HRBOT_BROWSER_TESTS=required",
+    )
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if config.stash.get(SKIPPED, False):
+        terminalreporter.section("BROWSER TESTS SKIPPED", sep="!", red=True, bold=True)
+        terminalreporter.line(
+            "Chromium is not installed, so the local workspace page was not tested in a "
+            "browser. Install it (apt-get install -y chromium) and run make test again.",
+            red=True,
+        )
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ from sandbox.slack_requests import (  # noqa: F401 - the tests import them from 
     new_ts,
 )
 from sandbox.slack_requests import signed_headers as _signed_headers
+from sandbox.workspace import Workspace
 from tests.fakes import Clock, sign_in
 from tests.test_children import free_port
 
@@ -68,7 +69,13 @@ class Stack:
     `public_url`."""
 
     def __init__(
-        self, tmp_path: Path, catalogue: dict | None = None, *, oauth: bool = False, **env: str
+        self,
+        tmp_path: Path,
+        catalogue: dict | None = None,
+        *,
+        oauth: bool = False,
+        workspace: bool = False,
+        **env: str,
     ) -> None:
         self.tmp_path = tmp_path
         self.catalogue_path = DEFAULT_CATALOGUE
@@ -84,7 +91,9 @@ class Stack:
             settings = OAuthSettings(OAUTH_CLIENT, OAUTH_SECRET, [callback], clock=self.hr_clock)
         self.hr = HRSandbox(tmp_path / "hr.sqlite3", oauth=settings).start()
         self.model = ScriptedModel().start()
-        self.slack = FakeSlack().start()
+        # `workspace`: the fake Slack with the local workspace page, which sends the bot what a
+        # person does there.
+        self.slack = (Workspace(bot_token="xoxb-test-token") if workspace else FakeSlack()).start()
         self.env = {
             "SLACK_BOT_TOKEN": self.slack.bot_token,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -138,6 +147,8 @@ class Stack:
                 port=self.port,
                 threads=8,
             ).start()
+            if isinstance(self.slack, Workspace):
+                self.slack.deliver_to(self.url, SIGNING_SECRET)
         return self
 
     def audit(self, event: str | None = None) -> list[audit.AuditEvent]:

@@ -1,0 +1,263 @@
+"""The local workspace page in a real browser (Chromium through Playwright): a person plays the
+rep, the approvers and the refused, and the real bot answers through Slack's Web API and signed
+Events API and interactivity requests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from sandbox import HRSandbox
+from sandbox.scripted_model import ScriptedModel, rest, say, tool_calls
+from tests.browser import ARTIFACTS
+from tests.slack_harness import Stack
+from tests.test_children import free_port
+
+WAIT_MS = 15_000
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def stack(tmp_path) -> Iterator[Stack]:
+    s = Stack(
+        tmp_path,
+        workspace=True,
+        REQUESTERS="U0DANA",
+        APPROVERS="U0BOB,U0CAROL",
+        ALLOWED_CHANNELS="C0HR",
+        APPROVAL_CHANNEL="C0APPROVALS",
+    ).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def page(chromium, stack):
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    tab = context.new_page()
+    tab.set_default_timeout(WAIT_MS)
+    tab.goto(stack.slack.base_url + "/")
+    yield tab
+    context.close()
+
+
+def be(page, person: str) -> None:
+    page.get_by_label("You are").select_option(person)
+
+
+def open_channel(page, name: str) -> None:
+    page.get_by_role("navigation").get_by_role("button", name=name, exact=True).click()
+
+
+def write(page, text: str) -> None:
+    box = page.get_by_role("textbox", name="Message", exact=True)
+    box.fill(text)
+    box.press("Enter")
+
+
+def thread(page):
+    return page.get_by_role("complementary", name="Thread")
+
+
+def card(page):
+    return page.locator("[data-testid=card]", has_text="Approval needed").last
+
+
+def queue_delete_by_name(stack: Stack, page) -> None:
+    stack.model.add(
+        tool_calls(("find_employee", json.dumps({"query": "Tobias Funke"}))),
+        tool_calls(rest("DELETE", "/api/users/9")),
+        say("Deleting Tobias Funke is waiting for an approver (action #1)."),
+    )
+    open_channel(page, "# hr")
+    write(page, "@HR Assistant please delete Tobias Funke")
+    thread(page).get_by_text("waiting for an approver").wait_for()
+
+
+def test_a_rep_asks_in_a_channel_and_reads_the_answer_in_the_thread(stack, page):
+    stack.model.add(
+        tool_calls(rest("GET", "/api/users/2")), say("Employee 2 is *Janet Weaver*, payroll.")
+    )
+    open_channel(page, "# hr")
+    write(page, "@HR Assistant who is employee 2?")
+
+    answer = thread(page).get_by_text("Employee 2 is Janet Weaver, payroll.")
+    answer.wait_for()
+
+    assert thread(page).locator("strong", has_text="Janet Weaver").count() == 1  # mrkdwn
+    request = stack.model.requests[0]["messages"][-1]
+    assert request["content"] == "who is employee 2?" and request["name"] == "U0DANA"
+
+
+def test_delete_by_name_then_an_approver_approves_after_the_confirm_dialog(stack, page):
+    queue_delete_by_name(stack, page)
+    be(page, "U0BOB")
+    open_channel(page, "# approvals")
+    approval = card(page)
+    approval.get_by_text("Tobias").first.wait_for()  # the record to be deleted, on the card
+    ARTIFACTS.mkdir(exist_ok=True)
+    approval.screenshot(path=str(ARTIFACTS / "approval-card.png"))
+
+    approval.get_by_role("button", name="Approve").click()
+    dialog = page.get_by_role("dialog", name="Delete for real?")
+    dialog.get_by_role("button", name="Approve delete").click()
+
+    approval.get_by_text("Approved by @Bob").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "workspace.png"))
+    assert approval.get_by_role("button", name="Approve").count() == 0
+    assert stack.hr.directory.get(9) is None
+    be(page, "U0DANA")
+    open_channel(page, "# hr")
+    page.get_by_role("button", name="3 replies").click()
+    thread(page).get_by_text("HR API answered 204").first.wait_for()
+
+
+def test_cancelling_the_confirm_dialog_changes_nothing(stack, page):
+    queue_delete_by_name(stack, page)
+    be(page, "U0CAROL")
+    open_channel(page, "# approvals")
+    card(page).get_by_role("button", name="Approve").click()
+
+    page.get_by_role("dialog", name="Delete for real?").get_by_role("button", name="Cancel").click()
+
+    assert stack.slack.calls_to("views.open") == [] and stack.hr.writes_seen() == []
+    assert card(page).get_by_role("button", name="Approve").is_visible()
+
+
+def test_an_approver_rejects_with_a_reason_in_the_modal(stack, page):
+    queue_delete_by_name(stack, page)
+    be(page, "U0CAROL")
+    open_channel(page, "# approvals")
+    card(page).get_by_role("button", name="Reject").click()
+
+    modal = page.get_by_role("dialog", name="Reject action #1")
+    modal.get_by_label("Reason (shown to the requester)").fill("Tobias stays until March.")
+    modal.get_by_role("button", name="Reject").click()
+
+    card(page).get_by_text("Rejected by @Carol").wait_for()
+    assert card(page).get_by_text("Tobias stays until March.").count() == 1
+    assert stack.hr.writes_seen() == []
+    assert not modal.is_visible()
+
+
+def test_a_guest_is_refused_with_a_message_only_they_see(stack, page):
+    be(page, "U0GUEST")
+    open_channel(page, "HR Assistant")
+    write(page, "who is employee 2?")
+
+    refusal = page.locator(".ephemeral", has_text="Only visible to you")
+    refusal.wait_for()
+    assert "guest" in refusal.inner_text().lower()
+    assert stack.model.requests == []
+    be(page, "U0DANA")
+    open_channel(page, "# hr")
+    page.get_by_role("heading", name="# hr").wait_for()
+    assert page.locator(".ephemeral").count() == 0
+
+
+# --- `make run` with nothing configured but a model ----------------------------------------
+
+
+@pytest.fixture
+def local_run(tmp_path) -> Iterator[dict]:
+    """`python -m bot` as `make run` starts it, with no Slack settings: the local workspace."""
+    model = ScriptedModel().start()
+    hr = HRSandbox(tmp_path / "hr.sqlite3").start()
+    port = free_port()
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1",
+        "OPENAI_BASE_URL": model.url,
+        "OPENAI_MODEL": "scripted",
+        "OPENAI_MAX_RETRIES": "0",
+        "HR_API_URL": hr.url,
+        "PORT": str(port),
+    }
+    bot = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines = []
+    for line in bot.stdout:
+        lines.append(line)
+        if line.startswith("Ready: open"):
+            break
+    try:
+        yield {"url": f"http://127.0.0.1:{port}/", "lines": lines, "model": model, "hr": hr}
+    finally:
+        bot.terminate()
+        bot.wait(20)
+        bot.stdout.close()
+        model.stop()
+        hr.stop()
+    assert bot.returncode == 0
+
+
+def test_make_run_without_slack_serves_the_workspace_and_the_bot_answers(chromium, local_run):
+    printed = "".join(local_run["lines"])
+    assert f"Open {local_run['url']}" in printed and "Requester: Dana" in printed
+    local_run["model"].add(tool_calls(rest("GET", "/api/users/2")), say("Janet Weaver."))
+    tab = chromium.new_page()
+    tab.set_default_timeout(WAIT_MS)
+    tab.goto(local_run["url"])
+    open_channel(tab, "HR Assistant")
+
+    write(tab, "who is employee 2?")
+
+    thread(tab).get_by_text("Janet Weaver.").wait_for()
+    assert [r.path for r in local_run["hr"].seen] == ["/api/users/2"]
+    tab.close()
+
+
+def eventually(check, timeout: float = 15.0):
+    """check()'s first truthy value, polling until `timeout` (waits for something to happen)."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+    return value
+
+
+def test_without_a_model_the_conversation_says_what_to_set(tmp_path):
+    port = free_port()
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(HR_API_URL="http://127.0.0.1:9", PORT=str(port))
+    bot = subprocess.Popen(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        for line in bot.stdout:
+            if line.startswith("Ready: open"):
+                break
+        said = requests.post(
+            f"http://127.0.0.1:{port}/workspace/say",
+            json={"as": "U0DANA", "channel": "D0DANA", "text": "hello"},
+            timeout=5,
+        ).json()
+
+        def answered():
+            state = requests.get(f"http://127.0.0.1:{port}/workspace/state?as=U0DANA", timeout=5)
+            return [m for m in state.json()["messages"] if m.get("thread_ts") == said["ts"]]
+
+        answers = eventually(answered)
+        assert "OPENAI_API_KEY" in answers[0]["text"] and "OPENAI_BASE_URL" in answers[0]["text"]
+    finally:
+        bot.terminate()
+        bot.wait(20)
+        bot.stdout.close()
+    assert bot.returncode == 0
