@@ -28,8 +28,9 @@ class Authority(Protocol):
         NotConnected when there is none."""
         ...
 
-    def rejected(self, slack_user: str) -> None:
-        """The HR API refused this person's credentials (401): forget them."""
+    def rejected(self, slack_user: str, headers: dict[str, str]) -> None:
+        """The HR API refused the credentials in `headers` (401): forget them, if they are
+        still this person's."""
         ...
 
 
@@ -44,5 +45,5 @@ class SharedToken:
     def headers(self, slack_user: str) -> dict[str, str]:
         return {}
 
-    def rejected(self, slack_user: str) -> None:
+    def rejected(self, slack_user: str, headers: dict[str, str]) -> None:
         pass

@@ -11,7 +11,7 @@ import structlog
 
 from approvals import cards
 from approvals.announce import Announcements
-from approvals.authority import Authority, SharedToken
+from approvals.authority import Authority, NotConnected, SharedToken
 from approvals.executor import Executor
 from approvals.limits import RateWindow
 from approvals.people import Directory, LookupFailed, membership_problem
@@ -167,7 +167,7 @@ class ClickHandler:
             else:
                 why = f"Your words were part of the conversation that led to action #{action.id}"
             raise Refused(f"{why}, so another approver must approve it.", action.id)
-        if self.authority.required and self.authority.subject(click.user) is None:
+        if self.authority.required and not self._linked(click.user):
             if self.offer_link is not None:
                 self.offer_link(click.channel, click.user, NOT_LINKED)
             raise Refused(
@@ -176,6 +176,14 @@ class ClickHandler:
                 action.id,
             )
         return action, token
+
+    def _linked(self, user: str) -> bool:
+        """The approver's HR account is linked and still works (renewed if it was due)."""
+        try:
+            self.authority.headers(user)
+        except NotConnected:
+            return False
+        return True
 
     def _check_member(self, click: Click, action_id: int) -> None:
         """The clicker is an active human member of this workspace: no guest, no one from

@@ -47,11 +47,15 @@ class Executor:
         *,
         snapshot: Callable[[str, dict[str, str]], Any] | None = None,
         authority: Authority | None = None,
+        requester_problem: Callable[[str], str | None] | None = None,
     ) -> None:
+        """`requester_problem(user)` says why a requester may no longer act (they left the
+        workspace, say), or None; with per-user authority, a write then fails closed."""
         self.store = store
         self.transport = transport
         self.snapshot = snapshot
         self.authority = authority or SharedToken()
+        self.requester_problem = requester_problem
 
     def run(self, action_id: int, signed_hash: str) -> PendingAction:
         """Send an approved action's stored request once; AlreadyDecided unless it is approved."""
@@ -64,13 +68,21 @@ class Executor:
             )
         try:
             credentials = self._credentials(action)
-        except NotConnected as e:
+        except Exception as e:  # NotConnected, or a check that broke: fail closed, say why
+            why = str(e) if isinstance(e, NotConnected) else "the requester's HR account could "
+            if not isinstance(e, NotConnected):
+                why += f"not be checked ({type(e).__name__})."
             return self.store.refuse(
-                action.id, f"not sent: {e} No other HR credential is ever used instead."
+                action.id, f"not sent: {why} No other HR credential is ever used instead."
             )
         if self.snapshot is not None and action.before is not None:
             try:
                 current = self.snapshot(action.path, credentials)
+            except NotConnected as e:  # the HR API refused the requester's token (401)
+                self.authority.rejected(action.requester, credentials)
+                return self.store.refuse(
+                    action.id, f"not sent: <@{action.requester}>'s HR account: {e}"
+                )
             except Exception as e:  # cannot tell whether it changed: do not run it
                 return self.store.refuse(action.id, f"could not re-read the record: {e}")
             if current != action.before:
@@ -96,7 +108,7 @@ class Executor:
                 return self.store.mark_unknown(action.id, error)
             return self.store.mark_unsent(action.id, error)
         if response.status == 401 and self.authority.required:
-            self.authority.rejected(action.requester)
+            self.authority.rejected(action.requester, credentials)
         return self.store.finish(action.id, hr_status=response.status, hr_body=response.body)
 
     def _credentials(self, action: PendingAction) -> dict[str, str]:
@@ -111,4 +123,6 @@ class Executor:
                 f"<@{action.requester}>'s HR account is no longer connected (disconnected, "
                 "revoked, or left)."
             )
+        if self.requester_problem is not None and (why := self.requester_problem(action.requester)):
+            raise NotConnected(f"<@{action.requester}> can no longer act here ({why}).")
         return self.authority.headers(action.requester)

@@ -82,6 +82,16 @@ def membership_problem(
     return None
 
 
+def member_problem(
+    people: Directory, team_id: str, enterprise_id: str | None, user_id: str
+) -> str | None:
+    """Why `user_id` is not an active full member now (a failed lookup counts as a reason)."""
+    try:
+        return membership_problem(people.get(user_id), team_id, enterprise_id)
+    except LookupFailed:
+        return "could not be checked"
+
+
 class Directory(Protocol):
     """Looks people up; People does it through Slack."""
 

@@ -18,7 +18,6 @@ from slack_sdk.http_retry import builtin_handlers as retry
 import approvals.listeners
 from approvals import (
     MIGRATIONS,
-    MISSING,
     ActionStore,
     CardCopies,
     Database,
@@ -30,11 +29,11 @@ from approvals.announce import Announcer
 from approvals.authority import Authority, SharedToken
 from approvals.clicks import Click, ClickHandler
 from approvals.limits import RateWindow
-from approvals.people import People, active_members
+from approvals.people import People, active_members, member_problem
 from approvals.roster import Roster
 from approvals.sweeper import Sweeper
 from approvals.upkeep import Upkeep
-from bot import conversations, hr_accounts, inbox, link_states, listeners
+from bot import listeners
 from bot.agent import Agent, make_client
 from bot.catalogue import DEFAULT_CATALOGUE, Catalogue
 from bot.config import Config
@@ -50,7 +49,7 @@ from bot.inbox import Inbox, Incoming
 from bot.intake import Intake
 from bot.link_states import LinkStates
 from bot.linking import CALLBACK_PATH, CallbackPage, Linking
-from bot.parts import Core, HRBot, PerUser, Storage
+from bot.parts import BOT_MIGRATIONS, Core, HRBot, PerUser, Storage
 from bot.replies import Replies, note_outcome
 from bot.server import page_application
 from bot.tools import Toolbox
@@ -64,12 +63,7 @@ CLICKS_PER_PERSON = 20  # clicks one person may have waiting
 STORED_PER_MINUTE_FACTOR = 3  # a person's messages stored per minute, times the answer limit
 REFUSAL_NOTICE_SECONDS = 300  # one refusal notice per person, reason and channel in this time
 LINK_SECONDS = 600  # a Connect button works once, for this long
-BOT_MIGRATIONS = (
-    conversations.migrations,
-    inbox.migrations,
-    hr_accounts.migrations,
-    link_states.migrations,
-)
+LINK_STATES_KEPT = 6 * LINK_SECONDS  # after which a late click reads "unknown", not "expired"
 
 
 def make_web_client(config: Config) -> WebClient:
@@ -77,8 +71,7 @@ def make_web_client(config: Config) -> WebClient:
         token=config.slack_bot_token,
         base_url=config.slack_api_url,
         timeout=10,
-        # A 429 waits for Retry-After instead of losing the reply.
-        retry_handlers=[
+        retry_handlers=[  # a 429 waits for Retry-After instead of losing the reply
             retry.ConnectionErrorRetryHandler(max_retry_count=2),
             retry.RateLimitErrorRetryHandler(max_retry_count=5),
         ],
@@ -104,6 +97,7 @@ def build_core(
     on_pending: Callable[[PendingAction], None] | None = None,
     prompt: list[dict[str, Any]] | None = None,
     tools: list[dict[str, Any]] | None = None,
+    requester_problem: Callable[[str], str | None] | None = None,
 ) -> Core:
     """The Slack-free part. `on_pending` hears every newly held write (the Slack app posts its
     card); what this opens, `closing` closes. `prompt` and `tools` replace the agent's own (the
@@ -115,11 +109,9 @@ def build_core(
     hr = HRClient(config.hr_api_url, token=None if per_user else config.hr_api_token)
     closing.callback(hr.close)
 
-    def snapshot(path: str, headers: dict[str, str]) -> object:
-        record = hr.read_record(path, headers=headers)
-        return MISSING if record is None else record
-
-    executor = Executor(actions, hr, snapshot=snapshot, authority=authority)
+    executor = Executor(
+        actions, hr, snapshot=hr.snapshot, authority=authority, requester_problem=requester_problem
+    )
     toolbox = Toolbox(
         Catalogue.load(catalogue_path),
         hr,
@@ -204,8 +196,17 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         approval_channel=config.approval_channel,
         on_outcome=functools.partial(note_outcome, storage.conversations),
     )
+    # With per-user authority, a write goes out only while its requester is still a member.
+    requester_problem = functools.partial(
+        member_problem, people, identity["team_id"], identity.get("enterprise_id")
+    )
     core = build_core(
-        config, storage, closing, catalogue_path=catalogue_path, on_pending=announcer.post
+        config,
+        storage,
+        closing,
+        catalogue_path=catalogue_path,
+        on_pending=announcer.post,
+        requester_problem=requester_problem,
     )
     linking = None
     if core.per_user is not None:  # people's own HR accounts: how they connect and disconnect
@@ -303,7 +304,7 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         queue_answer=answers.submit,
         retention_days=config.conversation_retention_days,
         interval_seconds=config.sweep_interval_seconds,
-        chores=[lambda: core.per_user.states.purge(LINK_SECONDS)] if core.per_user else [],
+        chores=[lambda: core.per_user.states.purge(LINK_STATES_KEPT)] if core.per_user else [],
     )
     closing.callback(housekeeper.stop)
     routes = {}  # with per-user authority, the browser comes back here from the HR sign-in

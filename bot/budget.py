@@ -55,9 +55,9 @@ class MeteredHR:
             raise NotConnected("HR requests need a person to be made as.")
         return self.authority.headers(self.person)
 
-    def _check(self, status: int) -> None:
+    def _check(self, status: int, headers: dict[str, str] | None) -> None:
         if status == 401 and self.authority.required and self.person is not None:
-            self.authority.rejected(self.person)
+            self.authority.rejected(self.person, headers or {})
             raise NotConnected("the HR API no longer accepts your HR account; connect it again.")
 
     def request(self, method: str, path: str, **kwargs: Any) -> HRResponse:
@@ -66,7 +66,7 @@ class MeteredHR:
         if headers:
             kwargs["headers"] = {**(kwargs.get("headers") or {}), **headers}
         response = self.hr.request(method, path, **kwargs)
-        self._check(response.status)
+        self._check(response.status, headers)
         return response
 
     def read_record(self, path: str) -> Any:

@@ -5,6 +5,7 @@ is dropped, and the person is asked to connect again. Nobody else's credential i
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any
 
 import structlog
@@ -35,6 +36,14 @@ class PersonalAuthority:
         self.accounts = accounts
         self.provider = provider
         self.leeway_seconds = leeway_seconds
+        # One refresh per person at a time: with rotating refresh tokens, a second concurrent
+        # refresh would present a spent token, be refused, and look like a revoked grant.
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, slack_user: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(slack_user, threading.Lock())
 
     def _account(self, slack_user: str) -> LinkedAccount | None:
         try:
@@ -48,18 +57,19 @@ class PersonalAuthority:
         return account.hr_subject if account else None
 
     def headers(self, slack_user: str) -> dict[str, str]:
-        account = self._account(slack_user)
-        if account is None:
-            raise NotConnected(NOT_CONNECTED)
-        save = functools.partial(self._save, slack_user)
-        try:
-            token = self.provider.fresh(account.token, save, leeway=self.leeway_seconds)
-        except ProviderError as e:
-            log.warning("hr_account.refresh_failed", user=slack_user, grant_gone=e.grant_gone)
-            if e.grant_gone:
-                self._drop(slack_user, revoke=False, why="grant_ended")
-                raise NotConnected(RECONNECT) from e
-            raise NotConnected(REFRESH_FAILED) from e
+        with self._lock(slack_user):
+            account = self._account(slack_user)
+            if account is None:
+                raise NotConnected(NOT_CONNECTED)
+            save = functools.partial(self._save, slack_user)
+            try:
+                token = self.provider.fresh(account.token, save, leeway=self.leeway_seconds)
+            except ProviderError as e:
+                log.warning("hr_account.refresh_failed", user=slack_user, grant_gone=e.grant_gone)
+                if e.grant_gone and self._drop(slack_user, account.token, why="grant_ended"):
+                    raise NotConnected(RECONNECT) from e
+                # Passing, or another process renewed the token meanwhile: the link stays.
+                raise NotConnected(REFRESH_FAILED) from e
         return {"Authorization": f"Bearer {token['access_token']}"}
 
     def _save(self, slack_user: str, token: dict[str, Any], **used: Any) -> None:
@@ -72,18 +82,27 @@ class PersonalAuthority:
             except ProviderError:
                 log.warning("hr_account.revoke_failed", user=slack_user)
 
-    def rejected(self, slack_user: str) -> None:
+    def rejected(self, slack_user: str, headers: dict[str, str]) -> None:
+        """The HR API refused the token in `headers`: drop the link, if it still holds that
+        token (one renewed meanwhile is another matter), and end the grant behind it."""
         log.warning("hr_account.rejected_by_hr_api", user=slack_user)
-        self._drop(slack_user, revoke=True, why="rejected_by_hr_api")
+        sent = (headers.get("Authorization") or "").removeprefix("Bearer ")
+        with self._lock(slack_user):
+            account = self._account(slack_user)
+            if account is None or account.token.get("access_token") != sent:
+                return
+            if self._drop(slack_user, account.token, why="rejected_by_hr_api"):
+                try:
+                    self.provider.revoke(account.token)
+                except ProviderError:
+                    log.warning("hr_account.revoke_failed", user=slack_user)
 
-    def _drop(self, slack_user: str, *, revoke: bool, why: str) -> None:
+    def _drop(self, slack_user: str, token: dict[str, Any], *, why: str) -> bool:
+        """Unlink, if the link still holds `token`; whether it was dropped."""
         try:
-            account = self.accounts.unlink(slack_user, why=why)
+            current = self.accounts.get(slack_user)
         except SealBroken:
-            self.accounts.discard(slack_user, why=why)
-            return
-        if account is not None and revoke:
-            try:  # the access token is refused; end the grant behind it too
-                self.provider.revoke(account.token)
-            except ProviderError:
-                log.warning("hr_account.revoke_failed", user=slack_user)
+            return self.accounts.discard(slack_user, why=why)
+        if current is None or current.token.get("refresh_token") != token.get("refresh_token"):
+            return False
+        return self.accounts.unlink(slack_user, why=why) is not None

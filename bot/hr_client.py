@@ -10,6 +10,9 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
+from approvals.authority import NotConnected
+from approvals.executor import MISSING
+
 MAX_RESPONSE_BYTES = 1024 * 1024
 CONNECT_TIMEOUT = 3.05
 READ_TIMEOUT = 15.0
@@ -127,6 +130,18 @@ class HRClient:
         response = self.request("GET", path, headers=headers)
         if response.status == 404:
             return None
+        if response.status != 200:
+            raise HRError(f"HR API answered {response.status} for {path}", request_sent=True)
+        return response.record
+
+    def snapshot(self, path: str, headers: dict[str, str]) -> Any:
+        """The record at `path` for the executor's stale guard: MISSING when it is gone;
+        NotConnected when the HR API refuses the credentials in `headers` (401)."""
+        response = self.request("GET", path, headers=headers)
+        if response.status == 401 and "Authorization" in headers:
+            raise NotConnected("the HR API no longer accepts it; they must connect again.")
+        if response.status == 404:
+            return MISSING
         if response.status != 200:
             raise HRError(f"HR API answered {response.status} for {path}", request_sent=True)
         return response.record

@@ -54,7 +54,10 @@ def discover(issuer: str) -> Endpoints:
             raise ProviderError(f"cannot reach {base + path}: {e}") from e
         if answer.status_code == 200:
             try:
-                return _endpoints(answer.json())
+                metadata = answer.json()
+                if str(metadata.get("issuer", "")).rstrip("/") != base:
+                    raise ValueError(f"it names another issuer: {metadata.get('issuer')!r}")
+                return _endpoints(metadata)
             except (ValueError, KeyError, TypeError) as e:
                 raise ProviderError(f"{base + path} is not usable metadata: {e}") from e
     raise ProviderError(f"no OAuth metadata under {base} ({' or '.join(DISCOVERY_PATHS)})")
@@ -64,10 +67,13 @@ def find_endpoints(issuer: str | None, **explicit: str | None) -> Endpoints:
     """The endpoints from discovery under `issuer` (when given), each replaced by an explicit
     URL where one is given (authorize_url, token_url, revoke_url, userinfo_url)."""
     found = discover(issuer) if issuer else None
-    chosen = {
-        name: explicit.get(name) or (getattr(found, name) if found else None)
-        for name in ("authorize_url", "token_url", "revoke_url", "userinfo_url")
-    }
+    try:
+        chosen = {
+            name: _url(explicit[name]) if explicit.get(name) else getattr(found, name, None)
+            for name in ("authorize_url", "token_url", "revoke_url", "userinfo_url")
+        }
+    except ValueError as e:
+        raise ProviderError(f"an HR_OAUTH_*_URL is unusable: {e}") from e
     lacking = [name for name, value in chosen.items() if value is None and name != "revoke_url"]
     if lacking:
         raise ProviderError(f"no {', '.join(lacking)} for the HR authorization server")
@@ -87,9 +93,16 @@ def _endpoints(metadata: dict[str, Any]) -> Endpoints:
     )
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def _url(value: Any) -> str:
-    if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https"):
-        raise ValueError(f"not an http(s) URL: {value!r}")
+    """An endpoint URL: HTTPS, as secrets travel to it (plain HTTP only on this machine)."""
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or not (
+        parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK)
+    ):
+        raise ValueError(f"not an https URL (http only on loopback): {value!r}")
     return value
 
 
@@ -155,6 +168,8 @@ class HRIdentityProvider:
         except (ValueError, KeyError, TypeError) as e:
             raise ProviderError("userinfo has no subject") from e
         email = info.get("email")
+        if info.get("email_verified") is False:  # the provider itself does not vouch for it
+            email = None
         return HRIdentity(subject, email.strip().lower() if isinstance(email, str) else None)
 
     def fresh(

@@ -118,10 +118,9 @@ class Linking:
         """The browser's return from the HR sign-in (`state` and `code`, or `error`)."""
         try:
             claim = self.states.claim(query.get("state"))
-        except UnknownState:
-            return self._refused(
-                "unknown_state", None, Page(400, "Link not recognised", say.UNKNOWN)
-            )
+        except UnknownState:  # anyone can send one: logged, not audited (no flood of rows)
+            log.info("hr_link.refused", why="unknown_state")
+            return Linked(Page(400, "Link not recognised", say.UNKNOWN))
         except StateExpired:
             return self._refused("expired", None, Page(400, "Link expired", say.EXPIRED))
         except StateUsed:
@@ -137,7 +136,12 @@ class Linking:
             token = self.provider.exchange(code, claim.code_verifier)
         except ProviderError:
             return self._refused("exchange_failed", user, Page(502, "Not connected", say.PROVIDER))
-        return self._bind(user, token, claim.event_id)
+        try:
+            return self._bind(user, token, claim.event_id)
+        except Exception:  # a broken step after the exchange: the grant must not be left behind
+            log.exception("hr_link.failed", user=user)
+            self._revoke(token)
+            return self._refused("failed", user, Page(502, "Not connected", say.PROVIDER))
 
     def _bind(self, user: str, token: dict[str, Any], event_id: str | None) -> Linked:
         """Link `token` to `user` only if its HR identity is this Slack user's own."""

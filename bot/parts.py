@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from slack_bolt import App
 
 from approvals import ActionStore, Database, Executor
+from bot import conversations, hr_accounts, inbox, link_states
 from bot.agent import Agent
 from bot.config import Config
 from bot.conversations import ConversationStore
@@ -21,6 +22,14 @@ from bot.inbox import Inbox
 from bot.link_states import LinkStates
 from bot.server import WSGIApp
 from bot.tools import Toolbox
+
+# The bot's own tables, after the approvals engine's (approvals.MIGRATIONS).
+BOT_MIGRATIONS = (
+    conversations.migrations,
+    inbox.migrations,
+    hr_accounts.migrations,
+    link_states.migrations,
+)
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,7 @@ class LinkedAccounts:
             raise NotConnected("your HR account is not connected.")
         return {"Authorization": f"Bearer token-of-{slack_user}"}
 
-    def rejected(self, slack_user: str) -> None:
+    def rejected(self, slack_user: str, headers: dict[str, str]) -> None:
         self.dropped.append(slack_user)
         self.subjects.pop(slack_user, None)
 

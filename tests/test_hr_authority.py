@@ -130,7 +130,8 @@ class Accounts:
 
     def get(self, user):
         subject = self.linked.get(user)
-        return subject and LinkedAccount(user, subject, None, {"access_token": "a"}, 0, 0)
+        token = {"access_token": "a", "refresh_token": "r"}
+        return subject and LinkedAccount(user, subject, None, token, 0, 0)
 
     def unlink(self, user, *, why):
         self.unlinked.append((user, why))
@@ -159,5 +160,48 @@ def test_a_token_refreshed_after_the_link_was_removed_is_revoked_not_kept():
     provider = Provider(None)
     authority = PersonalAuthority(accounts, provider)
     accounts.linked.clear()  # unlinked while the refresh was under way
-    authority._save("U0DANA", {"access_token": "new"}, refresh_token="old")
+    authority._save("U0DANA", {"access_token": "new"}, refresh_token="old")  # Authlib's hook call
     assert provider.revoked == [{"access_token": "new"}]
+
+
+def test_a_requester_who_left_the_workspace_has_nothing_sent_as_them(actions):
+    action = approved(actions, hr_subject="sub-dana")
+    transport = RecordingTransport()
+    executor = Executor(
+        actions,
+        transport,
+        authority=LinkedAccounts(U0DANA="sub-dana"),
+        requester_problem=lambda user: "deactivated",
+    )
+    done = executor.run(action.id, action.request_hash)
+    assert done.status == "failed" and "can no longer act here (deactivated)" in done.error
+    assert transport.calls == []
+
+
+def test_a_credential_check_that_breaks_fails_closed_and_says_so(actions):
+    class Broken(LinkedAccounts):
+        def headers(self, slack_user):
+            raise RuntimeError("database is locked")
+
+    action = approved(actions, hr_subject="sub-dana")
+    transport = RecordingTransport()
+    done = Executor(actions, transport, authority=Broken(U0DANA="sub-dana")).run(
+        action.id, action.request_hash
+    )
+    assert done.status == "failed" and "could not be checked (RuntimeError)" in done.error
+    assert transport.calls == []
+
+
+def test_a_401_on_the_stale_guard_read_drops_the_link_and_sends_nothing(actions):
+    action = approved(actions, hr_subject="sub-dana", before={"id": 3})
+    authority = LinkedAccounts(U0DANA="sub-dana")
+    transport = RecordingTransport()
+
+    def refused(path, headers):
+        raise NotConnected("the HR API no longer accepts it")
+
+    done = Executor(actions, transport, snapshot=refused, authority=authority).run(
+        action.id, action.request_hash
+    )
+    assert done.status == "failed" and "no longer accepts it" in done.error
+    assert authority.dropped == ["U0DANA"] and transport.calls == []
