@@ -261,3 +261,38 @@ def test_without_a_model_the_conversation_says_what_to_set(tmp_path):
         bot.wait(20)
         bot.stdout.close()
     assert bot.returncode == 0
+
+
+def test_with_per_user_access_connect_opens_the_hr_sign_in_in_a_new_tab(chromium, tmp_path):
+    stack = Stack(
+        tmp_path,
+        workspace=True,
+        oauth=True,
+        REQUESTERS="U0DANA",
+        APPROVERS="U0BOB,U0CAROL",
+        ALLOWED_CHANNELS="C0HR",
+        APPROVAL_CHANNEL="C0APPROVALS",
+    ).start()
+    context = chromium.new_context()
+    try:
+        stack.model.add(tool_calls(rest("GET", "/api/users/2")), say("Janet Weaver."))
+        tab = context.new_page()
+        tab.set_default_timeout(WAIT_MS)
+        tab.goto(stack.slack.base_url + "/")
+        open_channel(tab, "HR Assistant")
+        write(tab, "who is employee 2?")
+        connect = tab.get_by_role("button", name="Connect your HR account")
+
+        with context.expect_page() as opened:
+            connect.click()
+        sign_in = opened.value
+        sign_in.get_by_label("Email").fill("dana@hr.example")
+        sign_in.get_by_label("Password").fill("sandbox")
+        sign_in.get_by_role("button", name="Allow").click()
+        sign_in.get_by_text("Your HR account is connected").wait_for()
+
+        thread(tab).get_by_text("Janet Weaver.").wait_for()
+        assert stack.hr.seen[-1].subject == "sub-dana"
+    finally:
+        context.close()
+        stack.stop()
