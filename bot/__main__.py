@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import sys
 from contextlib import ExitStack
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import structlog
@@ -94,6 +95,7 @@ def serve(config: Config, running: ExitStack) -> int:
                 f"http://127.0.0.1:{config.http_port}/slack/events",
                 config.slack_bot_token or "",
                 config.slack_signing_secret or "",
+                state=str(Path(config.database_path).with_suffix(".workspace.json")),
             )
             running.callback(workspace.stop)
             print(local_workspace.describe(config))
@@ -130,9 +132,17 @@ def serve(config: Config, running: ExitStack) -> int:
     else:
         # The local workspace reaches the bot on loopback only; Slack needs every interface.
         host = "127.0.0.1" if config.local_workspace else "0.0.0.0"
-        server = HttpServer(
-            wsgi_application(bot.bolt, bot.routes), host=host, port=config.http_port
-        )
+        try:
+            server = HttpServer(
+                wsgi_application(bot.bolt, bot.routes), host=host, port=config.http_port
+            )
+        except OSError as e:
+            print(
+                f"Cannot listen on port {config.http_port} ({e.strerror or e}): stop what uses "
+                "it, or set PORT to another port.",
+                file=sys.stderr,
+            )
+            return 2
         print(f"Listening for Slack on http://{host}:{server.port}/slack/events")
         if config.local_workspace:
             print(f"Ready: open http://127.0.0.1:{config.port}/", flush=True)

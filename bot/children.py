@@ -97,9 +97,12 @@ def start_sandbox(
     return Child("the sandbox HR API", args, secrets=(secret,)).wait_until_ready()
 
 
-def start_workspace(port: int, bot_url: str, bot_token: str, signing_secret: str) -> Child:
+def start_workspace(
+    port: int, bot_url: str, bot_token: str, signing_secret: str, *, state: str
+) -> Child:
     """The local workspace page and its Slack Web API on 127.0.0.1:`port`, sending Slack's
-    requests to `bot_url`, signed with `signing_secret`."""
+    requests to `bot_url`, signed with `signing_secret`; its conversation kept in `state`."""
     args = ["-m", "sandbox.workspace", "--port", str(port), "--bot-url", bot_url]
+    args += ["--state", state]
     child = Child("the local workspace", args, secrets=(bot_token, signing_secret))
     return child.wait_until_ready()

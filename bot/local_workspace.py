@@ -22,8 +22,20 @@ DEFAULT_DATABASE = Config().database_path
 
 
 def wanted(config: Config) -> bool:
-    """No Slack app is configured (neither a bot token nor an app token)."""
-    return not config.slack_bot_token and not config.slack_app_token
+    """Nothing of a Slack deployment is configured: no Slack app, no people, no approval secret,
+    and the HR API is the sandbox. Anything else is a deployment missing a setting, which must
+    stop with the list of what is missing, never open a page on real HR data."""
+    deployment = (
+        config.slack_bot_token,
+        config.slack_app_token,
+        config.slack_signing_secret,
+        config.requesters,
+        config.requester_group,
+        config.approvers,
+        config.approver_group,
+        config.approval_secrets,
+    )
+    return config.uses_sandbox and not any(deployment)
 
 
 def prepare(config: Config) -> Config:

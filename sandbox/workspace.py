@@ -8,6 +8,7 @@ signing secret from the first two lines of stdin (kept out of process lists)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import re
@@ -47,7 +48,7 @@ PERSONAS = [
     {"id": "U0GINA", "name": "Gina", "role": "member, not on the requester list"},
 ]
 BOT_NAME = "HR Assistant"
-_MENTION = re.compile(r"@(hr assistant|hrbot|hr)\b", re.I)
+_MENTION = re.compile(r"(?<![\w.@])@(hr assistant|hrbot)\b", re.I)  # not inside an email
 MAX_TEXT = 4000
 
 
@@ -55,15 +56,45 @@ class Workspace(FakeSlack):
     """The fake Slack with the page on top. `deliver_to(url, signing_secret)` says where the bot
     takes Slack's requests."""
 
-    def __init__(self, *, bot_token: str, port: int = 0) -> None:
+    def __init__(self, *, bot_token: str, port: int = 0, state: Path | None = None) -> None:
+        """`state`: a file the conversation is kept in, so a restart shows it again (the bot's
+        own database keeps the actions)."""
         super().__init__(bot_token=bot_token, port=port)
+        self.state_path = state
         self.bot_url: str | None = None
         self.signing_secret = ""
         self.triggers: dict[str, str] = {}  # trigger_id → who clicked
         self.open_views: dict[str, dict[str, Any]] = {}  # view id → {"user", "view"}
         self.notices: list[dict[str, Any]] = []  # deliveries the bot did not take
+        self.clicks: list[dict[str, Any]] = []  # every button press sent to the bot, in order
         self._trigger_ids = itertools.count(1)
         self._closing = False
+        if state is not None and state.is_file():
+            kept = json.loads(state.read_text())
+            self.messages = {(m["channel"], m["ts"]): Message(**m) for m in kept["messages"]}
+            self.ephemeral = kept["ephemeral"]
+            self.reactions = {(c, ts): set(names) for c, ts, names in kept["reactions"]}
+
+    def _keep(self) -> None:
+        """Write the conversation to the state file (whole, then renamed into place)."""
+        if self.state_path is None:
+            return
+        with self._lock:
+            kept = {
+                "messages": [dataclasses.asdict(m) for m in self.messages.values()],
+                "ephemeral": self.ephemeral,
+                "reactions": [[c, ts, sorted(n)] for (c, ts), n in self.reactions.items()],
+            }
+            draft = self.state_path.with_suffix(".tmp")
+            draft.write_text(json.dumps(kept))
+            draft.replace(self.state_path)
+
+    def handle(self, method: str, token: str | None, args: dict[str, Any]) -> tuple[int, dict]:
+        before = self.version
+        answer = super().handle(method, token, args)
+        if self.version != before:
+            self._keep()
+        return answer
 
     def _next_ts(self) -> str:
         """Slack's message ids are the time they were posted (made unique)."""
@@ -86,6 +117,10 @@ class Workspace(FakeSlack):
 
     def serve_other(self, request: BaseHTTPRequestHandler) -> None:
         path = urlsplit(request.path).path
+        port = self._server.server_address[1]
+        if request.headers.get("Host") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            request.send_error(421)  # another name for this address: DNS rebinding, say
+            return
         if request.command == "GET" and path in STATIC:
             name, kind = STATIC[path]
             _send(request, 200, (PAGE / name).read_bytes(), kind)
@@ -161,6 +196,8 @@ class Workspace(FakeSlack):
             raise ValueError(f"a message has 1 to {MAX_TEXT} characters")
         if channel not in (HR_CHANNEL, APPROVALS, dm_of(me)):
             raise ValueError(f"no channel {channel} here")
+        # As Slack sends it: &, < and > escaped, then the mention as Slack's own markup.
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         text = _MENTION.sub(f"<@{BOT_USER_ID}>", text)
         thread_ts = body.get("thread_ts") or None
         with self._lock:
@@ -168,6 +205,7 @@ class Workspace(FakeSlack):
             self.messages[(channel, ts)] = Message(channel, ts, text, None, thread_ts, user=me)
             self.version += 1
             self._lock.notify_all()
+        self._keep()
         event = {"user": me, "team": TEAM_ID, "text": text, "ts": ts, "channel": channel}
         event["event_ts"] = ts
         if thread_ts:
@@ -186,6 +224,7 @@ class Workspace(FakeSlack):
         trigger_id = f"{next(self._trigger_ids)}.{secrets.token_hex(6)}"
         with self._lock:
             self.triggers[trigger_id] = me
+            self.clicks.append({"user": me, "action_id": str(body["action_id"])})
         action = {
             "type": "button",
             "action_id": str(body["action_id"]),
@@ -347,13 +386,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--bot-url", required=True, help="where the bot takes Slack's requests")
     parser.add_argument("--child", action="store_true", help="stop when standard input closes")
+    parser.add_argument("--state", type=Path, help="keep the conversation in this JSON file")
     args = parser.parse_args(argv)
     bot_token = sys.stdin.readline().strip()
     signing_secret = sys.stdin.readline().strip()
     if not bot_token.startswith("xoxb-") or not signing_secret:
         parser.error("stdin must hold the bot token (xoxb-…) and the signing secret, one a line")
     try:
-        workspace = Workspace(bot_token=bot_token, port=args.port)
+        workspace = Workspace(bot_token=bot_token, port=args.port, state=args.state)
     except OSError as e:
         print(
             f"Cannot serve the local workspace on port {args.port}: {e.strerror or e}. "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import stat
 
+import pytest
+
 from bot import local_workspace
 from bot.config import load
 
@@ -32,6 +34,17 @@ def test_the_default_database_is_a_separate_file(tmp_path, monkeypatch):
     assert local.database_path == local_workspace.DATABASE
 
 
-def test_a_configured_slack_app_never_gets_the_local_defaults():
-    for setting in ({"SLACK_BOT_TOKEN": "xoxb-1"}, {"SLACK_APP_TOKEN": "xapp-1"}):
-        assert not local_workspace.wanted(load(setting, env_file=None))
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"SLACK_BOT_TOKEN": "xoxb-1"},
+        {"SLACK_APP_TOKEN": "xapp-1"},
+        {"SLACK_SIGNING_SECRET": "s"},
+        {"APPROVERS": "U0BOB"},
+        {"REQUESTERS": "U0DANA"},
+        {"APPROVAL_SECRET": "a" * 40},
+        {"HR_API_URL": "https://hr.example.com"},  # real HR data is never behind the page
+    ],
+)
+def test_a_deployment_missing_a_setting_never_gets_the_local_defaults(setting):
+    assert not local_workspace.wanted(load(setting, env_file=None))

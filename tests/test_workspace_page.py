@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +17,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from sandbox import HRSandbox
 from sandbox.scripted_model import ScriptedModel, rest, say, tool_calls
 from tests.browser import ARTIFACTS
 from tests.slack_harness import Stack
@@ -50,7 +51,9 @@ def page(chromium, stack):
 
 
 def be(page, person: str) -> None:
+    """Switch the page to `person`, and wait until it shows what they see."""
     page.get_by_label("You are").select_option(person)
+    page.locator(f'body[data-me="{person}"]').wait_for(state="attached")
 
 
 def open_channel(page, name: str) -> None:
@@ -120,7 +123,7 @@ def test_delete_by_name_then_an_approver_approves_after_the_confirm_dialog(stack
     thread(page).get_by_text("HR API answered 204").first.wait_for()
 
 
-def test_cancelling_the_confirm_dialog_changes_nothing(stack, page):
+def test_cancelling_the_confirm_dialog_sends_nothing(stack, page):
     queue_delete_by_name(stack, page)
     be(page, "U0CAROL")
     open_channel(page, "# approvals")
@@ -128,8 +131,12 @@ def test_cancelling_the_confirm_dialog_changes_nothing(stack, page):
 
     page.get_by_role("dialog", name="Delete for real?").get_by_role("button", name="Cancel").click()
 
-    assert stack.slack.calls_to("views.open") == [] and stack.hr.writes_seen() == []
-    assert card(page).get_by_role("button", name="Approve").is_visible()
+    # A later click that must come after: once its modal is open, the page has sent all it will.
+    card(page).get_by_role("button", name="Reject").click()
+    page.get_by_role("dialog", name="Reject action #1").wait_for()
+    assert [c["action_id"] for c in stack.slack.clicks] == ["approval_reject"]
+    stack.drain()
+    assert stack.hr.writes_seen() == []
 
 
 def test_an_approver_rejects_with_a_reason_in_the_modal(stack, page):
@@ -148,63 +155,87 @@ def test_an_approver_rejects_with_a_reason_in_the_modal(stack, page):
     assert not modal.is_visible()
 
 
-def test_a_guest_is_refused_with_a_message_only_they_see(stack, page):
-    be(page, "U0GUEST")
-    open_channel(page, "HR Assistant")
-    write(page, "who is employee 2?")
+@pytest.mark.parametrize(
+    ("person", "why"), [("U0GUEST", "not available to guests"), ("U0GINA", "on its list")]
+)
+def test_someone_who_may_not_ask_is_refused_with_a_message_only_they_see(stack, page, person, why):
+    be(page, person)
+    open_channel(page, "# hr")
+    write(page, "@HR Assistant who is employee 2?")
 
     refusal = page.locator(".ephemeral", has_text="Only visible to you")
     refusal.wait_for()
-    assert "guest" in refusal.inner_text().lower()
+    assert why in refusal.inner_text()
     assert stack.model.requests == []
-    be(page, "U0DANA")
-    open_channel(page, "# hr")
-    page.get_by_role("heading", name="# hr").wait_for()
+    be(page, "U0DANA")  # in the same channel, someone else sees the question, not the refusal
+    page.get_by_text("who is employee 2?").first.wait_for()
     assert page.locator(".ephemeral").count() == 0
 
 
 # --- `make run` with nothing configured but a model ----------------------------------------
 
 
-@pytest.fixture
-def local_run(tmp_path) -> Iterator[dict]:
-    """`python -m bot` as `make run` starts it, with no Slack settings: the local workspace."""
-    model = ScriptedModel().start()
-    hr = HRSandbox(tmp_path / "hr.sqlite3").start()
-    port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "PYTHONPATH": str(ROOT),
-        "PYTHONUNBUFFERED": "1",
-        "OPENAI_BASE_URL": model.url,
-        "OPENAI_MODEL": "scripted",
-        "OPENAI_MAX_RETRIES": "0",
-        "HR_API_URL": hr.url,
-        "PORT": str(port),
-    }
+def start_bot(tmp_path, **env: str) -> tuple[subprocess.Popen, list[str]]:
+    """`python -m bot` as `make run` starts it, in `tmp_path`, once it says it is ready."""
+    base = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
     bot = subprocess.Popen(
         [sys.executable, "-m", "bot"],
         cwd=tmp_path,
-        env=env,
+        env={**base, "PYTHONUNBUFFERED": "1", **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    lines = []
-    for line in bot.stdout:
-        lines.append(line)
-        if line.startswith("Ready: open"):
-            break
+    lines: list[str] = []
+    said: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [said.put(line) for line in bot.stdout], daemon=True)
+    reader.start()
+    bot.reader = reader  # type: ignore[attr-defined]
     try:
-        yield {"url": f"http://127.0.0.1:{port}/", "lines": lines, "model": model, "hr": hr}
-    finally:
-        bot.terminate()
+        deadline = time.monotonic() + 30
+        while not (lines and lines[-1].startswith("Ready: open")):
+            try:
+                lines.append(said.get(timeout=max(deadline - time.monotonic(), 0.01)))
+            except queue.Empty:
+                raise AssertionError(f"not ready ({bot.poll()}): {''.join(lines)}") from None
+    except BaseException:
+        stop_bot(bot)
+        raise
+    return bot, lines
+
+
+def stop_bot(bot: subprocess.Popen) -> int:
+    bot.terminate()
+    try:
         bot.wait(20)
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait()
+        bot.reader.join(10)  # type: ignore[attr-defined]
         bot.stdout.close()
+    return bot.returncode
+
+
+@pytest.fixture
+def local_run(tmp_path) -> Iterator[dict]:
+    """No Slack settings, nothing but a model: the sandbox HR API and the local workspace."""
+    model = ScriptedModel().start()
+    port = free_port()
+    try:
+        bot, lines = start_bot(
+            tmp_path,
+            OPENAI_BASE_URL=model.url,
+            OPENAI_MODEL="scripted",
+            OPENAI_MAX_RETRIES="0",
+            PORT=str(port),
+        )
+        try:
+            yield {"url": f"http://127.0.0.1:{port}/", "lines": lines, "model": model}
+        finally:
+            assert stop_bot(bot) == 0
+    finally:
         model.stop()
-        hr.stop()
-    assert bot.returncode == 0
 
 
 def test_make_run_without_slack_serves_the_workspace_and_the_bot_answers(chromium, local_run):
@@ -219,7 +250,8 @@ def test_make_run_without_slack_serves_the_workspace_and_the_bot_answers(chromiu
     write(tab, "who is employee 2?")
 
     thread(tab).get_by_text("Janet Weaver.").wait_for()
-    assert [r.path for r in local_run["hr"].seen] == ["/api/users/2"]
+    tool_result = local_run["model"].requests[-1]["messages"][-1]
+    assert tool_result["role"] == "tool" and "Weaver" in tool_result["content"]  # from the HR API
     tab.close()
 
 
@@ -234,16 +266,8 @@ def eventually(check, timeout: float = 15.0):
 
 def test_without_a_model_the_conversation_says_what_to_set(tmp_path):
     port = free_port()
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(HR_API_URL="http://127.0.0.1:9", PORT=str(port))
-    bot = subprocess.Popen(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True
-    )
+    bot, _ = start_bot(tmp_path, PORT=str(port))
     try:
-        for line in bot.stdout:
-            if line.startswith("Ready: open"):
-                break
         said = requests.post(
             f"http://127.0.0.1:{port}/workspace/say",
             json={"as": "U0DANA", "channel": "D0DANA", "text": "hello"},
@@ -257,10 +281,7 @@ def test_without_a_model_the_conversation_says_what_to_set(tmp_path):
         answers = eventually(answered)
         assert "OPENAI_API_KEY" in answers[0]["text"] and "OPENAI_BASE_URL" in answers[0]["text"]
     finally:
-        bot.terminate()
-        bot.wait(20)
-        bot.stdout.close()
-    assert bot.returncode == 0
+        assert stop_bot(bot) == 0
 
 
 def test_with_per_user_access_connect_opens_the_hr_sign_in_in_a_new_tab(chromium, tmp_path):

@@ -51,10 +51,16 @@ async function send(path, body) {
   return result;
 }
 
+let offline = false;
+
 function listen() {
   const events = new EventSource("/workspace/events");
+  events.onopen = () => { offline = false; load(); };
   events.onmessage = () => load();
-  events.onerror = () => setTimeout(load, 1000);
+  events.onerror = () => {  // the browser reconnects by itself; say so meanwhile
+    offline = true;
+    $("offline").hidden = false;
+  };
 }
 
 // --- Slack's mrkdwn -----------------------------------------------------------------------
@@ -190,7 +196,7 @@ function button(element, block, message) {
 
 async function press(element, block, message) {
   if (element.confirm && !(await confirmed(element.confirm))) return;
-  if (element.url) window.open(element.url, "_blank", "noopener");
+  if (element.url && /^https?:/i.test(element.url)) window.open(element.url, "_blank", "noopener");
   await send("/workspace/click", {
     channel: message.channel,
     ts: message.ts,
@@ -283,13 +289,36 @@ function openThread(ts) {
   $("thread-text").focus();
 }
 
+function focusKey() {
+  // What has the keyboard focus, so a re-render can give it back (a button on a card, say).
+  const active = document.activeElement;
+  const message = active && active.closest && active.closest("[data-ts]");
+  if (!message || !active.dataset.actionId) return null;
+  return { ts: message.dataset.ts, action: active.dataset.actionId, list: message.parentElement.id };
+}
+
+function restoreFocus(key) {
+  if (!key) return;
+  const button = document.querySelector(`#${key.list} [data-ts="${CSS.escape(key.ts)}"] [data-action-id="${CSS.escape(key.action)}"]`);
+  if (button) button.focus();
+}
+
+function fill(list, items) {
+  // Replace a message list, staying at the bottom only if the reader was there.
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  list.replaceChildren(...items);
+  if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
 function render() {
+  const focused = focusKey();
   const state = page.state;
   const who = $("who");
   if (!who.options.length) {
     for (const person of state.people) who.append(el("option", { value: person.id }, `${person.name} (${person.role})`));
   }
   who.value = state.me;
+  document.body.dataset.me = state.me; // what is shown is this person's view
   $("role").textContent = (state.people.find((p) => p.id === state.me) || {}).role || "";
   const channelButton = (channel) => el("li", {}, el("button", { type: "button", "aria-current": String(channel.id === page.channel), onclick: () => { page.channel = channel.id; page.thread = null; localStorage.setItem("channel", channel.id); render(); $("text").focus(); } }, channel.dm ? channel.name : `# ${channel.name}`));
   $("channels").replaceChildren(...state.channels.filter((c) => !c.dm).map(channelButton));
@@ -304,18 +333,20 @@ function render() {
   $("text").placeholder = channel.dm ? `Message ${channel.name}` : `Message #${channel.name} (mention @HR Assistant to ask)`;
   const here = state.messages.filter((m) => m.channel === page.channel);
   const top = here.filter((m) => !m.thread_ts || m.thread_ts === m.ts);
-  $("messages").replaceChildren(...top.map((m) => renderMessage(m, false)));
-  $("messages").scrollTop = $("messages").scrollHeight;
+  fill($("messages"), top.map((m) => renderMessage(m, false)));
   const thread = $("thread");
   if (page.thread && here.some((m) => m.ts === page.thread)) {
     thread.hidden = false;
     const inThread = here.filter((m) => m.ts === page.thread || m.thread_ts === page.thread);
-    $("thread-messages").replaceChildren(...inThread.map((m) => renderMessage(m, true)));
+    fill($("thread-messages"), inThread.map((m) => renderMessage(m, true)));
   } else {
     thread.hidden = true;
   }
-  $("notices").replaceChildren(...(state.notices || []).map((n) => el("p", { class: "notice" }, n.text)));
+  const recent = (state.notices || []).filter((n) => Date.now() / 1000 - n.at < 60);
+  $("notices").replaceChildren(...recent.map((n) => el("p", { class: "notice" }, n.text)));
+  $("offline").hidden = !offline;
   showModal(state.view);
+  restoreFocus(focused);
 }
 
 async function post(event, textarea, threadTs) {
@@ -323,7 +354,15 @@ async function post(event, textarea, threadTs) {
   const text = textarea.value.trim();
   if (!text) return;
   textarea.value = "";
-  const sent = await send("/workspace/say", { channel: page.channel, text, thread_ts: threadTs });
+  let sent;
+  try {
+    sent = await send("/workspace/say", { channel: page.channel, text, thread_ts: threadTs });
+  } catch (error) {
+    textarea.value = text; // nothing typed is lost
+    $("send-error").textContent = `Not sent: ${error.message}`;
+    return;
+  }
+  $("send-error").textContent = "";
   if (!threadTs) page.thread = sent.ts; // the bot answers in the message's thread
   await load();
 }
