@@ -127,8 +127,9 @@ class Toolbox:
         except NotConnected as e:
             log.info("tool.not_connected", tool=name)
             return (
-                f"Error: nothing was read or queued: {e} Stop here and tell the user to connect "
-                "their HR account again; the system has sent them a button for it."
+                f"Error: nothing was read or queued: {e} Stop here and tell the user exactly "
+                "that; when they must connect their HR account again, the system sends them a "
+                "button for it."
             )
 
     def _run(self, name: str, arguments: str, context: ToolContext, tool_call_id: str) -> str:

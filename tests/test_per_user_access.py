@@ -8,6 +8,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
@@ -19,6 +20,7 @@ from bot import __main__ as bot_main
 from bot import hr_accounts
 from bot.hr_accounts import Accounts, SealBroken, TokenCipher
 from sandbox.scripted_model import rest, say, tool_calls
+from tests.fakes import sign_in
 from tests.slack_harness import (
     HR_CHANNEL,
     OAUTH_SECRET,
@@ -119,8 +121,6 @@ def test_a_replayed_callback_is_refused(stack):
     stack.send_event(mention_event("U0DANA", QUESTION))
     stack.model.add(say("Janet Weaver."))
     url = stack.connect_link("U0DANA")
-    from tests.fakes import sign_in
-
     location = sign_in(url, "dana@hr.example").headers["Location"]
     assert requests.get(location, timeout=10).status_code == 200
 
@@ -179,7 +179,7 @@ def test_a_token_the_hr_api_refuses_is_dropped_and_the_person_asked_to_connect_a
     stack.replies(HR_CHANNEL, event["ts"])
     stack.connect_link("U0DANA", count=2)  # a new private Connect button
     result = stack.model.requests[-1]["messages"][-1]
-    assert result["role"] == "tool" and "connect their HR account again" in result["content"]
+    assert result["role"] == "tool" and "connect it again" in result["content"]
     assert stack.app.core.per_user.accounts.get("U0DANA") is None
     assert [e.detail["why"] for e in stack.audit("hr_account_unlinked")] == ["rejected_by_hr_api"]
 
@@ -293,8 +293,14 @@ def test_no_token_appears_in_slack_the_model_the_logs_or_the_audit(stack, capfd)
     stack.model.add(tool_calls(rest("GET", "/api/users/2")), say("Janet Weaver."))
     first = mention_event("U0DANA", QUESTION)
     stack.send_event(first)
-    stack.connect("U0DANA")
+    url = stack.connect_link("U0DANA")
+    callback = sign_in(url, "dana@hr.example").headers["Location"]
+    assert requests.get(callback, timeout=10).status_code == 200
     stack.replies(HR_CHANNEL, first["ts"])
+    # The link's one-time values: the state on the Connect button may be shown to Dana alone,
+    # the code only ever passes through her browser.
+    query = dict(parse_qsl(urlsplit(callback).query))
+    state, code = query["state"], query["code"]
     accounts = stack.app.core.per_user.accounts
     token = accounts.get("U0DANA").token  # then renewed, so refresh tokens are in play too
     stack.hr_clock.advance(3601)
@@ -327,6 +333,13 @@ def test_no_token_appears_in_slack_the_model_the_logs_or_the_audit(stack, capfd)
     }
     assert "sub-dana" in places["audit"] and "Weaver" in places["model"]  # scanned for real
     leaks = {where: [s[:6] for s in secrets if s in text] for where, text in places.items()}
+    once = {"state": state, "code": code}
+    for where, text in places.items():
+        shown = [name for name, value in once.items() if value in text]
+        # The state is on Dana's own ephemeral Connect button, nowhere else.
+        assert shown == (["state"] if where == "slack" else []), where
+    ephemeral = [e for e in stack.slack.ephemeral if state in json.dumps(e)]
+    assert [e["user"] for e in ephemeral] == ["U0DANA"]
     # The HR API is where access tokens belong; nowhere else may hold any of them.
     assert {where: found for where, found in leaks.items() if found and where != "hr api"} == {}
 
