@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from approvals.authority import Authority, NotConnected, SharedToken
+from approvals.leases import Leases
 from approvals.records import PendingAction
 from approvals.store import ActionStore
 
@@ -48,6 +50,7 @@ class Executor:
         snapshot: Callable[[str, dict[str, str]], Any] | None = None,
         authority: Authority | None = None,
         requester_problem: Callable[[str], str | None] | None = None,
+        leases: Leases | None = None,
     ) -> None:
         """`requester_problem(user)` says why a requester may no longer act (they left the
         workspace, say), or None; with per-user authority, a write then fails closed."""
@@ -56,12 +59,18 @@ class Executor:
         self.snapshot = snapshot
         self.authority = authority or SharedToken()
         self.requester_problem = requester_problem
+        self.leases = leases  # when several processes share the database
 
     def run(self, action_id: int, signed_hash: str) -> PendingAction:
         """Send an approved action's stored request once; AlreadyDecided unless it is approved."""
         # Claim first, check after: once the row is `executing` nothing else can start it, and
         # the row we check is the row we send.
-        action = self.store.start(action_id)
+        lease = self.leases.terms() if self.leases else None
+        action = self.store.start(action_id, lease=lease)
+        with self.leases.kept(action.id) if self.leases else contextlib.nullcontext():
+            return self._run(action, signed_hash)
+
+    def _run(self, action: PendingAction, signed_hash: str) -> PendingAction:
         if not (hmac.compare_digest(signed_hash, action.request_hash) and action.hash_matches()):
             return self.store.refuse(
                 action.id, "refused: the stored request does not match the one that was approved"

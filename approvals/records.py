@@ -151,6 +151,8 @@ class PendingAction:
     text_salt: str | None = None
     # The requester's HR identity (per-user HR authority); the write goes out as this identity.
     hr_subject: str | None = None
+    owner: str | None = None  # while executing: the process running it (approvals/leases.py)
+    lease_until: float | None = None
 
     @property
     def shaped_by(self) -> frozenset[str]:

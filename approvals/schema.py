@@ -105,3 +105,10 @@ def add_requester_hr_subject(db: sqlite_utils.Database) -> None:
     # With per-user HR authority: the HR identity the requester was linked to when asking; the
     # write is sent only with that same identity's token.
     db["actions"].add_column("hr_subject", str)
+
+
+@migrations()
+def add_execution_lease(db: sqlite_utils.Database) -> None:
+    # Which process runs an executing action, and until when it is known to be alive.
+    db["actions"].add_column("owner", str)
+    db["actions"].add_column("lease_until", float)

@@ -213,10 +213,12 @@ class ActionStore(ActionQueries):
 
     # --- running ------------------------------------------------------------------------
 
-    def start(self, action_id: int) -> PendingAction:
-        """Claim an approved action for running; only one caller ever gets it."""
+    def start(self, action_id: int, *, lease: dict[str, Any] | None = None) -> PendingAction:
+        """Claim an approved action for running (with `lease`: owner and lease_until); only
+        one caller ever gets it."""
+        fields = {"started_at": self.now(), **(lease or {})}
         return self._transition(
-            action_id, "approved", "executing", event="executing", fields={"started_at": self.now()}
+            action_id, "approved", "executing", event="executing", fields=fields
         )
 
     def finish(self, action_id: int, *, hr_status: int, hr_body: Any) -> PendingAction:
@@ -239,11 +241,14 @@ class ActionStore(ActionQueries):
         """The request certainly never reached the HR API."""
         return self._end(action_id, "failed", "execution_error", error)
 
-    def mark_unknown(self, action_id: int, why: str, *, interrupted: bool = False) -> PendingAction:
+    def mark_unknown(
+        self, action_id: int, why: str, *, interrupted: bool = False, condition: Any = None
+    ) -> PendingAction:
         """The request may or may not have reached the HR API; it is never sent again.
-        `interrupted`: found still running after a restart."""
+        `interrupted`: its process is gone (`condition`: the SQL that says so, checked in the
+        same compare-and-set)."""
         event = "recovered_unknown" if interrupted else "execution_error"
-        return self._end(action_id, "unknown", event, why)
+        return self._end(action_id, "unknown", event, why, condition=condition)
 
     def _end(
         self,
@@ -253,19 +258,17 @@ class ActionStore(ActionQueries):
         error: str | None,
         hr_status: int | None = None,
         hr_body: Any = None,
+        condition: tuple[str, tuple] | None = None,
     ) -> PendingAction:
+        fields = {"finished_at": self.now(), "hr_status": hr_status, "error": error}
         return self._transition(
             action_id,
             "executing",
             status,
             event=event,
             detail={"hr_status": hr_status, "error": error},
-            fields={
-                "finished_at": self.now(),
-                "hr_status": hr_status,
-                "hr_body": _json(hr_body),
-                "error": error,
-            },
+            fields={**fields, "hr_body": _json(hr_body)},
+            condition=condition,
         )
 
     def _transition(

@@ -26,6 +26,9 @@ class Sweeper:
         announcer: Announcements,
         executor: Executor,
     ) -> None:
+        """With the executor's leases, only an executing action whose owner stopped renewing
+        is settled as unknown (at start-up and on every sweep): another process may be running
+        it right now."""
         self.store = store
         self.upkeep = upkeep
         self.announcer = announcer
@@ -46,7 +49,13 @@ class Sweeper:
         for action in reminded:
             self.announcer.tell_approvers(action, cards.reminder(action))
         reposted = self.repost_missing()
-        return {"expired": expired, "reminded": len(reminded), "reposted": reposted}
+        lapsed = self.settle_interrupted() if self.executor.leases else 0
+        return {
+            "expired": expired,
+            "reminded": len(reminded),
+            "reposted": reposted,
+            "unknown": lapsed,
+        }
 
     def repost_missing(self) -> int:
         """Pending actions with a copy of their card, or their notice, that never went out
@@ -65,7 +74,7 @@ class Sweeper:
     def recover(self) -> dict[str, int]:
         """After a restart: run approved actions that never started, once; mark interrupted ones
         `unknown` and tell everyone. Never re-sends a request that may have gone out."""
-        ran = unknown = 0
+        ran = 0
         for action in self.store.in_states("approved"):
             self.store.record(
                 "recovery_run",
@@ -79,10 +88,24 @@ class Sweeper:
                 continue
             ran += 1
             self.announcer.finish(done)
-        for action in self.store.in_states("executing"):
+        return {"ran": ran, "unknown": self.settle_interrupted()}
+
+    def settle_interrupted(self) -> int:
+        """Executing actions whose process is gone become `unknown`, everyone told; never
+        re-sent. Without leases (one process) every executing action found is one."""
+        executing = self.store.in_states("executing")
+        leases = self.executor.leases
+        unknown = 0
+        for action in leases.lapsed(executing) if leases else executing:
+            # Lapsed still, checked in the same compare-and-set: a renewal in between wins.
+            lapsed = (
+                ("(lease_until IS NULL OR lease_until <= ?)", (leases.now(),)) if leases else None
+            )
             try:
-                done = self.store.mark_unknown(action.id, INTERRUPTED, interrupted=True)
-            except AlreadyDecided:
+                done = self.store.mark_unknown(
+                    action.id, INTERRUPTED, interrupted=True, condition=lapsed
+                )
+            except AlreadyDecided:  # finished, or renewed, meanwhile
                 continue
             unknown += 1
             log.warning("action.outcome_unknown", action_id=done.id)
@@ -92,4 +115,4 @@ class Sweeper:
                 f"Action #{done.id}: outcome unknown — {INTERRUPTED}. Check the HR system; "
                 "it will not be retried.",
             )
-        return {"ran": ran, "unknown": unknown}
+        return unknown

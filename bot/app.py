@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from slack_bolt import App
-from slack_sdk import WebClient
-from slack_sdk.http_retry import builtin_handlers as retry
 
 import approvals.listeners
 from approvals import (
@@ -28,6 +26,7 @@ from approvals import (
 from approvals.announce import Announcer
 from approvals.authority import Authority, SharedToken
 from approvals.clicks import Click, ClickHandler
+from approvals.leases import Leases
 from approvals.limits import RateWindow
 from approvals.people import People, active_members, member_problem
 from approvals.roster import Roster
@@ -52,6 +51,7 @@ from bot.linking import CALLBACK_PATH, CallbackPage, Linking
 from bot.parts import BOT_MIGRATIONS, Core, HRBot, PerUser, Storage
 from bot.replies import Replies, note_outcome
 from bot.server import page_application
+from bot.slack_client import make_web_client
 from bot.tools import Toolbox
 
 Clock = Callable[[], float]
@@ -64,18 +64,6 @@ STORED_PER_MINUTE_FACTOR = 3  # a person's messages stored per minute, times the
 REFUSAL_NOTICE_SECONDS = 300  # one refusal notice per person, reason and channel in this time
 LINK_SECONDS = 600  # a Connect button works once, for this long
 LINK_STATES_KEPT = 6 * LINK_SECONDS  # after which a late click reads "unknown", not "expired"
-
-
-def make_web_client(config: Config) -> WebClient:
-    return WebClient(
-        token=config.slack_bot_token,
-        base_url=config.slack_api_url,
-        timeout=10,
-        retry_handlers=[  # a 429 waits for Retry-After instead of losing the reply
-            retry.ConnectionErrorRetryHandler(max_retry_count=2),
-            retry.RateLimitErrorRetryHandler(max_retry_count=5),
-        ],
-    )
 
 
 def open_storage(config: Config, closing: ExitStack, *, now: Clock = time.time) -> Storage:
@@ -110,7 +98,12 @@ def build_core(
     closing.callback(hr.close)
 
     executor = Executor(
-        actions, hr, snapshot=hr.snapshot, authority=authority, requester_problem=requester_problem
+        actions,
+        hr,
+        snapshot=hr.snapshot,
+        authority=authority,
+        requester_problem=requester_problem,
+        leases=Leases(storage.database, now=actions.now),
     )
     toolbox = Toolbox(
         Catalogue.load(catalogue_path),

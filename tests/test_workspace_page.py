@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import socket
 import subprocess
 import sys
 import threading
@@ -152,7 +153,7 @@ def test_an_approver_rejects_with_a_reason_in_the_modal(stack, page):
     card(page).get_by_text("Rejected by @Carol").wait_for()
     assert card(page).get_by_text("Tobias stays until March.").count() == 1
     assert stack.hr.writes_seen() == []
-    assert not modal.is_visible()
+    modal.wait_for(state="hidden")
 
 
 @pytest.mark.parametrize(
@@ -173,6 +174,18 @@ def test_someone_who_may_not_ask_is_refused_with_a_message_only_they_see(stack, 
 
 
 # --- `make run` with nothing configured but a model ----------------------------------------
+
+
+def free_pair() -> int:
+    """A free port whose next one is free too: the page takes PORT, the bot PORT+1."""
+    while True:
+        port = free_port()
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
 
 
 def start_bot(tmp_path, **env: str) -> tuple[subprocess.Popen, list[str]]:
@@ -221,7 +234,7 @@ def stop_bot(bot: subprocess.Popen) -> int:
 def local_run(tmp_path) -> Iterator[dict]:
     """No Slack settings, nothing but a model: the sandbox HR API and the local workspace."""
     model = ScriptedModel().start()
-    port = free_port()
+    port = free_pair()
     try:
         bot, lines = start_bot(
             tmp_path,
@@ -265,7 +278,7 @@ def eventually(check, timeout: float = 15.0):
 
 
 def test_without_a_model_the_conversation_says_what_to_set(tmp_path):
-    port = free_port()
+    port = free_pair()
     bot, _ = start_bot(tmp_path, PORT=str(port))
     try:
         said = requests.post(
