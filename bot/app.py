@@ -234,7 +234,7 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         allow_shared_channels=config.allow_shared_channels,
         direct_message_link=f"{identity['url']}app_redirect?channel={identity['user_id']}",
     )
-    inbox_ = Inbox(storage.database, now=now)
+    inbox_ = Inbox(storage.database, now=now, owner=core.executor.leases.owner)
     rate = RateWindow(config.user_messages_per_minute)
     replies = Replies(
         client,

@@ -49,8 +49,13 @@ class Housekeeper:
         recovered = self.sweeper.recover()
         if any(recovered.values()):
             log.warning("actions.recovered", **recovered)
+        return self.take_over()
+
+    def take_over(self) -> int:
+        """Queue the stored messages no live process is answering: a crash's, at start-up or
+        once their claim lapses (another replica's, too). Returns how many were queued."""
         queued = 0
-        for message in self.inbox.unanswered():
+        for message in self.inbox.take_over():
             if self.queue_answer(message):
                 queued += 1
             else:  # that person's queue is full: dropped, like a flood at intake
@@ -61,6 +66,9 @@ class Housekeeper:
     def sweep(self) -> None:
         """One round: expiry, reminders, unposted cards, retention, idle rate windows."""
         self.sweeper.sweep()
+        self.inbox.renew_claims()  # ours stay ours while we are alive
+        if queued := self.take_over():
+            log.warning("answers.taken_over", queued=queued)
         for window in self.windows:
             window.forget_idle()
         self.conversations.purge(self.retention_days)

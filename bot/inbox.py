@@ -45,6 +45,14 @@ def add_where_it_came_from(db: sqlite_utils.Database) -> None:
     db["inbox"].add_column("shared", int)
 
 
+@migrations()
+def add_claims(db: sqlite_utils.Database) -> None:
+    # Which process is answering a message, and until when it is known to be alive: another
+    # process takes the message over only once that claim has lapsed.
+    db["inbox"].add_column("owner", str)
+    db["inbox"].add_column("claim_until", float)
+
+
 @dataclass(frozen=True)
 class Incoming:
     event_id: str
@@ -76,18 +84,34 @@ def _incoming(row: dict) -> Incoming:
     )
 
 
+CLAIM_SECONDS = 120.0
+
+
 class Inbox:
-    def __init__(self, database: Database, *, now: Callable[[], float] = time.time) -> None:
+    """Stored messages. Each is claimed by the process that stored it (`owner`), which renews
+    its claims on every housekeeping round; a message whose claim lapsed (its process died) is
+    taken over by another process, once."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        now: Callable[[], float] = time.time,
+        owner: str = "this-process",
+        claim_seconds: float = CLAIM_SECONDS,
+    ) -> None:
         self.database = database
         self.now = now
+        self.owner = owner
+        self.claim_seconds = claim_seconds
 
     def accept(self, message: Incoming) -> bool:
         """Store the message; False when this event_id was seen before (a Slack retry)."""
         with self.database.immediate() as db:
             cursor = db.conn.execute(
                 "INSERT OR IGNORE INTO inbox (event_id, received_at, user, channel, thread_ts, "
-                "message_ts, text, channel_type, teams, shared) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "message_ts, text, channel_type, teams, shared, owner, claim_until) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     message.event_id,
                     self.now(),
@@ -99,6 +123,8 @@ class Inbox:
                     message.channel_type,
                     json.dumps(message.teams),
                     int(message.shared),
+                    self.owner,
+                    self.now() + self.claim_seconds,
                 ),
             )
         return cursor.rowcount == 1
@@ -120,6 +146,30 @@ class Inbox:
         )
         return [_incoming(row) for row in rows]
 
+    def renew_claims(self) -> int:
+        """Keep this process's unanswered messages its own for another claim period."""
+        with self.database.immediate() as db:
+            return db.conn.execute(
+                "UPDATE inbox SET claim_until = ? WHERE owner = ? AND answered_at IS NULL",
+                (self.now() + self.claim_seconds, self.owner),
+            ).rowcount
+
+    def take_over(self) -> list[Incoming]:
+        """Unanswered messages whose claim lapsed (or that were never claimed), now claimed by
+        this process, each by one process only; oldest first."""
+        now = self.now()
+        taken = []
+        for message in self.unanswered():
+            with self.database.immediate() as db:
+                claimed = db.conn.execute(
+                    "UPDATE inbox SET owner = ?, claim_until = ? WHERE event_id = ? "
+                    "AND answered_at IS NULL AND (claim_until IS NULL OR claim_until <= ?)",
+                    (self.owner, now + self.claim_seconds, message.event_id, now),
+                ).rowcount
+            if claimed:
+                taken.append(message)
+        return taken
+
     def reopen(self, event_id: str, user: str, *, within_seconds: float) -> Incoming | None:
         """Mark `user`'s message unanswered again (to answer it now, and after a crash), if it
         came in within `within_seconds` and its text is still kept; else None."""
@@ -131,7 +181,11 @@ class Inbox:
             ).fetchone()
             if row is None:
                 return None
-            db.conn.execute("UPDATE inbox SET answered_at = NULL WHERE event_id = ?", (event_id,))
+            db.conn.execute(
+                "UPDATE inbox SET answered_at = NULL, owner = ?, claim_until = ? "
+                "WHERE event_id = ?",
+                (self.owner, self.now() + self.claim_seconds, event_id),
+            )
         return _incoming(dict(row))
 
     def purge(self, older_than_days: int) -> int:

@@ -127,3 +127,29 @@ def test_an_incoming_message_names_its_thread_by_channel_and_thread_ts():
 
     assert incoming.thread == Thread("C0HR", "1700000000.000100")
     assert incoming.thread.key == "C0HR:1700000000.000100"
+
+
+def test_a_message_another_live_process_is_answering_is_left_to_it(inbox_db, clock):
+    first = Inbox(inbox_db, now=clock, owner="replica-a")
+    second = Inbox(inbox_db, now=clock, owner="replica-b")
+    first.accept(message("Ev1"))
+
+    assert second.take_over() == []
+    clock.advance(100)
+    first.renew_claims()  # replica-a's housekeeping round: still alive
+    clock.advance(100)
+    assert second.take_over() == []
+
+
+def test_a_dead_process_message_is_taken_over_once(inbox_db, clock):
+    first = Inbox(inbox_db, now=clock, owner="replica-a")
+    second = Inbox(inbox_db, now=clock, owner="replica-b")
+    third = Inbox(inbox_db, now=clock, owner="replica-c")
+    first.accept(message("Ev1"))
+    clock.advance(121)  # replica-a stopped renewing
+
+    assert [m.event_id for m in second.take_over()] == ["Ev1"]
+    assert third.take_over() == [] and second.take_over() == []
+    second.answered("Ev1")
+    clock.advance(1000)
+    assert third.take_over() == []
