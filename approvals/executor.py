@@ -77,13 +77,11 @@ class Executor:
             )
         try:
             credentials = self._credentials(action)
-        except Exception as e:  # NotConnected, or a check that broke: fail closed, say why
-            why = str(e) if isinstance(e, NotConnected) else "the requester's HR account could "
-            if not isinstance(e, NotConnected):
-                why += f"not be checked ({type(e).__name__})."
-            return self.store.refuse(
-                action.id, f"not sent: {why} No other HR credential is ever used instead."
-            )
+        except NotConnected as e:
+            return self._refuse_uncredentialed(action, str(e))
+        except Exception as e:  # a check that broke: fail closed, and say so
+            why = f"the requester's HR account could not be checked ({type(e).__name__})."
+            return self._refuse_uncredentialed(action, why)
         if self.snapshot is not None and action.before is not None:
             try:
                 current = self.snapshot(action.path, credentials)
@@ -119,6 +117,11 @@ class Executor:
         if response.status == 401 and self.authority.required:
             self.authority.rejected(action.requester, credentials)
         return self.store.finish(action.id, hr_status=response.status, hr_body=response.body)
+
+    def _refuse_uncredentialed(self, action: PendingAction, why: str) -> PendingAction:
+        return self.store.refuse(
+            action.id, f"not sent: {why} No other HR credential is ever used instead."
+        )
 
     def _credentials(self, action: PendingAction) -> dict[str, str]:
         """The requester's HR credentials, when requests go out as people: only the identity

@@ -7,7 +7,7 @@ from typing import Any
 
 from approvals.authority import Authority, NotConnected, SharedToken
 from bot.conversations import estimate_tokens, kept_indexes
-from bot.hr_client import HRClient, HRError, HRResponse
+from bot.hr_client import HRClient, HRResponse
 
 CUT_NOTE = " … [cut: this step's results went over the token budget; ask for less at once]"
 CUT_ARGUMENTS = '{"cut": "these arguments went over the token budget"}'
@@ -70,12 +70,8 @@ class MeteredHR:
         return response
 
     def read_record(self, path: str) -> Any:
-        response = self.request("GET", path)
-        if response.status == 404:
-            return None
-        if response.status != 200:
-            raise HRError(f"HR API answered {response.status} for {path}", request_sent=True)
-        return response.record
+        """The record at `path`; None when it is gone (see HRResponse.found)."""
+        return self.request("GET", path).found(path)
 
 
 def tokens(messages: list[dict[str, Any]]) -> int:

@@ -42,6 +42,15 @@ class HRResponse:
             return body["data"]
         return body
 
+    def found(self, path: str) -> Any:
+        """The answer to a GET of the record at `path`: the record, or None when it is gone
+        (404). Raises HRError for any other answer."""
+        if self.status == 404:
+            return None
+        if self.status != 200:
+            raise HRError(f"HR API answered {self.status} for {path}", request_sent=True)
+        return self.record
+
     def page(self) -> tuple[list[dict[str, Any]], int | None]:
         """A list answer's records and its total number of pages (None when not given)."""
         body = self.body if isinstance(self.body, dict) else {}
@@ -124,27 +133,14 @@ class HRClient:
             raise HRError("HR API answer is larger than 1 MiB; not used", request_sent=True)
         return HRResponse(response.status_code, _parse(raw, response.headers.get("Content-Type")))
 
-    def read_record(self, path: str, *, headers: dict[str, str] | None = None) -> Any:
-        """The record at `path` (a reqres-style {"data": …} is unwrapped); None when it is gone.
-        Raises HRError for any other answer."""
-        response = self.request("GET", path, headers=headers)
-        if response.status == 404:
-            return None
-        if response.status != 200:
-            raise HRError(f"HR API answered {response.status} for {path}", request_sent=True)
-        return response.record
-
     def snapshot(self, path: str, headers: dict[str, str]) -> Any:
         """The record at `path` for the executor's stale guard: MISSING when it is gone;
         NotConnected when the HR API refuses the credentials in `headers` (401)."""
         response = self.request("GET", path, headers=headers)
         if response.status == 401 and "Authorization" in headers:
             raise NotConnected("the HR API no longer accepts it; they must connect again.")
-        if response.status == 404:
-            return MISSING
-        if response.status != 200:
-            raise HRError(f"HR API answered {response.status} for {path}", request_sent=True)
-        return response.record
+        record = response.found(path)
+        return MISSING if record is None else record
 
     def close(self) -> None:
         self.session.close()

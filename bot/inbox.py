@@ -70,6 +70,12 @@ class Incoming:
         return Thread(self.channel, self.thread_ts)
 
     @property
+    def reply_thread_ts(self) -> str | None:
+        """Where a reply only this person sees goes: their thread, or beside a top-level
+        message (None)."""
+        return self.thread_ts if self.thread_ts != self.message_ts else None
+
+    @property
     def is_direct(self) -> bool:
         """A direct message with the bot: Slack says so and the channel is a DM's (D…)."""
         return self.channel_type == "im" and self.channel.startswith("D")

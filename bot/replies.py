@@ -125,9 +125,12 @@ class Replies:
 
     def _offer(self, message: Incoming, why: str, *, event_id: str | None = None) -> None:
         if self.linking is not None:
-            thread_ts = message.thread_ts if message.thread_ts != message.message_ts else None
             self.linking.offer(
-                message.channel, message.user, why, event_id=event_id, thread_ts=thread_ts
+                message.channel,
+                message.user,
+                why,
+                event_id=event_id,
+                thread_ts=message.reply_thread_ts,
             )
 
     def _account_command(self, message: Incoming) -> bool:
@@ -176,7 +179,7 @@ class Replies:
                 channel=message.channel,
                 user=message.user,
                 text=text,
-                thread_ts=message.thread_ts if message.thread_ts != message.message_ts else None,
+                thread_ts=message.reply_thread_ts,
             )
         except SlackApiError as e:
             log.warning("slack.ephemeral_failed", error=e.response.get("error"))
