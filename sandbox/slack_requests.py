@@ -86,9 +86,18 @@ def dm_event(user: str, text: str, *, thread_ts: str | None = None) -> dict[str,
 
 
 def click_payload(
-    user: str, action_id: str, value: str, *, channel: str, message_ts: str, team: str = TEAM_ID
+    user: str,
+    action_id: str,
+    value: str | None,
+    *,
+    channel: str,
+    message_ts: str,
+    team: str = TEAM_ID,
+    trigger_id: str = "1234.5678.abcdef",
+    block_id: str = "approval",
 ):
-    return {
+    """A button's block_actions payload (a link button has no value)."""
+    payload = {
         "type": "block_actions",
         "user": {"id": user, "username": user.lower(), "team_id": team},
         "team": {"id": team, "domain": "hr-example"},
@@ -96,15 +105,37 @@ def click_payload(
         "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
         "channel": {"id": channel, "name": "approvals"},
         "message": {"ts": message_ts, "text": "card"},
-        "trigger_id": "1234.5678.abcdef",
+        "trigger_id": trigger_id,
         "response_url": "https://hooks.slack.invalid/actions/T0TEAM/1/abc",
         "actions": [
             {
                 "type": "button",
                 "action_id": action_id,
-                "block_id": "approval",
+                "block_id": block_id,
                 "value": value,
                 "action_ts": str(time.time()),
             }
         ],
+    }
+    if value is None:
+        del payload["actions"][0]["value"]
+    return payload
+
+
+def view_submission_payload(
+    user: str, view: dict[str, Any], values: dict[str, dict[str, str | None]], *, trigger_id: str
+) -> dict[str, Any]:
+    """A modal's submission: `values` maps block_id → action_id → the text typed."""
+    state = {
+        block: {action: {"type": "plain_text_input", "value": value}}
+        for block, fields in values.items()
+        for action, value in fields.items()
+    }
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID, "domain": "hr-example"},
+        "user": {"id": user, "team_id": TEAM_ID},
+        "api_app_id": "A0HRBOT",
+        "trigger_id": trigger_id,
+        "view": {**view, "state": {"values": state}},
     }

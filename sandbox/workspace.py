@@ -26,7 +26,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 
 from sandbox.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack, Message, SlackError
-from sandbox.slack_requests import HR_CHANNEL, event_body, signed_headers
+from sandbox.slack_requests import (
+    HR_CHANNEL,
+    click_payload,
+    event_body,
+    signed_headers,
+    view_submission_payload,
+)
 
 PAGE = Path(__file__).parent / "workspace_page"
 STATIC = {
@@ -225,26 +231,16 @@ class Workspace(FakeSlack):
         with self._lock:
             self.triggers[trigger_id] = me
             self.clicks.append({"user": me, "action_id": str(body["action_id"])})
-        action = {
-            "type": "button",
-            "action_id": str(body["action_id"]),
-            "block_id": str(body.get("block_id") or "b"),
-            "action_ts": str(time.time()),
-        }
-        if body.get("value") is not None:
-            action["value"] = str(body["value"])
-        channel, ts = str(body["channel"]), str(body["ts"])
-        payload = {
-            "type": "block_actions",
-            "user": {"id": me, "username": me.lower(), "team_id": TEAM_ID},
-            "team": {"id": TEAM_ID, "domain": "hr-example"},
-            "api_app_id": "A0HRBOT",
-            "container": {"type": "message", "message_ts": ts, "channel_id": channel},
-            "channel": {"id": channel},
-            "message": {"ts": ts},
-            "trigger_id": trigger_id,
-            "actions": [action],
-        }
+        value = body.get("value")
+        payload = click_payload(
+            me,
+            str(body["action_id"]),
+            None if value is None else str(value),
+            channel=str(body["channel"]),
+            message_ts=str(body["ts"]),
+            trigger_id=trigger_id,
+            block_id=str(body.get("block_id") or "b"),
+        )
         self._deliver(urlencode({"payload": json.dumps(payload)}).encode(), FORM)
         return {"trigger_id": trigger_id}
 
@@ -256,18 +252,11 @@ class Workspace(FakeSlack):
                 raise ValueError("no such view open for you")
             view = opened["view"]
         values = {
-            block: {action: {"type": "plain_text_input", "value": value}}
+            str(block): {str(action): str(text) for action, text in dict(fields).items()}
             for block, fields in dict(body.get("values") or {}).items()
-            for action, value in dict(fields).items()
         }
-        payload = {
-            "type": "view_submission",
-            "team": {"id": TEAM_ID, "domain": "hr-example"},
-            "user": {"id": me, "team_id": TEAM_ID},
-            "api_app_id": "A0HRBOT",
-            "trigger_id": f"{next(self._trigger_ids)}.{secrets.token_hex(6)}",
-            "view": {**view, "state": {"values": values}},
-        }
+        trigger_id = f"{next(self._trigger_ids)}.{secrets.token_hex(6)}"
+        payload = view_submission_payload(me, view, values, trigger_id=trigger_id)
         answer = self._deliver(
             urlencode({"payload": json.dumps(payload)}).encode(), FORM, wait=True
         )

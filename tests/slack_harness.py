@@ -24,7 +24,7 @@ from bot.link_messages import CONNECT_ACTION_ID
 from bot.linking import CALLBACK_PATH
 from bot.server import HttpServer, socket_mode_handler, wsgi_application
 from sandbox import HRSandbox
-from sandbox.fake_slack import TEAM_ID, FakeSlack
+from sandbox.fake_slack import FakeSlack
 from sandbox.hr_oauth import OAuthSettings
 from sandbox.scripted_model import ScriptedModel
 from sandbox.slack_requests import (  # noqa: F401 - the tests import them from here
@@ -34,6 +34,7 @@ from sandbox.slack_requests import (  # noqa: F401 - the tests import them from 
     event_body,
     mention_event,
     new_ts,
+    view_submission_payload,
 )
 from sandbox.slack_requests import signed_headers as _signed_headers
 from sandbox.workspace import Workspace
@@ -268,21 +269,14 @@ class Stack:
         opened = len(self.slack.views)
         self.click(user, card, REJECT_ACTION_ID)
         view = self.slack.wait_for(lambda: len(self.slack.views) > opened and self.slack.views[-1])
-        values = {REASON_BLOCK_ID: {REASON_INPUT_ID: {"type": "plain_text_input", "value": reason}}}
-        payload = {
-            "type": "view_submission",
-            "team": {"id": TEAM_ID, "domain": "hr-example"},
-            "user": {"id": user, "team_id": TEAM_ID},
-            "api_app_id": "A0HRBOT",
-            "trigger_id": "5678.1234.fedcba",
-            "view": {
-                "id": "V1",
-                "type": "modal",
-                "callback_id": view["callback_id"],
-                "private_metadata": view["private_metadata"],
-                "state": {"values": values},
-            },
+        modal = {
+            "id": "V1",
+            "type": "modal",
+            "callback_id": view["callback_id"],
+            "private_metadata": view["private_metadata"],
         }
+        values = {REASON_BLOCK_ID: {REASON_INPUT_ID: reason}}
+        payload = view_submission_payload(user, modal, values, trigger_id="5678.1234.fedcba")
         return self.send_click(payload)
 
     # --- per-user HR authority (oauth=True) -------------------------------------------------
