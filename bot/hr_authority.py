@@ -12,7 +12,7 @@ import structlog
 
 from approvals.authority import NotConnected
 from bot.hr_accounts import Accounts, LinkedAccount, SealBroken
-from bot.hr_oauth import HRIdentityProvider, ProviderError
+from bot.hr_oauth import HRIdentityProvider, ProviderError, revoked
 
 log = structlog.get_logger(__name__)
 
@@ -77,10 +77,7 @@ class PersonalAuthority:
         refresh used, so an older session never overwrites a newer link)."""
         if not self.accounts.save_token(slack_user, token, refresh_token=used.get("refresh_token")):
             log.warning("hr_account.refreshed_after_unlink", user=slack_user)
-            try:  # unlinked meanwhile: the token just issued must not outlive the link
-                self.provider.revoke(token)
-            except ProviderError:
-                log.warning("hr_account.revoke_failed", user=slack_user)
+            revoked(self.provider, token)  # unlinked meanwhile: it must not outlive the link
 
     def rejected(self, slack_user: str, headers: dict[str, str]) -> None:
         """The HR API refused the token in `headers`: drop the link, if it still holds that
@@ -92,10 +89,7 @@ class PersonalAuthority:
             if account is None or account.token.get("access_token") != sent:
                 return
             if self._drop(slack_user, account.token, why="rejected_by_hr_api"):
-                try:
-                    self.provider.revoke(account.token)
-                except ProviderError:
-                    log.warning("hr_account.revoke_failed", user=slack_user)
+                revoked(self.provider, account.token)
 
     def _drop(self, slack_user: str, token: dict[str, Any], *, why: str) -> bool:
         """Unlink, if the link still holds `token`; whether it was dropped."""

@@ -10,9 +10,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import structlog
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2 import OAuth2Error
+
+log = structlog.get_logger(__name__)
 
 TIMEOUT = (3.05, 15.0)
 DISCOVERY_PATHS = ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration")
@@ -202,6 +205,17 @@ class HRIdentityProvider:
                         raise ProviderError(f"revocation failed: {_why(e)}") from e
                     if answer.status_code != 200:
                         raise ProviderError(f"revocation answered {answer.status_code}")
+
+
+def revoked(provider: HRIdentityProvider, token: dict[str, Any]) -> bool:
+    """Revoke `token`, best effort (a grant that should end, where failing changes nothing
+    else): whether the provider confirmed it. A failure is logged, without the token."""
+    try:
+        provider.revoke(token)
+    except ProviderError as e:
+        log.warning("hr_oauth.revoke_failed", error=str(e))
+        return False
+    return True
 
 
 def _why(error: Exception) -> str:

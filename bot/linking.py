@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from approvals.people import Directory, LookupFailed, membership_problem
 from bot import link_messages as say
 from bot.hr_accounts import Accounts, SealBroken
-from bot.hr_oauth import HRIdentityProvider, ProviderError
+from bot.hr_oauth import HRIdentityProvider, ProviderError, revoked
 from bot.inbox import Inbox, Incoming
 from bot.link_states import LinkStates, StateExpired, StateUsed, UnknownState
 from bot.parts import PerUser
@@ -170,15 +170,11 @@ class Linking:
         if earlier is not None and earlier.token.get("refresh_token") != token.get("refresh_token"):
             self._revoke(earlier.token)
         log.info("hr_link.linked", user=user)
-        self.tell(
-            user,
-            f"Your HR account ({identity.email}) is connected. I now act in the HR system as "
-            "you. Say `disconnect` here at any time to end it.",
-            say.connected_blocks(
-                f"Your HR account ({identity.email}) is connected: I now act in the HR system "
-                "as you. Say `disconnect` here, or use the button, to end it."
-            ),
+        said = (
+            f"Your HR account ({identity.email}) is connected: I now act in the HR system as "
+            "you. Say `disconnect` here, or use the button, to end it."
         )
+        self.tell(user, said, say.connected_blocks(said))
         return Linked(Page(200, "Connected", say.CONNECTED), user, event_id)
 
     def _unlink(self, user: str, *, why: str):
@@ -189,12 +185,7 @@ class Linking:
             return None
 
     def _revoke(self, token: Mapping[str, Any]) -> bool:
-        try:
-            self.provider.revoke(dict(token))
-            return True
-        except ProviderError as e:
-            log.warning("hr_link.revoke_failed", error=str(e))
-            return False
+        return revoked(self.provider, dict(token))
 
     def disconnect_clicked(self, user: str, channel: str | None) -> None:
         """The Disconnect button on the "connected" message."""
