@@ -5,7 +5,7 @@ It never imports `bot`; an HR transport and anything else it needs are passed in
 
 from approvals import audit, schema
 from approvals.card_copies import CardCopies
-from approvals.db import Database
+from approvals.db import Database, open_database
 from approvals.executor import MISSING, Executor, Transport
 from approvals.records import (
     STATES,
@@ -24,7 +24,8 @@ from approvals.records import (
 from approvals.store import ActionStore
 from approvals.tokens import BadToken, Decision, TokenExpired, TokenSigner
 
-MIGRATIONS = (schema.migrations, audit.migrations)
+# Every table of the approvals engine, on either engine (approvals/db.py).
+MIGRATIONS = (schema.tables, audit.tables)
 
 __all__ = [
     "MIGRATIONS",
@@ -50,5 +51,6 @@ __all__ = [
     "TokenSigner",
     "Transport",
     "audit",
+    "open_database",
     "request_hash",
 ]

@@ -98,7 +98,7 @@ def report_audit(args: argparse.Namespace) -> int:
     broken = audit.first_broken_row(db)
     if not args.verify:
         print_rows(audit.rows_between(db, args.since, args.until), args.format)
-    total = db.conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+    total = db.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
     failed = broken is not None
     if failed:
         print(

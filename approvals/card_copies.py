@@ -13,7 +13,7 @@ class CardCopies:
 
     def add(self, action_id: int, channel: str, ts: str, kind: str = "approver") -> Card:
         with self.database.immediate() as db:
-            db.conn.execute(
+            db.execute(
                 "INSERT INTO cards (channel, ts, action_id, kind) VALUES (?, ?, ?, ?)",
                 (channel, ts, action_id, kind),
             )
@@ -27,7 +27,7 @@ class CardCopies:
 
     def of(self, action_id: int) -> list[Card]:
         """Every copy of the action's card and notice, in the order they were posted."""
-        rows = self.database.db.conn.execute(
+        rows = self.database.execute(
             "SELECT action_id, channel, ts, kind FROM cards WHERE action_id = ? ORDER BY rowid",
             (action_id,),
         )

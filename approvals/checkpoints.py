@@ -12,9 +12,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import sqlite_utils
-
 from approvals import audit
+from approvals.db import Reader
 
 KEY_VARIABLE = "AUDIT_CHECKPOINT_KEY"
 MIN_KEY_LENGTH = 32
@@ -82,7 +81,7 @@ def keys_from(value: str | None) -> tuple[str, ...]:
     return keys
 
 
-def take(db: sqlite_utils.Database, keys: Sequence[str], now: float | None = None) -> str:
+def take(db: Reader, keys: Sequence[str], now: float | None = None) -> str:
     """The signed statement of the trail as it is now: one line of JSON."""
     if not keys:
         raise BadKey(f"{KEY_VARIABLE} holds no key")
@@ -130,7 +129,7 @@ def read(statement: str, keys: Sequence[str]) -> Checkpoint:
     raise BadStatement(f"the signed statement is not a version {VERSION} audit checkpoint")
 
 
-def check(db: sqlite_utils.Database, checkpoint: Checkpoint) -> None:
+def check(db: Reader, checkpoint: Checkpoint) -> None:
     """Raise Mismatch unless the trail still holds every row the checkpoint saw, unchanged."""
     # With the chain verified as well, an unchanged head row means every row before it is
     # unchanged too: each row's hash covers the one before.
@@ -151,7 +150,7 @@ def check(db: sqlite_utils.Database, checkpoint: Checkpoint) -> None:
         )
 
 
-def verify(db: sqlite_utils.Database, statement: str, keys: Sequence[str]) -> Checkpoint:
+def verify(db: Reader, statement: str, keys: Sequence[str]) -> Checkpoint:
     """Read a statement and check the database against it; the chain is checked separately."""
     checkpoint = read(statement, keys)
     check(db, checkpoint)

@@ -1,4 +1,15 @@
-"""SQLite access shared by every store: one connection per thread, WAL, immediate transactions."""
+"""The one SQL layer every store uses, on either engine: SQLite (a file, one process, the
+embedded default) or PostgreSQL (DATABASE_URL, any number of replicas; approvals/postgres.py).
+
+Stores write plain SQL with `?` placeholders in the subset both engines speak, and use only:
+- `database.immediate()`: a write transaction, run one at a time across every process sharing
+  the database (SQLite's single writer; on PostgreSQL one transaction-scoped advisory lock), so
+  each read-check-write inside it (a vote count, a pending limit, the audit chain's last hash)
+  sees no concurrent writer;
+- `database.execute(sql, params)` / `database.query(sql, params)`: a read, on the thread's
+  open write transaction if there is one (it sees its own rows), else on its own.
+Both hand back rows readable by name and by position.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +17,9 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import sqlite_utils
 from sqlite_utils import Migrations
@@ -14,14 +27,79 @@ from sqlite_utils import Migrations
 BUSY_TIMEOUT_SECONDS = 10.0
 
 
-class Database:
+class DatabaseUnavailable(Exception):
+    """The database server could not be reached (the message names it, never a password)."""
+
+
+@dataclass(frozen=True)
+class Schema:
+    """One component's tables: its SQLite migrations (sqlite-utils) and the same tables'
+    PostgreSQL migrations, (name, SQL) in order. tests/test_engines.py checks they agree."""
+
+    name: str
+    sqlite: Migrations
+    postgres: tuple[tuple[str, str], ...]
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Reader(Protocol):
+    """Anything SQL can be run on: a Database, a Transaction (or a bare sqlite3 connection)."""
+
+    def execute(self, sql: str, params: Sequence | dict = ()) -> Cursor: ...
+
+
+class Transaction(Reader, Protocol):
+    """What `immediate()` yields."""
+
+    in_transaction: bool
+
+    def executemany(self, sql: str, rows: Sequence[Sequence]) -> Any: ...
+
+
+class Database(Protocol):
+    engine: str  # "sqlite" or "postgresql"
+
+    def immediate(self) -> Any: ...  # a context manager yielding a Transaction
+
+    def execute(self, sql: str, params: Sequence | dict = ()) -> Cursor: ...
+
+    def query(self, sql: str, params: Sequence | dict = ()) -> list[dict]: ...
+
+    def close(self) -> None: ...
+
+
+def is_postgres_url(location: str) -> bool:
+    return location.startswith(("postgresql://", "postgres://"))
+
+
+def open_database(location: str | Path, schemas: Sequence[Schema] = ()) -> Database:
+    """PostgreSQL for a postgresql:// URL, else a SQLite file at that path; migrated."""
+    if is_postgres_url(str(location)):
+        from approvals.postgres import PostgresDatabase  # only deployments on PostgreSQL need it
+
+        return PostgresDatabase(str(location), schemas)
+    return SQLiteDatabase(location, schemas)
+
+
+class SQLiteDatabase:
     """A SQLite file opened lazily once per thread, with migrations applied once.
 
     Each thread gets its own connection so that SQLite's own locking (not a Python lock)
     arbitrates between writers; that is what makes compare-and-set safe across processes too.
     """
 
-    def __init__(self, path: str | Path, migrations: Sequence[Migrations] = ()) -> None:
+    engine = "sqlite"
+
+    def __init__(self, path: str | Path, schemas: Sequence[Schema] = ()) -> None:
         self.path = str(path)
         if self.path == ":memory:" or self.path.startswith("file:"):
             raise ValueError(
@@ -32,9 +110,9 @@ class Database:
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         db = self.db
-        db.conn.execute("PRAGMA journal_mode=WAL")
-        for migration_set in migrations:
-            migration_set.apply(db)
+        db.execute("PRAGMA journal_mode=WAL")
+        for schema in schemas:
+            schema.sqlite.apply(db)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -61,20 +139,23 @@ class Database:
         return db
 
     @contextmanager
-    def immediate(self) -> Iterator[sqlite_utils.Database]:
+    def immediate(self) -> Iterator[sqlite3.Connection]:
         """A write transaction that takes the write lock up front (no upgrade deadlocks)."""
-        db = self.db
-        db.conn.execute("BEGIN IMMEDIATE")
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            yield db
+            yield conn
         except BaseException:
-            if db.conn.in_transaction:
-                db.conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        db.conn.execute("COMMIT")
+        conn.execute("COMMIT")
+
+    def execute(self, sql: str, params: Sequence | dict = ()) -> sqlite3.Cursor:
+        return self.db.execute(sql, params)
 
     def query(self, sql: str, params: Sequence | dict = ()) -> list[dict]:
-        return [dict(row) for row in self.db.conn.execute(sql, params).fetchall()]
+        return [dict(row) for row in self.execute(sql, params).fetchall()]
 
     def close(self) -> None:
         with self._all_lock:

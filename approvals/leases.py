@@ -4,13 +4,13 @@ it while it sends. Only an action whose lease has lapsed, its owner gone, may be
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from approvals.db import Database
+from approvals.named_leases import renewing
 from approvals.records import PendingAction
 
 LEASE_SECONDS = 120.0  # far longer than one HR request may take (its timeouts are 3 s + 15 s)
@@ -38,7 +38,7 @@ class Leases:
         """Extend this owner's lease on an executing action; False when it is not ours."""
         with self.database.immediate() as db:
             return (
-                db.conn.execute(
+                db.execute(
                     "UPDATE actions SET lease_until = ? "
                     "WHERE id = ? AND status = 'executing' AND owner = ?",
                     (self.now() + self.seconds, action_id, self.owner),
@@ -49,19 +49,8 @@ class Leases:
     @contextmanager
     def kept(self, action_id: int) -> Iterator[None]:
         """Renew the lease every third of its length until the block ends."""
-        done = threading.Event()
-
-        def keep() -> None:
-            while not done.wait(self.seconds / 3):
-                self.renew(action_id)
-
-        renewer = threading.Thread(target=keep, name=f"lease-{action_id}", daemon=True)
-        renewer.start()
-        try:
+        with renewing(lambda: self.renew(action_id), self.seconds / 3, f"action-{action_id}"):
             yield
-        finally:
-            done.set()
-            renewer.join()
 
     def lapsed(self, actions: Iterable[PendingAction]) -> list[PendingAction]:
         """The executing actions whose owner stopped renewing (or that predate leases)."""

@@ -1,5 +1,6 @@
-"""Per-person limits kept in memory: a sliding window of recent events for each key. Both
-sides use it (messages per minute, refusal notices), so it lives with the lower package."""
+"""Per-person limits: a sliding window of recent events for each key, kept in memory (one
+process) or in the database (every replica counts against the same limit). Both sides use them
+(messages per minute, refusal notices), so they live with the lower package."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Hashable
+
+from approvals.db import Database
 
 
 class RateWindow:
@@ -46,3 +49,50 @@ class RateWindow:
     def __len__(self) -> int:
         with self._lock:
             return len(self._recent)
+
+
+class SharedRateWindow:
+    """A RateWindow kept in the database under `name`: every process sharing the database
+    counts against the same limit, so a person's messages spread over several replicas get no
+    more than one process would give them. Keys are strings (Slack user IDs)."""
+
+    def __init__(
+        self,
+        database: Database,
+        name: str,
+        limit: int,
+        window: float = 60.0,
+        *,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.database = database
+        self.name = name
+        self.limit = limit
+        self.window = window
+        self.now = now
+
+    def allow(self, key: str) -> bool:
+        """Count one event for `key` if it is within the limit; False (and not counted) if not.
+        Counting and adding are one write transaction, so replicas cannot overshoot together."""
+        now = self.now()
+        with self.database.immediate() as db:
+            db.execute(
+                "DELETE FROM rate_events WHERE name = ? AND key = ? AND at < ?",
+                (self.name, key, now - self.window),
+            )
+            (count,) = db.execute(
+                "SELECT COUNT(*) FROM rate_events WHERE name = ? AND key = ?", (self.name, key)
+            ).fetchone()
+            if count >= self.limit:
+                return False
+            db.execute(
+                "INSERT INTO rate_events (name, key, at) VALUES (?, ?, ?)", (self.name, key, now)
+            )
+        return True
+
+    def forget_idle(self) -> None:
+        with self.database.immediate() as db:
+            db.execute(
+                "DELETE FROM rate_events WHERE name = ? AND at < ?",
+                (self.name, self.now() - self.window),
+            )

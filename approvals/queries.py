@@ -15,15 +15,13 @@ class ActionQueries:
         self.now = now
 
     def get(self, action_id: int) -> PendingAction:
-        row = self.database.db.conn.execute(
-            "SELECT * FROM actions WHERE id = ?", (action_id,)
-        ).fetchone()
+        row = self.database.execute("SELECT * FROM actions WHERE id = ?", (action_id,)).fetchone()
         if row is None:
             raise ActionNotFound(f"there is no action #{action_id}")
         return PendingAction.from_row(dict(row), self._votes(action_id))
 
     def _votes(self, action_id: int) -> tuple[str, ...]:
-        rows = self.database.db.conn.execute(
+        rows = self.database.execute(
             "SELECT approver FROM votes WHERE action_id = ? ORDER BY at, rowid", (action_id,)
         )
         return tuple(row[0] for row in rows)
@@ -35,5 +33,5 @@ class ActionQueries:
             sql += f" WHERE status IN ({', '.join('?' * len(statuses))})"
         return [
             PendingAction.from_row(dict(row), self._votes(row["id"]))
-            for row in self.database.db.conn.execute(sql + " ORDER BY id", params)
+            for row in self.database.execute(sql + " ORDER BY id", params)
         ]

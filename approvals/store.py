@@ -85,8 +85,8 @@ class ActionStore(ActionQueries):
             hr_subject=hr_subject,
         )
         with self.database.immediate() as db:
-            mine, everyone = db.conn.execute(
-                "SELECT COALESCE(SUM(requester = ?), 0), COUNT(*) FROM actions "
+            mine, everyone = db.execute(
+                "SELECT COUNT(CASE WHEN requester = ? THEN 1 END), COUNT(*) FROM actions "
                 "WHERE status = 'pending'",
                 (requester,),
             ).fetchone()
@@ -94,10 +94,11 @@ class ActionStore(ActionQueries):
                 raise TooManyPending("requester", max_pending_per_requester)
             if max_pending_total is not None and everyone >= max_pending_total:
                 raise TooManyPending("total", max_pending_total)
-            action_id = db.conn.execute(
-                f"INSERT INTO actions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            action_id = db.execute(
+                f"INSERT INTO actions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) "
+                "RETURNING id",
                 tuple(row.values()),
-            ).lastrowid
+            ).fetchone()[0]
             audit.append(
                 db,
                 "requested",
@@ -128,24 +129,25 @@ class ActionStore(ActionQueries):
         now = self.now()
         voted = 0
         with self.database.immediate() as db:
-            row = db.conn.execute(
+            row = db.execute(
                 "SELECT status, expires_at, approvals_required FROM actions WHERE id = ?",
                 (action_id,),
             ).fetchone()
             if row is None:
                 raise ActionNotFound(f"there is no action #{action_id}")
             if row["status"] == "pending" and row["expires_at"] > now:
-                voted = db.conn.execute(
-                    "INSERT OR IGNORE INTO votes (action_id, approver, at) VALUES (?, ?, ?)",
+                voted = db.execute(
+                    "INSERT INTO votes (action_id, approver, at) VALUES (?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
                     (action_id, approver, now),
                 ).rowcount
-                votes = db.conn.execute(
+                votes = db.execute(
                     "SELECT COUNT(*) FROM votes WHERE action_id = ?", (action_id,)
                 ).fetchone()[0]
                 if voted:
                     complete = votes >= row["approvals_required"]
                     if complete:
-                        db.conn.execute(
+                        db.execute(
                             "UPDATE actions SET status = 'approved', decided_at = ?, "
                             "decided_by = ? WHERE id = ? AND status = 'pending'",
                             (now, approver, action_id),
@@ -296,9 +298,7 @@ class ActionStore(ActionQueries):
             where += f" AND {condition[0]}"
             params.extend(condition[1])
         with self.database.immediate() as db:
-            changed = db.conn.execute(
-                f"UPDATE actions SET {assignments} WHERE {where}", params
-            ).rowcount
+            changed = db.execute(f"UPDATE actions SET {assignments} WHERE {where}", params).rowcount
             if changed == 1:
                 audit.append(
                     db,

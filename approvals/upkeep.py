@@ -13,7 +13,7 @@ class Upkeep:
         self.store = store
 
     def due_for_expiry(self) -> list[PendingAction]:
-        ids = self.store.database.db.conn.execute(
+        ids = self.store.database.execute(
             "SELECT id FROM actions WHERE status = 'pending' AND expires_at <= ?",
             (self.store.now(),),
         )
@@ -26,14 +26,14 @@ class Upkeep:
         with self.store.database.immediate() as db:
             ids = [
                 row[0]
-                for row in db.conn.execute(
+                for row in db.execute(
                     "SELECT id FROM actions WHERE status = 'pending' AND reminded_at IS NULL "
                     "AND expires_at > ? AND created_at + (expires_at - created_at) * ? <= ?",
                     (now, fraction, now),
                 )
             ]
             for action_id in ids:
-                db.conn.execute("UPDATE actions SET reminded_at = ? WHERE id = ?", (now, action_id))
+                db.execute("UPDATE actions SET reminded_at = ? WHERE id = ?", (now, action_id))
                 audit.append(db, "reminder", action_id=action_id, at=now)
         return [self.store.get(action_id) for action_id in ids]
 
@@ -45,7 +45,7 @@ class Upkeep:
         cutoff = self.store.now() - older_than_days * 86400
         terminal = tuple(sorted(TERMINAL))
         with self.store.database.immediate() as db:
-            return db.conn.execute(
+            return db.execute(
                 "UPDATE actions SET before = NULL, hr_body = NULL, fields_before = NULL, "
                 "body = NULL, reason = NULL, text_salt = NULL "
                 f"WHERE status IN ({', '.join('?' * len(terminal))}) "

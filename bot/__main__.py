@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import structlog
 from slack_sdk.errors import SlackApiError
 
+from approvals.db import DatabaseUnavailable
 from bot import app, local_workspace, logs
 from bot import config as configuration
 from bot.children import Child, ChildFailed, start_sandbox, start_workspace
@@ -60,7 +61,7 @@ def rotate_keys(config: Config) -> int:
     if not config.token_encryption_keys:
         print("TOKEN_ENCRYPTION_KEYS is not set: there is nothing to rotate.", file=sys.stderr)
         return 2
-    count = rotate_stored_tokens(config.database_path, config.token_encryption_keys)
+    count = rotate_stored_tokens(config.database, config.token_encryption_keys)
     print(
         f"Re-encrypted {count} stored HR token(s) under the first key of TOKEN_ENCRYPTION_KEYS. "
         "Keep the older keys for 10 more minutes (links being made), then remove them."
@@ -112,6 +113,9 @@ def serve(config: Config, running: ExitStack) -> int:
         return 2
     except ProviderError as e:
         print(f"Cannot use the HR authorization server: {e}", file=sys.stderr)
+        return 2
+    except DatabaseUnavailable as e:
+        print(e, file=sys.stderr)
         return 2
     running.callback(bot.close)
     resumed = bot.start()

@@ -18,10 +18,10 @@ from approvals import (
     MIGRATIONS,
     ActionStore,
     CardCopies,
-    Database,
     Executor,
     PendingAction,
     TokenSigner,
+    open_database,
 )
 from approvals.announce import Announcer
 from approvals.authority import Authority, SharedToken
@@ -67,7 +67,7 @@ LINK_STATES_KEPT = 6 * LINK_SECONDS  # after which a late click reads "unknown",
 
 
 def open_storage(config: Config, closing: ExitStack, *, now: Clock = time.time) -> Storage:
-    database = Database(config.database_path, [*MIGRATIONS, *BOT_MIGRATIONS])
+    database = open_database(config.database, [*MIGRATIONS, *BOT_MIGRATIONS])
     closing.callback(database.close)
     return Storage(
         database,
@@ -103,7 +103,7 @@ def build_core(
         snapshot=hr.snapshot,
         authority=authority,
         requester_problem=requester_problem,
-        leases=Leases(storage.database, now=actions.now),
+        leases=Leases(storage.database, seconds=config.lease_seconds, now=actions.now),
     )
     toolbox = Toolbox(
         Catalogue.load(catalogue_path),
@@ -234,7 +234,12 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         allow_shared_channels=config.allow_shared_channels,
         direct_message_link=f"{identity['url']}app_redirect?channel={identity['user_id']}",
     )
-    inbox_ = Inbox(storage.database, now=now, owner=core.executor.leases.owner)
+    inbox_ = Inbox(
+        storage.database,
+        now=now,
+        owner=core.executor.leases.owner,
+        claim_seconds=config.lease_seconds,
+    )
     rate = RateWindow(config.user_messages_per_minute)
     replies = Replies(
         client,

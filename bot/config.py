@@ -146,6 +146,8 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         approval_ttl_seconds=integer("APPROVAL_TTL_SECONDS", 86400, 60, 30 * 86400),
         approval_secrets=approval_keys,
         database_path=env.get("DATABASE_PATH", "data/hrbot.sqlite3"),
+        database_url=_database_url(env, problems),
+        lease_seconds=integer("LEASE_SECONDS", 120, 6, 3600),
         port=integer("PORT", 3000, 1, 65535),
         max_tool_rounds=integer("MAX_TOOL_ROUNDS", 6, 1, 50),
         history_token_budget=integer("HISTORY_TOKEN_BUDGET", 8000, 500, 1_000_000),
@@ -165,6 +167,23 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
     if problems:
         raise ConfigError("Invalid configuration:\n" + "\n".join(problems))
     return config
+
+
+def _database_url(env: Mapping[str, str], problems: list[str]) -> str | None:
+    """DATABASE_URL: PostgreSQL, instead of (never as well as) the SQLite file."""
+    raw = env.get("DATABASE_URL")
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("postgresql", "postgres") or not (parts.netloc or parts.query):
+        # The value may hold a password: it is never repeated in the message.
+        problems.append(
+            "  DATABASE_URL: must be a PostgreSQL URL like postgresql://user@host:5432/hrbot"
+        )
+        return None
+    if "DATABASE_PATH" in env:
+        problems.append("  DATABASE_PATH: unset it with DATABASE_URL; the data is in PostgreSQL")
+    return raw
 
 
 def _oauth_settings(

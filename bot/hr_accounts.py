@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlite_utils import Migrations
 
 from approvals import audit
-from approvals.db import Database
+from approvals.db import Database, Schema, Transaction, open_database
 
 SETTING = "TOKEN_ENCRYPTION_KEYS"
 MAKE_A_KEY = (
@@ -40,6 +40,25 @@ def create_hr_accounts_table(db: sqlite_utils.Database) -> None:
         pk="slack_user",
         not_null={"hr_subject", "sealed_token", "linked_at", "updated_at"},
     )
+
+
+POSTGRES = (
+    (
+        "create_hr_accounts_table",
+        """
+        CREATE TABLE hr_accounts (
+            slack_user TEXT PRIMARY KEY,
+            hr_subject TEXT NOT NULL,
+            hr_email TEXT,
+            sealed_token TEXT NOT NULL,
+            linked_at DOUBLE PRECISION NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL
+        );
+        """,
+    ),
+)
+
+tables = Schema("hr_accounts", migrations, POSTGRES)
 
 
 class SealBroken(Exception):
@@ -158,7 +177,7 @@ class Accounts:
         sealed = self._seal(slack_user, token)
         at = self.now()
         with self.database.immediate() as db:
-            db.conn.execute(
+            db.execute(
                 "INSERT INTO hr_accounts (slack_user, hr_subject, hr_email, sealed_token, "
                 "linked_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (slack_user) DO UPDATE SET hr_subject = excluded.hr_subject, "
@@ -189,7 +208,7 @@ class Accounts:
         token = _plain(token)
         sealed = self._seal(slack_user, token)
         with self.database.immediate() as db:
-            row = db.conn.execute(
+            row = db.execute(
                 "SELECT sealed_token FROM hr_accounts WHERE slack_user = ?", (slack_user,)
             ).fetchone()
             if row is None:
@@ -198,7 +217,7 @@ class Accounts:
                 stored = self._open(slack_user, row["sealed_token"])
                 if stored.get("refresh_token") != refresh_token:
                     return False
-            db.conn.execute(
+            db.execute(
                 "UPDATE hr_accounts SET sealed_token = ?, updated_at = ? WHERE slack_user = ?",
                 (sealed, self.now(), slack_user),
             )
@@ -208,7 +227,7 @@ class Accounts:
         """Delete the link and return what it held, so the caller can revoke the token. Raises
         SealBroken (and keeps the link) when no key opens the stored token: `discard` it."""
         with self.database.immediate() as db:
-            row = db.conn.execute(
+            row = db.execute(
                 "SELECT * FROM hr_accounts WHERE slack_user = ?", (slack_user,)
             ).fetchone()
             if row is None:
@@ -220,7 +239,7 @@ class Accounts:
     def discard(self, slack_user: str, *, why: str) -> bool:
         """Delete the link without reading its token (one no key opens any more)."""
         with self.database.immediate() as db:
-            row = db.conn.execute(
+            row = db.execute(
                 "SELECT hr_subject FROM hr_accounts WHERE slack_user = ?", (slack_user,)
             ).fetchone()
             if row is None:
@@ -228,8 +247,8 @@ class Accounts:
             self._delete(db, slack_user, row["hr_subject"], why)
         return True
 
-    def _delete(self, db: sqlite_utils.Database, slack_user: str, subject: str, why: str) -> None:
-        db.conn.execute("DELETE FROM hr_accounts WHERE slack_user = ?", (slack_user,))
+    def _delete(self, db: Transaction, slack_user: str, subject: str, why: str) -> None:
+        db.execute("DELETE FROM hr_accounts WHERE slack_user = ?", (slack_user,))
         audit.append(
             db,
             "hr_account_unlinked",
@@ -242,19 +261,19 @@ class Accounts:
         """Re-seal every stored token under the first key, all or none; how many were re-sealed.
         Afterwards the older keys can be dropped from TOKEN_ENCRYPTION_KEYS."""
         with self.database.immediate() as db:
-            rows = db.conn.execute("SELECT slack_user, sealed_token FROM hr_accounts").fetchall()
-            db.conn.executemany(
+            rows = db.execute("SELECT slack_user, sealed_token FROM hr_accounts").fetchall()
+            db.executemany(
                 "UPDATE hr_accounts SET sealed_token = ? WHERE slack_user = ?",
                 [(self.cipher.rotate(row["sealed_token"]), row["slack_user"]) for row in rows],
             )
         return len(rows)
 
 
-def rotate_stored_tokens(database_path: str, keys: str) -> int:
+def rotate_stored_tokens(database: str, keys: str) -> int:
     """`python -m bot rotate-keys`: every stored HR token re-sealed under the first key of
     `keys` (TOKEN_ENCRYPTION_KEYS); how many. All or none."""
-    database = Database(database_path, [migrations])
+    opened = open_database(database, [tables])
     try:
-        return Accounts(database, TokenCipher.from_setting(keys)).rotate_keys()
+        return Accounts(opened, TokenCipher.from_setting(keys)).rotate_keys()
     finally:
-        database.close()
+        opened.close()

@@ -12,7 +12,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from approvals import Thread
-from approvals.db import Database
+from approvals.db import Database, Schema
 
 migrations = Migrations("inbox")
 
@@ -53,6 +53,35 @@ def add_claims(db: sqlite_utils.Database) -> None:
     db["inbox"].add_column("claim_until", float)
 
 
+POSTGRES = (
+    (
+        "create_inbox_table",
+        """
+        CREATE TABLE inbox (
+            event_id TEXT PRIMARY KEY,
+            received_at DOUBLE PRECISION NOT NULL,
+            "user" TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            thread_ts TEXT NOT NULL,
+            message_ts TEXT NOT NULL,
+            text TEXT NOT NULL,
+            answered_at DOUBLE PRECISION,
+            channel_type TEXT,
+            teams TEXT,
+            shared INTEGER,
+            owner TEXT,
+            claim_until DOUBLE PRECISION,
+            -- the order rows were added in, which SQLite keeps by itself
+            rowid BIGINT GENERATED ALWAYS AS IDENTITY
+        );
+        CREATE INDEX idx_inbox_answered_at ON inbox (answered_at);
+        """,
+    ),
+)
+
+tables = Schema("inbox", migrations, POSTGRES)
+
+
 @dataclass(frozen=True)
 class Incoming:
     event_id: str
@@ -81,7 +110,7 @@ class Incoming:
         return self.channel_type == "im" and self.channel.startswith("D")
 
 
-COLUMNS = "event_id, user, channel, thread_ts, message_ts, text, channel_type, teams, shared"
+COLUMNS = 'event_id, "user", channel, thread_ts, message_ts, text, channel_type, teams, shared'
 
 
 def _incoming(row: dict) -> Incoming:
@@ -114,10 +143,10 @@ class Inbox:
     def accept(self, message: Incoming) -> bool:
         """Store the message; False when this event_id was seen before (a Slack retry)."""
         with self.database.immediate() as db:
-            cursor = db.conn.execute(
-                "INSERT OR IGNORE INTO inbox (event_id, received_at, user, channel, thread_ts, "
+            cursor = db.execute(
+                'INSERT INTO inbox (event_id, received_at, "user", channel, thread_ts, '
                 "message_ts, text, channel_type, teams, shared, owner, claim_until) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (
                     message.event_id,
                     self.now(),
@@ -138,11 +167,11 @@ class Inbox:
     def forget_text(self, event_id: str) -> None:
         """Drop what a refused person wrote: it was never answered and need not be kept."""
         with self.database.immediate() as db:
-            db.conn.execute("UPDATE inbox SET text = '' WHERE event_id = ?", (event_id,))
+            db.execute("UPDATE inbox SET text = '' WHERE event_id = ?", (event_id,))
 
     def answered(self, event_id: str) -> None:
         with self.database.immediate() as db:
-            db.conn.execute(
+            db.execute(
                 "UPDATE inbox SET answered_at = ? WHERE event_id = ?", (self.now(), event_id)
             )
 
@@ -155,7 +184,7 @@ class Inbox:
     def renew_claims(self) -> int:
         """Keep this process's unanswered messages its own for another claim period."""
         with self.database.immediate() as db:
-            return db.conn.execute(
+            return db.execute(
                 "UPDATE inbox SET claim_until = ? WHERE owner = ? AND answered_at IS NULL",
                 (self.now() + self.claim_seconds, self.owner),
             ).rowcount
@@ -167,7 +196,7 @@ class Inbox:
         taken = []
         for message in self.unanswered():
             with self.database.immediate() as db:
-                claimed = db.conn.execute(
+                claimed = db.execute(
                     "UPDATE inbox SET owner = ?, claim_until = ? WHERE event_id = ? "
                     "AND answered_at IS NULL AND (claim_until IS NULL OR claim_until <= ?)",
                     (self.owner, now + self.claim_seconds, message.event_id, now),
@@ -180,14 +209,14 @@ class Inbox:
         """Mark `user`'s message unanswered again (to answer it now, and after a crash), if it
         came in within `within_seconds` and its text is still kept; else None."""
         with self.database.immediate() as db:
-            row = db.conn.execute(
-                f"SELECT {COLUMNS} FROM inbox WHERE event_id = ? AND user = ? AND text != '' "
+            row = db.execute(
+                f"SELECT {COLUMNS} FROM inbox WHERE event_id = ? AND \"user\" = ? AND text != '' "
                 "AND received_at >= ?",
                 (event_id, user, self.now() - within_seconds),
             ).fetchone()
             if row is None:
                 return None
-            db.conn.execute(
+            db.execute(
                 "UPDATE inbox SET answered_at = NULL, owner = ?, claim_until = ? "
                 "WHERE event_id = ?",
                 (self.owner, self.now() + self.claim_seconds, event_id),
@@ -199,6 +228,6 @@ class Inbox:
         the event ids of the last day stay, which is all that de-duplicating Slack retries needs."""
         cutoff = self.now() - max(older_than_days, 1) * 86400
         with self.database.immediate() as db:
-            return db.conn.execute(
+            return db.execute(
                 "DELETE FROM inbox WHERE answered_at IS NOT NULL AND received_at < ?", (cutoff,)
             ).rowcount

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from approvals.db import Database
+from approvals.db import Database, Schema
 from bot.hr_accounts import SealBroken, TokenCipher
 
 PURPOSE = "hr-account.link-state.v1"
@@ -41,6 +41,26 @@ def create_link_states_table(db: sqlite_utils.Database) -> None:
         not_null={"slack_user", "sealed_verifier", "started_at"},
     )
     db["link_states"].create_index(["started_at"])
+
+
+POSTGRES = (
+    (
+        "create_link_states_table",
+        """
+        CREATE TABLE link_states (
+            state_digest TEXT PRIMARY KEY,
+            slack_user TEXT NOT NULL,
+            sealed_verifier TEXT NOT NULL,
+            event_id TEXT,
+            started_at DOUBLE PRECISION NOT NULL,
+            claimed_at DOUBLE PRECISION
+        );
+        CREATE INDEX idx_link_states_started_at ON link_states (started_at);
+        """,
+    ),
+)
+
+tables = Schema("link_states", migrations, POSTGRES)
 
 
 class LinkStateError(Exception):
@@ -102,7 +122,7 @@ class LinkStates:
             }
         )
         with self.database.immediate() as db:
-            db.conn.execute(
+            db.execute(
                 "INSERT INTO link_states (state_digest, slack_user, sealed_verifier, event_id, "
                 "started_at) VALUES (?, ?, ?, ?, ?)",
                 (digest, slack_user, sealed, event_id, self.now()),
@@ -117,7 +137,7 @@ class LinkStates:
         digest = state_digest(state)
         now = self.now()
         with self.database.immediate() as db:
-            row = db.conn.execute(
+            row = db.execute(
                 "SELECT * FROM link_states WHERE state_digest = ?", (digest,)
             ).fetchone()
             if row is None:
@@ -127,7 +147,7 @@ class LinkStates:
             if now - row["started_at"] > self.ttl_seconds:
                 raise StateExpired("this link was started too long ago; start again")
             code_verifier = self._open(row)
-            claimed = db.conn.execute(
+            claimed = db.execute(
                 "UPDATE link_states SET claimed_at = ? "
                 "WHERE state_digest = ? AND claimed_at IS NULL",
                 (now, digest),
@@ -151,6 +171,4 @@ class LinkStates:
         """Drop states started more than `older_than_seconds` ago, claimed or not; how many."""
         cutoff = self.now() - older_than_seconds
         with self.database.immediate() as db:
-            return db.conn.execute(
-                "DELETE FROM link_states WHERE started_at < ?", (cutoff,)
-            ).rowcount
+            return db.execute("DELETE FROM link_states WHERE started_at < ?", (cutoff,)).rowcount

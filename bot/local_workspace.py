@@ -34,6 +34,7 @@ def wanted(config: Config) -> bool:
         config.approvers,
         config.approver_group,
         config.approval_secrets,
+        config.database_url,
     )
     return config.uses_sandbox and not any(deployment)
 

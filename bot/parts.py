@@ -25,10 +25,10 @@ from bot.tools import Toolbox
 
 # The bot's own tables, after the approvals engine's (approvals.MIGRATIONS).
 BOT_MIGRATIONS = (
-    conversations.migrations,
-    inbox.migrations,
-    hr_accounts.migrations,
-    link_states.migrations,
+    conversations.tables,
+    inbox.tables,
+    hr_accounts.tables,
+    link_states.tables,
 )
 
 

@@ -43,6 +43,8 @@ VARIABLES = (
     "APPROVAL_TTL_SECONDS",
     "APPROVAL_SECRET",
     "DATABASE_PATH",
+    "DATABASE_URL",
+    "LEASE_SECONDS",
     "PORT",
     "MAX_TOOL_ROUNDS",
     "HISTORY_TOKEN_BUDGET",
@@ -115,6 +117,11 @@ class Config:
     approval_ttl_seconds: int = 86400
     approval_secrets: tuple[str, ...] = field(default=(), repr=False)
     database_path: str = "data/hrbot.sqlite3"
+    # PostgreSQL (postgresql://…): replaces the SQLite file, and lets several replicas share it.
+    database_url: str | None = field(default=None, repr=False)
+    # How long a process's claim on a message, a conversation's turn or a running write lasts
+    # without renewal (renewed every third of it while the process lives).
+    lease_seconds: int = 120
     port: int = 3000
     max_tool_rounds: int = 6
     history_token_budget: int = 8000
@@ -130,6 +137,12 @@ class Config:
     sweep_interval_seconds: int = 30
     model_deadline_seconds: int = 90
     log_format: str = "console"
+
+    @property
+    def database(self) -> str:
+        """Where the data is: DATABASE_URL if set, else the SQLite file."""
+        return self.database_url or self.database_path
+
     # Set by `python -m bot` when no Slack app is configured: Slack is the local workspace page.
     local_workspace: bool = False
 

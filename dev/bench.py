@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from approvals import MIGRATIONS, ActionStore, AlreadyDecided, Database
+from approvals import MIGRATIONS, ActionStore, AlreadyDecided, open_database
 from approvals.cards import APPROVE_ACTION_ID
 from sandbox import HRSandbox
 from sandbox.fake_slack import FakeSlack
@@ -289,7 +289,7 @@ def memory(app: BotProcess, slack: FakeSlack, conversations: int, senders: int) 
 
 def store_decisions(workdir: Path, decisions: int, clickers: int) -> dict:
     """Concurrent approvers deciding distinct actions, and pairs racing on the same ones."""
-    database = Database(workdir / "store.sqlite3", MIGRATIONS)
+    database = open_database(workdir / "store.sqlite3", MIGRATIONS)
     store = ActionStore(database)
     ids = [
         store.create(

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.system_needs import BROWSER
+
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -22,18 +24,10 @@ def chromium_path() -> str | None:
 def chromium(request) -> Iterator[object]:
     path = chromium_path()
     if path is None:
-        if request.config.getoption("--browser-required"):
-            pytest.fail("Chromium is required for the browser tests: apt-get install -y chromium")
-        request.config.stash[SKIPPED] = True
-        pytest.skip(
-            "Chromium is not installed (apt-get install -y chromium): browser tests skipped"
-        )
+        BROWSER.missing(request)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
         yield browser
         browser.close()
-
-
-SKIPPED = pytest.StashKey[bool]()

@@ -1,46 +1,73 @@
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
-from approvals import MIGRATIONS, ActionStore, Database
-from bot import conversations
+from approvals import MIGRATIONS, ActionStore, open_database
+from approvals.db import Database
 from bot.agent import Agent, make_client
 from bot.catalogue import Catalogue
 from bot.conversations import ConversationStore
 from bot.hr_client import HRClient
+from bot.parts import BOT_MIGRATIONS
 from bot.tools import Toolbox
 from sandbox import HRSandbox
 from sandbox.scripted_model import ScriptedModel
-from tests.browser import SKIPPED, chromium  # noqa: F401 - a fixture
+from tests.browser import chromium  # noqa: F401 - a fixture
+from tests.postgres_server import ThrowawayPostgres, find_binaries
 from tests.slack_harness import Stack
+from tests.system_needs import NEEDS, POSTGRES
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--browser-required",
-        action="store_true",
-        default=os.environ.get("HRBOT_BROWSER_TESTS") == "required",
-        help="fail (not skip) the browser tests when Chromium is missing; CI sets "
-        "HRBOT_BROWSER_TESTS=required",
-    )
+    for need in NEEDS:
+        need.add_option(parser)
+
+
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module that sets BOTH_ENGINES = True runs each of its database tests on SQLite and
+    on a real PostgreSQL server."""
+    if getattr(metafunc.module, "BOTH_ENGINES", False) and "engine" in metafunc.fixturenames:
+        metafunc.parametrize("engine", ENGINES, indirect=True)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    if config.stash.get(SKIPPED, False):
-        terminalreporter.section("BROWSER TESTS SKIPPED", sep="!", red=True, bold=True)
-        terminalreporter.line(
-            "Chromium is not installed, so the local workspace page was not tested in a "
-            "browser. Install it (apt-get install -y chromium) and run make test again.",
-            red=True,
-        )
+    for need in NEEDS:
+        need.report(config, terminalreporter)
+
+
+@pytest.fixture(scope="session")
+def postgres(request) -> Iterator[ThrowawayPostgres]:
+    """A throwaway PostgreSQL server for the whole run; `fresh_database()` per test."""
+    binaries = find_binaries()
+    if binaries is None:
+        POSTGRES.missing(request)
+    server = ThrowawayPostgres(binaries).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
-def database(tmp_path) -> Iterator[Database]:
-    db = Database(tmp_path / "bot.sqlite3", [*MIGRATIONS, conversations.migrations])
+def engine(request) -> str:
+    """Which engine `database` is on: SQLite unless the module asks for both (BOTH_ENGINES)."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def database_location(request, tmp_path, engine) -> str:
+    """Where a test's database is: a SQLite file, or a new database on the throwaway server."""
+    if engine == "postgresql":
+        return request.getfixturevalue("postgres").fresh_database()
+    return str(tmp_path / "bot.sqlite3")
+
+
+@pytest.fixture
+def database(database_location) -> Iterator[Database]:
+    db = open_database(database_location, [*MIGRATIONS, *BOT_MIGRATIONS])
     yield db
     db.close()
 

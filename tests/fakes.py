@@ -215,3 +215,14 @@ def _is_authority(double: Authority) -> Authority:
 
 
 _is_authority(LinkedAccounts())
+
+
+def drop_audit_guards(database) -> None:
+    """What someone with direct access to the database can do: remove the triggers that keep
+    the audit append-only (SQLite has one per statement kind, PostgreSQL one for both)."""
+    if database.engine == "postgresql":
+        database.execute("DROP TRIGGER audit_no_update ON audit")
+        database.execute("DROP TRIGGER audit_no_truncate ON audit")
+    else:
+        database.execute("DROP TRIGGER audit_no_update")
+        database.execute("DROP TRIGGER audit_no_delete")

@@ -6,11 +6,15 @@ from dataclasses import replace
 import openai
 import pytest
 
-from approvals import Executor, Thread
+from approvals import Executor, Thread, open_database
+from bot import conversations
 from bot.agent import Agent, ModelUnavailable, make_client, skipped_note
 from bot.conversations import ConversationStore, estimate_tokens
 from bot.tools import ToolContext, queued_message
 from sandbox.scripted_model import rest, say, tool_calls
+
+# Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
+BOTH_ENGINES = True
 
 ALICE = ToolContext(requester="U0ALICE", thread=Thread("C0HR", "1700000000.000100"))
 KEY = "C0HR:1700000000.000100:U0ALICE"  # one conversation per thread and person
@@ -149,15 +153,17 @@ def test_rounds_are_bounded_with_a_clear_final_message(agent, model):
 
 
 def test_a_follow_up_in_the_thread_continues_the_conversation_after_a_restart(
-    model, toolbox, database
+    model, toolbox, database, database_location
 ):
     client = make_client(api_key="k", base_url=model.url, timeout=10, max_retries=0)
     model.add(tool_calls(rest("GET", "/api/users/2")), say("Janet Weaver."))
     Agent(client, "m", toolbox, ConversationStore(database)).respond("Who is 2?", ALICE)
 
-    database.close()  # the process restarts: a new agent over the same file
+    # The process restarts: a new agent over the same database.
+    again = open_database(database_location, [conversations.tables])
     model.add(say("She is a payroll specialist."))
-    Agent(client, "m", toolbox, ConversationStore(database)).respond("What does she do?", ALICE)
+    Agent(client, "m", toolbox, ConversationStore(again)).respond("What does she do?", ALICE)
+    again.close()
 
     contents = [m.get("content") for m in model.requests[-1]["messages"]]
     assert contents[1] == "Who is 2?" and "Janet Weaver." in contents

@@ -11,6 +11,9 @@ from approvals.announce import Announcer
 from approvals.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID
 from tests.fakes import held_delete
 
+# Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
+BOTH_ENGINES = True
+
 
 @dataclass(frozen=True)
 class SlackAnswer:

@@ -10,6 +10,7 @@ import pytest
 
 from approvals import audit
 from approvals.__main__ import main
+from tests.fakes import drop_audit_guards
 
 KEY = "checkpoint-key-one-0123456789abcdef"
 
@@ -52,8 +53,8 @@ def test_a_date_range_selects_rows(capsys, trail):
 
 
 def test_reports_the_first_broken_row(capsys, trail, actions):
-    conn = actions.database.db.conn
-    conn.execute("DROP TRIGGER audit_no_update")
+    drop_audit_guards(actions.database)
+    conn = actions.database
     conn.execute("UPDATE audit SET actor = 'U0EVE' WHERE id = 2")
     code, _, err = run(capsys, "--db", trail, "--verify")
     assert code == 1 and "BROKEN at row 2" in err
@@ -102,8 +103,8 @@ def test_deleting_the_last_rows_passes_the_chain_and_fails_the_checkpoint(
     kept.write_text(take_checkpoint(capsys, trail) + "\n")
     at = json.loads(kept.read_text())["at"]
     # The reported attack: the rejection's rows deleted and the action set back to pending.
-    conn = actions.database.db.conn
-    conn.execute("DROP TRIGGER audit_no_delete")
+    drop_audit_guards(actions.database)
+    conn = actions.database
     conn.execute("DELETE FROM audit WHERE action_id = 2")
     conn.execute("UPDATE actions SET status = 'pending', decided_by = NULL WHERE id = 2")
     code, _, err = run(capsys, "--db", trail, "--verify")
@@ -115,8 +116,8 @@ def test_deleting_the_last_rows_passes_the_chain_and_fails_the_checkpoint(
 
 def test_a_rewritten_head_row_is_reported(capsys, trail, key, actions):
     statement = take_checkpoint(capsys, trail)
-    conn = actions.database.db.conn
-    conn.execute("DROP TRIGGER audit_no_delete")
+    drop_audit_guards(actions.database)
+    conn = actions.database
     conn.execute("DELETE FROM audit WHERE id = 4")
     with actions.database.immediate() as db:
         audit.append(db, "approved", action_id=2, actor="U0EVE")

@@ -8,7 +8,11 @@ import pytest
 
 from approvals import audit, checkpoints
 from approvals.checkpoints import BadKey, BadStatement, BrokenChain, MissingRows, RowChanged
+from tests.fakes import drop_audit_guards
 from tests.test_store import new_action
+
+# Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
+BOTH_ENGINES = True
 
 KEY = "checkpoint-key-one-0123456789abcdef"
 NEW_KEY = "checkpoint-key-two-0123456789abcdef"
@@ -21,16 +25,15 @@ def trail(four_audit_rows):
 
 
 def delete_last_rows(database, count: int) -> None:
-    conn = database.db.conn
-    conn.execute("DROP TRIGGER audit_no_delete")
-    conn.execute("DELETE FROM audit WHERE id > (SELECT MAX(id) FROM audit) - ?", (count,))
+    drop_audit_guards(database)
+    database.execute("DELETE FROM audit WHERE id > (SELECT MAX(id) FROM audit) - ?", (count,))
 
 
 def rewrite_from(database, row_id: int, **changes) -> None:
     """What someone with the file can do: replace rows from row_id on and rebuild the chain."""
-    later = [event for event in audit.events(database.db) if event.id >= row_id]
-    database.db.conn.execute("DROP TRIGGER audit_no_delete")
-    database.db.conn.execute("DELETE FROM audit WHERE id >= ?", (row_id,))
+    later = [event for event in audit.events(database) if event.id >= row_id]
+    drop_audit_guards(database)
+    database.execute("DELETE FROM audit WHERE id >= ?", (row_id,))
     with database.immediate() as db:
         for number, event in enumerate(later):
             values = {
@@ -46,66 +49,66 @@ def rewrite_from(database, row_id: int, **changes) -> None:
 
 
 def test_a_checkpoint_is_one_readable_line_with_the_row_count_and_the_head(database, trail):
-    statement = checkpoints.take(database.db, [KEY], now=1_795_000_000.0)
+    statement = checkpoints.take(database, [KEY], now=1_795_000_000.0)
     assert "\n" not in statement
     fields = json.loads(statement)
-    head = audit.head(database.db)
+    head = audit.head(database)
     assert fields["rows"] == head.rows == 4
     assert fields["head_id"] == head.id == 4
-    assert fields["head_hash"] == head.hash == audit.events(database.db)[-1].hash
+    assert fields["head_hash"] == head.hash == audit.events(database)[-1].hash
     assert fields["at"] == "2026-11-18T11:06:40Z"
     assert checkpoints.read(statement, [KEY]).rows == 4
 
 
 def test_the_signature_is_an_hmac_anyone_with_the_key_can_recompute(database, trail):
-    fields = json.loads(checkpoints.take(database.db, [KEY]))
+    fields = json.loads(checkpoints.take(database, [KEY]))
     signature = fields.pop("signature")
     signed = checkpoints.SALT + "\n" + json.dumps(fields, sort_keys=True, separators=(",", ":"))
     assert signature == hmac.new(KEY.encode(), signed.encode(), hashlib.sha256).hexdigest()
 
 
 def test_deleting_the_tail_passes_the_chain_but_not_the_checkpoint(database, trail):
-    statement = checkpoints.take(database.db, [KEY], now=1_795_000_000.0)
+    statement = checkpoints.take(database, [KEY], now=1_795_000_000.0)
     delete_last_rows(database, 2)  # the second request and its rejection
     # The limit this module exists for: what is left is a perfectly valid chain.
-    assert audit.first_broken_row(database.db) is None
+    assert audit.first_broken_row(database) is None
     with pytest.raises(MissingRows) as caught:
-        checkpoints.verify(database.db, statement, [KEY])
+        checkpoints.verify(database, statement, [KEY])
     assert str(caught.value) == (
         "missing rows: the checkpoint of 2026-11-18T11:06:40Z saw 4 rows, the database has 2"
     )
 
 
 def test_the_row_at_the_checkpoint_rewritten_with_a_rebuilt_chain_is_detected(database, trail):
-    statement = checkpoints.take(database.db, [KEY])
+    statement = checkpoints.take(database, [KEY])
     new_action(trail)  # a fifth row after the checkpoint, rebuilt along with the fourth
     rewrite_from(database, 4, event="approved", actor="U0EVE")
-    assert audit.first_broken_row(database.db) is None
-    assert audit.head(database.db).rows == 5
+    assert audit.first_broken_row(database) is None
+    assert audit.head(database).rows == 5
     with pytest.raises(RowChanged, match=r"the row #4 no longer matches the checkpoint"):
-        checkpoints.verify(database.db, statement, [KEY])
+        checkpoints.verify(database, statement, [KEY])
 
 
 def test_a_rewritten_row_before_the_checkpoint_changes_its_head_too(database, trail):
-    statement = checkpoints.take(database.db, [KEY])
+    statement = checkpoints.take(database, [KEY])
     rewrite_from(database, 2, actor="U0EVE")
-    assert audit.first_broken_row(database.db) is None
+    assert audit.first_broken_row(database) is None
     with pytest.raises(RowChanged):
-        checkpoints.verify(database.db, statement, [KEY])
+        checkpoints.verify(database, statement, [KEY])
 
 
 def test_a_trail_that_grew_after_the_checkpoint_is_consistent_with_it(database, trail):
-    statement = checkpoints.take(database.db, [KEY])
+    statement = checkpoints.take(database, [KEY])
     trail.withdraw(new_action(trail).id, "U0ALICE")
-    assert audit.head(database.db).rows == 6
-    assert checkpoints.verify(database.db, statement, [KEY]).head_id == 4
+    assert audit.head(database).rows == 6
+    assert checkpoints.verify(database, statement, [KEY]).head_id == 4
 
 
 def test_a_checkpoint_of_an_empty_trail_holds_for_any_later_trail(database, actions):
-    statement = checkpoints.take(database.db, [KEY])
+    statement = checkpoints.take(database, [KEY])
     assert json.loads(statement)["head_id"] is None
     new_action(actions)
-    assert checkpoints.verify(database.db, statement, [KEY]).rows == 0
+    assert checkpoints.verify(database, statement, [KEY]).rows == 0
 
 
 @pytest.mark.parametrize(
@@ -119,16 +122,16 @@ def test_a_checkpoint_of_an_empty_trail_holds_for_any_later_trail(database, acti
     ],
 )
 def test_an_edited_statement_is_refused(database, trail, edit):
-    fields = json.loads(checkpoints.take(database.db, [KEY]))
+    fields = json.loads(checkpoints.take(database, [KEY]))
     edited = json.dumps({**fields, **edit})
     with pytest.raises(BadStatement, match="signature does not verify with AUDIT_CHECKPOINT_KEY"):
         checkpoints.read(edited, [KEY])
 
 
 def test_a_statement_signed_with_another_key_is_refused(database, trail):
-    forged = checkpoints.take(database.db, [OTHER_KEY])
+    forged = checkpoints.take(database, [OTHER_KEY])
     with pytest.raises(BadStatement, match="edited or forged, or signed with a key"):
-        checkpoints.verify(database.db, forged, [KEY])
+        checkpoints.verify(database, forged, [KEY])
 
 
 @pytest.mark.parametrize("text", ["", "hello", "[1, 2]", '{"rows": 4}', '{"signature": 7}'])
@@ -138,12 +141,12 @@ def test_text_that_is_not_a_statement_is_refused(text):
 
 
 def test_after_rotation_the_new_key_signs_and_the_old_one_still_verifies(database, trail):
-    old_statement = checkpoints.take(database.db, [KEY])
+    old_statement = checkpoints.take(database, [KEY])
     rotated = checkpoints.keys_from(f"{NEW_KEY}, {KEY}")
     assert rotated == (NEW_KEY, KEY)
-    assert checkpoints.verify(database.db, old_statement, rotated).rows == 4
-    new_statement = checkpoints.take(database.db, rotated)
-    assert checkpoints.verify(database.db, new_statement, [NEW_KEY]).rows == 4
+    assert checkpoints.verify(database, old_statement, rotated).rows == 4
+    new_statement = checkpoints.take(database, rotated)
+    assert checkpoints.verify(database, new_statement, [NEW_KEY]).rows == 4
     with pytest.raises(BadStatement):
         checkpoints.read(new_statement, [KEY])
     # Dropping a key from the list retires every statement it signed.
@@ -168,7 +171,7 @@ def test_a_missing_or_short_key_is_refused_with_how_to_make_one(value, problem):
 
 
 def test_a_broken_chain_is_not_checkpointed(database, trail):
-    database.db.conn.execute("DROP TRIGGER audit_no_update")
-    database.db.conn.execute("UPDATE audit SET actor = 'U0EVE' WHERE id = 2")
+    drop_audit_guards(database)
+    database.execute("UPDATE audit SET actor = 'U0EVE' WHERE id = 2")
     with pytest.raises(BrokenChain, match="broken at row 2"):
-        checkpoints.take(database.db, [KEY])
+        checkpoints.take(database, [KEY])

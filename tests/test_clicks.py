@@ -9,6 +9,9 @@ from approvals.records import text_hash
 from approvals.roster import Roster
 from tests.fakes import Clock, CountingHR, Members, QuietAnnouncer, held_delete
 
+# Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
+BOTH_ENGINES = True
+
 BUTTONS = {"approve": APPROVE_ACTION_ID, "reject": REJECT_ACTION_ID, "withdraw": WITHDRAW_ACTION_ID}
 
 
@@ -55,7 +58,7 @@ class Desk:
     def refusals(self, action_id: int | None = None) -> list[audit.AuditEvent]:
         return [
             event
-            for event in audit.events(self.store.database.db)
+            for event in audit.events(self.store.database)
             if event.event == "click_refused" and event.action_id == action_id
         ]
 
@@ -224,7 +227,7 @@ def test_a_submitted_rejection_records_the_reason(desk):
     assert (done.status, done.decided_by, done.reason) == ("rejected", "U0CAROL", "dup")
     assert desk.announcer.finished == [action.id]
     assert desk.hr.sent == {}
-    rejected = audit.events(desk.store.database.db, action.id)
+    rejected = audit.events(desk.store.database, action.id)
     assert rejected[-1].event == "rejected"
     # The audit keeps a salted hash of the reason, never the text (it cannot be purged there).
     assert rejected[-1].detail == {

@@ -200,3 +200,28 @@ def test_the_sandbox_is_its_own_authorization_server_by_default():
     assert c.uses_sandbox and c.hr_oauth_issuer == config.SANDBOX_URL
     assert c.hr_oauth_client_id and c.hr_oauth_client_secret and c.hr_oauth_scopes == "hr"
     assert c.public_url == "http://127.0.0.1:3000"
+
+
+def test_database_url_selects_postgresql_and_replaces_the_sqlite_file():
+    url = "postgresql://hrbot:pw@db.internal:5432/hrbot"
+    c = load({**GOOD, "DATABASE_URL": url}, env_file=None)
+    assert c.database == url and "pw" not in repr(c)
+    assert load(GOOD, env_file=None).database == "data/hrbot.sqlite3"
+
+
+@pytest.mark.parametrize(
+    "change, complaint",
+    [
+        ({"DATABASE_URL": "mysql://root:hunter2@db/hr"}, "DATABASE_URL: must be a PostgreSQL URL"),
+        ({"DATABASE_URL": "postgresql:hunter2"}, "DATABASE_URL: must be a PostgreSQL URL"),
+        (
+            {"DATABASE_URL": "postgresql://u:hunter2@db/hr", "DATABASE_PATH": "x.db"},
+            "DATABASE_PATH: unset it with DATABASE_URL",
+        ),
+        ({"LEASE_SECONDS": "1"}, "LEASE_SECONDS: must be a whole number from 6 to 3600"),
+    ],
+)
+def test_bad_database_settings_are_refused_without_echoing_a_password(change, complaint):
+    with pytest.raises(ConfigError, match=re.escape(complaint)) as error:
+        load({**GOOD, **change}, env_file=None)
+    assert "hunter2" not in str(error.value)

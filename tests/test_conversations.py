@@ -5,6 +5,9 @@ from hypothesis import strategies as st
 
 from bot.conversations import ConversationStore, estimate_tokens, kept_indexes
 
+# Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
+BOTH_ENGINES = True
+
 
 def turn(kind: str, n: int, size: int) -> list[dict]:
     text = "x" * size

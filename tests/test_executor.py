@@ -10,6 +10,9 @@ from approvals import AlreadyDecided, Executor
 from bot.hr_client import HRClient
 from tests.test_store import new_action
 
+# Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
+BOTH_ENGINES = True
+
 
 def test_an_approved_action_runs_once_with_an_idempotency_key(actions, hr_client, hr_sandbox):
     action = new_action(actions)
@@ -66,7 +69,7 @@ def test_a_hash_other_than_the_signed_one_is_refused(actions, hr_client, hr_sand
 def test_a_row_changed_after_approval_is_refused(actions, hr_client, hr_sandbox):
     action = new_action(actions)
     actions.approve(action.id, "U0BOB")
-    actions.database.db.conn.execute(
+    actions.database.execute(
         "UPDATE actions SET body = ? WHERE id = ?",
         ('{"name":"Eve Hacker","job":"admin"}', action.id),
     )
@@ -126,11 +129,11 @@ def test_a_lost_answer_after_sending_is_unknown_not_retried(actions):
 def test_idempotency_keys_are_unique_across_databases(tmp_path, hr_sandbox):
     # A reset database (or a second deployment) numbers its actions from 1 again. With the bare
     # action number as the key, the HR API replayed the old answer and nothing changed.
-    from approvals import MIGRATIONS, ActionStore, Database
+    from approvals import MIGRATIONS, ActionStore, open_database
 
     sent_keys = []
     for n, job in enumerate(["analyst", "staff analyst"]):
-        database = Database(tmp_path / f"bot{n}.sqlite3", MIGRATIONS)
+        database = open_database(tmp_path / f"bot{n}.sqlite3", MIGRATIONS)
         store = ActionStore(database)
         action = new_action(store, method="PATCH", path="/api/users/9", body={"job": job})
         assert action.id == 1

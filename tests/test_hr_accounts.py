@@ -9,7 +9,8 @@ from cryptography.fernet import Fernet
 
 import bot.hr_accounts
 import bot.link_states
-from approvals import MIGRATIONS, Database
+from approvals import MIGRATIONS, open_database
+from approvals.db import Database
 from bot.hr_accounts import Accounts, LinkedAccount, SealBroken, TokenCipher
 from bot.link_states import (
     Claim,
@@ -20,6 +21,9 @@ from bot.link_states import (
     UnknownState,
 )
 from tests.fakes import Clock
+
+# Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
+BOTH_ENGINES = True
 
 START = 1_800_000_000.0
 TEN_MINUTES = 600
@@ -50,9 +54,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def database(tmp_path) -> Iterator[Database]:
-    db = Database(
+    db = open_database(
         tmp_path / "x.sqlite3",
-        [*MIGRATIONS, bot.hr_accounts.migrations, bot.link_states.migrations],
+        [*MIGRATIONS, bot.hr_accounts.tables, bot.link_states.tables],
     )
     yield db
     db.close()
@@ -139,7 +143,7 @@ def test_from_setting_refuses_a_malformed_key_and_says_how_to_make_one(setting, 
 def test_tokens_are_never_in_the_database_file_in_clear(tmp_path, database, accounts):
     accounts.link("U0DANA", "hr-sub-dana", "dana@example.com", token())
     accounts.save_token("U0DANA", token("at-ROTATED-ACCESS-99", "rt-ROTATED-REFRESH-99"))
-    database.db.conn.execute("PRAGMA wal_checkpoint(FULL)")
+    database.execute("PRAGMA wal_checkpoint(FULL)")
     raw = file_bytes(tmp_path)
     assert b"hr-sub-dana" in raw  # the check can see what is written in clear
     for secret in (ACCESS, REFRESH, "at-ROTATED-ACCESS-99", "rt-ROTATED-REFRESH-99"):
@@ -217,7 +221,7 @@ def test_a_sealed_token_copied_into_another_users_row_does_not_open(database, ac
     accounts.link("U0DANA", "hr-sub-dana", "dana@example.com", token())
     accounts.link("U0MALLORY", "hr-sub-mallory", "m@example.com", token("at-m", "rt-m"))
     with database.immediate() as db:
-        db.conn.execute(
+        db.execute(
             "UPDATE hr_accounts SET sealed_token = "
             "(SELECT sealed_token FROM hr_accounts WHERE slack_user = 'U0DANA') "
             "WHERE slack_user = 'U0MALLORY'"
@@ -310,7 +314,7 @@ def test_neither_the_verifier_nor_the_state_is_stored_in_clear(tmp_path, databas
     (row,) = database.query("SELECT * FROM link_states")
     assert row["slack_user"] == "U0DANA"
     assert not any(VERIFIER in str(v) or state in str(v) for v in row.values())
-    database.db.conn.execute("PRAGMA wal_checkpoint(FULL)")
+    database.execute("PRAGMA wal_checkpoint(FULL)")
     raw = file_bytes(tmp_path)
     assert VERIFIER.encode() not in raw
     assert state.encode() not in raw

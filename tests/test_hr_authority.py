@@ -14,6 +14,9 @@ from bot.hr_client import HRResponse
 from bot.hr_oauth import ProviderError
 from tests.fakes import Answer, LinkedAccounts, RecordingTransport, held_delete
 
+# Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
+BOTH_ENGINES = True
+
 
 def approved(actions, **overrides):
     action = held_delete(actions, **overrides)

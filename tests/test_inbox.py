@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-import bot.inbox
-from approvals import Database, Thread
+from approvals import Thread
+from approvals.db import Database
 from bot.inbox import Inbox, Incoming
 from tests.fakes import Clock
+
+# Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
+BOTH_ENGINES = True
 
 DAY = 86400
 
@@ -18,10 +19,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def inbox_db(tmp_path) -> Iterator[Database]:
-    db = Database(tmp_path / "i.sqlite3", [bot.inbox.migrations])
-    yield db
-    db.close()
+def inbox_db(database) -> Database:
+    return database
 
 
 @pytest.fixture

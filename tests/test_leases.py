@@ -15,6 +15,9 @@ from tests.fakes import Clock, CountingHR, QuietAnnouncer, held_delete
 from tests.slack_harness import HR_CHANNEL
 from tests.test_policy import ask_for
 
+# Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
+BOTH_ENGINES = True
+
 
 @pytest.fixture
 def clock() -> Clock:

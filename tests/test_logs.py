@@ -96,13 +96,13 @@ def test_a_message_past_its_deadline_stops_with_a_clear_answer(toolbox, database
 
 
 def test_decisions_and_executions_carry_the_action_and_thread(json_log, tmp_path):
-    from approvals import MIGRATIONS, ActionStore, Database, Executor, TokenSigner
+    from approvals import MIGRATIONS, ActionStore, Executor, TokenSigner, open_database
     from approvals.cards import APPROVE_ACTION_ID
     from approvals.clicks import Click, ClickHandler
     from approvals.roster import Roster
     from tests.fakes import CountingHR, Members, QuietAnnouncer
 
-    database = Database(tmp_path / "l.sqlite3", MIGRATIONS)
+    database = open_database(tmp_path / "l.sqlite3", MIGRATIONS)
     store = ActionStore(database)
     signer = TokenSigner(["l" * 40], max_age_seconds=60)
     action = store.create(

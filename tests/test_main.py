@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sandbox.fake_slack import FakeSlack
 from tests.test_config import REQUIRED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,4 +53,36 @@ def test_an_unreachable_slack_is_one_clear_line(tmp_path):
     )
     assert done.returncode == 2
     assert "Could not reach Slack at http://127.0.0.1:9/api/" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_an_unreachable_postgresql_is_one_clear_line_without_its_password(tmp_path):
+    slack = FakeSlack().start()
+    try:
+        env = {
+            "PYTHONPATH": str(ROOT),
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": slack.api_url,
+            "OPENAI_API_KEY": "k",
+            "REQUESTERS": "U0DANA",
+            "APPROVERS": "U0BOB",
+            "APPROVAL_SECRET": "x" * 40,
+            "HR_API_URL": "http://127.0.0.1:9",
+            "DATABASE_URL": "postgresql://hrbot:hunter2@127.0.0.1:9/hrbot",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "bot"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        slack.stop()
+    assert done.returncode == 2
+    assert "cannot connect to PostgreSQL at 127.0.0.1:9/hrbot (DATABASE_URL)" in done.stderr
+    assert "hunter2" not in done.stderr + done.stdout
     assert "Traceback" not in done.stderr

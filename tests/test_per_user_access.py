@@ -14,7 +14,7 @@ import pytest
 import requests
 from cryptography.fernet import Fernet
 
-from approvals import MIGRATIONS, Database
+from approvals import MIGRATIONS, open_database
 from approvals.cards import APPROVE_ACTION_ID
 from bot import __main__ as bot_main
 from bot import hr_accounts
@@ -266,7 +266,7 @@ def test_a_requester_who_disconnected_before_the_click_fails_closed(stack):
 def test_rotate_keys_re_encrypts_every_stored_token_under_the_first_key(tmp_path, monkeypatch):
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     database_path = tmp_path / "bot.sqlite3"
-    database = Database(database_path, [*MIGRATIONS, hr_accounts.migrations])
+    database = open_database(database_path, [*MIGRATIONS, hr_accounts.tables])
     Accounts(database, TokenCipher([old])).link("U0DANA", "sub-dana", None, {"access_token": "a"})
     database.close()
     monkeypatch.chdir(tmp_path)  # no .env here
@@ -279,7 +279,7 @@ def test_rotate_keys_re_encrypts_every_stored_token_under_the_first_key(tmp_path
 
     assert bot_main.main(["rotate-keys"]) == 0
 
-    database = Database(database_path, [*MIGRATIONS, hr_accounts.migrations])
+    database = open_database(database_path, [*MIGRATIONS, hr_accounts.tables])
     try:
         assert Accounts(database, TokenCipher([new])).get("U0DANA").token == {"access_token": "a"}
         with pytest.raises(SealBroken):

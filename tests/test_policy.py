@@ -200,7 +200,7 @@ def test_an_approved_action_interrupted_before_it_started_runs_once_after_a_rest
     assert "HR API answered 204" in outcome.text
     stack.restart()
     assert len(stack.hr.writes_seen()) == 1
-    events = [e.event for e in audit.events(stack.app.database.db, 1)]
+    events = [e.event for e in audit.events(stack.app.database, 1)]
     assert events.count("recovery_run") == 1
 
 
@@ -218,7 +218,7 @@ def test_an_action_interrupted_while_executing_becomes_unknown_and_is_never_rese
     (notice,) = stack.slack.thread(card.channel, card.ts)
     assert "Check the HR system" in notice.text
     assert stack.hr.writes_seen() == []
-    events = [e.event for e in audit.events(stack.app.database.db, 1)]
+    events = [e.event for e in audit.events(stack.app.database, 1)]
     assert "recovered_unknown" in events
 
 
@@ -313,4 +313,4 @@ def test_a_reject_reason_never_enters_the_audit_and_retention_deletes_it(stack):
     purged = stack.app.actions.get(1)
     assert (purged.reason, purged.body, purged.text_salt, purged.before) == (None, None, None, None)
     assert (purged.status, purged.path, purged.decided_by) == ("rejected", "/api/users/9", "U0BOB")
-    assert audit.first_broken_row(stack.app.database.db) is None
+    assert audit.first_broken_row(stack.app.database) is None

@@ -27,11 +27,11 @@ from approvals import (
     MIGRATIONS,
     TERMINAL,
     ActionStore,
-    Database,
     Executor,
     Thread,
     TokenSigner,
     audit,
+    open_database,
 )
 from approvals.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID
 from approvals.clicks import Click, ClickHandler
@@ -42,6 +42,9 @@ from bot.catalogue import Catalogue
 from bot.hr_client import HRClient
 from bot.tools import Toolbox, ToolContext
 from tests.fakes import Clock, CountingHR, Members, QuietAnnouncer
+
+# Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
+BOTH_ENGINES = True
 
 TEAM = "T0TEAM"
 APPROVERS = ("U0BOB", "U0CAROL", "U0DANA")
@@ -65,7 +68,7 @@ class ApprovalMachine(RuleBasedStateMachine):
         self._open()
 
     def _open(self) -> None:
-        self.database = Database(self.path, MIGRATIONS)
+        self.database = open_database(self.path, MIGRATIONS)
         self.store = ActionStore(self.database, now=self.clock)
         executor = Executor(self.store, self.hr)
         self.clicks = ClickHandler(
@@ -169,7 +172,7 @@ class ApprovalMachine(RuleBasedStateMachine):
             self.sweeper.recover()
             for action in self.store.in_states():
                 assert action.status in TERMINAL, (action.id, action.status)
-            assert audit.first_broken_row(self.database.db) is None
+            assert audit.first_broken_row(self.database) is None
         finally:
             self.database.close()
             self.dir.cleanup()
@@ -189,7 +192,7 @@ TestApprovalStateMachine.settings = settings(
 def test_sixteen_clickers_approving_and_rejecting_at_once_make_one_decision_and_one_request(
     tmp_path,
 ):
-    database = Database(tmp_path / "race.sqlite3", MIGRATIONS)
+    database = open_database(tmp_path / "race.sqlite3", MIGRATIONS)
     store = ActionStore(database)
     hr = CountingHR()
     signer = TokenSigner(["r" * 40], max_age_seconds=TTL)
@@ -221,7 +224,7 @@ def test_sixteen_clickers_approving_and_rejecting_at_once_make_one_decision_and_
         t.join()
 
     decisions = [
-        e for e in audit.events(database.db, action.id) if e.event in ("approved", "rejected")
+        e for e in audit.events(database, action.id) if e.event in ("approved", "rejected")
     ]
     assert len(decisions) == 1
     assert sum(hr.sent.values()) == (1 if decisions[0].event == "approved" else 0)

@@ -5,6 +5,9 @@ from bot.conversations import ConversationStore
 from bot.replies import note_outcome, outcome_note
 from tests.test_cards import action
 
+# Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
+BOTH_ENGINES = True
+
 
 def rejected(**overrides) -> PendingAction:
     """Action #7, rejected by U0DANA's approver Bob with a reason."""

@@ -152,7 +152,7 @@ def test_an_outsider_click_changes_nothing_and_is_audited(stack):
     (note,) = stack.slack.wait_for(lambda: stack.slack.ephemeral)
     assert note["user"] == "U0EVE" and "not an approver" in note["text"]
     assert stack.app.actions.get(1).status == "pending"
-    refused = [e for e in audit.events(stack.app.database.db, 1) if e.event == "click_refused"]
+    refused = [e for e in audit.events(stack.app.database, 1) if e.event == "click_refused"]
     assert refused[0].actor == "U0EVE"
     assert stack.hr.writes_seen() == []
 

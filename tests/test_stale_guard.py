@@ -13,6 +13,9 @@ from tests.slack_harness import HR_CHANNEL, Stack, mention_event
 from tests.test_cards import shown
 from tests.test_store import new_action
 
+# Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
+BOTH_ENGINES = True
+
 
 def queue(stack: Stack, method: str, url: str, body=None) -> dict:
     stack.model.add(tool_calls(rest(method, url, body)), say("Queued."))

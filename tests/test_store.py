@@ -3,6 +3,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 
+import psycopg
 import pytest
 
 from approvals import (
@@ -17,7 +18,10 @@ from approvals import (
     audit,
 )
 from approvals.records import TooManyPending
-from tests.fakes import Clock
+from tests.fakes import Clock, drop_audit_guards
+
+# Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
+BOTH_ENGINES = True
 
 
 def new_action(store: ActionStore, **overrides):
@@ -126,9 +130,7 @@ def test_sixteen_threads_deciding_at_once_give_exactly_one_winner(actions):
     assert sorted(outcomes) == ["lost"] * 15 + ["won"]
     final = actions.get(action.id)
     decisions = [
-        e
-        for e in audit.events(actions.database.db, action.id)
-        if e.event in ("approved", "rejected")
+        e for e in audit.events(actions.database, action.id) if e.event in ("approved", "rejected")
     ]
     assert len(decisions) == 1 and decisions[0].actor == final.decided_by
 
@@ -151,7 +153,7 @@ def test_every_change_is_audited_in_a_verifiable_chain(actions):
     actions.record(
         "click_refused", action_id=action.id, actor="U0EVE", detail={"why": "not an approver"}
     )
-    db = actions.database.db
+    db = actions.database
     assert [e.event for e in audit.events(db, action.id)] == [
         "requested",
         "card_posted",
@@ -167,19 +169,20 @@ def test_every_change_is_audited_in_a_verifiable_chain(actions):
 def test_the_audit_is_append_only_and_tampering_is_detected(actions):
     new_action(actions)
     new_action(actions)
-    db = actions.database.db
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        db.conn.execute("UPDATE audit SET actor = 'U0EVE' WHERE id = 1")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        db.conn.execute("DELETE FROM audit WHERE id = 1")
-    db.conn.execute("DROP TRIGGER audit_no_update")  # an attacker with the file can do this
-    db.conn.execute("UPDATE audit SET actor = 'U0EVE' WHERE id = 1")
+    db = actions.database
+    refused = (sqlite3.IntegrityError, psycopg.errors.RaiseException)
+    with pytest.raises(refused, match="append-only"):
+        db.execute("UPDATE audit SET actor = 'U0EVE' WHERE id = 1")
+    with pytest.raises(refused, match="append-only"):
+        db.execute("DELETE FROM audit WHERE id = 1")
+    drop_audit_guards(db)  # an attacker with the database can do this
+    db.execute("UPDATE audit SET actor = 'U0EVE' WHERE id = 1")
     assert audit.first_broken_row(db) == 1
 
 
 def test_audit_append_outside_a_transaction_is_refused(database):
     with pytest.raises(RuntimeError, match="inside the transaction"):
-        audit.append(database.db, "x")
+        audit.append(database, "x")
 
 
 def test_sixteen_concurrent_requests_never_overshoot_the_pending_cap(actions):
@@ -235,7 +238,7 @@ def test_after_retention_the_audit_hash_cannot_be_used_to_guess_the_body(actions
     store = ActionStore(actions.database, now=clock)
     action = new_action(store, method="PATCH", path="/api/users/2", body={"salary": 87250})
     store.reject(action.id, "U0BOB")
-    (requested,) = [e for e in audit.events(store.database.db, action.id) if e.event == "requested"]
+    (requested,) = [e for e in audit.events(store.database, action.id) if e.event == "requested"]
     salted = requested.detail["request_hash"]
     assert salted == request_hash("PATCH", "/api/users/2", {"salary": 87250}, action.text_salt)
     clock.advance(31 * 86400)

@@ -7,6 +7,9 @@ from approvals.sweeper import Sweeper
 from approvals.upkeep import Upkeep
 from tests.fakes import Clock, CountingHR, QuietAnnouncer, held_delete
 
+# Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
+BOTH_ENGINES = True
+
 
 class RecordingAnnouncer(QuietAnnouncer):
     """QuietAnnouncer that also records posts and messages to approvers, and says a copy is
@@ -63,7 +66,7 @@ def new_action(store: ActionStore, **overrides) -> PendingAction:
 
 
 def events(store: ActionStore, action: PendingAction) -> list[str]:
-    return [event.event for event in audit.events(store.database.db, action.id)]
+    return [event.event for event in audit.events(store.database, action.id)]
 
 
 def test_sweep_expires_due_actions_and_leaves_fresh_ones(sweeper, store, clock, announcer):

@@ -8,6 +8,9 @@ from approvals import Thread
 from bot.catalogue import Catalogue
 from bot.tools import MAX_RESULT_CHARS, Toolbox, ToolContext, compact_result, queued_message
 
+# Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
+BOTH_ENGINES = True
+
 CONTEXT = ToolContext(requester="U0ALICE", thread=Thread("C0HR", "1.1"))
 
 

@@ -1,0 +1,96 @@
+"""Leases on names, shared by every process using the database: a conversation's turn, the
+housekeeping round. A name is held by one owner (process) until a time; the holder renews it
+while it works and releases it when done. A holder that dies stops renewing, and once its lease
+lapses another process may take the name: nothing is ever held forever."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from approvals.db import Database
+
+
+@contextmanager
+def renewing(renew: Callable[[], object], every: float, name: str) -> Iterator[None]:
+    """Call `renew` every `every` seconds, on a thread of its own, until the block ends."""
+    done = threading.Event()
+
+    def keep() -> None:
+        while not done.wait(every):
+            renew()
+
+    renewer = threading.Thread(target=keep, name=f"renew-{name}", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        renewer.join()
+
+
+class NamedLeases:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        owner: str,
+        seconds: float,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.database = database
+        self.owner = owner
+        self.seconds = seconds
+        self.now = now
+
+    def take(self, name: str, seconds: float | None = None) -> bool:
+        """Hold `name` until `seconds` (default: one lease) from now, if nobody else holds it
+        (never held, released, or lapsed); also renews it when this owner holds it already.
+        One compare-and-set: of processes racing for a free name, one wins."""
+        now = self.now()
+        until = now + (self.seconds if seconds is None else seconds)
+        with self.database.immediate() as db:
+            return (
+                db.execute(
+                    "INSERT INTO leases (name, owner, until) VALUES (?, ?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, "
+                    "until = excluded.until WHERE leases.until <= ? OR leases.owner = ?",
+                    (name, self.owner, until, now, self.owner),
+                ).rowcount
+                == 1
+            )
+
+    def renew(self, name: str) -> bool:
+        """Extend this owner's lease on `name`; False when it is not held by this owner."""
+        with self.database.immediate() as db:
+            return (
+                db.execute(
+                    "UPDATE leases SET until = ? WHERE name = ? AND owner = ?",
+                    (self.now() + self.seconds, name, self.owner),
+                ).rowcount
+                == 1
+            )
+
+    def release(self, name: str) -> None:
+        with self.database.immediate() as db:
+            db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, self.owner))
+
+    def held(self, name: str) -> bool:
+        """Someone (this owner or another) holds `name` now."""
+        row = self.database.execute(
+            "SELECT 1 FROM leases WHERE name = ? AND until > ?", (name, self.now())
+        ).fetchone()
+        return row is not None
+
+    @contextmanager
+    def kept(self, name: str) -> Iterator[None]:
+        """Renew the lease on `name` every third of its length until the block ends."""
+        with renewing(lambda: self.renew(name), self.seconds / 3, name):
+            yield
+
+    def purge(self) -> int:
+        """Forget lapsed leases (housekeeping)."""
+        with self.database.immediate() as db:
+            return db.execute("DELETE FROM leases WHERE until <= ?", (self.now(),)).rowcount

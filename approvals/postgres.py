@@ -1,0 +1,207 @@
+"""The PostgreSQL engine of the SQL layer (approvals/db.py): a connection pool, stores' `?` SQL
+sent with psycopg's placeholders, write transactions serialised by one advisory lock, and
+migrations applied once even when several replicas start together."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from approvals.db import DatabaseUnavailable, Schema
+
+# Transaction-scoped advisory lock keys (any 64-bit numbers, fixed for the product).
+WRITE_LOCK = 0x68726230_77726974  # every write transaction: one writer at a time, as on SQLite
+MIGRATION_LOCK = 0x68726230_6D696772  # applying migrations
+POOL_SIZE = 12  # per process; every use is one short transaction or one read
+CONNECT_SECONDS = 10.0
+
+
+class Row(tuple):
+    """A row readable by position and by column name, like sqlite3.Row (dict(row) works)."""
+
+    _index: dict[str, int]
+
+    def __new__(cls, values: Sequence[Any], index: dict[str, int]) -> Row:
+        row = super().__new__(cls, values)
+        row._index = index
+        return row
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._index[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+
+def _row_factory(cursor: Any) -> Any:
+    if cursor.description is None:
+        return tuple
+    index = {column.name: i for i, column in enumerate(cursor.description)}
+    return lambda values: Row(values, index)
+
+
+_converted: dict[str, str] = {}
+
+
+def pyformat(sql: str) -> str:
+    """The stores' `?` placeholders as psycopg's `%s` (and a literal `%` as `%%`), leaving
+    quoted text alone."""
+    if (done := _converted.get(sql)) is not None:
+        return done
+    out, quote = [], None
+    for char in sql:
+        if quote:
+            if char == quote:
+                quote = None
+            out.append("%%" if char == "%" else char)
+        elif char in "'\"":
+            quote = char
+            out.append(char)
+        else:
+            out.append({"?": "%s", "%": "%%"}.get(char, char))
+    _converted[sql] = done = "".join(out)
+    return done
+
+
+class Result:
+    """The rows of a read made outside any transaction, fetched before its connection went back
+    to the pool."""
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows = iter(rows)
+        self.rowcount = rowcount
+
+    def fetchone(self) -> Any:
+        return next(self._rows, None)
+
+    def fetchall(self) -> list[Any]:
+        return list(self._rows)
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._rows
+
+
+class PostgresTransaction:
+    in_transaction = True
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence | dict = ()) -> Any:
+        return self.conn.execute(pyformat(sql), params or None)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence]) -> Any:
+        cursor = self.conn.cursor()
+        if rows:
+            cursor.executemany(pyformat(sql), rows)
+        return cursor
+
+
+def describe(url: str) -> str:
+    """Where the database is, for messages: host, port and name, without any credentials."""
+    parts = urlsplit(url)
+    host = parts.hostname or "localhost"
+    return f"{host}:{parts.port or 5432}{parts.path or ''}"
+
+
+class PostgresDatabase:
+    engine = "postgresql"
+
+    def __init__(self, url: str, schemas: Sequence[Schema] = ()) -> None:
+        self.where = describe(url)
+        self._local = threading.local()
+        try:  # one attempt first: the pool would retry a refused connection until its timeout
+            psycopg.connect(url, connect_timeout=int(CONNECT_SECONDS)).close()
+        except psycopg.OperationalError as e:
+            # libpq's reason (refused, no such database, authentication failed) never holds
+            # the password.
+            reason = " ".join(line.strip() for line in str(e).splitlines()) or type(e).__name__
+            raise DatabaseUnavailable(
+                f"cannot connect to PostgreSQL at {self.where} (DATABASE_URL): {reason}"
+            ) from None
+        self.pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=POOL_SIZE,
+            kwargs={
+                "autocommit": True,
+                "row_factory": _row_factory,
+                "connect_timeout": int(CONNECT_SECONDS),
+                "application_name": "hrbot",
+            },
+            check=ConnectionPool.check_connection,  # a connection the server dropped is replaced
+            open=False,
+            name="hrbot",
+        )
+        try:
+            self.pool.open(wait=True, timeout=CONNECT_SECONDS)
+        except PoolTimeout as e:
+            self.pool.close()
+            raise DatabaseUnavailable(
+                f"cannot connect to PostgreSQL at {self.where} (DATABASE_URL) "
+                f"within {CONNECT_SECONDS:.0f} s"
+            ) from e
+        try:
+            self._migrate(schemas)
+        except BaseException:
+            self.pool.close()
+            raise
+
+    def _migrate(self, schemas: Sequence[Schema]) -> None:
+        """Every component's pending migrations, in one transaction under one lock: replicas
+        starting together wait for each other, and a crash half-way applies nothing."""
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT NOT NULL, "
+                "name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL, "
+                "PRIMARY KEY (component, name))"
+            )
+            done = set(conn.execute("SELECT component, name FROM schema_migrations").fetchall())
+            for schema in schemas:
+                for name, sql in schema.postgres:
+                    if (schema.name, name) in done:
+                        continue
+                    conn.execute(sql)
+                    conn.execute(
+                        "INSERT INTO schema_migrations (component, name, applied_at) "
+                        "VALUES (%s, %s, %s)",
+                        (schema.name, name, time.time()),
+                    )
+
+    @contextmanager
+    def immediate(self) -> Iterator[PostgresTransaction]:
+        """A write transaction; it waits for any other in progress, in any replica."""
+        if getattr(self._local, "transaction", None) is not None:
+            raise RuntimeError("a write transaction is already open on this thread")
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            self._local.transaction = transaction = PostgresTransaction(conn)
+            try:
+                yield transaction
+            finally:
+                self._local.transaction = None
+
+    def execute(self, sql: str, params: Sequence | dict = ()) -> Any:
+        transaction = getattr(self._local, "transaction", None)
+        if transaction is not None:
+            return transaction.execute(sql, params)
+        with self.pool.connection() as conn:
+            cursor = conn.execute(pyformat(sql), params or None)
+            rows = cursor.fetchall() if cursor.description is not None else []
+            return Result(rows, cursor.rowcount)
+
+    def query(self, sql: str, params: Sequence | dict = ()) -> list[dict]:
+        return [dict(row) for row in self.execute(sql, params).fetchall()]
+
+    def close(self) -> None:
+        self.pool.close()

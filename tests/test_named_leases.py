@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from approvals import MIGRATIONS, open_database
+from approvals.limits import SharedRateWindow
+from approvals.named_leases import NamedLeases
+from tests.fakes import Clock
+
+# Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
+BOTH_ENGINES = True
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(start=1_800_000_000.0)
+
+
+def replica(database, clock, owner: str) -> NamedLeases:
+    return NamedLeases(database, owner=owner, seconds=30, now=clock)
+
+
+def test_a_name_is_held_by_one_owner_until_released_or_lapsed(database, clock):
+    a, b = replica(database, clock, "a"), replica(database, clock, "b")
+    assert a.take("turn:x") and not b.take("turn:x")
+    assert a.take("turn:x")  # its holder may take it again (a renewal)
+    a.release("turn:x")
+    assert b.take("turn:x") and not a.take("turn:x")
+    clock.advance(29)
+    assert not a.take("turn:x") and b.held("turn:x")
+    clock.advance(1)  # b stopped renewing: lapsed
+    assert not b.held("turn:x") and a.take("turn:x")
+
+
+def test_only_the_holder_renews_or_releases(database, clock):
+    a, b = replica(database, clock, "a"), replica(database, clock, "b")
+    assert a.take("round")
+    assert not b.renew("round")
+    b.release("round")  # not b's to release
+    assert a.held("round") and not b.take("round")
+    clock.advance(20)
+    assert a.renew("round")
+    clock.advance(20)
+    assert not b.take("round")  # the renewal kept it
+    assert a.purge() == 0
+    clock.advance(30)
+    assert a.purge() == 1 and not a.held("round")
+
+
+def test_sixteen_processes_racing_for_a_free_name_give_one_holder(database_location, database):
+    # Sixteen connections of their own (as sixteen replicas would have), all at once.
+    barrier = threading.Barrier(16, timeout=30)
+    won = []
+
+    def race(n: int) -> None:
+        own = open_database(database_location, MIGRATIONS)
+        try:
+            leases = NamedLeases(own, owner=f"replica-{n}", seconds=60)
+            barrier.wait()
+            if leases.take("sweep-round"):
+                won.append(n)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=race, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1
+    holder = database.query("SELECT owner FROM leases WHERE name = 'sweep-round'")
+    assert holder == [{"owner": f"replica-{won[0]}"}]
+
+
+def test_a_shared_rate_limit_counts_every_process_against_one_limit(database, clock):
+    one = SharedRateWindow(database, "messages", 3, 60, now=clock)
+    other = SharedRateWindow(database, "messages", 3, 60, now=clock)
+    assert [one.allow("U0DANA"), other.allow("U0DANA"), one.allow("U0DANA")] == [True] * 3
+    assert not other.allow("U0DANA") and not one.allow("U0DANA")
+    assert other.allow("U0ALICE")  # per person
+    assert SharedRateWindow(database, "notices", 1, 60, now=clock).allow("U0DANA")  # per name
+    clock.advance(61)
+    assert other.allow("U0DANA")
+    one.forget_idle()
+    rows = database.query("SELECT key FROM rate_events WHERE name = 'messages'")
+    assert rows == [{"key": "U0DANA"}]
+
+
+def test_concurrent_messages_on_two_replicas_never_exceed_the_limit(database_location, database):
+    barrier = threading.Barrier(12, timeout=30)
+    allowed = []
+
+    def message(n: int) -> None:
+        own = open_database(database_location, MIGRATIONS)
+        try:
+            window = SharedRateWindow(own, "messages", 5, 60)
+            barrier.wait()
+            if window.allow("U0DANA"):
+                allowed.append(n)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=message, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(allowed) == 5
