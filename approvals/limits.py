@@ -8,8 +8,17 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Hashable
+from typing import Protocol
 
 from approvals.db import Database
+
+
+class Limit(Protocol):
+    """At most so many events per key in a sliding window (RateWindow, SharedRateWindow)."""
+
+    def allow(self, key: str) -> bool: ...
+
+    def forget_idle(self) -> None: ...
 
 
 class RateWindow:

@@ -45,19 +45,21 @@ class NamedLeases:
         self.seconds = seconds
         self.now = now
 
-    def take(self, name: str, seconds: float | None = None) -> bool:
-        """Hold `name` until `seconds` (default: one lease) from now, if nobody else holds it
-        (never held, released, or lapsed); also renews it when this owner holds it already.
-        One compare-and-set: of processes racing for a free name, one wins."""
+    def take(self, name: str, seconds: float | None = None, *, again: bool = False) -> bool:
+        """Hold `name` until `seconds` (default: one lease) from now, if nobody holds it (never
+        held, released, or lapsed), nor this owner's other threads; with `again`, also when this
+        owner holds it already (a renewal). One compare-and-set: of processes (or threads)
+        racing for a free name, one wins."""
         now = self.now()
         until = now + (self.seconds if seconds is None else seconds)
+        mine = self.owner if again else None
         with self.database.immediate() as db:
             return (
                 db.execute(
                     "INSERT INTO leases (name, owner, until) VALUES (?, ?, ?) "
                     "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, "
                     "until = excluded.until WHERE leases.until <= ? OR leases.owner = ?",
-                    (name, self.owner, until, now, self.owner),
+                    (name, self.owner, until, now, mine),
                 ).rowcount
                 == 1
             )

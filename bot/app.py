@@ -15,19 +15,17 @@ from slack_bolt import App
 
 import approvals.listeners
 from approvals import (
-    MIGRATIONS,
-    ActionStore,
     CardCopies,
     Executor,
     PendingAction,
     TokenSigner,
-    open_database,
 )
 from approvals.announce import Announcer
 from approvals.authority import Authority, SharedToken
 from approvals.clicks import Click, ClickHandler
 from approvals.leases import Leases
-from approvals.limits import RateWindow
+from approvals.limits import RateWindow, SharedRateWindow
+from approvals.named_leases import NamedLeases
 from approvals.people import People, active_members, member_problem
 from approvals.roster import Roster
 from approvals.sweeper import Sweeper
@@ -36,23 +34,20 @@ from bot import listeners
 from bot.agent import Agent, make_client
 from bot.catalogue import DEFAULT_CATALOGUE, Catalogue
 from bot.config import Config
-from bot.conversations import ConversationStore
 from bot.dispatch import FairPool
 from bot.gate import Gate
 from bot.housekeeping import Housekeeper
-from bot.hr_accounts import Accounts, TokenCipher
-from bot.hr_authority import PersonalAuthority
 from bot.hr_client import HRClient
-from bot.hr_oauth import HRIdentityProvider, find_endpoints
 from bot.inbox import Inbox, Incoming
 from bot.intake import Intake
-from bot.link_states import LinkStates
 from bot.linking import CALLBACK_PATH, CallbackPage, Linking
-from bot.parts import BOT_MIGRATIONS, Core, HRBot, PerUser, Storage
+from bot.opening import LINK_SECONDS, open_per_user, open_storage
+from bot.parts import Core, HRBot, Storage
 from bot.replies import Replies, note_outcome
 from bot.server import page_application
 from bot.slack_client import make_web_client
 from bot.tools import Toolbox
+from bot.turns import Turns
 
 Clock = Callable[[], float]
 INTAKE_WORKERS = 4
@@ -62,18 +57,7 @@ QUEUED_PER_PERSON = 50  # messages one person may have waiting; past it they are
 CLICKS_PER_PERSON = 20  # clicks one person may have waiting
 STORED_PER_MINUTE_FACTOR = 3  # a person's messages stored per minute, times the answer limit
 REFUSAL_NOTICE_SECONDS = 300  # one refusal notice per person, reason and channel in this time
-LINK_SECONDS = 600  # a Connect button works once, for this long
 LINK_STATES_KEPT = 6 * LINK_SECONDS  # after which a late click reads "unknown", not "expired"
-
-
-def open_storage(config: Config, closing: ExitStack, *, now: Clock = time.time) -> Storage:
-    database = open_database(config.database, [*MIGRATIONS, *BOT_MIGRATIONS])
-    closing.callback(database.close)
-    return Storage(
-        database,
-        ActionStore(database, now=now),
-        ConversationStore(database, token_budget=config.history_token_budget, now=now),
-    )
 
 
 def build_core(
@@ -136,22 +120,6 @@ def build_core(
         configured=config.model_configured,
     )
     return Core(config, storage, hr, executor, toolbox, agent, per_user)
-
-
-def open_per_user(config: Config, storage: Storage, *, now: Clock = time.time) -> PerUser:
-    """Per-user HR authority (HR_AUTH=oauth): linked accounts, sealed; the identity provider
-    found by discovery (explicit endpoint URLs win). Raises ProviderError when it cannot be."""
-    cipher = TokenCipher.from_setting(config.token_encryption_keys or "")
-    provider = HRIdentityProvider(
-        find_endpoints(config.hr_oauth_issuer, **config.hr_oauth_endpoints),
-        client_id=config.hr_oauth_client_id or "",
-        client_secret=config.hr_oauth_client_secret or "",
-        scopes=config.hr_oauth_scopes,
-        redirect_uri=config.oauth_callback_url,
-    )
-    accounts = Accounts(storage.database, cipher, now=now)
-    states = LinkStates(storage.database, cipher, now=now, ttl_seconds=LINK_SECONDS)
-    return PerUser(accounts, states, provider, PersonalAuthority(accounts, provider))
 
 
 def build(
@@ -234,28 +202,29 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         allow_shared_channels=config.allow_shared_channels,
         direct_message_link=f"{identity['url']}app_redirect?channel={identity['user_id']}",
     )
-    inbox_ = Inbox(
-        storage.database,
-        now=now,
-        owner=core.executor.leases.owner,
-        claim_seconds=config.lease_seconds,
-    )
-    rate = RateWindow(config.user_messages_per_minute)
+    # What replicas share: claims on stored messages, leases on names (a conversation's turn,
+    # the housekeeping round) and each person's limits, all in the database.
+    owner, database = core.executor.leases.owner, storage.database
+    inbox_ = Inbox(database, now=now, owner=owner, claim_seconds=config.lease_seconds)
+    leases = NamedLeases(database, owner=owner, seconds=config.lease_seconds, now=now)
+    rate = SharedRateWindow(database, "messages", config.user_messages_per_minute, now=now)
     replies = Replies(
         client,
         core.agent,
         inbox_,
         gate,
         rate=rate,
-        refusals=RateWindow(1, REFUSAL_NOTICE_SECONDS),
-        slow_downs=RateWindow(1, 60),
+        refusals=SharedRateWindow(database, "refusal-notices", 1, REFUSAL_NOTICE_SECONDS, now=now),
+        slow_downs=SharedRateWindow(database, "slow-down-notices", 1, 60, now=now),
         record=core.actions.record,
         authority=core.executor.authority,
         linking=linking,
     )
-    # People take turns; each person's messages are answered one at a time, in order.
+    # People take turns; each person's messages are answered one at a time, in order, and one
+    # conversation's in the order they were sent across replicas.
+    turns = Turns(inbox_, leases, replies.answer)
     answers: FairPool[Incoming] = FairPool(
-        replies.answer,
+        turns.take,
         owner=_person,
         workers=config.model_concurrency,
         per_owner=QUEUED_PER_PERSON,
@@ -303,6 +272,8 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         retention_days=config.conversation_retention_days,
         interval_seconds=config.sweep_interval_seconds,
         chores=[lambda: core.per_user.states.purge(LINK_STATES_KEPT)] if core.per_user else [],
+        leases=leases,
+        turns=turns,
     )
     closing.callback(housekeeper.stop)
     routes = {}  # with per-user authority, the browser comes back here from the HR sign-in

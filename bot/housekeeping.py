@@ -7,13 +7,16 @@ from collections.abc import Callable, Sequence
 
 import structlog
 
-from approvals.limits import RateWindow
+from approvals.limits import Limit
+from approvals.named_leases import NamedLeases
 from approvals.sweeper import Sweeper
 from approvals.upkeep import Upkeep
 from bot.conversations import ConversationStore
 from bot.inbox import Inbox, Incoming
+from bot.turns import Turns
 
 log = structlog.get_logger(__name__)
+ROUND = "housekeeping-round"
 
 
 class Housekeeper:
@@ -23,14 +26,18 @@ class Housekeeper:
         upkeep: Upkeep,
         conversations: ConversationStore,
         inbox: Inbox,
-        windows: list[RateWindow],
+        windows: list[Limit],
         *,
         queue_answer: Callable[[Incoming], bool],
         retention_days: int,
         interval_seconds: float,
         chores: Sequence[Callable[[], object]] = (),
+        leases: NamedLeases | None = None,
+        turns: Turns | None = None,
     ) -> None:
-        """`chores` run on every round too (dropping old OAuth link states)."""
+        """`chores` run on every round too (dropping old OAuth link states). With `leases`, the
+        shared jobs run in one process per round, whichever takes the round's lease; with
+        `turns`, this process's messages left waiting with nobody answering are queued again."""
         self.sweeper = sweeper
         self.upkeep = upkeep
         self.conversations = conversations
@@ -40,6 +47,8 @@ class Housekeeper:
         self.retention_days = retention_days
         self.interval_seconds = interval_seconds
         self.chores = chores
+        self.leases = leases
+        self.turns = turns
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -63,19 +72,33 @@ class Housekeeper:
                 self.inbox.answered(message.event_id)
         return queued
 
-    def sweep(self) -> None:
-        """One round: expiry, reminders, unposted cards, retention, idle rate windows."""
-        self.sweeper.sweep()
+    def sweep(self) -> bool:
+        """One round. Every process keeps its claims, takes over lapsed ones and forgets idle
+        rate windows; the shared jobs (expiry, reminders, unposted cards, lapsed writes,
+        retention) run only in the process holding this round's lease. Whether they ran here."""
         self.inbox.renew_claims()  # ours stay ours while we are alive
         if queued := self.take_over():
             log.warning("answers.taken_over", queued=queued)
+        for message in self.turns.stalled() if self.turns else ():
+            log.warning("answer.requeued", event_id=message.event_id)
+            self.queue_answer(message)
         for window in self.windows:
             window.forget_idle()
+        # Held for one interval and never released: the next round goes to whichever process
+        # asks first once it lapses, so a process that died is replaced within a round.
+        if self.leases is not None and not self.leases.take(
+            ROUND, self.interval_seconds, again=True
+        ):
+            return False
+        self.sweeper.sweep()
         self.conversations.purge(self.retention_days)
         self.inbox.purge(self.retention_days)
         self.upkeep.forget_personal_data(self.retention_days)
         for chore in self.chores:
             chore()
+        if self.leases is not None:
+            self.leases.purge()
+        return True
 
     def start(self) -> None:
         def loop() -> None:

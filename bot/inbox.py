@@ -112,6 +112,8 @@ class Incoming:
 
 COLUMNS = 'event_id, "user", channel, thread_ts, message_ts, text, channel_type, teams, shared'
 
+SAME_CONVERSATION = 'channel = ? AND thread_ts = ? AND "user" = ?'
+
 
 def _incoming(row: dict) -> Incoming:
     return Incoming(
@@ -178,6 +180,40 @@ class Inbox:
     def unanswered(self) -> list[Incoming]:
         rows = self.database.query(
             f"SELECT {COLUMNS} FROM inbox WHERE answered_at IS NULL ORDER BY received_at, rowid"
+        )
+        return [_incoming(row) for row in rows]
+
+    def next_in_conversation(self, message: Incoming) -> Incoming | None:
+        """The oldest unanswered message of `message`'s conversation (its thread, its person),
+        claimed for this process; in the order Slack stamped them."""
+        now = self.now()
+        with self.database.immediate() as db:
+            row = db.execute(
+                f"SELECT {COLUMNS} FROM inbox WHERE {SAME_CONVERSATION} AND answered_at IS NULL "
+                "ORDER BY message_ts, received_at, rowid LIMIT 1",
+                (message.channel, message.thread_ts, message.user),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE inbox SET owner = ?, claim_until = ? WHERE event_id = ?",
+                (self.owner, now + self.claim_seconds, row["event_id"]),
+            )
+        return _incoming(dict(row))
+
+    def waiting_in_conversation(self, message: Incoming) -> bool:
+        row = self.database.execute(
+            f"SELECT 1 FROM inbox WHERE {SAME_CONVERSATION} AND answered_at IS NULL LIMIT 1",
+            (message.channel, message.thread_ts, message.user),
+        ).fetchone()
+        return row is not None
+
+    def waiting_longer_than(self, seconds: float) -> list[Incoming]:
+        """This process's unanswered messages that came in more than `seconds` ago."""
+        rows = self.database.query(
+            f"SELECT {COLUMNS} FROM inbox WHERE owner = ? AND answered_at IS NULL "
+            "AND received_at <= ? ORDER BY received_at, rowid",
+            (self.owner, self.now() - seconds),
         )
         return [_incoming(row) for row in rows]
 

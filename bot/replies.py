@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from approvals import PendingAction, Thread
 from approvals.authority import Authority, SharedToken
-from approvals.limits import RateWindow
+from approvals.limits import Limit
 from bot.agent import Agent, ModelUnavailable
 from bot.conversations import NOTICE_PREFIX, ConversationStore, conversation_key
 from bot.gate import CHECK_FAILED, Gate, Refusal
@@ -77,9 +77,9 @@ class Replies:
         inbox: Inbox,
         gate: Gate,
         *,
-        rate: RateWindow,
-        refusals: RateWindow,
-        slow_downs: RateWindow,
+        rate: Limit,
+        refusals: Limit,
+        slow_downs: Limit,
         record: Callable[..., None],
         authority: Authority | None = None,
         linking: Linking | None = None,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from approvals import Thread
-from bot import app, logs
+from bot import app, logs, opening
 from bot import config as configuration
 from bot.agent import ModelUnavailable
 from bot.config import Config
@@ -112,7 +112,7 @@ def run_task(task: Task, config: Config, design: str, workdir: Path) -> Result:
     article = design == "article"
     with ExitStack() as closing:
         closing.callback(sandbox.stop)
-        storage = app.open_storage(config, closing)
+        storage = opening.open_storage(config, closing)
         core = app.build_core(
             config,
             storage,

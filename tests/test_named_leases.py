@@ -25,7 +25,8 @@ def replica(database, clock, owner: str) -> NamedLeases:
 def test_a_name_is_held_by_one_owner_until_released_or_lapsed(database, clock):
     a, b = replica(database, clock, "a"), replica(database, clock, "b")
     assert a.take("turn:x") and not b.take("turn:x")
-    assert a.take("turn:x")  # its holder may take it again (a renewal)
+    assert not a.take("turn:x")  # not even by another thread of its holder
+    assert a.take("turn:x", again=True)  # unless it asks for a renewal
     a.release("turn:x")
     assert b.take("turn:x") and not a.take("turn:x")
     clock.advance(29)

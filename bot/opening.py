@@ -1,0 +1,46 @@
+"""The first things bot/app.py builds: the database with the stores both sides share, and, with
+per-user HR authority, the linked accounts and the identity provider."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+
+from approvals import MIGRATIONS, ActionStore, open_database
+from bot.config import Config
+from bot.conversations import ConversationStore
+from bot.hr_accounts import Accounts, TokenCipher
+from bot.hr_authority import PersonalAuthority
+from bot.hr_oauth import HRIdentityProvider, find_endpoints
+from bot.link_states import LinkStates
+from bot.parts import BOT_MIGRATIONS, PerUser, Storage
+
+Clock = Callable[[], float]
+LINK_SECONDS = 600  # a Connect button works once, for this long
+
+
+def open_storage(config: Config, closing: ExitStack, *, now: Clock = time.time) -> Storage:
+    database = open_database(config.database, [*MIGRATIONS, *BOT_MIGRATIONS])
+    closing.callback(database.close)
+    return Storage(
+        database,
+        ActionStore(database, now=now),
+        ConversationStore(database, token_budget=config.history_token_budget, now=now),
+    )
+
+
+def open_per_user(config: Config, storage: Storage, *, now: Clock = time.time) -> PerUser:
+    """Per-user HR authority (HR_AUTH=oauth): linked accounts, sealed; the identity provider
+    found by discovery (explicit endpoint URLs win). Raises ProviderError when it cannot be."""
+    cipher = TokenCipher.from_setting(config.token_encryption_keys or "")
+    provider = HRIdentityProvider(
+        find_endpoints(config.hr_oauth_issuer, **config.hr_oauth_endpoints),
+        client_id=config.hr_oauth_client_id or "",
+        client_secret=config.hr_oauth_client_secret or "",
+        scopes=config.hr_oauth_scopes,
+        redirect_uri=config.oauth_callback_url,
+    )
+    accounts = Accounts(storage.database, cipher, now=now)
+    states = LinkStates(storage.database, cipher, now=now, ttl_seconds=LINK_SECONDS)
+    return PerUser(accounts, states, provider, PersonalAuthority(accounts, provider))

@@ -1,0 +1,57 @@
+"""Taking turns in a conversation, across replicas: one conversation's messages (one Slack
+thread, one person) are answered one at a time, in the order they were sent, by whichever
+process holds that conversation's turn (a named lease), whichever process Slack gave them to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import structlog
+
+from approvals.named_leases import NamedLeases
+from bot.conversations import conversation_key
+from bot.inbox import Inbox, Incoming
+
+log = structlog.get_logger(__name__)
+
+
+def turn_name(message: Incoming) -> str:
+    return f"turn:{conversation_key(message.thread, message.user)}"
+
+
+class Turns:
+    """The answering pool's handler: `take(message)` answers, with `answer`, every unanswered
+    message of the conversation `message` is in, oldest first, while holding its turn. When
+    another process holds the turn, `take` leaves the message to it: a holder looks again after
+    letting go, so a message stored meanwhile is never stranded."""
+
+    def __init__(
+        self, inbox: Inbox, leases: NamedLeases, answer: Callable[[Incoming], None]
+    ) -> None:
+        self.inbox = inbox
+        self.leases = leases
+        self.answer = answer
+
+    def take(self, message: Incoming) -> None:
+        name = turn_name(message)
+        while self.leases.take(name):
+            try:
+                with self.leases.kept(name):
+                    while (waiting := self.inbox.next_in_conversation(message)) is not None:
+                        self.answer(waiting)
+            finally:
+                self.leases.release(name)
+            # One may have been stored after our last look and before we let go: its process
+            # saw the turn taken and left it to us.
+            if not self.inbox.waiting_in_conversation(message):
+                return
+        log.info("turn.held_elsewhere", event_id=message.event_id)
+
+    def stalled(self) -> list[Incoming]:
+        """This process's messages still unanswered a lease after they came in whose
+        conversation nobody holds (its holder died after looking, say): to queue again."""
+        return [
+            message
+            for message in self.inbox.waiting_longer_than(self.leases.seconds)
+            if not self.leases.held(turn_name(message))
+        ]
