@@ -231,7 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         raw = self.rfile.read(length) if length else b""
-        self.server.wait_if_held()
+        self.server.wait_if_held(method)
         arrived = time.monotonic()
         oauth = self.server.oauth
         incoming = Incoming(method, self.path, self.headers, raw)
@@ -339,10 +339,11 @@ class _Server(ThreadingHTTPServer):
         self._released = threading.Event()
         self._released.set()
         self.held = threading.Semaphore(0)
+        self.hold_reads = True
 
-    def wait_if_held(self) -> None:
+    def wait_if_held(self, method: str) -> None:
         """While requests are held (a test stalling the HR API), wait until released."""
-        if not self._released.is_set():
+        if not self._released.is_set() and (self.hold_reads or method != "GET"):
             self.held.release()
             self._released.wait(30)
 
@@ -393,8 +394,10 @@ class HRSandbox(BackgroundServer):
         """Every request received so far, oldest first."""
         return self._server.snapshot()
 
-    def hold_requests(self) -> None:
-        """Stall every request from now on, as a slow HR API would, until release_requests()."""
+    def hold_requests(self, *, writes_only: bool = False) -> None:
+        """Stall every request (or every write) from now on, as a slow HR API would, until
+        release_requests()."""
+        self._server.hold_reads = not writes_only
         self._server._released.clear()
 
     def wait_for_held(self, timeout: float = 10.0) -> None:
