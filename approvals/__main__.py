@@ -15,8 +15,17 @@ from pathlib import Path
 import sqlite_utils
 
 from approvals import audit, checkpoints
+from approvals.db import DatabaseUnavailable, Reader, is_postgres_url
 
 FIELDS = ["id", "at", "action_id", "event", "actor", "detail", "hash"]
+
+
+DB_HELP = "the bot's DATABASE_URL or DATABASE_PATH (default: read from them, as the bot does)"
+
+
+def bot_database() -> str:
+    """Where the bot's data is, by its own settings: PostgreSQL's URL first."""
+    return os.environ.get("DATABASE_URL") or os.environ.get("DATABASE_PATH") or "data/hrbot.sqlite3"
 
 
 def _day(text: str) -> float:
@@ -26,9 +35,17 @@ def _day(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-24") from e
 
 
-def open_read_only(path: str) -> sqlite_utils.Database:
+def open_read_only(path: str) -> Reader:
+    """The bot's database, read-only: a SQLite file or a PostgreSQL URL."""
+    if is_postgres_url(path):
+        from approvals.postgres import PostgresDatabase
+
+        try:
+            return PostgresDatabase(path, read_only=True)
+        except DatabaseUnavailable as e:
+            raise SystemExit(str(e)) from None
     if not Path(path).is_file():
-        raise SystemExit(f"no database at {path} (pass --db, the bot's DATABASE_PATH)")
+        raise SystemExit(f"no database at {path} (pass --db, the bot's DATABASE_PATH or URL)")
     conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
     return sqlite_utils.Database(conn, execute_plugins=False)
@@ -53,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m approvals", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     report = commands.add_parser("audit", help="print, verify or export the audit trail")
-    report.add_argument("--db", default="data/hrbot.sqlite3", help="the bot's DATABASE_PATH")
+    report.add_argument("--db", help=DB_HELP)
     report.add_argument("--format", choices=["table", "jsonl", "csv"], default="table")
     report.add_argument("--since", type=_day, help="first day included (UTC), YYYY-MM-DD")
     report.add_argument("--until", type=_day, help="first day excluded (UTC), YYYY-MM-DD")
@@ -68,8 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         "checkpoint",
         help=f"print a checkpoint of the audit trail signed with {checkpoints.KEY_VARIABLE}",
     )
-    sign.add_argument("--db", default="data/hrbot.sqlite3", help="the bot's DATABASE_PATH")
+    sign.add_argument("--db", help=DB_HELP)
     args = parser.parse_args(argv)
+    args.db = args.db or bot_database()
     if args.command == "checkpoint":
         return take_checkpoint(args.db)
     return report_audit(args)

@@ -116,7 +116,10 @@ def describe(url: str) -> str:
 class PostgresDatabase:
     engine = "postgresql"
 
-    def __init__(self, url: str, schemas: Sequence[Schema] = ()) -> None:
+    def __init__(
+        self, url: str, schemas: Sequence[Schema] = (), *, read_only: bool = False
+    ) -> None:
+        """`read_only`: every transaction read-only (the audit CLI), and no migrations."""
         self.where = describe(url)
         self._local = threading.local()
         try:  # one attempt first: the pool would retry a refused connection until its timeout
@@ -137,6 +140,7 @@ class PostgresDatabase:
                 "row_factory": _row_factory,
                 "connect_timeout": int(CONNECT_SECONDS),
                 "application_name": "hrbot",
+                **({"options": "-c default_transaction_read_only=on"} if read_only else {}),
             },
             check=ConnectionPool.check_connection,  # a connection the server dropped is replaced
             open=False,
@@ -151,7 +155,8 @@ class PostgresDatabase:
                 f"within {CONNECT_SECONDS:.0f} s"
             ) from e
         try:
-            self._migrate(schemas)
+            if not read_only:
+                self._migrate(schemas)
         except BaseException:
             self.pool.close()
             raise

@@ -49,12 +49,16 @@ class Sweeper:
         for action in reminded:
             self.announcer.tell_approvers(action, cards.reminder(action))
         reposted = self.repost_missing()
-        lapsed = self.settle_interrupted() if self.executor.leases else 0
+        lapsed, ran = 0, 0
+        if self.executor.leases:  # with replicas, one may have died mid-way
+            lapsed = self.settle_interrupted()
+            ran = self.run_orphaned()
         return {
             "expired": expired,
             "reminded": len(reminded),
             "reposted": reposted,
             "unknown": lapsed,
+            "ran": ran,
         }
 
     def repost_missing(self) -> int:
@@ -74,13 +78,23 @@ class Sweeper:
     def recover(self) -> dict[str, int]:
         """After a restart: run approved actions that never started, once; mark interrupted ones
         `unknown` and tell everyone. Never re-sends a request that may have gone out."""
+        return {"ran": self.run_orphaned(), "unknown": self.settle_interrupted()}
+
+    def run_orphaned(self) -> int:
+        """Run, once, the approved actions nobody started: the process that approved one died
+        before starting it. With leases (replicas), only one approved more than a lease ago:
+        a live process starts its own at once. Starting is a compare-and-set either way."""
         ran = 0
+        leases = self.executor.leases
+        before = self.store.now() - (leases.seconds if leases else 0)
         for action in self.store.in_states("approved"):
+            if leases and (action.decided_at or 0) > before:
+                continue
             self.store.record(
                 "recovery_run",
                 action_id=action.id,
                 actor=None,
-                detail={"why": "approved before a restart but never started"},
+                detail={"why": "approved, but the process that approved it never started it"},
             )
             try:
                 done = self.executor.run(action.id, action.request_hash)
@@ -88,7 +102,7 @@ class Sweeper:
                 continue
             ran += 1
             self.announcer.finish(done)
-        return {"ran": ran, "unknown": self.settle_interrupted()}
+        return ran
 
     def settle_interrupted(self) -> int:
         """Executing actions whose process is gone become `unknown`, everyone told; never

@@ -12,6 +12,8 @@ from approvals import audit
 from approvals.__main__ import main
 from tests.fakes import drop_audit_guards
 
+# Each database test runs on SQLite and on PostgreSQL (tests/conftest.py): --db takes either.
+BOTH_ENGINES = True
 KEY = "checkpoint-key-one-0123456789abcdef"
 
 
@@ -22,8 +24,8 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def trail(four_audit_rows):
-    return four_audit_rows.database.path
+def trail(four_audit_rows, database_location):
+    return database_location
 
 
 def test_prints_the_trail_and_verifies_the_chain(capsys, trail):

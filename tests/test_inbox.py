@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import threading
+
 import pytest
 
-from approvals import Thread
+import bot.inbox
+from approvals import Thread, open_database
 from approvals.db import Database
 from bot.inbox import Inbox, Incoming
 from tests.fakes import Clock
@@ -152,3 +155,29 @@ def test_a_dead_process_message_is_taken_over_once(inbox_db, clock):
     second.answered("Ev1")
     clock.advance(1000)
     assert third.take_over() == []
+
+
+def test_an_event_delivered_to_several_replicas_at_once_is_taken_by_one(
+    database_location, inbox_db
+):
+    # Slack's retry of one event landing on another replica while the first stores it.
+    barrier = threading.Barrier(6, timeout=30)
+    taken: list[str] = []
+
+    def deliver(n: int) -> None:
+        own = open_database(database_location, [bot.inbox.tables])
+        try:
+            replica = Inbox(own, owner=f"replica-{n}")
+            barrier.wait()
+            if replica.accept(message("Ev1RETRIED")):
+                taken.append(replica.owner)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=deliver, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(taken) == 1
+    assert stored_ids(inbox_db) == ["Ev1RETRIED"]

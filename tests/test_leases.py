@@ -103,3 +103,19 @@ def test_after_a_restart_the_old_process_work_becomes_unknown_only_once_its_leas
     outcome = stack.replies(HR_CHANNEL, event["ts"], count=3)[-1]
     assert "outcome unknown" in outcome.text
     assert stack.hr.writes_seen() == []
+
+
+def test_an_action_approved_by_a_process_that_died_before_starting_it_runs_once(database, clock):
+    first, _, _ = replica(database, clock, "replica-a")
+    action = held_delete(first)
+    first.approve(action.id, "U0BOB")  # then replica-a died, before starting it
+    _, second, told = replica(database, clock, "replica-b")
+    hr = second.executor.transport
+
+    assert second.recover()["ran"] == 0  # a live process starts its own at once: not ours yet
+    assert second.sweep()["ran"] == 0 and not hr.sent
+    clock.advance(121)
+    assert second.sweep()["ran"] == 1
+    assert second.sweep()["ran"] == 0
+    assert sum(hr.sent.values()) == 1 and first.get(action.id).status == "succeeded"
+    assert told.finished == [action.id]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import threading
 
@@ -7,6 +8,7 @@ import psycopg
 import pytest
 
 from approvals import (
+    MIGRATIONS,
     STATES,
     TERMINAL,
     TRANSITIONS,
@@ -16,6 +18,7 @@ from approvals import (
     AlreadyDecided,
     CardCopies,
     audit,
+    open_database,
 )
 from approvals.records import TooManyPending
 from tests.fakes import Clock, drop_audit_guards
@@ -246,3 +249,51 @@ def test_after_retention_the_audit_hash_cannot_be_used_to_guess_the_body(actions
     assert store.get(action.id).text_salt is None and store.get(action.id).body is None
     guesses = {request_hash("PATCH", "/api/users/2", {"salary": n}) for n in range(87000, 87500)}
     assert salted not in guesses  # without the deleted salt, trying values finds nothing
+
+
+def test_replicas_writing_at_once_keep_one_linear_audit_chain_and_the_pending_cap(
+    database_location, database
+):
+    # Four replicas (each with connections of its own, as processes have) ask for eight
+    # actions each at once, against a cap of ten pending per person; then each decides what
+    # it made. The cap holds across all four, and every audit row chains to the one before.
+    barrier = threading.Barrier(4, timeout=30)
+    errors: list[BaseException] = []
+    made: list[int] = []
+    capped: list[str] = []
+
+    def replica(n: int) -> None:
+        own = open_database(database_location, MIGRATIONS)
+        store = ActionStore(own)
+        mine = []
+        try:
+            barrier.wait()
+            for i in range(8):
+                try:
+                    path = f"/api/users/{n}{i}"
+                    mine.append(new_action(store, path=path, max_pending_per_requester=10).id)
+                except TooManyPending as e:
+                    capped.append(e.scope)
+            made.extend(mine)
+            barrier.wait()
+            for i, action_id in enumerate(mine):
+                if i % 2:
+                    store.approve(action_id, f"U0APPROVER{n}")
+                else:
+                    store.withdraw(action_id, "U0ALICE")
+        except BaseException as e:
+            errors.append(e)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=replica, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(made) == 10 and capped == ["requester"] * 22
+    assert audit.first_broken_row(database) is None
+    rows = audit.events(database)
+    assert len(rows) == 2 * 10
+    assert all(row.prev_hash == before.hash for before, row in itertools.pairwise(rows))

@@ -88,7 +88,7 @@ def test_sweep_leaves_decided_actions_alone_after_their_window(sweeper, store, c
     store.approve(approved.id, "U0BOB")
     clock.advance(601)
 
-    assert sweeper.sweep() == {"expired": 0, "reminded": 0, "reposted": 0, "unknown": 0}
+    assert sweeper.sweep() == {"expired": 0, "reminded": 0, "reposted": 0, "unknown": 0, "ran": 0}
     assert store.get(approved.id).status == "approved"
     assert announcer.finished == []
 
