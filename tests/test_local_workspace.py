@@ -44,6 +44,7 @@ def test_the_default_database_is_a_separate_file(tmp_path, monkeypatch):
         {"REQUESTERS": "U0DANA"},
         {"APPROVAL_SECRET": "a" * 40},
         {"HR_API_URL": "https://hr.example.com"},  # real HR data is never behind the page
+        {"DATABASE_URL": "postgresql://hrbot@db.internal/hrbot"},  # a deployment's database
     ],
 )
 def test_a_deployment_missing_a_setting_never_gets_the_local_defaults(setting):
