@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -75,7 +76,10 @@ def build_core(
     card); what this opens, `closing` closes. `prompt` and `tools` replace the agent's own (the
     eval compares designs with them)."""
     actions = storage.actions
-    per_user = open_per_user(config, storage, now=actions.now) if config.per_user_hr else None
+    owner = uuid.uuid4().hex  # this process, among the replicas sharing the database
+    per_user = None
+    if config.per_user_hr:
+        per_user = open_per_user(config, storage, owner=owner, now=actions.now)
     authority: Authority = per_user.authority if per_user else SharedToken()
     # With per-user authority no shared credential exists: each request carries a person's.
     hr = HRClient(config.hr_api_url, token=None if per_user else config.hr_api_token)
@@ -87,7 +91,7 @@ def build_core(
         snapshot=hr.snapshot,
         authority=authority,
         requester_problem=requester_problem,
-        leases=Leases(storage.database, seconds=config.lease_seconds, now=actions.now),
+        leases=Leases(storage.database, owner=owner, seconds=config.lease_seconds, now=actions.now),
     )
     toolbox = Toolbox(
         Catalogue.load(catalogue_path),

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import structlog
 
 from approvals.authority import NotConnected
+from approvals.named_leases import NamedLeases
 from bot.hr_accounts import Accounts, LinkedAccount, SealBroken
 from bot.hr_oauth import HRIdentityProvider, ProviderError, revoked
 
@@ -19,6 +23,9 @@ log = structlog.get_logger(__name__)
 NOT_CONNECTED = "your HR account is not connected."
 RECONNECT = "your HR account's connection has ended (revoked or expired); connect it again."
 REFRESH_FAILED = "your HR account's token could not be renewed just now; try again in a minute."
+REFRESH_WAIT_SECONDS = 10.0  # for another replica's refresh of the same person's token
+REFRESH_LEASE_SECONDS = 30.0  # longer than a refresh may take (the provider's timeouts)
+REFRESH_MARGIN_SECONDS = 5
 
 
 class PersonalAuthority:
@@ -32,10 +39,16 @@ class PersonalAuthority:
         provider: HRIdentityProvider,
         *,
         leeway_seconds: int = 60,
+        leases: NamedLeases | None = None,
+        wait_seconds: float = REFRESH_WAIT_SECONDS,
     ) -> None:
+        """With `leases` (shared by every replica), one refresh per person at a time across
+        replicas too: the others wait for it and use the token it saved."""
         self.accounts = accounts
         self.provider = provider
         self.leeway_seconds = leeway_seconds
+        self.leases = leases
+        self.wait_seconds = wait_seconds
         # One refresh per person at a time: with rotating refresh tokens, a second concurrent
         # refresh would present a spent token, be refused, and look like a revoked grant.
         self._locks: dict[str, threading.Lock] = {}
@@ -61,15 +74,45 @@ class PersonalAuthority:
             account = self._account(slack_user)
             if account is None:
                 raise NotConnected(NOT_CONNECTED)
-            save = functools.partial(self._save, slack_user)
-            try:
-                token = self.provider.fresh(account.token, save, leeway=self.leeway_seconds)
-            except ProviderError as e:
-                log.warning("hr_account.refresh_failed", user=slack_user, grant_gone=e.grant_gone)
-                if e.grant_gone and self._drop(slack_user, account.token, why="grant_ended"):
-                    raise NotConnected(RECONNECT) from e
-                # Passing, or another process renewed the token meanwhile: the link stays.
-                raise NotConnected(REFRESH_FAILED) from e
+            if self.leases is None or not self._expiring(account.token):
+                return self._fresh_headers(slack_user, account)
+            with self._refreshing(slack_user):
+                account = self._account(slack_user)  # another replica may have renewed it
+                if account is None:
+                    raise NotConnected(NOT_CONNECTED)
+                return self._fresh_headers(slack_user, account)
+
+    def _expiring(self, token: dict[str, Any]) -> bool:
+        """Due for a refresh (with a margin over the provider client's own test)."""
+        expires_at = token.get("expires_at")
+        margin = self.leeway_seconds + REFRESH_MARGIN_SECONDS
+        return expires_at is not None and float(expires_at) - margin <= time.time()
+
+    @contextmanager
+    def _refreshing(self, slack_user: str) -> Iterator[None]:
+        """Hold this person's refresh lease, shared by every replica; waits for another
+        replica's refresh to end, up to `wait_seconds`."""
+        name = f"hr-token-refresh:{slack_user}"
+        deadline = time.monotonic() + self.wait_seconds
+        while not self.leases.take(name, REFRESH_LEASE_SECONDS):
+            if time.monotonic() >= deadline:
+                raise NotConnected(REFRESH_FAILED)
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            self.leases.release(name)
+
+    def _fresh_headers(self, slack_user: str, account: LinkedAccount) -> dict[str, str]:
+        save = functools.partial(self._save, slack_user)
+        try:
+            token = self.provider.fresh(account.token, save, leeway=self.leeway_seconds)
+        except ProviderError as e:
+            log.warning("hr_account.refresh_failed", user=slack_user, grant_gone=e.grant_gone)
+            if e.grant_gone and self._drop(slack_user, account.token, why="grant_ended"):
+                raise NotConnected(RECONNECT) from e
+            # Passing, or another process renewed the token meanwhile: the link stays.
+            raise NotConnected(REFRESH_FAILED) from e
         return {"Authorization": f"Bearer {token['access_token']}"}
 
     def _save(self, slack_user: str, token: dict[str, Any], **used: Any) -> None:

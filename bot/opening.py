@@ -8,10 +8,11 @@ from collections.abc import Callable
 from contextlib import ExitStack
 
 from approvals import MIGRATIONS, ActionStore, open_database
+from approvals.named_leases import NamedLeases
 from bot.config import Config
 from bot.conversations import ConversationStore
 from bot.hr_accounts import Accounts, TokenCipher
-from bot.hr_authority import PersonalAuthority
+from bot.hr_authority import REFRESH_LEASE_SECONDS, PersonalAuthority
 from bot.hr_oauth import HRIdentityProvider, find_endpoints
 from bot.link_states import LinkStates
 from bot.parts import BOT_MIGRATIONS, PerUser, Storage
@@ -30,9 +31,12 @@ def open_storage(config: Config, closing: ExitStack, *, now: Clock = time.time) 
     )
 
 
-def open_per_user(config: Config, storage: Storage, *, now: Clock = time.time) -> PerUser:
+def open_per_user(
+    config: Config, storage: Storage, *, owner: str, now: Clock = time.time
+) -> PerUser:
     """Per-user HR authority (HR_AUTH=oauth): linked accounts, sealed; the identity provider
-    found by discovery (explicit endpoint URLs win). Raises ProviderError when it cannot be."""
+    found by discovery (explicit endpoint URLs win). Raises ProviderError when it cannot be.
+    `owner` names this process among replicas: one refresh of a person's token at a time."""
     cipher = TokenCipher.from_setting(config.token_encryption_keys or "")
     provider = HRIdentityProvider(
         find_endpoints(config.hr_oauth_issuer, **config.hr_oauth_endpoints),
@@ -43,4 +47,7 @@ def open_per_user(config: Config, storage: Storage, *, now: Clock = time.time) -
     )
     accounts = Accounts(storage.database, cipher, now=now)
     states = LinkStates(storage.database, cipher, now=now, ttl_seconds=LINK_SECONDS)
-    return PerUser(accounts, states, provider, PersonalAuthority(accounts, provider))
+    # Token refreshes are timed by the real clock, as the tokens' expiry is.
+    refreshes = NamedLeases(storage.database, owner=owner, seconds=REFRESH_LEASE_SECONDS)
+    authority = PersonalAuthority(accounts, provider, leases=refreshes)
+    return PerUser(accounts, states, provider, authority)

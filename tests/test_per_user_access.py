@@ -16,9 +16,11 @@ from cryptography.fernet import Fernet
 
 from approvals import MIGRATIONS, open_database
 from approvals.cards import APPROVE_ACTION_ID
+from approvals.named_leases import NamedLeases
 from bot import __main__ as bot_main
 from bot import hr_accounts
 from bot.hr_accounts import Accounts, SealBroken, TokenCipher
+from bot.hr_authority import PersonalAuthority
 from sandbox.scripted_model import rest, say, tool_calls
 from tests.fakes import sign_in
 from tests.slack_harness import (
@@ -408,3 +410,25 @@ def test_a_guest_who_says_connect_cannot_link(stack):
     assert page.status_code == 403
     assert stack.app.core.per_user.accounts.get("U0GUEST") is None
     assert [e.detail["why"] for e in stack.audit("hr_link_refused")] == ["guest"]
+
+
+def test_two_replicas_renewing_one_persons_token_at_once_renew_it_once(stack):
+    # Another replica's authority: its own in-process lock, the same database and provider.
+    link(stack, "U0DANA")
+    per_user = stack.app.core.per_user
+    other = PersonalAuthority(
+        per_user.accounts,
+        per_user.provider,
+        leases=NamedLeases(stack.app.database, owner="other-replica", seconds=30),
+    )
+    token = per_user.accounts.get("U0DANA").token
+    stack.hr_clock.advance(3601)
+    per_user.accounts.save_token("U0DANA", {**token, "expires_at": token["expires_at"] - 3601})
+
+    authorities = [per_user.authority, other] * 4
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda authority: authority.headers("U0DANA"), authorities))
+
+    assert len({a["Authorization"] for a in answers}) == 1  # one renewal, used by both
+    assert per_user.accounts.get("U0DANA").token["refresh_token"] != token["refresh_token"]
+    assert stack.audit("hr_account_unlinked") == []
