@@ -1,9 +1,12 @@
 """`python -m dev.bench`: the app as `make run` starts it, under a burst of signed messages, against
-loopback fakes of Slack and of a model with a set latency, and the sandbox. Prints a table."""
+loopback fakes of Slack and of a model with a set latency, and the sandbox. Prints a table.
+With --replicas-table, only the burst: on SQLite, on PostgreSQL, and two replicas on PostgreSQL
+(dev/bench_replicas.py)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -76,18 +79,40 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """User and system CPU time of a process (all its threads), with its reaped children's."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = fields[11:15] if children else fields[11:13]  # utime stime [cutime cstime]
+    return sum(int(t) for t in ticks) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 class BotProcess:
-    """`python -m bot` in its own process, configured for the fakes."""
+    """`python -m bot` in its own process, configured for the fakes: on a SQLite file in
+    `workdir`, or on `database_url` (PostgreSQL), with any further `settings`."""
 
     def __init__(
-        self, workdir: Path, slack: FakeSlack, model: ScriptedModel, hr: HRSandbox, concurrency: int
+        self,
+        workdir: Path,
+        slack: FakeSlack,
+        model: ScriptedModel,
+        hr: HRSandbox,
+        concurrency: int,
+        *,
+        database_url: str | None = None,
+        name: str = "app",
+        settings: dict[str, str] | None = None,
     ):
         self.port = free_port()
+        database = (
+            {"DATABASE_URL": database_url}
+            if database_url
+            else {"DATABASE_PATH": str(workdir / "bot.sqlite3")}
+        )
         env = {
             "PYTHONPATH": str(ROOT),
             "SLACK_BOT_TOKEN": slack.bot_token,
@@ -102,13 +127,15 @@ class BotProcess:
             "APPROVERS": APPROVER,
             "APPROVAL_CHANNEL": "C0APPROVALS",
             "APPROVAL_SECRET": "b" * 40,
-            "DATABASE_PATH": str(workdir / "bot.sqlite3"),
+            **database,
             "PORT": str(self.port),
             "MODEL_CONCURRENCY": str(concurrency),
             "USER_MESSAGES_PER_MINUTE": "10000",
             "LOG_FORMAT": "json",
+            **(settings or {}),
         }
-        self.log = (workdir / "app.log").open("w")
+        log_path = workdir / f"{name}.log"
+        self.log = log_path.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot"],
             cwd=workdir,
@@ -126,7 +153,7 @@ class BotProcess:
             except requests.ConnectionError:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError("the app did not start:\n" + (workdir / "app.log").read_text()[-3000:])
+        raise RuntimeError("the app did not start:\n" + log_path.read_text()[-3000:])
 
     @property
     def session(self) -> requests.Session:
@@ -145,6 +172,10 @@ class BotProcess:
     def rss_mb(self) -> float:
         return rss_mb(self.process.pid)
 
+    @property
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.process.pid)
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -155,42 +186,45 @@ class BotProcess:
 
 
 def send(job: dict[str, Any]) -> dict[str, Any]:
-    """The sender process: the burst from `senders` threads, the click once half is acked."""
+    """The sender process: the burst from `senders` threads, event i to `urls[i % len(urls)]`
+    (the load balancer, with several replicas), the click once half is acked."""
     sessions = threading.local()
     half = threading.Event()
     done = 0
     lock = threading.Lock()
 
-    def post(body: bytes, content_type: str) -> tuple[int, float, float]:
+    def post(url: str, body: bytes, content_type: str) -> tuple[int, float, float]:
         if not hasattr(sessions, "s"):
             sessions.s = requests.Session()  # keep-alive, as an event sender would
         headers = {"Content-Type": content_type, **signed_headers(body, secret=SECRET)}
         started = time.monotonic()
-        status = sessions.s.post(job["url"], data=body, headers=headers, timeout=30).status_code
+        status = sessions.s.post(url, data=body, headers=headers, timeout=30).status_code
         return status, time.monotonic() - started, started
 
-    def event(e: dict[str, Any]) -> tuple[int, float]:
+    def event(numbered: tuple[int, dict[str, Any]]) -> tuple[int, float, float]:
         nonlocal done
-        status, ack, _ = post(json.dumps(event_body(e)).encode(), "application/json")
+        n, e = numbered
+        url = job["urls"][n % len(job["urls"])]
+        acked = post(url, json.dumps(event_body(e)).encode(), "application/json")
         with lock:
             done += 1
             if done >= len(job["events"]) // 2:
                 half.set()
-        return status, ack
+        return acked
 
     click: dict[str, Any] = {}
 
     def approve_midway() -> None:
         half.wait()
         body = urlencode({"payload": json.dumps(job["click"])}).encode()
-        status, ack, sent_at = post(body, "application/x-www-form-urlencoded")
+        status, ack, sent_at = post(job["click_url"], body, "application/x-www-form-urlencoded")
         click.update(status=status, ack=ack, sent_at=sent_at)
 
     clicker = threading.Thread(target=approve_midway)
     clicker.start()
     started = time.monotonic()
     with ThreadPoolExecutor(job["senders"]) as pool:
-        acks = list(pool.map(event, job["events"]))
+        acks = list(pool.map(event, enumerate(job["events"])))
     clicker.join()
     return {"acks": acks, "click": click, "started": started}
 
@@ -203,12 +237,30 @@ def answered(slack: FakeSlack, threads: set[str]) -> list[float]:
         ]
 
 
+def answers_by_thread(slack: FakeSlack, threads: set[str]) -> dict[str, list[float]]:
+    """When each answer in `threads` arrived, per thread, oldest first (a second one is a
+    duplicate)."""
+    found: dict[str, list[float]] = {}
+    with slack._lock:
+        for m in slack.messages.values():
+            if m.thread_ts in threads and m.text == ANSWER:
+                found.setdefault(m.thread_ts, []).append(m.at)
+    return {ts: sorted(at) for ts, at in found.items()}
+
+
 def burst(
-    app: BotProcess, slack: FakeSlack, hr: HRSandbox, messages: int, senders: int, timeout: float
+    apps: list[BotProcess],
+    slack: FakeSlack,
+    hr: HRSandbox,
+    messages: int,
+    senders: int,
+    timeout: float,
 ) -> dict:
+    """The burst, its events sent to each of `apps` in turn (one app, or replicas behind a load
+    balancer); the DELETE to approve is asked of the first, the click goes to the last."""
     # A pending action first, so that an approver can click during the burst.
     setup = mention_event(SETUP_REQUESTER, "delete employee 3")
-    app.send_event(setup)
+    apps[0].send_event(setup)
     card = slack.wait_for(
         lambda: [m for m in slack.in_channel("C0APPROVALS") if m.blocks], timeout=30
     )[0]
@@ -226,7 +278,13 @@ def burst(
     )
     # The senders run in a process of their own, as Slack's would: the fakes' work in this
     # process must not show up as acknowledgement time.
-    job = {"url": app.url, "events": events, "click": click_payload_, "senders": senders}
+    job = {
+        "urls": [app.url for app in apps],
+        "click_url": apps[-1].url,
+        "events": events,
+        "click": click_payload_,
+        "senders": senders,
+    }
     sent = subprocess.run(
         [sys.executable, "-m", "dev.bench", "--send"],
         input=json.dumps(job),
@@ -237,25 +295,47 @@ def burst(
         timeout=timeout,
     )
     measured = json.loads(sent.stdout)
-    acks = measured["acks"]
+    acks = measured["acks"]  # (status, seconds to the ack, sent at) per event
     click = measured["click"]
     started = measured["started"]  # the monotonic clock is shared by every process here
-    slack.wait_for(lambda: len(answered(slack, threads)) >= messages, timeout=timeout)
-    finished = answered(slack, threads)
+    with contextlib.suppress(AssertionError):  # those never answered are counted as missing
+        slack.wait_for(lambda: len(answered_at(slack, threads)) >= messages, timeout=timeout)
     deletes = [r.at for r in hr.seen if r.method == "DELETE"]
-    return {
+    b = {
         "sent": messages,
-        "acked": sum(status == 200 for status, _ in acks),
-        "ack_p50_ms": 1000 * percentile([a for _, a in acks], 50),
-        "ack_p99_ms": 1000 * percentile([a for _, a in acks], 99),
-        "answered": len(finished),
-        "last_answer_s": max(finished) - started,
+        "acked": sum(status == 200 for status, _, _ in acks),
+        "ack_p50_ms": 1000 * percentile([a for _, a, _ in acks], 50),
+        "ack_p99_ms": 1000 * percentile([a for _, a, _ in acks], 99),
         "click_status": click.get("status"),
         "click_ack_ms": 1000 * click.get("ack", float("nan")),
         "click_to_hr_ms": 1000 * (deletes[0] - click["sent_at"])
         if deletes and click
         else float("nan"),
-        "rss_mb": app.rss_mb,
+        "rss_mb": sum(app.rss_mb for app in apps),
+        "started": started,
+        "sent_at": {e["ts"]: at for e, (_, _, at) in zip(events, acks, strict=True)},
+    }
+    return {**b, **tally(slack, hr, b)}
+
+
+def tally(slack: FakeSlack, hr: HRSandbox, b: dict) -> dict:
+    """What the burst's messages got so far: answered once, twice or never; how long after
+    they were sent; and the HR writes (only the click makes one)."""
+    sent_at = b["sent_at"]
+    by_thread = answers_by_thread(slack, set(sent_at))
+    latencies = [at[0] - sent_at[ts] for ts, at in by_thread.items()]
+    nan = float("nan")
+    return {
+        "answered": len(by_thread),
+        "answered_once": sum(len(at) == 1 for at in by_thread.values()),
+        "duplicates": sum(len(at) - 1 for at in by_thread.values()),
+        "missing": len(sent_at) - len(by_thread),
+        "answer_p50_s": percentile(latencies, 50) if latencies else nan,
+        "answer_p95_s": percentile(latencies, 95) if latencies else nan,
+        "last_answer_s": max(at[0] for at in by_thread.values()) - b["started"]
+        if by_thread
+        else nan,
+        "hr_writes": len(hr.writes_seen()),
     }
 
 
@@ -385,7 +465,12 @@ def report(
     rows = [
         ("acked with 200", f"{b['acked']}/{b['sent']}", f"all {b['sent']}"),
         ("ack p50 / p99", f"{b['ack_p50_ms']:.0f} / {b['ack_p99_ms']:.0f} ms", "p99 ≤ 100 ms"),
-        ("answered", f"{b['answered']}/{b['sent']}", "all"),
+        (
+            "answered",
+            f"{b['answered']}/{b['sent']}"
+            + (f" (+{b['duplicates']} twice)" if b["duplicates"] else ""),
+            "all, once",
+        ),
         (
             "last answer vs ideal",
             f"{b['last_answer_s']:.1f} s vs {ideal:.1f} s ({b['last_answer_s'] / ideal:.2f}×)",
@@ -432,11 +517,38 @@ def report(
     correct = (
         b["acked"] == b["sent"]
         and b["answered"] == b["sent"]
+        and b["duplicates"] == 0
         and b["click_status"] == 200
+        and b["hr_writes"] == 1
         and not math.isnan(b["click_to_hr_ms"])
         and s["errors"] == 0
     )
     return "\n".join(lines), correct
+
+
+def start_fakes(
+    workdir: Path, args: argparse.Namespace, writers: list[str]
+) -> tuple[HRSandbox, FakeSlack, ScriptedModel]:
+    """The sandbox, Slack and the model; the burst's people and `writers` are members of the
+    workspace and of the requester group."""
+    hr = HRSandbox(workdir / "hr.sqlite3").start()
+    slack = FakeSlack().start()
+    writers = [SETUP_REQUESTER] + [burst_user(n) for n in range(args.messages)] + writers
+    for user in writers:
+        slack.add_user(user)
+    slack.user_groups[REQUESTER_GROUP] = writers
+    slack.add_user(APPROVER)
+    model = ScriptedModel(latency=args.latency, responder=answer_in_two_calls).start()
+    return hr, slack, model
+
+
+def app_settings(args: argparse.Namespace) -> dict[str, str]:
+    given = {"LEASE_SECONDS": args.lease_seconds, "SWEEP_INTERVAL_SECONDS": args.sweep_interval}
+    return {name: str(value) for name, value in given.items() if value is not None}
+
+
+def burst_timeout(args: argparse.Namespace) -> float:
+    return 60 + 4 * math.ceil(args.messages / args.concurrency) * 2 * args.latency
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -453,29 +565,34 @@ def main(argv: list[str] | None = None) -> int:
         "--flood", type=int, default=100, help="fairness phase: one person's messages (0: skip)"
     )
     parser.add_argument("--others", type=int, default=20, help="fairness phase: other people")
+    parser.add_argument(
+        "--replicas-table",
+        action="store_true",
+        help="only the burst, in three set-ups: one replica on SQLite, one on PostgreSQL, two "
+        "on PostgreSQL (a throwaway server; MODEL_CONCURRENCY split between the replicas)",
+    )
+    parser.add_argument("--lease-seconds", type=int, help="LEASE_SECONDS (default: the app's)")
+    parser.add_argument(
+        "--sweep-interval", type=int, help="SWEEP_INTERVAL_SECONDS (default: the app's)"
+    )
     parser.add_argument("--send", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.send:  # the sender process of the burst phase
         print(json.dumps(send(json.load(sys.stdin))))
         return 0
     args.calls_per_answer = 2
+    if args.replicas_table:
+        from dev.bench_replicas import replicas_table
+
+        return replicas_table(args)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        hr = HRSandbox(workdir / "hr.sqlite3").start()
-        slack = FakeSlack().start()
-        # Everyone who will write is a member of the workspace and of the requester group.
-        writers = [SETUP_REQUESTER] + [burst_user(n) for n in range(args.messages)]
-        writers += [memory_user(n) for n in range(args.conversations)]
+        writers = [memory_user(n) for n in range(args.conversations)]
         writers += [FLOODER] + [fair_user(n) for n in range(args.others)]
-        for user in writers:
-            slack.add_user(user)
-        slack.user_groups[REQUESTER_GROUP] = writers
-        slack.add_user(APPROVER)
-        model = ScriptedModel(latency=args.latency, responder=answer_in_two_calls).start()
-        app = BotProcess(workdir, slack, model, hr, args.concurrency)
+        hr, slack, model = start_fakes(workdir, args, writers)
+        app = BotProcess(workdir, slack, model, hr, args.concurrency, settings=app_settings(args))
         try:
-            timeout = 60 + 4 * math.ceil(args.messages / args.concurrency) * 2 * args.latency
-            b = burst(app, slack, hr, args.messages, args.senders, timeout)
+            b = burst([app], slack, hr, args.messages, args.senders, burst_timeout(args))
             m = None
             if args.conversations:
                 model.latency = 0.0
