@@ -4,14 +4,15 @@ migrations applied once even when several replicas start together."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from approvals.db import DatabaseUnavailable, Schema
@@ -21,6 +22,9 @@ WRITE_LOCK = 0x68726230_77726974  # every write transaction: one writer at a tim
 MIGRATION_LOCK = 0x68726230_6D696772  # applying migrations
 POOL_SIZE = 12  # per process; every use is one short transaction or one read
 CONNECT_SECONDS = 10.0
+# A write transaction never waits on the network, so one idle this long inside it belongs to a
+# frozen or vanished process: the server ends it, and the write lock is free again.
+IDLE_IN_TRANSACTION_SECONDS = 15.0
 
 
 class Row(tuple):
@@ -107,10 +111,54 @@ class PostgresTransaction:
 
 
 def describe(url: str) -> str:
-    """Where the database is, for messages: host, port and name, without any credentials."""
-    parts = urlsplit(url)
-    host = parts.hostname or "localhost"
-    return f"{host}:{parts.port or 5432}{parts.path or ''}"
+    """Where the database is, for messages: host, port and name, never any credentials. Raises
+    DatabaseUnavailable, without repeating the URL, when it cannot be read."""
+    try:
+        settings = conninfo_to_dict(url)
+    except (psycopg.Error, ValueError):  # their messages may quote the password
+        settings = None
+    host, port, name = (
+        str((settings or {}).get(key) or default)
+        for key, default in (("host", "localhost"), ("port", "5432"), ("dbname", ""))
+    )
+    # A password with an unencoded / or # is read as a host, port or database name instead:
+    # only plain values are shown, or none.
+    if settings is None or not all(
+        _PLAIN[kind].fullmatch(v) for kind, v in (("host", host), ("port", port), ("name", name))
+    ):
+        raise DatabaseUnavailable(
+            "DATABASE_URL cannot be read as a PostgreSQL URL (a password with characters such "
+            "as @ / # % must be percent-encoded)"
+        )
+    return f"{host}:{port}/{name}"
+
+
+_PLAIN = {
+    "host": re.compile(r"[A-Za-z0-9._/-]+(,[A-Za-z0-9._/-]+)*"),  # names, addresses, socket dirs
+    "port": re.compile(r"[0-9]{1,5}(,[0-9]{1,5})*"),
+    "name": re.compile(r"[A-Za-z0-9_.-]*"),
+}
+
+
+def session_options(*, read_only: bool) -> str:
+    """Settings of every session, whatever the server's defaults: READ COMMITTED (each write
+    transaction, once it holds the lock, sees what the previous holder committed); a session
+    idle inside a transaction (its process frozen, its host gone) is ended, releasing the write
+    lock; and the server notices a vanished client within about a minute."""
+    options = [
+        "default_transaction_isolation=read\\ committed",
+        f"idle_in_transaction_session_timeout={int(IDLE_IN_TRANSACTION_SECONDS * 1000)}",
+        "tcp_keepalives_idle=30",
+        "tcp_keepalives_interval=10",
+        "tcp_keepalives_count=3",
+    ]
+    if read_only:
+        options.append("default_transaction_read_only=on")
+    return " ".join(f"-c {option}" for option in options)
+
+
+def _pin_isolation(conn: psycopg.Connection) -> None:
+    conn.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
 
 
 class PostgresDatabase:
@@ -122,8 +170,26 @@ class PostgresDatabase:
         """`read_only`: every transaction read-only (the audit CLI), and no migrations."""
         self.where = describe(url)
         self._local = threading.local()
+        # One write transaction per process waits for the lock, without a connection for the
+        # others: the pool stays free for reads and lease renewals.
+        self._writer = threading.Lock()
+        settings = {
+            "autocommit": True,
+            "row_factory": _row_factory,
+            "connect_timeout": int(CONNECT_SECONDS),
+            "application_name": "hrbot",
+            "options": session_options(read_only=read_only),
+            # The client notices a vanished server, too.
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+            # No server-side prepared statements: a table that gained a column (a newer
+            # replica's migration) never breaks an older replica's cached plan.
+            "prepare_threshold": None,
+        }
         try:  # one attempt first: the pool would retry a refused connection until its timeout
-            psycopg.connect(url, connect_timeout=int(CONNECT_SECONDS)).close()
+            psycopg.connect(url, **settings).close()
         except psycopg.OperationalError as e:
             # libpq's reason (refused, no such database, authentication failed) never holds
             # the password.
@@ -131,17 +197,17 @@ class PostgresDatabase:
             raise DatabaseUnavailable(
                 f"cannot connect to PostgreSQL at {self.where} (DATABASE_URL): {reason}"
             ) from None
+        except (psycopg.Error, ValueError):
+            raise DatabaseUnavailable(
+                f"cannot connect to PostgreSQL at {self.where} (DATABASE_URL): its settings "
+                "were refused"
+            ) from None
         self.pool = ConnectionPool(
             url,
             min_size=1,
             max_size=POOL_SIZE,
-            kwargs={
-                "autocommit": True,
-                "row_factory": _row_factory,
-                "connect_timeout": int(CONNECT_SECONDS),
-                "application_name": "hrbot",
-                **({"options": "-c default_transaction_read_only=on"} if read_only else {}),
-            },
+            kwargs=settings,
+            configure=_pin_isolation,
             check=ConnectionPool.check_connection,  # a connection the server dropped is replaced
             open=False,
             name="hrbot",
@@ -188,7 +254,7 @@ class PostgresDatabase:
         """A write transaction; it waits for any other in progress, in any replica."""
         if getattr(self._local, "transaction", None) is not None:
             raise RuntimeError("a write transaction is already open on this thread")
-        with self.pool.connection() as conn, conn.transaction():
+        with self._writer, self.pool.connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
             self._local.transaction = transaction = PostgresTransaction(conn)
             try:

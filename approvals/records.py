@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -182,7 +183,9 @@ class PendingAction:
 
     @classmethod
     def from_row(cls, row: dict[str, Any], approved_by: tuple[str, ...] = ()) -> PendingAction:
-        values = dict(row, approved_by=approved_by)
+        # Columns this version does not know (a newer replica's migration) are left out.
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in row.items() if k in known} | {"approved_by": approved_by}
         for name in _JSON_COLUMNS:
             if values.get(name) is not None:
                 values[name] = json.loads(values[name])

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from approvals.db import DatabaseUnavailable
+from approvals.postgres import describe
 from bot.hr_accounts import MAKE_A_KEY, TokenCipher
 from bot.settings import (
     DEFAULT_MODEL,
@@ -180,6 +182,11 @@ def _database_url(env: Mapping[str, str], problems: list[str]) -> str | None:
         problems.append(
             "  DATABASE_URL: must be a PostgreSQL URL like postgresql://user@host:5432/hrbot"
         )
+        return None
+    try:
+        describe(raw)
+    except DatabaseUnavailable as e:  # its message never repeats the URL
+        problems.append(f"  DATABASE_URL: {e}")
         return None
     if "DATABASE_PATH" in env:
         problems.append("  DATABASE_PATH: unset it with DATABASE_URL; the data is in PostgreSQL")

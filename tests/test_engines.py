@@ -4,10 +4,13 @@ even by replicas starting together, and PostgreSQL's failures told without crede
 from __future__ import annotations
 
 import threading
+import time
 
+import psycopg
 import pytest
 
-from approvals import open_database
+import approvals.postgres
+from approvals import ActionStore, audit, open_database
 from approvals.db import DatabaseUnavailable
 from approvals.postgres import pyformat
 from bot.parts import BOT_MIGRATIONS
@@ -98,3 +101,83 @@ def test_an_unreachable_postgresql_is_one_clear_error_without_the_password():
 )
 def test_placeholders_are_translated_outside_quoted_text_only(sql, sent):
     assert pyformat(sql) == sent
+
+
+def appends_at_once(url: str, threads: int = 4, each: int = 15) -> None:
+    def replica() -> None:
+        own = open_database(url, ALL)
+        try:
+            store = ActionStore(own)
+            for n in range(each):
+                store.record("note", action_id=None, actor=None, detail={"n": n})
+        finally:
+            own.close()
+
+    running = [threading.Thread(target=replica) for _ in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join()
+
+
+def test_a_server_defaulting_to_repeatable_read_still_gets_one_linear_chain(postgres):
+    # Under REPEATABLE READ a transaction's snapshot would predate the write lock it waited
+    # for, and chain to a stale last row: every session is pinned to READ COMMITTED.
+    url = postgres.fresh_database()
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        conn.execute(f"ALTER DATABASE {name} SET default_transaction_isolation = 'repeatable read'")
+    appends_at_once(url)
+    database = open_database(url, ALL)
+    try:
+        assert audit.head(database).rows == 60
+        assert audit.first_broken_row(database) is None
+    finally:
+        database.close()
+
+
+def test_a_frozen_process_holding_the_write_lock_does_not_stop_the_others(postgres, monkeypatch):
+    monkeypatch.setattr(approvals.postgres, "IDLE_IN_TRANSACTION_SECONDS", 1.0)
+    url = postgres.fresh_database()
+    frozen, other = open_database(url, ALL), open_database(url, ALL)
+    holding, thaw = threading.Event(), threading.Event()
+    outcome = []
+
+    def freeze() -> None:
+        try:
+            with frozen.immediate():
+                holding.set()
+                thaw.wait(30)  # the process stopped (SIGSTOP, a host gone) inside its write
+        except psycopg.Error as e:
+            outcome.append(type(e).__name__)
+
+    thread = threading.Thread(target=freeze)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        started = time.monotonic()
+        ActionStore(other).record("note", action_id=None, actor=None, detail={})
+        assert time.monotonic() - started < 10  # the server ended the frozen transaction
+    finally:
+        thaw.set()
+        thread.join()
+        frozen.close()
+        other.close()
+    assert outcome  # and its work was rolled back, not committed late
+
+
+def test_a_column_added_by_a_newer_replica_never_breaks_an_older_ones_queries(postgres):
+    url = postgres.fresh_database()
+    older = open_database(url, ALL)
+    try:
+        store = ActionStore(older)
+        action = store.create(
+            requester="U0ALICE", method="DELETE", path="/api/users/3", body=None, ttl_seconds=60
+        )
+        for _ in range(8):  # often enough for a driver to start preparing the statement
+            store.get(action.id)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("ALTER TABLE actions ADD COLUMN added_later TEXT")
+        assert store.get(action.id).status == "pending"
+    finally:
+        older.close()
