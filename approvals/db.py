@@ -74,6 +74,8 @@ class Database(Protocol):
 
     def query(self, sql: str, params: Sequence | dict = ()) -> list[dict]: ...
 
+    def close_thread(self) -> None: ...  # a short-lived thread is done with the database
+
     def close(self) -> None: ...
 
 
@@ -156,6 +158,18 @@ class SQLiteDatabase:
 
     def query(self, sql: str, params: Sequence | dict = ()) -> list[dict]:
         return [dict(row) for row in self.execute(sql, params).fetchall()]
+
+    def close_thread(self) -> None:
+        """Close this thread's connection (a short-lived thread, done): threads that come and
+        go must not leave one open each."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            return
+        self._local.db = None
+        with self._all_lock:
+            if db.conn in self._all:
+                self._all.remove(db.conn)
+        db.conn.close()
 
     def close(self) -> None:
         with self._all_lock:

@@ -49,7 +49,12 @@ class Leases:
     @contextmanager
     def kept(self, action_id: int) -> Iterator[None]:
         """Renew the lease every third of its length until the block ends."""
-        with renewing(lambda: self.renew(action_id), self.seconds / 3, f"action-{action_id}"):
+        with renewing(
+            lambda: self.renew(action_id),
+            self.seconds / 3,
+            f"action-{action_id}",
+            self.database.close_thread,
+        ):
             yield
 
     def lapsed(self, actions: Iterable[PendingAction]) -> list[PendingAction]:

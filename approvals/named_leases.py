@@ -10,17 +10,39 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import structlog
+
 from approvals.db import Database
+
+log = structlog.get_logger(__name__)
 
 
 @contextmanager
-def renewing(renew: Callable[[], object], every: float, name: str) -> Iterator[None]:
-    """Call `renew` every `every` seconds, on a thread of its own, until the block ends."""
+def renewing(
+    renew: Callable[[], bool],
+    every: float,
+    name: str,
+    on_exit: Callable[[], object] | None = None,
+) -> Iterator[None]:
+    """Call `renew` every `every` seconds, on a thread of its own, until the block ends. A
+    renewal that fails (an error, or False) is tried again within a couple of seconds, well
+    before the lease can lapse; `on_exit` runs on that thread when it ends (to close what it
+    opened)."""
     done = threading.Event()
 
     def keep() -> None:
-        while not done.wait(every):
-            renew()
+        wait = every
+        try:
+            while not done.wait(wait):
+                try:
+                    renewed = renew()
+                except Exception:
+                    log.exception("lease.renewal_failed", name=name)
+                    renewed = False
+                wait = every if renewed else min(every / 4, 2.0)
+        finally:
+            if on_exit is not None:
+                on_exit()
 
     renewer = threading.Thread(target=keep, name=f"renew-{name}", daemon=True)
     renewer.start()
@@ -89,7 +111,7 @@ class NamedLeases:
     @contextmanager
     def kept(self, name: str) -> Iterator[None]:
         """Renew the lease on `name` every third of its length until the block ends."""
-        with renewing(lambda: self.renew(name), self.seconds / 3, name):
+        with renewing(lambda: self.renew(name), self.seconds / 3, name, self.database.close_thread):
             yield
 
     def purge(self) -> int:

@@ -274,5 +274,8 @@ class PostgresDatabase:
     def query(self, sql: str, params: Sequence | dict = ()) -> list[dict]:
         return [dict(row) for row in self.execute(sql, params).fetchall()]
 
+    def close_thread(self) -> None:
+        """Nothing to do: connections belong to the pool, not to threads."""
+
     def close(self) -> None:
         self.pool.close()

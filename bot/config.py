@@ -166,6 +166,11 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         model_deadline_seconds=integer("MODEL_DEADLINE_SECONDS", 90, 5, 3600),
         log_format=log_format,
     )
+    if config.lease_seconds < 2 * config.sweep_interval_seconds:
+        problems.append(
+            "  LEASE_SECONDS: must be at least twice SWEEP_INTERVAL_SECONDS, or a live replica's "
+            "claims would lapse between the rounds that renew them"
+        )
     if problems:
         raise ConfigError("Invalid configuration:\n" + "\n".join(problems))
     return config

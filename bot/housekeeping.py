@@ -84,12 +84,19 @@ class Housekeeper:
             self.queue_answer(message)
         for window in self.windows:
             window.forget_idle()
-        # Held for one interval and never released: the next round goes to whichever process
-        # asks first once it lapses, so a process that died is replaced within a round.
-        if self.leases is not None and not self.leases.take(
-            ROUND, self.interval_seconds, again=True
-        ):
+        if self.leases is None:
+            self._shared_jobs()
+            return True
+        # Held for one interval (renewed while the jobs run, so a long round never overlaps
+        # another replica's) and never released: the next round goes to whichever process asks
+        # first once it lapses, so a process that died is replaced within a round or two.
+        if not self.leases.take(ROUND, self.interval_seconds, again=True):
             return False
+        with self.leases.kept(ROUND):
+            self._shared_jobs()
+        return True
+
+    def _shared_jobs(self) -> None:
         self.sweeper.sweep()
         self.conversations.purge(self.retention_days)
         self.inbox.purge(self.retention_days)
@@ -98,7 +105,6 @@ class Housekeeper:
             chore()
         if self.leases is not None:
             self.leases.purge()
-        return True
 
     def start(self) -> None:
         def loop() -> None:

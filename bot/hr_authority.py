@@ -94,7 +94,8 @@ class PersonalAuthority:
         replica's refresh to end, up to `wait_seconds`."""
         name = f"hr-token-refresh:{slack_user}"
         deadline = time.monotonic() + self.wait_seconds
-        while not self.leases.take(name, REFRESH_LEASE_SECONDS):
+        # Waiting reads; only an attempt to take the lease writes.
+        while self.leases.held(name) or not self.leases.take(name, REFRESH_LEASE_SECONDS):
             if time.monotonic() >= deadline:
                 raise NotConnected(REFRESH_FAILED)
             time.sleep(0.05)

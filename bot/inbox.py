@@ -53,6 +53,12 @@ def add_claims(db: sqlite_utils.Database) -> None:
     db["inbox"].add_column("claim_until", float)
 
 
+@migrations()
+def add_conversation_index(db: sqlite_utils.Database) -> None:
+    # Finding a conversation's next unanswered message (taking turns across replicas).
+    db["inbox"].create_index(["channel", "thread_ts", "user"])
+
+
 POSTGRES = (
     (
         "create_inbox_table",
@@ -76,6 +82,10 @@ POSTGRES = (
         );
         CREATE INDEX idx_inbox_answered_at ON inbox (answered_at);
         """,
+    ),
+    (
+        "add_conversation_index",
+        'CREATE INDEX idx_inbox_conversation ON inbox (channel, thread_ts, "user");',
     ),
 )
 

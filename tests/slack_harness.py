@@ -154,11 +154,11 @@ class Stack:
 
     def audit(self, event: str | None = None) -> list[audit.AuditEvent]:
         """The audit trail read from the database file (works after drain() too)."""
-        db = open_read_only(self.env["DATABASE_PATH"])
+        db = open_read_only(self.env.get("DATABASE_URL") or self.env["DATABASE_PATH"])
         try:
             return [e for e in audit.events(db) if event is None or e.event == event]
         finally:
-            db.conn.close()
+            db.close()
 
     def history(self, user: str, channel: str, thread_ts: str) -> list[dict[str, Any]]:
         """What the model will see of `user`'s conversation in that thread."""

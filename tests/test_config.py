@@ -219,6 +219,7 @@ def test_database_url_selects_postgresql_and_replaces_the_sqlite_file():
             "DATABASE_PATH: unset it with DATABASE_URL",
         ),
         ({"LEASE_SECONDS": "1"}, "LEASE_SECONDS: must be a whole number from 6 to 3600"),
+        ({"LEASE_SECONDS": "50", "SWEEP_INTERVAL_SECONDS": "30"}, "at least twice SWEEP_INTERVAL"),
         # A password with characters a URL reserves, not percent-encoded.
         ({"DATABASE_URL": "postgresql://hrbot:hu%zzhunter2@db/hr"}, "percent-encoded"),
         ({"DATABASE_URL": "postgresql://hrbot:hunter2/x#y@db:5432/hr"}, "percent-encoded"),

@@ -6,7 +6,7 @@ import pytest
 
 from approvals import MIGRATIONS, open_database
 from approvals.limits import SharedRateWindow
-from approvals.named_leases import NamedLeases
+from approvals.named_leases import NamedLeases, renewing
 from tests.fakes import Clock
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
@@ -109,3 +109,31 @@ def test_concurrent_messages_on_two_replicas_never_exceed_the_limit(database_loc
     for thread in threads:
         thread.join()
     assert len(allowed) == 5
+
+
+def test_a_renewal_that_fails_is_tried_again_soon_and_the_thread_closes_what_it_opened():
+    calls, closed = [], []
+    renewed = threading.Event()
+
+    def renew() -> bool:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("the pool had no connection free")  # once
+        renewed.set()
+        return True
+
+    with renewing(renew, 0.2, "turn:x", on_exit=lambda: closed.append(1)):
+        assert renewed.wait(5)  # the renewal thread survived the error and tried again
+    assert len(calls) >= 2 and closed == [1]
+
+
+def test_renewal_threads_leave_no_sqlite_connection_open(tmp_path, clock):
+    # (On PostgreSQL connections belong to the pool, not to threads.)
+    database = open_database(tmp_path / "one.sqlite3", MIGRATIONS)
+    leases = NamedLeases(database, owner="a", seconds=0.3, now=clock)
+    before = len(database._all)
+    for n in range(20):
+        with leases.kept(f"turn:{n}"):
+            threading.Event().wait(0.15)  # long enough for one renewal on its own thread
+    assert len(database._all) == before
+    database.close()

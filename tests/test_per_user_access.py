@@ -412,8 +412,17 @@ def test_a_guest_who_says_connect_cannot_link(stack):
     assert [e.detail["why"] for e in stack.audit("hr_link_refused")] == ["guest"]
 
 
-def test_two_replicas_renewing_one_persons_token_at_once_renew_it_once(stack):
+@pytest.fixture
+def stack_on_postgres(tmp_path, postgres) -> Iterator[Stack]:
+    url = postgres.fresh_database()
+    s = Stack(tmp_path, oauth=True, DATABASE_URL=url, DATABASE_PATH=None).start()
+    yield s
+    s.stop()
+
+
+def test_two_replicas_renewing_one_persons_token_at_once_renew_it_once(stack_on_postgres):
     # Another replica's authority: its own in-process lock, the same database and provider.
+    stack = stack_on_postgres
     link(stack, "U0DANA")
     per_user = stack.app.core.per_user
     other = PersonalAuthority(

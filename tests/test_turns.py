@@ -175,3 +175,31 @@ def test_the_shared_jobs_run_in_one_replica_per_round(database, clock):
     clock.advance(31)  # a died: the next round is b's
     assert b.sweep() and not a.sweep()
     assert (a_jobs.rounds, b_jobs.rounds) == (2, 1)
+
+
+def test_a_stalled_message_is_queued_again_once_until_it_is_taken(database, clock):
+    answered: list[str] = []
+    b = replica(database, clock, "b", answered)
+    assert b.inbox.accept(nth(1))  # waiting in b's own queue behind a long backlog, say
+    clock.advance(LEASE)
+    assert [m.event_id for m in b.turns.stalled()] == ["Ev001"]
+    assert b.turns.stalled() == []  # not again, round after round
+    b.turns.take(nth(1))
+    assert answered == ["Ev001"] and b.turns.stalled() == []
+
+
+def test_a_holder_that_lost_its_turn_stops_answering(database, clock):
+    answered: list[str] = []
+    other = NamedLeases(database, owner="other", seconds=LEASE, now=clock)
+
+    def lose_the_turn(incoming: Incoming) -> None:
+        # The holder stalled past its lease (renewals failing); another replica took over.
+        clock.advance(LEASE)
+        assert other.take(turn_name(incoming))
+
+    a = replica(database, clock, "a", answered, on_answer=lose_the_turn)
+    for n in (1, 2):
+        assert a.inbox.accept(nth(n))
+    a.turns.take(nth(1))
+    assert answered == ["Ev001"]  # Ev002 is left to the new holder
+    assert other.held(turn_name(nth(1)))
