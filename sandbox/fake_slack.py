@@ -391,25 +391,36 @@ class FakeSlack(BackgroundServer):
                     self._acks[message["envelope_id"]] = message
                 self._lock.notify_all()
 
-    def send_envelope(self, kind: str, payload: dict[str, Any]) -> str:
-        """Push an envelope (events_api, interactive) to the connected app; returns its id."""
-        connection = self.wait_for(
-            lambda: self._socket_connections and self._socket_connections[-1]
+    def send_envelope(
+        self, kind: str, payload: dict[str, Any], *, connection: int = -1, retry_attempt: int = 0
+    ) -> str:
+        """Push an envelope (events_api, interactive) to the connected app; returns its id.
+        With several connections (replicas), `connection` picks which, in the order they
+        connected, as Slack spreads events over an app's connections."""
+        chosen = self.wait_for(
+            lambda: (
+                len(self._socket_connections) > max(connection, -1 - connection)
+                and self._socket_connections[connection]
+            )
         )
         envelope_id = str(uuid.uuid4())
-        connection.send(
+        chosen.send(
             json.dumps(
                 {
                     "envelope_id": envelope_id,
                     "type": kind,
                     "payload": payload,
                     "accepts_response_payload": False,
-                    "retry_attempt": 0,
-                    "retry_reason": "",
+                    "retry_attempt": retry_attempt,
+                    "retry_reason": "timeout" if retry_attempt else "",
                 }
             )
         )
         return envelope_id
+
+    def wait_for_connections(self, count: int, timeout: float = 30.0) -> None:
+        """Until `count` Socket Mode connections are open (one per replica)."""
+        self.wait_for(lambda: len(self._socket_connections) >= count, timeout)
 
     def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
         return self.wait_for(lambda: self._acks.get(envelope_id), timeout)

@@ -42,7 +42,18 @@ def respond(request: dict[str, Any]) -> dict[str, Any]:
 
 
 class Replicas:
-    def __init__(self, tmp_path: Path, database_url: str, count: int = 2, **env: str) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        database_url: str,
+        count: int = 2,
+        *,
+        socket_mode: bool = False,
+        **env: str,
+    ) -> None:
+        """`socket_mode`: each replica opens a Socket Mode connection to the fake Slack
+        (`send_envelope`); else each serves HTTP on a port of its own (`send_event`)."""
+        self.socket_mode = socket_mode
         self.tmp_path = tmp_path
         self.database_url = database_url
         self.hr = HRSandbox(tmp_path / "hr.sqlite3").start()
@@ -73,6 +84,7 @@ class Replicas:
             "LEASE_SECONDS": "6",
             "SWEEP_INTERVAL_SECONDS": "1",
             "LOG_FORMAT": "json",
+            **({"SLACK_APP_TOKEN": self.slack.app_token} if socket_mode else {}),
             **env,
         }
 
@@ -104,8 +116,18 @@ class Replicas:
             )
             log.close()
         for i in range(len(self.ports)) if index is None else [index]:
-            self._wait_healthy(i)
+            if self.socket_mode:
+                self.slack.wait_for_connections(i + 1 if index is None else len(self.ports))
+            else:
+                self._wait_healthy(i)
         return self
+
+    def send_envelope(self, i: int, event: dict[str, Any], event_id: str, retry: int = 0) -> None:
+        """An event over replica `i`'s Socket Mode connection; acknowledged, or it fails."""
+        envelope = self.slack.send_envelope(
+            "events_api", event_body(event, event_id), connection=i, retry_attempt=retry
+        )
+        self.slack.wait_for_ack(envelope, timeout=10)
 
     def _wait_healthy(self, i: int, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

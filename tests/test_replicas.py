@@ -122,3 +122,29 @@ def test_a_write_whose_replica_was_killed_mid_send_becomes_unknown_and_is_never_
     ]
     assert events.count("executing") == 1 and "recovered_unknown" in events
     assert "executed" not in events
+
+
+def test_socket_mode_replicas_answer_each_event_once_in_order_retries_included(tmp_path, postgres):
+    # Slack spreads an app's events over its Socket Mode connections, one per replica here,
+    # and retries an event on another connection when the first was slow to acknowledge.
+    replicas = Replicas(tmp_path, postgres.fresh_database(), socket_mode=True).start()
+    try:
+        thread = mention_event("U0DANA", "question 0")
+        sent = [thread] + [
+            mention_event("U0DANA", f"question {n}", thread_ts=thread["ts"]) for n in (1, 2, 3)
+        ]
+        for n, event in enumerate(sent):
+            replicas.send_envelope(n % 2, event, event_id=f"EvSOCKET{n}")
+            replicas.send_envelope((n + 1) % 2, event, event_id=f"EvSOCKET{n}", retry=1)
+        replicas.wait_for(
+            lambda: len(replicas.bot_replies(HR_CHANNEL, thread["ts"])) >= 4,
+            what="four answers in the thread",
+        )
+        replicas.stop(0)
+        replicas.stop(1)
+        answers = [
+            t for t in replicas.bot_replies(HR_CHANNEL, thread["ts"]) if t.startswith("Answer to")
+        ]
+        assert [a.rsplit(" ", 1)[-1] for a in answers] == ["0", "1", "2", "3"]
+    finally:
+        replicas.close()
