@@ -3,7 +3,7 @@
 It never imports `bot`; an HR transport and anything else it needs are passed in.
 """
 
-from approvals import audit, schema
+from approvals import audit, schema, stats
 from approvals.card_copies import CardCopies
 from approvals.db import Database, open_database
 from approvals.executor import MISSING, Executor, Transport
@@ -53,4 +53,5 @@ __all__ = [
     "audit",
     "open_database",
     "request_hash",
+    "stats",
 ]

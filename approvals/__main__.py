@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from approvals import audit, checkpoints
+from approvals import audit, checkpoints, stats
 from approvals.db import DatabaseUnavailable, Reader, is_postgres_url
 
 FIELDS = ["id", "at", "action_id", "event", "actor", "detail", "hash"]
@@ -86,10 +86,24 @@ def main(argv: list[str] | None = None) -> int:
         help=f"print a checkpoint of the audit trail signed with {checkpoints.KEY_VARIABLE}",
     )
     sign.add_argument("--db", help=DB_HELP)
+    figures = commands.add_parser(
+        "stats", help="outcomes, time to decision, expiries and each approver's load"
+    )
+    figures.add_argument("--db", help=DB_HELP)
+    figures.add_argument("--since", type=_day, help="requests from this day (UTC), YYYY-MM-DD")
+    figures.add_argument("--until", type=_day, help="requests before this day (UTC), YYYY-MM-DD")
+    figures.add_argument("--format", choices=["text", "json"], default="text")
     args = parser.parse_args(argv)
     args.db = args.db or bot_database()
     if args.command == "checkpoint":
         return take_checkpoint(args.db)
+    if args.command == "stats":
+        summary = stats.compute(open_read_only(args.db), args.since, args.until)
+        if args.format == "json":
+            print(json.dumps(summary.as_dict(), indent=2))
+        else:
+            print("\n".join(stats.report(summary)))
+        return 0
     return report_audit(args)
 
 

@@ -193,13 +193,10 @@ class ActionStore(ActionQueries):
 
     def expire(self, action_id: int) -> PendingAction:
         now = self.now()
+        condition = ("expires_at <= ?", (now,))
+        fields = {"decided_at": now}
         return self._transition(
-            action_id,
-            "pending",
-            "expired",
-            event="expired",
-            fields={"decided_at": now},
-            condition=("expires_at <= ?", (now,)),
+            action_id, "pending", "expired", event="expired", fields=fields, condition=condition
         )
 
     def withdraw(self, action_id: int, requester: str) -> PendingAction:
@@ -306,6 +303,7 @@ class ActionStore(ActionQueries):
                     action_id=action_id,
                     actor=actor,
                     detail={"status": to, **(detail or {})},
+                    at=self.now(),
                 )
         current = self.get(action_id)
         if changed != 1:
@@ -315,6 +313,7 @@ class ActionStore(ActionQueries):
     def record(
         self, event: str, *, action_id: int | None, actor: str | None, detail: dict[str, Any]
     ) -> None:
-        """Audit an event that changes no action (a refused click, say)."""
+        """Audit an event that changes no action (a refused click, say), at the store's time."""
+        at = self.now()
         with self.database.immediate() as db:
-            audit.append(db, event, action_id=action_id, actor=actor, detail=detail)
+            audit.append(db, event, action_id=action_id, actor=actor, detail=detail, at=at)
