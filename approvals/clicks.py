@@ -14,7 +14,7 @@ from approvals.announce import Announcements
 from approvals.authority import Authority, NotConnected, SharedToken
 from approvals.executor import Executor
 from approvals.limits import RateWindow
-from approvals.people import Directory, LookupFailed, membership_problem
+from approvals.people import Directory, LookupFailed, Person, membership_problem
 from approvals.records import (
     ActionExpired,
     ActionNotFound,
@@ -56,6 +56,13 @@ class Refused(Exception):
     def __init__(self, message: str, action_id: int | None = None) -> None:
         super().__init__(message)
         self.action_id = action_id
+
+
+def about(action: PendingAction, email: str | None) -> bool:
+    """The action changes the HR record of the person with this (Slack profile) email: the
+    record's email as it was when the card was made (the snapshot)."""
+    recorded = (action.fields_before or {}).get("email")
+    return bool(email) and isinstance(recorded, str) and recorded.strip().lower() == email
 
 
 class ClickHandler:
@@ -137,7 +144,7 @@ class ClickHandler:
             raise Refused("This button does not match its decision; nothing was done.")
         if click.team != self.team_id:
             raise Refused("Clicks from another workspace are not accepted.", token.action_id)
-        self._check_member(click, token.action_id)
+        person = self._check_member(click, token.action_id)
         try:
             action = self.store.get(token.action_id)
         except ActionNotFound as e:
@@ -167,6 +174,12 @@ class ClickHandler:
             else:
                 why = f"Your words were part of the conversation that led to action #{action.id}"
             raise Refused(f"{why}, so another approver must approve it.", action.id)
+        if token.decision == "approve" and about(action, person.email):
+            raise Refused(
+                f"Action #{action.id} changes your own HR record, so another approver must "
+                "approve it.",
+                action.id,
+            )
         if self.authority.required and not self._linked(click.user):
             if self.offer_link is not None:
                 self.offer_link(click.channel, click.user, NOT_LINKED)
@@ -185,7 +198,7 @@ class ClickHandler:
             return False
         return True
 
-    def _check_member(self, click: Click, action_id: int) -> None:
+    def _check_member(self, click: Click, action_id: int) -> Person:
         """The clicker is an active human member of this workspace: no guest, no one from
         another organisation, no bot, no deactivated account."""
         try:
@@ -202,6 +215,7 @@ class ClickHandler:
                 "bots or people from other organisations); nothing was done.",
                 action_id,
             )
+        return person
 
     def _refuse(self, click: Click, action_id: int | None, message: str) -> None:
         log.info("click.refused", user=click.user, action_id=action_id, why=message)

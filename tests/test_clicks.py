@@ -410,3 +410,23 @@ def test_one_persons_refused_clicks_on_one_card_are_told_and_audited_once_per_wi
     other = desk.new_action()
     desk.click("U0EVE", other, "approve")  # another card: told again
     assert len(desk.told_to("U0EVE")) == 2
+
+
+def test_the_employee_a_change_is_about_cannot_approve_it(desk):
+    # Bob is an approver, and employee 3 is Bob (the record's email is his Slack email).
+    action = desk.new_action(fields_before={"id": 3, "email": " U0BOB@HR.example", "job": "x"})
+    desk.click("U0BOB", action, "approve")
+
+    assert desk.status(action) == "pending" and desk.hr.sent == {}
+    (told,) = desk.told_to("U0BOB")
+    assert "changes your own HR record" in told
+    assert len(desk.refusals(action.id)) == 1
+    desk.click("U0CAROL", action, "approve")  # anyone else may
+    assert desk.status(action) == "succeeded"
+
+
+def test_a_record_without_an_email_or_someone_elses_stops_nobody(desk):
+    for before in (None, {"id": 3, "job": "x"}, {"id": 3, "email": "someone@hr.example"}):
+        action = desk.new_action(fields_before=before)
+        desk.click("U0BOB", action, "approve")
+        assert desk.status(action) == "succeeded"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import requests
+
 from approvals import audit
 from approvals.cards import APPROVE_ACTION_ID, WITHDRAW_ACTION_ID
 from bot.catalogue import DEFAULT_CATALOGUE
@@ -317,3 +319,25 @@ def test_a_reject_reason_never_enters_the_audit_and_retention_deletes_it(stack):
     assert (purged.reason, purged.body, purged.text_salt, purged.before) == (None, None, None, None)
     assert (purged.status, purged.path, purged.decided_by) == ("rejected", "/api/users/9", "U0BOB")
     assert audit.first_broken_row(stack.app.database) is None
+
+
+def test_the_employee_a_change_is_about_cannot_approve_it_in_slack(stack):
+    # Employee 2's record carries Bob's email: Bob is the person the change is about.
+    answer = requests.patch(
+        f"{stack.hr.url}/api/users/2", json={"email": "bob@hr.example"}, timeout=5
+    )
+    assert answer.status_code == 200
+    event = ask_for(stack, "PATCH", "/api/users/2", {"job": "director"})
+    (card,) = stack.approval_cards()
+
+    assert stack.click("U0BOB", card, APPROVE_ACTION_ID).status_code == 200
+    assert "changes your own HR record" in ephemeral_for(stack, "U0BOB")[-1]
+    assert stack.click("U0CAROL", card, APPROVE_ACTION_ID).status_code == 200
+    outcome = stack.replies(HR_CHANNEL, event["ts"], count=3)[-1]
+    assert "HR API answered 200" in outcome.text
+    assert [json.loads(w.body) for w in stack.hr.writes_seen()] == [
+        {"email": "bob@hr.example"},  # the set-up above
+        {"job": "director"},  # approved by Carol
+    ]
+    refused = stack.audit("click_refused")
+    assert [e.actor for e in refused] == ["U0BOB"]
