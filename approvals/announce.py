@@ -31,6 +31,8 @@ class Announcements(Protocol):
 
     def tell_approvers(self, action: PendingAction, text: str) -> None: ...
 
+    def escalate(self, action: PendingAction, people: list[str]) -> None: ...
+
     def open_reject_modal(
         self, action: PendingAction, trigger_id: str, token: str, channel: str | None
     ) -> bool: ...
@@ -85,16 +87,27 @@ class Announcer:
         remembered: a DM's channel never changes)."""
         if self.approval_channel:
             return [self.approval_channel]
+        return self._direct_messages(self.approvers())
+
+    def _direct_messages(self, people: Iterable[str]) -> list[str]:
         targets = []
-        for approver in self.approvers():
-            channel = self._dm_channels.get(approver)
+        for person in people:
+            channel = self._dm_channels.get(person)
             if channel is None:
-                opened = self._call("conversations_open", None, users=approver)
+                opened = self._call("conversations_open", None, users=person)
                 if not opened:
                     continue
-                channel = self._dm_channels[approver] = opened["channel"]["id"]
+                channel = self._dm_channels[person] = opened["channel"]["id"]
             targets.append(channel)
         return targets
+
+    def escalate(self, action: PendingAction, people: list[str]) -> None:
+        """The card, by DM, to each of `people` (the escalation group) who has no copy yet;
+        every copy is kept up to date like the others."""
+        carded = {card.channel for card in self.copies.of(action.id) if card.kind == "approver"}
+        missing = [t for t in self._direct_messages(people) if t not in carded]
+        if missing:
+            self._post_cards(action, missing)
 
     def unposted(self, action: PendingAction) -> bool:
         """Whether a copy is missing: the card in one of its places (one approver's DM failed

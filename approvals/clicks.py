@@ -81,6 +81,7 @@ class ClickHandler:
         refusals: RateWindow | None = None,
         authority: Authority | None = None,
         offer_link: Callable[[str | None, str, str], None] | None = None,
+        escalation: Roster | None = None,
     ) -> None:
         """`refusals` bounds the notices and audit rows one person's refused clicks on one
         action can cause (a guest clicking the same button again and again). With per-user HR
@@ -99,6 +100,7 @@ class ClickHandler:
         self.refusals = refusals
         self.authority = authority or SharedToken()
         self.offer_link = offer_link
+        self.escalation = escalation  # who may also decide an escalated action
 
     def handle(self, click: Click) -> None:
         try:
@@ -159,7 +161,12 @@ class ClickHandler:
                     f"Only <@{action.requester}> can withdraw action #{action.id}.", action.id
                 )
             return action, token
-        if not self.approvers.includes(click.user):
+        escalated_to = (
+            action.escalated_at is not None
+            and self.escalation is not None
+            and self.escalation.includes(click.user)
+        )
+        if not (self.approvers.includes(click.user) or escalated_to):
             raise Refused(
                 f"You are not an approver for HR changes, so action #{action.id} is unchanged.",
                 action.id,

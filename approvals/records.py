@@ -138,6 +138,7 @@ class PendingAction:
     hr_body: Any = None
     error: str | None = None
     reminded_at: float | None = None
+    escalated_at: float | None = None  # also sent to the escalation group then
     before: Any = None  # the target record when the action was created (PUT, PATCH, DELETE)
     approved_by: tuple[str, ...] = ()  # distinct approvers so far, oldest first
     noun: str | None = None  # what the target is called ("employee"), from the catalogue

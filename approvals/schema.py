@@ -128,6 +128,12 @@ def add_named_leases_and_rate_events(db: sqlite_utils.Database) -> None:
     db["rate_events"].create_index(["name", "key", "at"])
 
 
+@migrations()
+def add_escalation(db: sqlite_utils.Database) -> None:
+    # When a request still pending was also sent to the escalation group (ESCALATION_GROUP).
+    db["actions"].add_column("escalated_at", float)
+
+
 POSTGRES = (
     (
         "create_actions_cards_votes",
@@ -201,6 +207,7 @@ POSTGRES = (
         CREATE INDEX idx_rate_events_name_key_at ON rate_events (name, key, at);
         """,
     ),
+    ("add_escalation", "ALTER TABLE actions ADD COLUMN escalated_at DOUBLE PRECISION;"),
 )
 
 tables = Schema("approvals", migrations, POSTGRES)

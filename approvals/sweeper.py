@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
 import structlog
 
 from approvals import cards
@@ -12,6 +15,17 @@ from approvals.store import ActionStore
 from approvals.upkeep import Upkeep
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """ESCALATE_AFTER_SECONDS and ESCALATION_GROUP: who else gets a request waiting that long
+    (`members`: the group's active, full members)."""
+
+    after_seconds: float
+    group: str
+    members: Callable[[], Iterable[str]]
+
 
 REMINDER_AT = 0.8  # of the approval window
 REPOST_AFTER_SECONDS = 60  # never race the post that follows an action's creation
@@ -25,6 +39,7 @@ class Sweeper:
         upkeep: Upkeep,
         announcer: Announcements,
         executor: Executor,
+        escalation: Escalation | None = None,
     ) -> None:
         """With the executor's leases, only an executing action whose owner stopped renewing
         is settled as unknown (at start-up and on every sweep): another process may be running
@@ -33,6 +48,7 @@ class Sweeper:
         self.upkeep = upkeep
         self.announcer = announcer
         self.executor = executor
+        self.escalation = escalation
 
     def sweep(self) -> dict[str, int]:
         """Expire what is due (telling everyone) and remind approvers once at 80% of the window."""
@@ -48,6 +64,7 @@ class Sweeper:
         reminded = self.upkeep.claim_reminder(REMINDER_AT)
         for action in reminded:
             self.announcer.tell_approvers(action, cards.reminder(action))
+        escalated = self.escalate() if self.escalation else 0
         reposted = self.repost_missing()
         lapsed, ran = 0, 0
         if self.executor.leases:  # with replicas, one may have died mid-way
@@ -59,7 +76,17 @@ class Sweeper:
             "reposted": reposted,
             "unknown": lapsed,
             "ran": ran,
+            **({"escalated": escalated} if self.escalation else {}),
         }
+
+    def escalate(self) -> int:
+        """Pending actions waiting past ESCALATE_AFTER_SECONDS go to the escalation group too,
+        once; their members may then decide them (the click handler's rule)."""
+        due = self.upkeep.claim_escalation(self.escalation.after_seconds, self.escalation.group)
+        for action in due:
+            log.info("action.escalated", action_id=action.id, group=self.escalation.group)
+            self.announcer.escalate(action, list(self.escalation.members()))
+        return len(due)
 
     def repost_missing(self) -> int:
         """Pending actions with a copy of their card, or their notice, that never went out

@@ -37,6 +37,24 @@ class Upkeep:
                 audit.append(db, "reminder", action_id=action_id, at=now)
         return [self.store.get(action_id) for action_id in ids]
 
+    def claim_escalation(self, after_seconds: float, group: str) -> list[PendingAction]:
+        """Pending actions waiting `after_seconds` or more and not yet escalated, marked (and
+        audited) as escalated to `group` in the same transaction: each escalates once."""
+        now = self.store.now()
+        with self.store.database.immediate() as db:
+            ids = [
+                row[0]
+                for row in db.execute(
+                    "SELECT id FROM actions WHERE status = 'pending' AND escalated_at IS NULL "
+                    "AND expires_at > ? AND created_at + ? <= ?",
+                    (now, after_seconds, now),
+                )
+            ]
+            for action_id in ids:
+                db.execute("UPDATE actions SET escalated_at = ? WHERE id = ?", (now, action_id))
+                audit.append(db, "escalated", action_id=action_id, at=now, detail={"to": group})
+        return [self.store.get(action_id) for action_id in ids]
+
     def forget_personal_data(self, older_than_days: int) -> int:
         """Retention: drop the personal data kept with long-finished actions: the request body,
         the reject reason (and the salt of its hash in the audit), the record snapshots shown on

@@ -29,7 +29,7 @@ from approvals.limits import RateWindow, SharedRateWindow
 from approvals.named_leases import NamedLeases
 from approvals.people import People, active_members, member_problem
 from approvals.roster import Roster
-from approvals.sweeper import Sweeper
+from approvals.sweeper import Escalation, Sweeper
 from approvals.upkeep import Upkeep
 from bot import listeners
 from bot.agent import Agent, make_client
@@ -177,6 +177,16 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
     if core.per_user is not None:  # people's own HR accounts: how they connect and disconnect
         linking = Linking(core.per_user, people, client, identity, record=core.actions.record)
     click_refusals = RateWindow(1, REFUSAL_NOTICE_SECONDS)
+    escalation, escalated_to = None, None  # ESCALATION_GROUP: who else, after how long
+    if config.escalation_group:
+        escalated_to = Roster((), group=config.escalation_group, client=client)
+        escalation = Escalation(
+            config.escalate_after_seconds,
+            config.escalation_group,
+            lambda: active_members(
+                escalated_to.members(), people, identity["team_id"], identity.get("enterprise_id")
+            ),
+        )
     clicks = ClickHandler(
         core.actions,
         signer,
@@ -190,9 +200,10 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         refusals=click_refusals,
         authority=core.executor.authority,
         offer_link=linking.offer if linking else None,
+        escalation=escalated_to,
     )
     upkeep = Upkeep(core.actions)
-    sweeper = Sweeper(core.actions, upkeep, announcer, core.executor)
+    sweeper = Sweeper(core.actions, upkeep, announcer, core.executor, escalation)
 
     # The conversation side: who may ask is decided here, before any model call; its own
     # pools keep model work from delaying an acknowledgement.

@@ -147,6 +147,8 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         approval_channel=channel,
         approval_ttl_seconds=integer("APPROVAL_TTL_SECONDS", 86400, 60, 30 * 86400),
         approval_secrets=approval_keys,
+        escalate_after_seconds=integer("ESCALATE_AFTER_SECONDS", 0, 0, 30 * 86400),
+        escalation_group=group_id("ESCALATION_GROUP"),
         database_path=env.get("DATABASE_PATH", "data/hrbot.sqlite3"),
         database_url=_database_url(env, problems),
         lease_seconds=integer("LEASE_SECONDS", 120, 6, 3600),
@@ -166,6 +168,16 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         model_deadline_seconds=integer("MODEL_DEADLINE_SECONDS", 90, 5, 3600),
         log_format=log_format,
     )
+    if bool(config.escalate_after_seconds) != bool(config.escalation_group):
+        problems.append(
+            "  ESCALATE_AFTER_SECONDS, ESCALATION_GROUP: set both (after how long, and to whom) "
+            "or neither"
+        )
+    elif config.escalate_after_seconds >= config.approval_ttl_seconds:
+        problems.append(
+            "  ESCALATE_AFTER_SECONDS: must be shorter than APPROVAL_TTL_SECONDS, or requests "
+            "expire before they escalate"
+        )
     if config.lease_seconds < 2 * config.sweep_interval_seconds:
         problems.append(
             "  LEASE_SECONDS: must be at least twice SWEEP_INTERVAL_SECONDS, or a live replica's "

@@ -42,6 +42,8 @@ VARIABLES = (
     "APPROVAL_CHANNEL",
     "APPROVAL_TTL_SECONDS",
     "APPROVAL_SECRET",
+    "ESCALATE_AFTER_SECONDS",
+    "ESCALATION_GROUP",
     "DATABASE_PATH",
     "DATABASE_URL",
     "LEASE_SECONDS",
@@ -116,6 +118,10 @@ class Config:
     approval_channel: str | None = None
     approval_ttl_seconds: int = 86400
     approval_secrets: tuple[str, ...] = field(default=(), repr=False)
+    # A request still pending this long also goes to ESCALATION_GROUP, whose members may then
+    # decide it (0: never).
+    escalate_after_seconds: int = 0
+    escalation_group: str | None = None
     database_path: str = "data/hrbot.sqlite3"
     # PostgreSQL (postgresql://…): replaces the SQLite file, and lets several replicas share it.
     database_url: str | None = field(default=None, repr=False)

@@ -96,6 +96,7 @@ class QuietAnnouncer:
     def __init__(self) -> None:
         self.finished: list[int] = []
         self.told: list[tuple[str | None, str, str]] = []
+        self.escalated: list[tuple[int, list[str]]] = []
 
     def post(self, action: PendingAction) -> None:
         pass
@@ -111,6 +112,9 @@ class QuietAnnouncer:
 
     def tell_approvers(self, action: PendingAction, text: str) -> None:
         pass
+
+    def escalate(self, action: PendingAction, people: list[str]) -> None:
+        self.escalated.append((action.id, people))
 
     def open_reject_modal(
         self, action: PendingAction, trigger_id: str, token: str, channel: str | None

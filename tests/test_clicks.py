@@ -7,6 +7,7 @@ from approvals.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION
 from approvals.clicks import Click, ClickHandler
 from approvals.records import text_hash
 from approvals.roster import Roster
+from approvals.upkeep import Upkeep
 from tests.fakes import Clock, CountingHR, Members, QuietAnnouncer, held_delete
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
@@ -430,3 +431,16 @@ def test_a_record_without_an_email_or_someone_elses_stops_nobody(desk):
         action = desk.new_action(fields_before=before)
         desk.click("U0BOB", action, "approve")
         assert desk.status(action) == "succeeded"
+
+
+def test_the_escalation_group_may_decide_a_request_only_once_it_escalated(actions):
+    desk = Desk(actions, escalation=Roster(["U0GINA"]))
+    action = desk.new_action()
+    desk.click("U0GINA", action, "approve")
+    assert desk.status(action) == "pending"
+    assert "not an approver" in desk.told_to("U0GINA")[0]
+
+    assert [a.id for a in Upkeep(actions).claim_escalation(0, "S0ESCALATE")] == [action.id]
+    desk.click("U0GINA", action, "approve")
+    assert desk.status(action) == "succeeded"
+    assert desk.store.get(action.id).decided_by == "U0GINA"

@@ -229,3 +229,26 @@ def test_bad_database_settings_are_refused_without_echoing_a_password(change, co
     with pytest.raises(ConfigError, match=re.escape(complaint)) as error:
         load({**GOOD, **change}, env_file=None)
     assert "hunter2" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "change, complaint",
+    [
+        ({"ESCALATE_AFTER_SECONDS": "3600"}, "set both (after how long, and to whom) or neither"),
+        ({"ESCALATION_GROUP": "S0ESCALATE"}, "set both (after how long, and to whom) or neither"),
+        (
+            {"ESCALATE_AFTER_SECONDS": "90000", "ESCALATION_GROUP": "S0ESCALATE"},
+            "ESCALATE_AFTER_SECONDS: must be shorter than APPROVAL_TTL_SECONDS",
+        ),
+        ({"ESCALATE_AFTER_SECONDS": "3600", "ESCALATION_GROUP": "#hr"}, "not a Slack user group"),
+    ],
+)
+def test_escalation_needs_a_delay_shorter_than_the_window_and_a_group(change, complaint):
+    with pytest.raises(ConfigError, match=re.escape(complaint)):
+        load({**GOOD, **change}, env_file=None)
+
+
+def test_escalation_is_off_unless_configured():
+    assert load(GOOD, env_file=None).escalate_after_seconds == 0
+    c = load({**GOOD, "ESCALATE_AFTER_SECONDS": "3600", "ESCALATION_GROUP": "S0ESC"}, None)
+    assert (c.escalate_after_seconds, c.escalation_group) == (3600, "S0ESC")

@@ -341,3 +341,22 @@ def test_the_employee_a_change_is_about_cannot_approve_it_in_slack(stack):
     ]
     refused = stack.audit("click_refused")
     assert [e.actor for e in refused] == ["U0BOB"]
+
+
+def test_a_request_left_pending_escalates_to_the_group_whose_member_approves_it(tmp_path):
+    stack = Stack(tmp_path, ESCALATE_AFTER_SECONDS="3600", ESCALATION_GROUP="S0ESCALATE").start()
+    try:
+        stack.slack.user_groups["S0ESCALATE"] = ["U0GINA"]
+        event = ask_for(stack, "DELETE", "/api/users/9")
+        (card,) = stack.approval_cards()
+        stack.clock.advance(3600)
+        stack.housekeep()
+        copies = stack.approval_cards(count=2)
+        (gina,) = [c for c in copies if c.channel != card.channel]  # her DM
+        assert stack.click("U0GINA", gina, APPROVE_ACTION_ID).status_code == 200
+        outcome = stack.replies(HR_CHANNEL, event["ts"], count=3)[-1]
+        assert "HR API answered 204" in outcome.text
+        assert [e.detail for e in stack.audit("escalated")] == [{"to": "S0ESCALATE"}]
+        assert stack.app.actions.get(1).decided_by == "U0GINA"
+    finally:
+        stack.stop()

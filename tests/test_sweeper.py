@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from approvals import ActionStore, CardCopies, Executor, PendingAction, audit
-from approvals.sweeper import Sweeper
+from approvals.sweeper import Escalation, Sweeper
 from approvals.upkeep import Upkeep
 from tests.fakes import Clock, CountingHR, QuietAnnouncer, held_delete
 
@@ -203,3 +203,24 @@ def test_recover_leaves_pending_and_finished_actions_alone(sweeper, store, hr, a
     assert store.get(finished.id).status == "succeeded"
     assert hr.sent == {}
     assert announcer.finished == []
+
+
+def test_a_request_pending_past_the_escalation_delay_goes_to_the_group_once(
+    store, announcer, hr, clock
+):
+    escalation = Escalation(1800, "S0ESCALATE", lambda: ["U0GINA"])
+    sweeper = Sweeper(store, Upkeep(store), announcer, Executor(store, hr), escalation)
+    waiting, decided = new_action(store), new_action(store)
+    store.approve(decided.id, "U0BOB")
+    clock.advance(1799)
+    assert sweeper.sweep()["escalated"] == 0
+    clock.advance(1)
+    assert sweeper.sweep()["escalated"] == 1
+    assert sweeper.sweep()["escalated"] == 0  # once
+    assert announcer.escalated == [(waiting.id, ["U0GINA"])]
+    assert store.get(waiting.id).escalated_at == clock()
+    (row,) = [e for e in audit.events(store.database, waiting.id) if e.event == "escalated"]
+    assert row.detail == {"to": "S0ESCALATE"}
+    assert "escalated" not in events(store, decided)
+    clock.advance(0.8 * 3600 - 1800)  # the reminder to the approvers still comes
+    assert sweeper.sweep()["reminded"] == 1
