@@ -22,37 +22,33 @@ class Upkeep:
     def claim_reminder(self, fraction: float = 0.8) -> list[PendingAction]:
         """Pending actions past `fraction` of their window and not yet reminded, marked as
         reminded in the same transaction so that each gets one reminder only."""
-        now = self.store.now()
-        with self.store.database.immediate() as db:
-            ids = [
-                row[0]
-                for row in db.execute(
-                    "SELECT id FROM actions WHERE status = 'pending' AND reminded_at IS NULL "
-                    "AND expires_at > ? AND created_at + (expires_at - created_at) * ? <= ?",
-                    (now, fraction, now),
-                )
-            ]
-            for action_id in ids:
-                db.execute("UPDATE actions SET reminded_at = ? WHERE id = ?", (now, action_id))
-                audit.append(db, "reminder", action_id=action_id, at=now)
-        return [self.store.get(action_id) for action_id in ids]
+        due = "created_at + (expires_at - created_at) * ? <= ?"
+        return self._claim("reminded_at", due, fraction, "reminder", None)
 
     def claim_escalation(self, after_seconds: float, group: str) -> list[PendingAction]:
         """Pending actions waiting `after_seconds` or more and not yet escalated, marked (and
         audited) as escalated to `group` in the same transaction: each escalates once."""
+        return self._claim("escalated_at", "created_at + ? <= ?", after_seconds, "escalated", group)
+
+    def _claim(
+        self, column: str, due: str, value: float, event: str, to: str | None
+    ) -> list[PendingAction]:
+        """Pending, unexpired actions whose `column` is unset and that are `due` (SQL taking
+        `value` and now), each marked now and audited as `event`, in one transaction."""
         now = self.store.now()
         with self.store.database.immediate() as db:
             ids = [
                 row[0]
                 for row in db.execute(
-                    "SELECT id FROM actions WHERE status = 'pending' AND escalated_at IS NULL "
-                    "AND expires_at > ? AND created_at + ? <= ?",
-                    (now, after_seconds, now),
+                    f"SELECT id FROM actions WHERE status = 'pending' AND {column} IS NULL "
+                    f"AND expires_at > ? AND {due}",
+                    (now, value, now),
                 )
             ]
             for action_id in ids:
-                db.execute("UPDATE actions SET escalated_at = ? WHERE id = ?", (now, action_id))
-                audit.append(db, "escalated", action_id=action_id, at=now, detail={"to": group})
+                db.execute(f"UPDATE actions SET {column} = ? WHERE id = ?", (now, action_id))
+                detail = {"to": to} if to else None
+                audit.append(db, event, action_id=action_id, at=now, detail=detail)
         return [self.store.get(action_id) for action_id in ids]
 
     def forget_personal_data(self, older_than_days: int) -> int:
