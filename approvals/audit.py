@@ -194,17 +194,25 @@ def hash_of(db: Reader, row_id: int) -> str | None:
     return row[0] if row else None
 
 
-def rows_between(
-    db: Reader, since: float | None = None, until: float | None = None
-) -> list[dict[str, Any]]:
-    """Audit rows as plain dicts (times in ISO 8601 UTC), optionally within [since, until)."""
-    sql, params = "SELECT * FROM audit WHERE 1 = 1", []
+def between(since: float | None, until: float | None) -> tuple[str, list[float]]:
+    """SQL conditions (each starting " AND") and their parameters for rows whose `at` is within
+    [since, until); either end may be open."""
+    sql, params = "", []
     if since is not None:
         sql += " AND at >= ?"
         params.append(since)
     if until is not None:
         sql += " AND at < ?"
         params.append(until)
+    return sql, params
+
+
+def rows_between(
+    db: Reader, since: float | None = None, until: float | None = None
+) -> list[dict[str, Any]]:
+    """Audit rows as plain dicts (times in ISO 8601 UTC), optionally within [since, until)."""
+    within, params = between(since, until)
+    sql = "SELECT * FROM audit WHERE 1 = 1" + within
     return [
         {
             "id": row["id"],

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from approvals import audit
 from approvals.db import Reader
 
 DECISIONS = ("approved", "rejected")
@@ -69,13 +70,8 @@ class Stats:
 
 def compute(db: Reader, since: float | None = None, until: float | None = None) -> Stats:
     """Figures for the actions requested within [since, until)."""
-    sql, params = "SELECT action_id, at FROM audit WHERE event = 'requested'", []
-    if since is not None:
-        sql += " AND at >= ?"
-        params.append(since)
-    if until is not None:
-        sql += " AND at < ?"
-        params.append(until)
+    within, params = audit.between(since, until)
+    sql = "SELECT action_id, at FROM audit WHERE event = 'requested'" + within
     asked = {row[0]: row[1] for row in db.execute(sql, params).fetchall()}
     outcomes: Counter[str] = Counter()
     for row in db.execute("SELECT id, status FROM actions").fetchall():
