@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from approvals.db import DatabaseUnavailable
-from approvals.postgres import describe
 from bot.hr_accounts import MAKE_A_KEY, TokenCipher
 from bot.settings import (
     DEFAULT_MODEL,
@@ -200,6 +199,8 @@ def _database_url(env: Mapping[str, str], problems: list[str]) -> str | None:
             "  DATABASE_URL: must be a PostgreSQL URL like postgresql://user@host:5432/hrbot"
         )
         return None
+    from approvals.postgres import describe  # the driver is loaded only when it is used
+
     try:
         describe(raw)
     except DatabaseUnavailable as e:  # its message never repeats the URL
