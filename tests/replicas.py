@@ -23,11 +23,11 @@ from sandbox import HRSandbox
 from sandbox.fake_slack import FakeSlack
 from sandbox.scripted_model import ScriptedModel, rest, say, tool_calls
 from sandbox.slack_requests import click_payload, event_body, signed_headers
+from tests.slack_harness import APPROVAL_CHANNEL, loopback_env
 from tests.test_children import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "replica-signing-secret"
-APPROVAL_CHANNEL = "C0APPROVALS"
 PROMOTION = {"job": "team lead"}
 
 
@@ -67,18 +67,9 @@ class Replicas:
         self.env = {
             "PYTHONPATH": str(ROOT),
             "PATH": os.environ.get("PATH", ""),
-            "SLACK_BOT_TOKEN": self.slack.bot_token,
+            **loopback_env(self.slack, self.model, self.hr),
             "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": self.slack.api_url,
-            "OPENAI_API_KEY": "test-key",
-            "OPENAI_BASE_URL": self.model.url,
-            "OPENAI_MAX_RETRIES": "0",
-            "OPENAI_MODEL": "scripted",
-            "HR_API_URL": self.hr.url,
-            "REQUESTERS": "U0DANA,U0ALICE",
-            "ALLOWED_CHANNELS": "C0HR",
             "APPROVERS": "U0BOB,U0CAROL,U0ALICE,U0GINA",
-            "APPROVAL_CHANNEL": APPROVAL_CHANNEL,
             "APPROVAL_SECRET": "r" * 40,
             "DATABASE_URL": database_url,
             "LEASE_SECONDS": "6",

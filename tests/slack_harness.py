@@ -62,6 +62,24 @@ def signed_headers(
     return _signed_headers(body, secret=secret, timestamp=timestamp)
 
 
+def loopback_env(slack: FakeSlack, model: ScriptedModel, hr: HRSandbox) -> dict[str, str]:
+    """The bot's settings for the loopback fakes (Slack, the scripted model, the sandbox HR
+    API) and the people and channels the tests use; secrets and storage are the caller's."""
+    return {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_API_URL": slack.api_url,
+        "OPENAI_API_KEY": "test-key",
+        "OPENAI_BASE_URL": model.url,
+        "OPENAI_MAX_RETRIES": "0",
+        "OPENAI_MODEL": "scripted",
+        "HR_API_URL": hr.url,
+        "REQUESTERS": "U0DANA,U0ALICE",
+        "ALLOWED_CHANNELS": HR_CHANNEL,
+        "APPROVERS": "U0BOB,U0CAROL,U0ALICE",
+        "APPROVAL_CHANNEL": APPROVAL_CHANNEL,
+    }
+
+
 class Stack:
     """Start with `Stack(tmp_path, **env).start()`; `restart()` keeps every database.
 
@@ -96,18 +114,8 @@ class Stack:
         # person does there.
         self.slack = (Workspace(bot_token="xoxb-test-token") if workspace else FakeSlack()).start()
         self.env = {
-            "SLACK_BOT_TOKEN": self.slack.bot_token,
+            **loopback_env(self.slack, self.model, self.hr),
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": self.slack.api_url,
-            "OPENAI_API_KEY": "test-key",
-            "OPENAI_BASE_URL": self.model.url,
-            "OPENAI_MAX_RETRIES": "0",
-            "OPENAI_MODEL": "scripted",
-            "HR_API_URL": self.hr.url,
-            "REQUESTERS": "U0DANA,U0ALICE",
-            "ALLOWED_CHANNELS": HR_CHANNEL,
-            "APPROVERS": "U0BOB,U0CAROL,U0ALICE",
-            "APPROVAL_CHANNEL": APPROVAL_CHANNEL,
             "APPROVAL_SECRET": "s" * 40,
             "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
             "MODEL_CONCURRENCY": "4",
