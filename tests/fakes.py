@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
@@ -230,3 +231,14 @@ def drop_audit_guards(database) -> None:
     else:
         database.execute("DROP TRIGGER audit_no_update")
         database.execute("DROP TRIGGER audit_no_delete")
+
+
+def at_once(count: int, work: Callable[[int, threading.Barrier], object]) -> None:
+    """Run work(n, barrier) for n in 0…count-1, each on a thread of its own, and wait for all
+    of them. Each calls barrier.wait() where the race is to start (after its own set-up)."""
+    barrier = threading.Barrier(count, timeout=30)
+    threads = [threading.Thread(target=work, args=(n, barrier)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

@@ -14,6 +14,7 @@ from approvals import ActionStore, audit, open_database
 from approvals.db import DatabaseUnavailable
 from approvals.postgres import pyformat
 from bot.parts import BOT_MIGRATIONS
+from tests.fakes import at_once
 from tests.test_children import free_port
 
 ALL = [*__import__("approvals").MIGRATIONS, *BOT_MIGRATIONS]
@@ -57,21 +58,16 @@ def test_both_engines_have_the_same_tables_and_columns(tmp_path, postgres):
 
 def test_replicas_starting_together_apply_each_migration_once(postgres):
     url = postgres.fresh_database()
-    barrier = threading.Barrier(8, timeout=30)
     errors = []
 
-    def start() -> None:
+    def start(n: int, barrier: threading.Barrier) -> None:
         barrier.wait()
         try:
             open_database(url, ALL).close()
         except Exception as e:  # collected: the assertion below names it
             errors.append(e)
 
-    threads = [threading.Thread(target=start) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(8, start)
     assert errors == []
     database = open_database(url, ALL)
     try:
@@ -104,20 +100,17 @@ def test_placeholders_are_translated_outside_quoted_text_only(sql, sent):
 
 
 def appends_at_once(url: str, threads: int = 4, each: int = 15) -> None:
-    def replica() -> None:
+    def replica(_: int, barrier: threading.Barrier) -> None:
         own = open_database(url, ALL)
         try:
             store = ActionStore(own)
+            barrier.wait()
             for n in range(each):
                 store.record("note", action_id=None, actor=None, detail={"n": n})
         finally:
             own.close()
 
-    running = [threading.Thread(target=replica) for _ in range(threads)]
-    for thread in running:
-        thread.start()
-    for thread in running:
-        thread.join()
+    at_once(threads, replica)
 
 
 def test_a_server_defaulting_to_repeatable_read_still_gets_one_linear_chain(postgres):

@@ -8,7 +8,7 @@ import bot.inbox
 from approvals import Thread, open_database
 from approvals.db import Database
 from bot.inbox import Inbox, Incoming
-from tests.fakes import Clock
+from tests.fakes import Clock, at_once
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
 BOTH_ENGINES = True
@@ -161,10 +161,9 @@ def test_an_event_delivered_to_several_replicas_at_once_is_taken_by_one(
     database_location, inbox_db
 ):
     # Slack's retry of one event landing on another replica while the first stores it.
-    barrier = threading.Barrier(6, timeout=30)
     taken: list[str] = []
 
-    def deliver(n: int) -> None:
+    def deliver(n: int, barrier: threading.Barrier) -> None:
         own = open_database(database_location, [bot.inbox.tables])
         try:
             replica = Inbox(own, owner=f"replica-{n}")
@@ -174,10 +173,6 @@ def test_an_event_delivered_to_several_replicas_at_once_is_taken_by_one(
         finally:
             own.close()
 
-    threads = [threading.Thread(target=deliver, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(6, deliver)
     assert len(taken) == 1
     assert stored_ids(inbox_db) == ["Ev1RETRIED"]

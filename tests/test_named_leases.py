@@ -7,7 +7,7 @@ import pytest
 from approvals import MIGRATIONS, open_database
 from approvals.limits import SharedRateWindow
 from approvals.named_leases import NamedLeases, renewing
-from tests.fakes import Clock
+from tests.fakes import Clock, at_once
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
 BOTH_ENGINES = True
@@ -52,10 +52,9 @@ def test_only_the_holder_renews_or_releases(database, clock):
 
 def test_sixteen_processes_racing_for_a_free_name_give_one_holder(database_location, database):
     # Sixteen connections of their own (as sixteen replicas would have), all at once.
-    barrier = threading.Barrier(16, timeout=30)
     won = []
 
-    def race(n: int) -> None:
+    def race(n: int, barrier: threading.Barrier) -> None:
         own = open_database(database_location, MIGRATIONS)
         try:
             leases = NamedLeases(own, owner=f"replica-{n}", seconds=60)
@@ -65,11 +64,7 @@ def test_sixteen_processes_racing_for_a_free_name_give_one_holder(database_locat
         finally:
             own.close()
 
-    threads = [threading.Thread(target=race, args=(n,)) for n in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(16, race)
     assert len(won) == 1
     holder = database.query("SELECT owner FROM leases WHERE name = 'sweep-round'")
     assert holder == [{"owner": f"replica-{won[0]}"}]
@@ -90,10 +85,9 @@ def test_a_shared_rate_limit_counts_every_process_against_one_limit(database, cl
 
 
 def test_concurrent_messages_on_two_replicas_never_exceed_the_limit(database_location, database):
-    barrier = threading.Barrier(12, timeout=30)
     allowed = []
 
-    def message(n: int) -> None:
+    def message(n: int, barrier: threading.Barrier) -> None:
         own = open_database(database_location, MIGRATIONS)
         try:
             window = SharedRateWindow(own, "messages", 5, 60)
@@ -103,11 +97,7 @@ def test_concurrent_messages_on_two_replicas_never_exceed_the_limit(database_loc
         finally:
             own.close()
 
-    threads = [threading.Thread(target=message, args=(n,)) for n in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(12, message)
     assert len(allowed) == 5
 
 

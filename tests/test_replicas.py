@@ -11,6 +11,7 @@ import pytest
 
 from approvals.cards import APPROVE_ACTION_ID
 from sandbox.slack_requests import HR_CHANNEL, mention_event
+from tests.fakes import at_once
 from tests.replicas import PROMOTION, Replicas
 
 pytestmark = pytest.mark.timeout(240)
@@ -31,20 +32,15 @@ def test_sixteen_approve_clicks_spread_over_two_replicas_make_one_hr_write(repli
     replicas.send_event(0, mention_event("U0DANA", "promote Janet to team lead"))
     card = replicas.approval_card()
     approvers = ["U0BOB", "U0CAROL", "U0ALICE", "U0GINA"]
-    barrier = threading.Barrier(16, timeout=30)
     statuses = []
 
-    def click(n: int) -> None:
+    def click(n: int, barrier: threading.Barrier) -> None:
         barrier.wait()
         statuses.append(
             replicas.click(n % 2, approvers[n % 4], card, APPROVE_ACTION_ID).status_code
         )
 
-    threads = [threading.Thread(target=click, args=(n,)) for n in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(16, click)
     assert statuses == [200] * 16  # every click acknowledged, whichever replica took it
     replicas.wait_for(
         lambda: action_rows(replicas)[0][1] == "succeeded", what="the write to succeed"

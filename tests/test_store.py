@@ -21,7 +21,7 @@ from approvals import (
     open_database,
 )
 from approvals.records import TooManyPending
-from tests.fakes import Clock, drop_audit_guards
+from tests.fakes import Clock, at_once, drop_audit_guards
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
 BOTH_ENGINES = True
@@ -257,12 +257,11 @@ def test_replicas_writing_at_once_keep_one_linear_audit_chain_and_the_pending_ca
     # Four replicas (each with connections of its own, as processes have) ask for eight
     # actions each at once, against a cap of ten pending per person; then each decides what
     # it made. The cap holds across all four, and every audit row chains to the one before.
-    barrier = threading.Barrier(4, timeout=30)
     errors: list[BaseException] = []
     made: list[int] = []
     capped: list[str] = []
 
-    def replica(n: int) -> None:
+    def replica(n: int, barrier: threading.Barrier) -> None:
         own = open_database(database_location, MIGRATIONS)
         store = ActionStore(own)
         mine = []
@@ -286,11 +285,7 @@ def test_replicas_writing_at_once_keep_one_linear_audit_chain_and_the_pending_ca
         finally:
             own.close()
 
-    threads = [threading.Thread(target=replica, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(4, replica)
     assert errors == []
     assert len(made) == 10 and capped == ["requester"] * 22
     assert audit.first_broken_row(database) is None

@@ -15,7 +15,7 @@ from bot.housekeeping import Housekeeper
 from bot.inbox import Inbox, Incoming
 from bot.parts import BOT_MIGRATIONS
 from bot.turns import Turns, turn_name
-from tests.fakes import Clock
+from tests.fakes import Clock, at_once
 from tests.test_inbox import message
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
@@ -93,20 +93,15 @@ def test_messages_spread_over_two_replicas_are_answered_once_each_in_order(
         own = open_database(database_location, [*MIGRATIONS, *BOT_MIGRATIONS])
         replicas.append((own, replica(own, Clock(), owner, answered, one_at_a_time)))
     messages = [nth(n) for n in range(1, 21)] + [nth(n, thread_ts="2.2") for n in range(21, 25)]
-    barrier = threading.Barrier(len(messages), timeout=30)
 
-    def arrive(n: int, incoming: Incoming) -> None:
-        _, side = replicas[n % 2]
+    def arrive(n: int, barrier: threading.Barrier) -> None:
+        _, side, incoming = *replicas[n % 2], messages[n]
         barrier.wait()
         threading.Event().wait(n * 0.002)  # Slack sends them in order, close together
         side.inbox.accept(incoming)
         side.turns.take(incoming)
 
-    threads = [threading.Thread(target=arrive, args=(n, m)) for n, m in enumerate(messages)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(len(messages), arrive)
     for own, _ in replicas:
         own.close()
     assert sorted(answered) == sorted(m.event_id for m in messages)  # each once
