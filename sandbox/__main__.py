@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import threading
 
 from sandbox.hr_api import HRSandbox
 from sandbox.hr_oauth import SANDBOX_PASSWORD, WELL_KNOWN_PATH, OAuthSettings
 from sandbox.hr_oauth_grants import USERS
+from sandbox.serving import stop_with_parent
 
 # Flag → OAuthSettings field; the first three are required with --oauth.
 OAUTH_FLAGS = {
@@ -85,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     sandbox.start()
     if args.child:
-        # The parent holds our stdin open; when it closes (the parent stopped or died), stop.
-        threading.Thread(target=lambda: (sys.stdin.read(), sandbox.stop()), daemon=True).start()
+        stop_with_parent(sandbox.stop)
         print("ready", flush=True)
     else:
         print(f"Sandbox HR API on {sandbox.url}/api/users (records in {args.db}); Ctrl-C stops it.")

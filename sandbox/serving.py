@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from typing import Self
 
@@ -40,3 +42,9 @@ class BackgroundServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def stop_with_parent(stop: Callable[[], object]) -> None:
+    """As a child process: the parent holds our stdin open; when it closes (the parent stopped
+    or died), call `stop`."""
+    threading.Thread(target=lambda: (sys.stdin.read(), stop()), daemon=True).start()

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 
 from sandbox.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack, Message, SlackError
+from sandbox.serving import stop_with_parent
 from sandbox.slack_requests import (
     HR_CHANNEL,
     click_payload,
@@ -394,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     workspace.start()
     if args.child:
-        threading.Thread(target=lambda: (sys.stdin.read(), workspace.stop()), daemon=True).start()
+        stop_with_parent(workspace.stop)
     print("ready", flush=True)
     try:
         workspace.wait()
