@@ -27,16 +27,22 @@ WAIT_MS = 15_000
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def stack(tmp_path) -> Iterator[Stack]:
-    s = Stack(
+def workspace_stack(tmp_path, **options) -> Stack:
+    """The bot behind the local workspace page, with the page's people and channels."""
+    return Stack(
         tmp_path,
         workspace=True,
         REQUESTERS="U0DANA",
         APPROVERS="U0BOB,U0CAROL",
         ALLOWED_CHANNELS="C0HR",
         APPROVAL_CHANNEL="C0APPROVALS",
+        **options,
     ).start()
+
+
+@pytest.fixture
+def stack(tmp_path) -> Iterator[Stack]:
+    s = workspace_stack(tmp_path)
     yield s
     s.stop()
 
@@ -298,15 +304,7 @@ def test_without_a_model_the_conversation_says_what_to_set(tmp_path):
 
 
 def test_with_per_user_access_connect_opens_the_hr_sign_in_in_a_new_tab(chromium, tmp_path):
-    stack = Stack(
-        tmp_path,
-        workspace=True,
-        oauth=True,
-        REQUESTERS="U0DANA",
-        APPROVERS="U0BOB,U0CAROL",
-        ALLOWED_CHANNELS="C0HR",
-        APPROVAL_CHANNEL="C0APPROVALS",
-    ).start()
+    stack = workspace_stack(tmp_path, oauth=True)
     context = chromium.new_context()
     try:
         stack.model.add(tool_calls(rest("GET", "/api/users/2")), say("Janet Weaver."))
