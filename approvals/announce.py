@@ -10,7 +10,7 @@ import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from approvals import cards
+from approvals import cards, modals
 from approvals.card_copies import CardCopies
 from approvals.records import PendingAction
 from approvals.tokens import TokenSigner
@@ -226,7 +226,7 @@ class Announcer:
             "views_open",
             action.id,
             trigger_id=trigger_id,
-            view=cards.reject_modal(action, metadata),
+            view=modals.reject_modal(action, metadata),
         )
         return opened is not None
 

@@ -16,9 +16,6 @@ from approvals.values import ascii_email, json_escaped, readable_json, skeleton,
 APPROVE_ACTION_ID = "approval_approve"
 REJECT_ACTION_ID = "approval_reject"
 WITHDRAW_ACTION_ID = "approval_withdraw"
-REJECT_MODAL_ID = "approval_reject_reason"
-REASON_BLOCK_ID = "reason"
-REASON_INPUT_ID = "reason_input"
 MAX_REASON = 500
 SECTION_LIMIT = 3000
 SUMMARY_LIMIT = 200  # fits the card, the notification text and the 300-character confirm dialog
@@ -284,29 +281,6 @@ def requester_blocks(
         _section(text),
         {"type": "actions", "block_id": f"withdraw-{action.id}", "elements": [withdraw]},
     ]
-
-
-def reject_modal(action: PendingAction, private_metadata: str) -> dict[str, Any]:
-    """The modal Reject opens: an optional reason, carried back with the signed button value."""
-    reason = {"type": "plain_text_input", "action_id": REASON_INPUT_ID, "multiline": True}
-    return {
-        "type": "modal",
-        "callback_id": REJECT_MODAL_ID,
-        "private_metadata": private_metadata,
-        "title": _plain(f"Reject action #{action.id}"),
-        "submit": _plain("Reject"),
-        "close": _plain("Cancel"),
-        "blocks": [
-            _rich_text(_text(summary(action), bold=True)),
-            {
-                "type": "input",
-                "block_id": REASON_BLOCK_ID,
-                "optional": True,
-                "label": _plain("Reason (shown to the requester)"),
-                "element": {**reason, "max_length": MAX_REASON},
-            },
-        ],
-    }
 
 
 def reminder(action: PendingAction) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import structlog
 from slack_bolt import Ack, App
 
-from approvals import cards
+from approvals import cards, modals
 from approvals.clicks import Click
 
 log = structlog.get_logger(__name__)
@@ -48,7 +48,7 @@ def click_from_reject_modal(body: dict[str, Any], view: dict[str, Any]) -> Click
     if not isinstance(metadata, dict):
         metadata = {}
     values = (view.get("state") or {}).get("values") or {}
-    reason = ((values.get(cards.REASON_BLOCK_ID) or {}).get(cards.REASON_INPUT_ID) or {}).get(
+    reason = ((values.get(modals.REASON_BLOCK_ID) or {}).get(modals.REASON_INPUT_ID) or {}).get(
         "value"
     )
     return Click(
@@ -82,7 +82,7 @@ def register(app: App, take: Callable[[Click], bool], handle_now: Callable[[Clic
         else:
             hand_over(click)
 
-    @app.view(cards.REJECT_MODAL_ID)
+    @app.view(modals.REJECT_MODAL_ID)
     def on_reject_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         ack()  # closes the modal; the outcome shows on the card and in the thread
         hand_over(click_from_reject_modal(body, view))

@@ -14,7 +14,8 @@ from cryptography.fernet import Fernet
 
 from approvals import Thread, audit
 from approvals.__main__ import open_read_only
-from approvals.cards import REASON_BLOCK_ID, REASON_INPUT_ID, REJECT_ACTION_ID
+from approvals.cards import REJECT_ACTION_ID
+from approvals.modals import REASON_BLOCK_ID, REASON_INPUT_ID
 from bot import app
 from bot import config as configuration
 from bot.app import HRBot

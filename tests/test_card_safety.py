@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 
-from approvals import cards
+from approvals import cards, modals
 from bot.catalogue import Catalogue, RequestRefused
 from tests.test_cards import (
     action,
@@ -93,7 +93,7 @@ def test_a_right_to_left_override_is_shown_escaped_not_applied():
     assert line_of(blocks, "job") == "*job*: ~payroll specialist~ → <U+202E>tsilaiceps lloryap"
     assert '"job": "\\u202etsilaiceps lloryap"' in code_block(blocks)
     everything = [blocks, cards.card_text(a), cards.reminder(a), cards.requester_outcome(a)]
-    everything += [cards.reject_modal(a, "{}"), cards.requester_blocks(a, None, "token")]
+    everything += [modals.reject_modal(a, "{}"), cards.requester_blocks(a, None, "token")]
     assert "\u202e" not in json.dumps(everything, ensure_ascii=False)
 
 
@@ -178,7 +178,7 @@ def variants() -> list:
 def test_every_card_variant_is_valid_block_kit_and_hides_nothing(a):
     card = card_for(a) if a.status == "pending" else cards.render_card(a)
     requester = cards.requester_blocks(a, "https://hr-example.slack.com/x", "token")
-    modal = cards.reject_modal(a, "{}")["blocks"]
+    modal = modals.reject_modal(a, "{}")["blocks"]
     for blocks in (card, requester, modal):
         assert_valid(blocks)
         assert hidden_characters(blocks) == set()
