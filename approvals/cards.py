@@ -22,6 +22,8 @@ SUMMARY_LIMIT = 200  # fits the card, the notification text and the 300-characte
 CODE_LIMIT = 2600  # leaves room for the fences and the truncation note inside one section
 PREVIEW_VALUE_LIMIT = 200
 PREVIEW_FIELDS = 10
+QUOTE_LIMIT = 900  # per message; three fit a card with room to spare
+_USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 _VERBS = {"POST": "Create", "PUT": "Update", "PATCH": "Update", "DELETE": "Delete"}
 
 
@@ -188,6 +190,25 @@ def _change(old: Any, new: Any) -> list[dict[str, Any]]:
     return shown
 
 
+def quoted(action: PendingAction) -> list[dict[str, Any]]:
+    """The messages that led to the action, verbatim, each under its verified speaker: rich
+    text, so nothing in them is read as mrkdwn, a mention or a link; hidden characters shown
+    as <U+…>, lines kept. No block when none were kept (or retention has dropped them)."""
+    elements: list[dict[str, Any]] = []
+    for speaker, text in action.words:
+        lines = [visible(line) for line in text.split("\n")]
+        shown = "\n".join(lines)
+        if len(shown) > QUOTE_LIMIT:
+            shown = shown[:QUOTE_LIMIT] + f"… ({len(shown) - QUOTE_LIMIT} more characters)"
+        said = "asked" if speaker == action.requester else "said"
+        who = {"type": "user", "user_id": speaker} if _USER.match(speaker) else _text(speaker)
+        elements += [
+            {"type": "rich_text_section", "elements": [who, _text(f" {said}:", italic=True)]},
+            {"type": "rich_text_quote", "elements": [_text(shown)]},
+        ]
+    return [{"type": "rich_text", "elements": elements}] if elements else []
+
+
 def preview(action: PendingAction) -> list[dict[str, Any]]:
     """What will change, as a rich-text block with one line per field: new fields (POST), before
     → after (PUT, PATCH) or the record that goes (DELETE), from the stored request and snapshot;
@@ -232,6 +253,7 @@ def render_card(
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": _plain(f"Approval needed: action #{action.id}")},
         _rich_text(_text(summary(action), bold=True)),
+        *quoted(action),
         *preview(action),
         {
             "type": "section",

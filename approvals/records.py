@@ -112,7 +112,7 @@ class Card:
     kind: str
 
 
-_JSON_COLUMNS = ("body", "hr_body", "before", "fields_before", "contributors")
+_JSON_COLUMNS = ("body", "hr_body", "before", "fields_before", "contributors", "words")
 
 
 @dataclass(frozen=True)
@@ -155,6 +155,8 @@ class PendingAction:
     hr_subject: str | None = None
     owner: str | None = None  # while executing: the process running it (approvals/leases.py)
     lease_until: float | None = None
+    # The messages that led to the action, verbatim: (speaker, text), oldest first.
+    words: tuple[tuple[str, str], ...] = ()
 
     @property
     def shaped_by(self) -> frozenset[str]:
@@ -191,4 +193,5 @@ class PendingAction:
             if values.get(name) is not None:
                 values[name] = json.loads(values[name])
         values["contributors"] = tuple(values.get("contributors") or ())
+        values["words"] = tuple((str(w[0]), str(w[1])) for w in values.get("words") or ())
         return cls(**values)

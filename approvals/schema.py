@@ -134,6 +134,12 @@ def add_escalation(db: sqlite_utils.Database) -> None:
     db["actions"].add_column("escalated_at", float)
 
 
+@migrations()
+def add_requester_words(db: sqlite_utils.Database) -> None:
+    # The messages (speaker and text, verbatim) that led to the action, quoted on its card.
+    db["actions"].add_column("words", str)
+
+
 POSTGRES = (
     (
         "create_actions_cards_votes",
@@ -208,6 +214,7 @@ POSTGRES = (
         """,
     ),
     ("add_escalation", "ALTER TABLE actions ADD COLUMN escalated_at DOUBLE PRECISION;"),
+    ("add_requester_words", "ALTER TABLE actions ADD COLUMN words TEXT;"),
 )
 
 tables = Schema("approvals", migrations, POSTGRES)

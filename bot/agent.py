@@ -12,7 +12,7 @@ import structlog
 from bot.budget import HRBudget, fit_turn
 from bot.conversations import ConversationStore, conversation_key
 from bot.prompts import SYSTEM_PROMPT
-from bot.tools import Toolbox, ToolContext
+from bot.tools import Toolbox, ToolContext, words_in
 
 log = structlog.get_logger(__name__)
 
@@ -107,6 +107,7 @@ class Agent:
         context = replace(
             context,
             contributors=speakers([*history, *new]),
+            words=words_in([*history, *new]),
             budget=HRBudget(self.max_hr_requests),  # this message's own
         )
         reply = Reply("")

@@ -47,6 +47,22 @@ class ToolContext:
     contributors: frozenset[str] = frozenset()
     # The HR requests this user message may still make (the agent gives each message its own).
     budget: HRBudget = field(default_factory=lambda: HRBudget(None))
+    # The people's messages the model has read, verbatim (speaker, text): quoted on the card of
+    # whatever it queues, so approvers judge what was asked, not the model's account of it.
+    words: tuple[tuple[str, str], ...] = ()
+
+
+WORDS_QUOTED = 3  # the last messages a card quotes
+
+
+def words_in(messages: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    """The last WORDS_QUOTED user turns of `messages` as (verified speaker, text)."""
+    said = [
+        (str(m.get("name") or "unknown"), m["content"])
+        for m in messages
+        if m.get("role") == "user" and isinstance(m.get("content"), str)
+    ]
+    return tuple(said[-WORDS_QUOTED:])
 
 
 def queued_message(action: PendingAction) -> str:
@@ -235,6 +251,7 @@ class Toolbox:
             max_pending_per_requester=self.max_pending_per_requester,
             max_pending_total=self.max_pending_total,
             hr_subject=hr_subject,
+            words=context.words,
         )
 
 

@@ -251,6 +251,20 @@ def test_after_retention_the_audit_hash_cannot_be_used_to_guess_the_body(actions
     assert salted not in guesses  # without the deleted salt, trying values finds nothing
 
 
+def test_the_quoted_words_are_kept_verbatim_and_dropped_with_the_other_personal_data(actions):
+    from approvals.upkeep import Upkeep
+
+    clock = Clock(start=1_000_000.0)
+    store = ActionStore(actions.database, now=clock)
+    said = (("U0DANA", "raise Bob's pay\n  to 90k <@U0X>"), ("U0CAROL", "agreed"))
+    action = new_action(store, method="PATCH", path="/api/users/2", body={"salary": 1}, words=said)
+    assert store.get(action.id).words == said
+    store.reject(action.id, "U0BOB")
+    clock.advance(31 * 86400)
+    Upkeep(store).forget_personal_data(30)
+    assert store.get(action.id).words == ()
+
+
 def test_replicas_writing_at_once_keep_one_linear_audit_chain_and_the_pending_cap(
     database_location, database
 ):

@@ -1,0 +1,115 @@
+"""How pending actions come to be: stored with their request's salted hash, within the limits
+on open actions. The store (approvals.store) moves them on from there."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from approvals import audit
+from approvals.queries import ActionQueries
+from approvals.records import (
+    WRITE_METHODS,
+    PendingAction,
+    TooManyPending,
+    canonical_body,
+    request_hash,
+)
+
+
+def as_json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+class Requesting(ActionQueries):
+    def create(
+        self,
+        *,
+        requester: str,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        ttl_seconds: float,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+        approvals_required: int = 1,
+        tool_call_id: str | None = None,
+        before: Any = None,
+        noun: str | None = None,
+        fields_before: dict[str, Any] | None = None,
+        contributors: Iterable[str] = (),
+        max_pending_per_requester: int | None = None,
+        max_pending_total: int | None = None,
+        hr_subject: str | None = None,
+        words: Iterable[tuple[str, str]] = (),
+    ) -> PendingAction:
+        """Store a new pending action. `words` are the messages (speaker, text) that led to it,
+        kept verbatim for its card. The limits on open pending actions are checked in the
+        same transaction as the insert, so concurrent requests cannot overshoot them (raises
+        TooManyPending)."""
+        if method not in WRITE_METHODS:
+            raise ValueError(f"only writes wait for approval, not {method}")
+        if approvals_required < 1:
+            raise ValueError("an action needs at least one approval")
+        if ttl_seconds <= 0:
+            raise ValueError("ttl_seconds must be positive")
+        created = self.now()
+        salt = secrets.token_hex(16)
+        digest = request_hash(method, path, body, salt)
+        shaped_by = sorted({requester, *contributors})
+        row = dict(
+            requester=requester,
+            channel=channel,
+            thread_ts=thread_ts,
+            method=method,
+            path=path,
+            body=canonical_body(body),
+            request_hash=digest,
+            status="pending",
+            approvals_required=approvals_required,
+            created_at=created,
+            expires_at=created + ttl_seconds,
+            before=as_json(before),
+            noun=noun,
+            fields_before=as_json(fields_before),
+            contributors=as_json(shaped_by),
+            idempotency_key=f"hrbot-{secrets.token_hex(16)}",
+            text_salt=salt,
+            hr_subject=hr_subject,
+            words=as_json([list(w) for w in words] or None),
+        )
+        with self.database.immediate() as db:
+            mine, everyone = db.execute(
+                "SELECT COUNT(CASE WHEN requester = ? THEN 1 END), COUNT(*) FROM actions "
+                "WHERE status = 'pending'",
+                (requester,),
+            ).fetchone()
+            if max_pending_per_requester is not None and mine >= max_pending_per_requester:
+                raise TooManyPending("requester", max_pending_per_requester)
+            if max_pending_total is not None and everyone >= max_pending_total:
+                raise TooManyPending("total", max_pending_total)
+            action_id = db.execute(
+                f"INSERT INTO actions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) "
+                "RETURNING id",
+                tuple(row.values()),
+            ).fetchone()[0]
+            audit.append(
+                db,
+                "requested",
+                action_id=action_id,
+                actor=requester,
+                at=created,
+                detail={
+                    "method": method,
+                    "path": path,
+                    "request_hash": digest,
+                    "tool_call_id": tool_call_id,
+                    "channel": channel,
+                    "thread_ts": thread_ts,
+                    "contributors": shaped_by,
+                    **audit.acting_as(hr_subject),
+                },
+            )
+        return self.get(action_id)
