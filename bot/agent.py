@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -10,6 +11,14 @@ import openai
 import structlog
 
 from bot.budget import HRBudget, fit_turn
+from bot.completions import (
+    MIN_ATTEMPT_SECONDS,
+    RETRY_STATUSES,
+    answer_in,
+    assistant_message,
+    backoff,
+    retry_after,
+)
 from bot.conversations import ConversationStore, conversation_key
 from bot.prompts import SYSTEM_PROMPT
 from bot.tools import Toolbox, ToolContext, words_in
@@ -36,11 +45,14 @@ class Reply:
     model_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    retries: int = 0
 
 
 def make_client(
     *, api_key: str | None, base_url: str | None, timeout: float, max_retries: int
 ) -> openai.OpenAI:
+    """The OpenAI client. `max_retries` (OPENAI_MAX_RETRIES) is how many more tries the Agent
+    gives one completion; it makes them itself, within the message's deadline."""
     return openai.OpenAI(
         # A local OpenAI-compatible server may need no key, but the SDK insists on one.
         api_key=api_key or "unused",
@@ -83,12 +95,21 @@ class Agent:
         )
         self.tools = tools if tools is not None else toolbox.definitions
         self.configured = configured
+        self.offered = frozenset(
+            str((tool.get("function") or {}).get("name")) for tool in self.tools
+        )
+        # The agent retries itself, so that no retry outlives the message's deadline: the SDK's
+        # own retries know nothing of it (each try gets the whole timeout again, and a
+        # Retry-After may hold one for a minute).
+        self.retries = client.max_retries
+        self._once = client.with_options(max_retries=0)
 
     def respond(self, text: str, context: ToolContext) -> Reply:
         """Answer one user message in the context's thread, running tools as the model asks.
 
-        Raises ModelUnavailable when the model cannot be reached; whatever happened before that
-        (including queued actions) is kept in the history.
+        Raises ModelUnavailable when the model cannot be reached or answers unusably, after the
+        bounded retries; whatever happened before that (including queued actions) is kept in
+        the history.
         """
         if not self.configured:
             return Reply(NO_MODEL)
@@ -124,8 +145,8 @@ class Agent:
                     return reply
                 # Within the token budget at every step, not only between turns.
                 messages = fit_turn(history, new, self.conversations.token_budget)
-                message = self._complete(messages, reply, timeout=remaining)
-                assistant = _assistant_message(message)
+                message = self._complete(messages, reply, deadline)
+                assistant = assistant_message(message)
                 new.append(assistant)
                 calls = assistant.get("tool_calls") or []
                 if not calls:
@@ -148,38 +169,77 @@ class Agent:
         finally:
             self.conversations.append(key, new)
 
-    def _complete(self, messages: list[dict[str, Any]], reply: Reply, timeout: float) -> Any:
+    def _complete(self, messages: list[dict[str, Any]], reply: Reply, deadline: float) -> Any:
+        """The model's next message. What one more try may cure (a 5xx, as llama.cpp answers
+        when a small model writes a malformed tool call; 408, 409, 429; a lost connection or a
+        timeout; a reply that is neither text nor tool calls) is tried again, at most
+        `self.retries` times, with backoff, never past `deadline`. Only then, or at once for
+        any other refusal, is the model unavailable."""
+        attempt = 0
+        while True:
+            attempt += 1
+            message, failure, wait, error = self._try(messages, reply, deadline)
+            if failure is None:
+                return message
+            delay = max(wait, backoff(attempt))
+            if attempt > self.retries or time.monotonic() + delay + MIN_ATTEMPT_SECONDS > deadline:
+                break
+            log.warning(
+                "model.retry",
+                model=self.model,
+                attempt=attempt,
+                retries=self.retries,
+                reason=failure,
+                delay_ms=round(delay * 1000),
+            )
+            reply.retries += 1
+            time.sleep(delay)
+        if message is not None:  # text-less every time: answered as having no answer
+            return message
+        log.warning("model.error", model=self.model, error=failure, attempts=attempt)
+        raise ModelUnavailable(f"the model is unavailable ({failure})") from error
+
+    def _try(
+        self, messages: list[dict[str, Any]], reply: Reply, deadline: float
+    ) -> tuple[Any, str | None, float, Exception | None]:
+        """One request: (message, why it cannot be used or None, seconds the server asked us
+        to wait, the error). Raises ModelUnavailable for a refusal no retry can cure."""
         started = time.monotonic()
+        timeout = deadline - started
+        if isinstance(self.client.timeout, int | float):  # the client's own timeout still applies
+            timeout = min(timeout, self.client.timeout)
         try:
-            completion = self.client.chat.completions.create(
+            completion = self._once.chat.completions.create(
                 model=self.model,
                 messages=[*self.prompt, *messages],
                 tools=self.tools,
-                # Never past the message's deadline; the client's own timeout still applies.
-                timeout=min(timeout, self.client.timeout)
-                if isinstance(self.client.timeout, int | float)
-                else timeout,
+                timeout=timeout,
             )
-        except openai.APIError as e:
-            log.warning("model.error", model=self.model, error=type(e).__name__)
-            raise ModelUnavailable(f"the model is unavailable ({type(e).__name__})") from e
+        except openai.APIStatusError as e:
+            if e.status_code not in RETRY_STATUSES and e.status_code < 500:
+                log.warning("model.error", model=self.model, error=type(e).__name__)
+                raise ModelUnavailable(f"the model is unavailable ({type(e).__name__})") from e
+            return None, f"HTTP {e.status_code}", retry_after(e.response), e
+        except openai.APIError as e:  # connection lost, timed out, or an answer of the wrong shape
+            return None, type(e).__name__, 0.0, e
+        except json.JSONDecodeError as e:  # the SDK lets a body that is not JSON through
+            return None, "an answer that is not JSON", 0.0, e
         reply.model_calls += 1
-        usage = completion.usage
-        if usage is not None:
-            reply.prompt_tokens += usage.prompt_tokens or 0
-            reply.completion_tokens += usage.completion_tokens or 0
-        if not completion.choices:
-            raise ModelUnavailable("the model returned no answer")
-        choice = completion.choices[0]
+        usage = getattr(completion, "usage", None)
+        prompt_tokens = getattr(usage, "prompt_tokens", None) or 0
+        completion_tokens = getattr(usage, "completion_tokens", None) or 0
+        reply.prompt_tokens += prompt_tokens
+        reply.completion_tokens += completion_tokens
+        message, finish_reason, failure = answer_in(completion)
         log.info(
             "model.call",
             model=self.model,
-            prompt_tokens=usage.prompt_tokens if usage else None,
-            completion_tokens=usage.completion_tokens if usage else None,
+            prompt_tokens=prompt_tokens if usage else None,
+            completion_tokens=completion_tokens if usage else None,
             latency_ms=round((time.monotonic() - started) * 1000),
-            finish_reason=choice.finish_reason,
+            finish_reason=finish_reason,
         )
-        return choice.message
+        return message, failure, 0.0, None
 
     def _run_tools(
         self, calls: list[dict[str, Any]], context: ToolContext, reply: Reply
@@ -190,6 +250,11 @@ class Agent:
             name = function.get("name", "")
             if call.get("type") != "function":
                 content = "Error: only function tools are available."
+            elif name not in self.offered:
+                content = (
+                    f"Error: there is no tool named {name!r}; nothing was run. The tools are: "
+                    f"{', '.join(sorted(self.offered))}."
+                )
             else:
                 try:
                     content = self.toolbox.run(
@@ -213,24 +278,3 @@ def speakers(messages: list[dict[str, Any]]) -> frozenset[str]:
     """Everyone whose words are in `messages`. A user turn without a verified name (history
     written before names were kept) counts as an unknown speaker."""
     return frozenset(str(m.get("name") or "unknown") for m in messages if m.get("role") == "user")
-
-
-def _assistant_message(message: Any) -> dict[str, Any]:
-    """The model's answer as a plain dict, keeping exactly what the API needs back."""
-    assistant: dict[str, Any] = {"role": "assistant", "content": message.content}
-    calls = []
-    for call in message.tool_calls or []:
-        function = getattr(call, "function", None)
-        calls.append(
-            {
-                "id": call.id,
-                "type": call.type,
-                "function": {
-                    "name": getattr(function, "name", ""),
-                    "arguments": getattr(function, "arguments", ""),
-                },
-            }
-        )
-    if calls:
-        assistant["tool_calls"] = calls
-    return assistant

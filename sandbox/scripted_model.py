@@ -46,6 +46,29 @@ def tool_calls(*arguments: str | tuple[str, str], content: str | None = None) ->
     return {"content": content, "tool_calls": calls}
 
 
+# What llama.cpp's server answers (HTTP 500, in its own error shape) when the model wrote
+# something its parser cannot read as a tool call: one bad sample, not an outage.
+LLAMA_CPP_PARSE_ERROR = 'Failed to parse input at pos 9: {"name": "call_rest_api", "argum'
+MALFORMED = ("empty", "no_choices", "not_json")
+_NOT_JSON = b'{"id": "chatcmpl-cut", "object": "chat.completion", "choices": [{"index": 0, "mes'
+
+
+def server_error(message: str = LLAMA_CPP_PARSE_ERROR, status: int = 500) -> dict[str, Any]:
+    """A step: this one completion fails with a 5xx and a body in llama.cpp's error shape."""
+    if not 500 <= status <= 599:
+        raise ValueError(f"a server error has a 5xx status, not {status}")
+    error = {"code": status, "message": message, "type": "server_error"}
+    return {"_status": status, "_body": {"error": error}}
+
+
+def malformed(kind: str) -> dict[str, Any]:
+    """A step: HTTP 200 with a reply that is neither text nor tool calls: "empty" (no content
+    and no tool calls), "no_choices" (an empty list of choices) or "not_json" (a cut-off body)."""
+    if kind not in MALFORMED:
+        raise ValueError(f"a malformed reply is one of {', '.join(MALFORMED)}, not {kind!r}")
+    return {"_malformed": kind}
+
+
 _PARTICIPANT = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -157,7 +180,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, answer)
 
     def _send(self, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -219,7 +242,7 @@ class ScriptedModel(BackgroundServer):
         assert not self.unscripted, f"{self.unscripted} request(s) came after the script ended"
         assert not self.remaining, f"{self.remaining} scripted step(s) were never requested"
 
-    def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any] | bytes]:
         with self._lock:
             self.requests.append(body)
             step = self._steps.popleft() if self._steps else self.responder
@@ -230,6 +253,10 @@ class ScriptedModel(BackgroundServer):
         if step is None:
             return 500, _error("the scripted model has no step left", "script_exhausted")
         reply = step(body) if callable(step) else step
+        if "_status" in reply:  # server_error()
+            return reply["_status"], reply["_body"]
+        if reply.get("_malformed") == "not_json":
+            return 200, _NOT_JSON
         message: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
         if reply.get("tool_calls"):
             message["tool_calls"] = [
@@ -242,7 +269,7 @@ class ScriptedModel(BackgroundServer):
             ]
         prompt_tokens = _estimate_tokens(body["messages"]) + _estimate_tokens(body.get("tools"))
         completion_tokens = _estimate_tokens(message)
-        return 200, {
+        completion = {
             "id": f"chatcmpl-{next(self._ids)}",
             "object": "chat.completion",
             "created": int(time.time()),
@@ -261,3 +288,6 @@ class ScriptedModel(BackgroundServer):
                 "total_tokens": prompt_tokens + completion_tokens,
             },
         }
+        if reply.get("_malformed") == "no_choices":
+            completion["choices"] = []
+        return 200, completion

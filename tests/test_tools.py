@@ -19,7 +19,7 @@ CONTEXT = ToolContext(requester="U0ALICE", thread=Thread("C0HR", "1.1"))
     [
         ("POST", "/api/users", {"name": "Neo Anderson", "job": "engineer"}),
         ("PUT", "/api/users/2", {"job": "manager"}),
-        ("PATCH", "/api/users/2", '{"email": "janet@example.com"}'),
+        ("PATCH", "/api/users/2", {"email": "janet@example.com"}),
         ("DELETE", "/api/users/2", None),
     ],
 )
