@@ -24,6 +24,7 @@ DEFAULT_CATALOGUE = Path(__file__).with_name("endpoints.json")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _LITERAL_SEGMENT = re.compile(r"^[A-Za-z0-9_.-]+$")
 _PLACEHOLDER = re.compile(r"^\{([a-z_][a-z0-9_]*)\}$")
+_TOOL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
 class CatalogueError(Exception):
@@ -37,6 +38,7 @@ class BodyField:
     required: bool = False
     max_length: int | None = None
     description: str = ""
+    enum: tuple[Any, ...] | None = None  # the only values allowed, when the catalogue lists them
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Endpoint:
     query: dict[str, str]
     body: tuple[BodyField, ...] | None
     pattern: re.Pattern[str]
+    tool: str | None = None  # the typed tool's name, if not the one made from method and noun
 
     @property
     def is_write(self) -> bool:
@@ -60,7 +63,9 @@ class Endpoint:
         line = f"- {self.method} {self.path}{query}: {self.description}"
         if self.body:
             fields = ", ".join(
-                f"{f.name} ({f.type}{', required' if f.required else ''})" for f in self.body
+                f"{f.name} ({f.type}{', required' if f.required else ''}"
+                + (f", one of {'|'.join(map(str, f.enum))})" if f.enum else ")")
+                for f in self.body
             )
             line += f" Body: {{{fields}}}."
         if self.approval and not self.is_write:  # writes are always held; say so only for reads
@@ -135,11 +140,15 @@ def _endpoint(entry: dict[str, Any]) -> Endpoint:
                     required=bool(spec.get("required", False)),
                     max_length=spec.get("max_length"),
                     description=spec.get("description", ""),
+                    enum=_choices(f"{method} {path}: field {name}", spec),
                 )
             )
         body = tuple(fields)
     elif method in ("POST", "PUT", "PATCH"):
         raise CatalogueError(f"{method} {path}: describe its body fields under 'body'")
+    tool = entry.get("tool")
+    if tool is not None and not (isinstance(tool, str) and _TOOL_NAME.match(tool)):
+        raise CatalogueError(f"{method} {path}: tool must be a snake_case name, not {tool!r}")
     return Endpoint(
         method=method,
         path=path,
@@ -150,7 +159,20 @@ def _endpoint(entry: dict[str, Any]) -> Endpoint:
         query=query,
         body=body,
         pattern=_compile(path, params),
+        tool=tool,
     )
+
+
+def _choices(where: str, spec: dict[str, Any]) -> tuple[Any, ...] | None:
+    """A field's "enum": the values it may take, each of the field's type."""
+    if "enum" not in spec:
+        return None
+    values, types = spec["enum"], FIELD_TYPES[spec["type"]]
+    if not isinstance(values, list) or not values:
+        raise CatalogueError(f"{where}: enum must be a non-empty list")
+    if any(not isinstance(v, types) or isinstance(v, bool) != (bool in types) for v in values):
+        raise CatalogueError(f"{where}: every enum value must be a {spec['type']}")
+    return tuple(values)
 
 
 class Catalogue:
@@ -195,6 +217,12 @@ class Catalogue:
             return False
         return True
 
+    def endpoint(self, method: str, path: str) -> Endpoint | None:
+        """The endpoint a stored request (method and path, as validated) was made for."""
+        return next(
+            (e for e in self.endpoints if e.method == method and e.pattern.match(path)), None
+        )
+
     def validate(self, method: Any, url: Any, body: Any) -> ValidatedRequest:
         """Check method, url and body against the catalogue; raise RequestRefused saying why not."""
         method = check_method(method)
@@ -209,5 +237,10 @@ class Catalogue:
             raise RequestRefused(f"{method} is not allowed on {path}; allowed: {allowed}")
         check_query(endpoint, query)
         checked_body = check_body(endpoint, body)
+        for field in endpoint.body or ():  # check_body has checked every value's type
+            given = (checked_body or {}).get(field.name)
+            if field.enum and given is not None and given not in field.enum:
+                allowed = ", ".join(map(str, field.enum))
+                raise RequestRefused(f"body field {field.name!r} must be one of: {allowed}")
         full_path = path + (f"?{query}" if query else "")
         return ValidatedRequest(endpoint, method, full_path, checked_body)

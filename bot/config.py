@@ -108,6 +108,9 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
     log_format = env.get("LOG_FORMAT", "console").lower()
     if log_format not in ("console", "json"):
         problems.append(f"  LOG_FORMAT: must be console or json, not {log_format!r}")
+    tools = env.get("TOOLS", "typed").lower()
+    if tools not in ("typed", "generic"):
+        problems.append(f"  TOOLS: must be typed or generic, not {tools!r}")
     approval_keys = tuple(
         part.strip() for part in env.get("APPROVAL_SECRET", "").split(",") if part
     )
@@ -134,6 +137,7 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         openai_model=env.get("OPENAI_MODEL", DEFAULT_MODEL),
         openai_timeout_seconds=float(integer("OPENAI_TIMEOUT_SECONDS", 30, 1, 600)),
         openai_max_retries=integer("OPENAI_MAX_RETRIES", 2, 0, 10),
+        tools=tools,
         hr_api_url=hr_api_url,
         hr_api_token=env.get("HR_API_TOKEN"),
         **oauth,

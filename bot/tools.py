@@ -16,11 +16,11 @@ from bot.budget import HRBudget, MeteredHR, OverBudget
 from bot.catalogue import Catalogue, RequestRefused, ValidatedRequest
 from bot.finder import EmployeeFinder
 from bot.hr_client import HRClient, HRError
+from bot.tool_arguments import BadArguments, parse_arguments
+from bot.typed_tools import list_all, typed_tools
 
 log = structlog.get_logger(__name__)
 
-MAX_ARGUMENT_CHARS = 16 * 1024
-TOOL_ARGUMENTS = {"find_employee": ("query",), "call_rest_api": ("method", "url", "body")}
 FIND_EMPLOYEE_DEFINITION: dict[str, Any] = {
     "type": "function",
     "function": {
@@ -89,9 +89,11 @@ class Toolbox:
         max_pending_per_requester: int = 10,
         max_pending_total: int | None = None,
         authority: Authority | None = None,
+        family: str = "generic",
     ) -> None:
         """`authority` decides whose HR credentials each request carries (the requester's own
-        in OAuth mode)."""
+        in OAuth mode). `family`: "generic" offers call_rest_api; "typed" one function per
+        endpoint (bot/typed_tools.py), and raises CatalogueError if two would share a name."""
         self.catalogue = catalogue
         self.authority = authority or SharedToken()
         self.hr = hr
@@ -100,10 +102,13 @@ class Toolbox:
         self.on_pending = on_pending
         self.max_pending_per_requester = max_pending_per_requester
         self.max_pending_total = max_pending_total
+        if family not in ("typed", "generic"):
+            raise ValueError(f"family is typed or generic, not {family!r}")
+        self.typed = typed_tools(catalogue) if family == "typed" else {}
         # Built once: an identical prefix on every model call lets providers cache it.
         self.definitions: list[dict[str, Any]] = [
             FIND_EMPLOYEE_DEFINITION,
-            self._call_rest_api_definition(),
+            *([t.definition for t in self.typed.values()] or [self._call_rest_api_definition()]),
         ]
 
     def _call_rest_api_definition(self) -> dict[str, Any]:
@@ -149,30 +154,30 @@ class Toolbox:
             )
 
     def _run(self, name: str, arguments: str, context: ToolContext, tool_call_id: str) -> str:
-        if name not in TOOL_ARGUMENTS:
-            return f"Error: there is no tool named {name!r}; use find_employee or call_rest_api."
-        if len(arguments or "") > MAX_ARGUMENT_CHARS:
-            return f"Error: the arguments are longer than {MAX_ARGUMENT_CHARS} characters."
-        try:
-            args = json.loads(arguments or "{}")
-        except ValueError as e:
-            return f"Error: the arguments are not valid JSON ({e}). Send a JSON object."
-        allowed = TOOL_ARGUMENTS[name]
-        if not isinstance(args, dict):
-            return f"Error: the arguments must be a JSON object with {', '.join(allowed)}."
-        unexpected = sorted(set(args) - set(allowed))
-        if unexpected:
-            return (
-                f"Error: unexpected argument(s) {', '.join(unexpected)}; use {', '.join(allowed)}."
-            )
+        schemas = {d["function"]["name"]: d["function"]["parameters"] for d in self.definitions}
+        if name not in schemas:
+            return f"Error: there is no tool named {name!r}; use {', '.join(schemas)}."
+        try:  # the shape first: a call in the wrong shape reads and queues nothing
+            args = parse_arguments(name, arguments or "", schemas[name])
+        except BadArguments as e:
+            log.info("tool.bad_arguments", tool=name)
+            return f"Error: {e}"
         hr = MeteredHR(self.hr, context.budget, authority=self.authority, person=context.requester)
         if name == "find_employee":
             log.info("tool.find_employee")
             return EmployeeFinder(hr, self.catalogue).find(args.get("query"))
-        try:
-            request = self.catalogue.validate(args.get("method"), args.get("url"), args.get("body"))
+        typed = self.typed.get(name)
+        if typed is not None and typed.lists_all:
+            log.info("tool.list_all", tool=name)
+            return list_all(
+                hr, self.catalogue, typed.endpoint, max_chars=MAX_RESULT_CHARS, clean=without_noise
+            )
+        try:  # a typed call becomes the generic call it stands for, checked the same way
+            generic = (args.get("method"), args.get("url"), args.get("body"))
+            request = self.catalogue.validate(*(typed.request(args) if typed else generic))
         except RequestRefused as e:
-            log.info("tool.refused", method=args.get("method"), reason=str(e))
+            method = typed.endpoint.method if typed else args.get("method")
+            log.info("tool.refused", tool=name, method=method, reason=str(e))
             return f"Error: request refused: {e}."
         if request.needs_approval:
             return self._hold(request, context, tool_call_id, hr)

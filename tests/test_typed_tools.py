@@ -1,0 +1,341 @@
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+from dataclasses import replace
+
+import pytest
+
+from approvals import Thread
+from bot import app, opening
+from bot import config as configuration
+from bot.agent import Agent, make_client
+from bot.budget import HRBudget
+from bot.catalogue import Catalogue, CatalogueError
+from bot.config import ConfigError
+from bot.conversations import ConversationStore
+from bot.tools import Toolbox, ToolContext, queued_message
+from bot.typed_tools import list_all, plural, typed_call
+from sandbox.scripted_model import say, tool_calls
+
+CONTEXT = ToolContext(requester="U0ALICE", thread=Thread("C0HR", "1.1"))
+NAMES = [
+    "find_employee",
+    "list_employees",
+    "list_all_employees",
+    "get_employee",
+    "create_employee",
+    "update_employee",
+    "delete_employee",
+]
+TEXT = {"type": "string", "maxLength": 200}
+
+
+@pytest.fixture
+def typed(hr_client, actions) -> Toolbox:
+    return Toolbox(Catalogue.load(), hr_client, actions, approval_ttl_seconds=3600, family="typed")
+
+
+def run(toolbox: Toolbox, name: str, arguments: dict, context: ToolContext = CONTEXT) -> str:
+    return toolbox.run(name, json.dumps(arguments), context, "call_1")
+
+
+def parameters(toolbox: Toolbox) -> dict[str, dict]:
+    return {d["function"]["name"]: d["function"]["parameters"] for d in toolbox.definitions}
+
+
+def catalogue(noun: str, endpoints: list[dict]) -> Catalogue:
+    fields = {"name": ["name"], "job": ["job"]}
+    return Catalogue.from_data({"record": {"noun": noun, "fields": fields}, "endpoints": endpoints})
+
+
+def test_the_default_catalogue_makes_one_typed_function_per_endpoint_with_typed_parameters(typed):
+    found = parameters(typed)
+    assert list(found) == NAMES
+    assert found["get_employee"] == {
+        "type": "object",
+        "properties": {"id": {"type": "integer"}},
+        "required": ["id"],
+    }
+    assert found["delete_employee"] == found["get_employee"]
+    assert found["list_employees"] == {
+        "type": "object",
+        "properties": {"page": {"type": "integer"}},
+    }
+    assert found["list_all_employees"] == {"type": "object", "properties": {}}
+    assert found["create_employee"] == {
+        "type": "object",
+        "properties": {"name": TEXT, "job": TEXT},
+        "required": ["name", "job"],
+    }
+    # PUT and PATCH on one path make one update tool: PATCH, which changes only what is given.
+    assert found["update_employee"] == {
+        "type": "object",
+        "properties": {"id": {"type": "integer"}, "name": TEXT, "job": TEXT, "email": TEXT},
+        "required": ["id"],
+    }
+    descriptions = {d["function"]["name"]: d["function"]["description"] for d in typed.definitions}
+    assert descriptions["get_employee"] == "One employee."
+    assert "call_rest_api" not in descriptions
+
+
+def test_a_typed_read_runs_at_once_and_returns_the_record(typed, hr_sandbox):
+    result = json.loads(run(typed, "get_employee", {"id": 2}))
+    assert result["status"] == 200 and result["body"]["data"]["last_name"] == "Weaver"
+    page = json.loads(run(typed, "list_employees", {"page": 2}))
+    assert page["body"]["page"] == 2
+    assert [(r.method, r.path) for r in hr_sandbox.seen] == [
+        ("GET", "/api/users/2"),
+        ("GET", "/api/users?page=2"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "generic"),
+    [
+        (
+            "create_employee",
+            {"name": "Neo Anderson", "job": "engineer"},
+            {
+                "method": "POST",
+                "url": "/api/users",
+                "body": {"name": "Neo Anderson", "job": "engineer"},
+            },
+        ),
+        (
+            "update_employee",
+            {"id": 2, "job": "manager", "email": None},
+            {"method": "PATCH", "url": "/api/users/2", "body": {"job": "manager"}},
+        ),
+        ("delete_employee", {"id": 2}, {"method": "DELETE", "url": "/api/users/2"}),
+    ],
+)
+def test_a_typed_write_is_held_exactly_as_the_generic_call_would_hold_it(
+    tool, arguments, generic, typed, toolbox, actions, hr_sandbox
+):
+    assert run(typed, tool, arguments) == queued_message(actions.in_states("pending")[0])
+    run(toolbox, "call_rest_api", generic)
+
+    held, by_generic = actions.in_states("pending")
+    assert (held.method, held.path, held.body) == (
+        by_generic.method,
+        by_generic.path,
+        by_generic.body,
+    )
+    assert (held.method, held.path) == (generic["method"], generic["url"])
+    assert held.before == by_generic.before  # the same snapshot for the card
+    assert hr_sandbox.writes_seen() == []
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "call"),
+    [
+        ("GET", "/api/users", None, ("list_employees", {})),
+        ("GET", "/api/users?page=3", None, ("list_employees", {"page": 3})),
+        ("GET", "/api/users/7", None, ("get_employee", {"id": 7})),
+        (
+            "POST",
+            "/api/users",
+            {"name": "Neo", "job": "x"},
+            ("create_employee", {"name": "Neo", "job": "x"}),
+        ),
+        ("PATCH", "/api/users/9", {"job": "y"}, ("update_employee", {"id": 9, "job": "y"})),
+        ("DELETE", "/api/users/5", None, ("delete_employee", {"id": 5})),
+        ("PUT", "/api/users/9", {"job": "y"}, None),  # folded into PATCH
+        ("GET", "https://evil.example/api/users", None, None),
+    ],
+)
+def test_each_generic_request_has_the_typed_call_that_makes_exactly_it(
+    method, url, body, call, typed
+):
+    assert typed_call(typed.typed, method, url, body) == call
+    if call is not None:
+        name, arguments = call
+        assert typed.typed[name].request(arguments) == (method, url, body)
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "message"),
+    [
+        ("get_employee", {}, "missing required argument(s) id"),
+        ("get_employee", {"id": "2"}, "`id` must be a whole number, got a string"),
+        ("get_employee", {"id": 2.5}, "`id` must be a whole number, got a number"),
+        ("get_employee", {"id": 0}, "`id` must be a whole number from 1 up"),
+        ("list_employees", {"page": -1}, "`page` must be a whole number from 1 up"),
+        ("update_employee", {"id": 2, "salary": 1}, "unexpected argument(s) salary"),
+        ("update_employee", {"id": 2}, "update_employee needs at least one of: name, job, email"),
+        ("create_employee", {"name": "Neo"}, "missing required argument(s) job"),
+        ("create_employee", {"name": "N" * 201, "job": "x"}, "'name' is longer than 200"),
+        ("create_employee", {"name": "Neo\nX", "job": "x"}, "'name' contains a line break"),
+        ("delete_employee", {"id": 2, "url": "/x"}, "delete_employee takes only id"),
+    ],
+)
+def test_every_refusal_says_what_to_change_and_nothing_is_read_or_queued(
+    tool, arguments, message, typed, actions, hr_sandbox
+):
+    result = run(typed, tool, arguments)
+    assert result.startswith("Error: ") and message in result
+    assert actions.in_states() == [] and hr_sandbox.seen == []
+
+
+def test_a_catalogue_with_another_noun_makes_its_own_typed_tools():
+    contractors = catalogue(
+        "team member",
+        [
+            {"method": "GET", "path": "/v2/members", "query": {"page": "integer"}},
+            {"method": "GET", "path": "/v2/members/{handle}", "params": {"handle": "slug"}},
+            {
+                "method": "PUT",
+                "path": "/v2/members/{handle}",
+                "params": {"handle": "slug"},
+                "description": "Change a member.",
+                "body": {
+                    "level": {
+                        "type": "string",
+                        "enum": ["junior", "senior"],
+                        "description": "seniority",
+                    }
+                },
+            },
+        ],
+    )
+    toolbox = Toolbox(contractors, None, None, approval_ttl_seconds=60, family="typed")
+    found = parameters(toolbox)
+    assert list(found) == [
+        "find_employee",
+        "list_team_members",
+        "list_all_team_members",
+        "get_team_member",
+        "update_team_member",  # a PUT with no PATCH beside it is the update
+    ]
+    handle = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
+    assert found["update_team_member"] == {
+        "type": "object",
+        "properties": {
+            "handle": handle,
+            "level": {"type": "string", "enum": ["junior", "senior"], "description": "seniority"},
+        },
+        "required": ["handle"],
+    }
+    assert toolbox.typed["update_team_member"].request({"handle": "ana-3", "level": "senior"}) == (
+        "PUT",
+        "/v2/members/ana-3",
+        {"level": "senior"},
+    )
+    assert [plural(n) for n in ("company", "day", "box", "branch", "staff")] == [
+        "companies",
+        "days",
+        "boxes",
+        "branches",
+        "staffs",
+    ]
+
+
+def test_a_value_outside_the_catalogues_enum_is_refused_by_either_tool(hr_client, actions):
+    levels = catalogue(
+        "member",
+        [
+            {
+                "method": "PATCH",
+                "path": "/api/users/{id}",
+                "params": {"id": "integer"},
+                "body": {"job": {"type": "string", "enum": ["engineer", "manager"]}},
+            }
+        ],
+    )
+    typed = Toolbox(levels, hr_client, actions, approval_ttl_seconds=60, family="typed")
+    generic = Toolbox(levels, hr_client, actions, approval_ttl_seconds=60)
+    refusal = "Error: request refused: body field 'job' must be one of: engineer, manager."
+    assert run(typed, "update_member", {"id": 2, "job": "king"}) == refusal
+    generic_call = {"method": "PATCH", "url": "/api/users/2", "body": {"job": "king"}}
+    assert run(generic, "call_rest_api", generic_call) == refusal
+    assert run(typed, "update_member", {"id": 2, "job": "manager"}).startswith("Queued as action")
+    numbers = {"method": "POST", "path": "/x", "body": {"job": {"type": "string", "enum": [1]}}}
+    with pytest.raises(CatalogueError, match="POST /x: field job: every enum value must be a"):
+        catalogue("member", [numbers])
+
+
+def test_two_endpoints_that_would_share_a_tool_name_are_refused_when_the_tools_are_made():
+    endpoints = [
+        {"method": "GET", "path": "/api/users", "query": {"page": "integer"}},
+        {"method": "GET", "path": "/api/staff"},
+    ]
+    shared = catalogue("employee", endpoints)
+    with pytest.raises(CatalogueError) as refused:
+        Toolbox(shared, None, None, approval_ttl_seconds=60, family="typed")
+    assert str(refused.value) == (
+        "typed tools: GET /api/users and GET /api/staff would both be called list_employees; "
+        'give one of them its own "tool" name in the catalogue, or set TOOLS=generic'
+    )
+    # The generic tool does not care; and a name in the catalogue settles it.
+    Toolbox(shared, None, None, approval_ttl_seconds=60, family="generic")
+    endpoints[1]["tool"] = "list_staff"
+    named = catalogue("employee", endpoints)
+    assert "list_staff" in Toolbox(named, None, None, approval_ttl_seconds=60, family="typed").typed
+    endpoints[1]["tool"] = "find_employee"
+    taken = catalogue("employee", endpoints)
+    with pytest.raises(CatalogueError, match="a built-in tool and GET /api/staff would both be"):
+        Toolbox(taken, None, None, approval_ttl_seconds=60, family="typed")
+
+
+@pytest.mark.parametrize(
+    ("setting", "names"),
+    [(None, NAMES), ("typed", NAMES), ("GENERIC", ["find_employee", "call_rest_api"])],
+)
+def test_the_tools_setting_chooses_what_the_model_is_offered(setting, names, tmp_path):
+    env = {"DATABASE_PATH": str(tmp_path / "bot.sqlite3")}
+    if setting is not None:
+        env["TOOLS"] = setting
+    config = configuration.load(env, env_file=None)
+    with ExitStack() as closing:
+        core = app.build_core(config, opening.open_storage(config, closing), closing)
+        assert [t["function"]["name"] for t in core.agent.tools] == names
+
+
+def test_an_unknown_tools_setting_is_refused_with_the_choices():
+    with pytest.raises(ConfigError, match="TOOLS: must be typed or generic, not 'rest'"):
+        configuration.load({"TOOLS": "rest"}, env_file=None)
+
+
+def test_everyone_is_listed_in_one_tool_call_from_every_page(model, typed, database, hr_sandbox):
+    def answer(request: dict) -> dict:
+        table = json.loads(request["messages"][-1]["content"])
+        names = ", ".join(row[table["columns"].index("name")] for row in table["rows"])
+        return say(f"{table['count']} employees: {names}.")
+
+    model.add(tool_calls(("list_all_employees", "{}")), answer)
+    client = make_client(api_key="test-key", base_url=model.url, timeout=10, max_retries=0)
+    agent = Agent(client, "test-model", typed, ConversationStore(database), max_rounds=4)
+
+    reply = agent.respond("List all our employees.", CONTEXT)
+
+    assert reply.model_calls == 2
+    assert reply.text.startswith("20 employees: George Bluth, Janet Weaver,")
+    assert "Rachel Howell" in reply.text
+    table = json.loads(model.requests[1]["messages"][-1]["content"])
+    assert table["columns"] == ["id", "name", "email", "job"]
+    assert table["rows"][1] == [2, "Janet Weaver", "janet.weaver@reqres.in", "payroll specialist"]
+    assert "note" not in table
+    assert [r.path for r in hr_sandbox.seen] == [f"/api/users?page={n}" for n in range(1, 5)]
+
+
+def test_listing_everyone_stops_at_the_message_budget_and_says_the_list_is_incomplete(
+    typed, hr_sandbox
+):
+    result = json.loads(run(typed, "list_all_employees", {}, replace(CONTEXT, budget=HRBudget(2))))
+    assert result["count"] == 12 and len(hr_sandbox.seen) == 2
+    assert result["note"].startswith("incomplete: read 2 of 4 pages before this message's HR")
+    nothing = run(typed, "list_all_employees", {}, replace(CONTEXT, budget=HRBudget(0)))
+    assert nothing.startswith("Error: this message has already made 0 HR requests")
+
+
+def test_listing_everyone_keeps_to_the_size_cap_in_whole_rows(hr_client, hr_sandbox):
+    from bot.budget import MeteredHR
+
+    hr = MeteredHR(hr_client, HRBudget(None))
+    default = Catalogue.load()
+    text = list_all(hr, default, default.endpoints[0], max_chars=600)
+    table = json.loads(text)
+    assert len(text) <= 600 and 0 < table["count"] < 20
+    assert table["note"].startswith("incomplete: read 2 of 4 pages, all there is room for")
+    assert len(hr_sandbox.seen) == 2  # no page is read that could not be shown
