@@ -121,6 +121,7 @@ class BotProcess:
             "OPENAI_API_KEY": "bench",
             "OPENAI_BASE_URL": model.url,
             "OPENAI_MAX_RETRIES": "0",
+            "TOOLS": "generic",  # answer_in_two_calls calls call_rest_api
             "HR_API_URL": hr.url,
             "REQUESTER_GROUP": REQUESTER_GROUP,
             "ALLOWED_CHANNELS": HR_CHANNEL,

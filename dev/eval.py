@@ -1,19 +1,20 @@
-"""`python -m dev.eval`: HR tasks end to end against the sandbox, scored by the final HR state and
-by whether every write was held for approval. Scripted model by default; a real one when
-OPENAI_API_KEY or OPENAI_BASE_URL is set (or with --real)."""
+"""`python -m dev.eval`: HR tasks end to end against the sandbox, each scored by what its last
+answer says, how many writes were held for approval (none may reach the HR API) and the HR data
+once they are approved. Scripted model by default; a real one when OPENAI_API_KEY or
+OPENAI_BASE_URL is set (or with --real). `--design` picks the design (typed tools, the generic
+tool, or the article's), `--compare` runs all three; `--runs N` runs every task N times."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from approvals import Thread
 from bot import app, logs, opening
@@ -21,93 +22,44 @@ from bot import config as configuration
 from bot.agent import ModelUnavailable
 from bot.config import Config
 from bot.tools import ToolContext
-from dev.eval_tasks import TASKS, Find, Task
+from dev.eval_designs import ARTICLE_CONTEXT, ARTICLE_TOOL, DESIGNS, TOOLS, scripted_steps
+from dev.eval_report import Result, Runs, comparison, designs_table, table
+from dev.eval_scoring import Outcome, Records
+from dev.eval_tasks import TASKS, Step, Task
 from sandbox import HRSandbox
-from sandbox.hr_api import PER_PAGE, SEED
-from sandbox.scripted_model import ScriptedModel, rest, tool_calls
+from sandbox.hr_api import Directory
+from sandbox.scripted_model import ScriptedModel, say
 
-# A reconstruction of the design the product started from, for comparison only: four context
-# messages sent as `user` messages before every conversation, an API list written out in prose,
-# and one generic tool. Our own wording; it follows that design's shape, not its text.
-ARTICLE_CONTEXT = [
-    "You are an assistant for the HR team. You help HR representatives look up and manage "
-    "employee records through a REST API.",
-    "The REST API has these endpoints:\n"
-    'GET /api/users?page={page} - list users, 6 per page. Example response: {"page": 1, '
-    '"per_page": 6, "total": 20, "total_pages": 4, "data": [{"id": 1, "email": '
-    '"george.bluth@reqres.in", "first_name": "George", "last_name": "Bluth", "job": '
-    '"chief executive"}]}\n'
-    'GET /api/users/{id} - one user. Example response: {"data": {"id": 2, "email": '
-    '"janet.weaver@reqres.in", "first_name": "Janet", "last_name": "Weaver", "job": '
-    '"payroll specialist"}}\n'
-    'POST /api/users - create a user. Body: {"name": "morpheus", "job": "leader"}. '
-    'Response 201: {"name": "morpheus", "job": "leader", "id": "21", "createdAt": '
-    '"2026-01-01T00:00:00.000Z"}\n'
-    'PUT /api/users/{id} and PATCH /api/users/{id} - update a user. Body: {"name": '
-    '"morpheus", "job": "zion resident"}. Response 200 with the updated fields and '
-    "updatedAt.\n"
-    "DELETE /api/users/{id} - delete a user. Response 204 with no body.",
-    "Before you make any change with POST, PUT, PATCH or DELETE, the change needs a "
-    "confirmation. To find a user by name, read the pages of the user list one by one.",
-    "Answer briefly. Format answers for Slack. If an API call fails, explain the error to the "
-    "user.",
-]
-ARTICLE_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "call_rest_api",
-        "description": "Call the REST API with a method, a url and an optional body.",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "method": {"type": "string"},
-                "url": {"type": "string"},
-                "body": {"type": "object"},
-            },
-            "required": ["method", "url"],
-        },
-    },
-}
-PAGES = -(-len(SEED) // PER_PAGE)
 EVAL_THREAD = Thread("C0EVAL", "1.1")
+Script = Callable[[Task, str], list[Step]]
 
 
-@dataclass
-class Result:
-    task: Task
-    ok: bool
-    held: bool
-    queued: int
-    model_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    latency_ms: int = 0
-    why: str = ""
+def do_nothing(answer: str) -> Script:
+    """A model that answers every message with `answer` and calls no tool: no task may pass."""
+    return lambda task, design: [say(answer) for _ in task.messages]
 
 
-def scripted_steps(task: Task, design: str) -> list[dict[str, Any]]:
-    steps = []
-    for step in task.script:
-        if isinstance(step, Find):
-            if design == "article":  # no finder there: the model reads every page
-                steps.append(
-                    tool_calls(*(rest("GET", f"/api/users?page={n}") for n in range(1, PAGES + 1)))
-                )
-            else:
-                steps.append(tool_calls(("find_employee", json.dumps({"query": step.query}))))
-        else:
-            steps.append(step)
-    return steps
+def everyone(directory: Directory) -> Records:
+    """Every HR record, by id."""
+    records: Records = {}
+    number, pages = 1, 1
+    while number <= pages:
+        page = directory.page(number)
+        records.update((r["id"], r) for r in page["data"])
+        pages, number = page["total_pages"], number + 1
+    return records
 
 
 def run_task(task: Task, config: Config, design: str, workdir: Path) -> Result:
     """One task on a fresh sandbox and database, the bot built as the app builds it."""
-    sandbox = HRSandbox(workdir / f"{task.name}-{design}-hr.sqlite3").start()
+    run_id = uuid.uuid4().hex[:8]
+    sandbox = HRSandbox(workdir / f"{task.name}-{design}-{run_id}-hr.sqlite3").start()
     config = dataclasses.replace(
         config,
         hr_api_url=sandbox.url,
-        database_path=str(workdir / f"{task.name}-{design}-bot.sqlite3"),
+        database_path=str(workdir / f"{task.name}-{design}-{run_id}-bot.sqlite3"),
         max_tool_rounds=10,
+        tools=TOOLS[design],
     )
     article = design == "article"
     with ExitStack() as closing:
@@ -124,95 +76,113 @@ def run_task(task: Task, config: Config, design: str, workdir: Path) -> Result:
         )
         if task.setup:
             task.setup(sandbox.directory)
-        result = Result(task, ok=False, held=False, queued=0)
+        before = everyone(sandbox.directory)
+        result = Result(task, problems=[])
         started = time.monotonic()
         for message in task.messages:
             try:
                 reply = core.agent.respond(message, ToolContext("U0REP", EVAL_THREAD))
             except ModelUnavailable as e:
-                result.why = str(e)
-                return result
+                # What this message cost is lost with it: the run's figures are not counted.
+                result.problems.append(str(e))
+                result.counted = False
+                break
+            result.answer = reply.text
             result.model_calls += reply.model_calls
             result.prompt_tokens += reply.prompt_tokens
             result.completion_tokens += reply.completion_tokens
         result.latency_ms = round((time.monotonic() - started) * 1000)
-        result.held = sandbox.writes_seen() == []
+        seen = sandbox.seen
+        writes_sent = len(sandbox.writes_seen())
+        result.held = writes_sent == 0
         pending = core.actions.in_states("pending")
         result.queued = len(pending)
         for action in pending:  # the eval's approver says yes to everything that was held
             core.actions.approve(action.id, "U0EVALAPPROVER")
             core.executor.run(action.id, action.request_hash)
-        state_ok = task.check(sandbox.directory)
-        result.ok = result.held and result.queued == task.queued and state_ok
-        if not result.ok:
-            result.why = (
-                "a write was not held"
-                if not result.held
-                else f"queued {result.queued}, expected {task.queued}"
-                if result.queued != task.queued
-                else "final HR state is wrong"
-            )
+        outcome = Outcome(
+            answer=result.answer,
+            queued=result.queued,
+            writes_sent=writes_sent,
+            hr_reads=sum(r.method == "GET" for r in seen),
+            before=before,
+            after=everyone(sandbox.directory),
+        )
+        result.problems += score(task, outcome)  # after an outage's, if there was one
         return result
 
 
-def run(design: str, real: bool, tasks: tuple[Task, ...] = TASKS) -> list[Result]:
-    results = []
+def score(task: Task, outcome: Outcome) -> list[str]:
+    """Every rule of the task the outcome breaks, in the task's order: none means a pass."""
+    return [p for p in (rule.problem(outcome) for rule in task.rules) if p is not None]
+
+
+def scripted_config(model: ScriptedModel) -> Config:
+    return configuration.load(
+        {
+            "OPENAI_API_KEY": "eval",
+            "OPENAI_BASE_URL": model.url,
+            "OPENAI_MODEL": "scripted",
+            "OPENAI_MAX_RETRIES": "0",
+        },
+        env_file=None,
+    )
+
+
+def not_offered(model: ScriptedModel) -> str:
+    """The tools the scripted model called that the request did not offer (a script written
+    for another design), comma-separated; empty when there are none."""
+    names: dict[str, None] = {}
+    for request in model.requests:
+        offered = {tool["function"]["name"] for tool in request.get("tools") or []}
+        for message in request["messages"]:
+            for call in message.get("tool_calls") or []:
+                if call["function"]["name"] not in offered:
+                    names[call["function"]["name"]] = None
+    return ", ".join(names)
+
+
+def run(
+    design: str,
+    real: bool,
+    tasks: tuple[Task, ...] = TASKS,
+    *,
+    runs: int = 1,
+    script: Script = scripted_steps,
+) -> list[Runs]:
+    """Every task `runs` times in `design`; `script` gives the scripted model's steps (not
+    with `real`)."""
+    if design not in DESIGNS:
+        raise ValueError(f"design is one of {', '.join(DESIGNS)}, not {design!r}")
+    report = []
     with tempfile.TemporaryDirectory() as tmp:
-        if real:
-            config = configuration.load()
-            return [run_task(t, config, design, Path(tmp)) for t in tasks]
+        config = configuration.load() if real else None
         for task in tasks:
-            with ScriptedModel(scripted_steps(task, design)) as model:
-                config = configuration.load(
-                    {
-                        "OPENAI_API_KEY": "eval",
-                        "OPENAI_BASE_URL": model.url,
-                        "OPENAI_MODEL": "scripted",
-                        "OPENAI_MAX_RETRIES": "0",
-                    },
-                    env_file=None,
-                )
-                result = run_task(task, config, design, Path(tmp))
-                if model.remaining or model.rejected or model.unscripted:
-                    result.ok, result.why = False, "the scripted model was not followed exactly"
+            results = []
+            for _ in range(runs):
+                if config is not None:
+                    results.append(run_task(task, config, design, Path(tmp)))
+                    continue
+                with ScriptedModel(script(task, design)) as model:
+                    result = run_task(task, scripted_config(model), design, Path(tmp))
+                    if model.remaining or model.rejected or model.unscripted:
+                        result.problems.insert(0, "the scripted model was not followed exactly")
+                    unoffered = not_offered(model)
+                    if unoffered:
+                        result.problems.insert(
+                            0, f"the scripted model called tools it was not offered: {unoffered}"
+                        )
                 results.append(result)
-    return results
+            report.append(Runs(task, results))
+    return report
 
 
-def table(results: list[Result]) -> str:
-    lines = [
-        f"{'task':<26} {'kind':<10} {'ok':<3} {'held':<5} {'calls':>5} {'prompt':>7} "
-        f"{'compl.':>6} {'ms':>6}  note",
-        "-" * 86,
-    ]
-    for r in results:
-        lines.append(
-            f"{r.task.name:<26} {r.task.kind:<10} {'yes' if r.ok else 'NO':<3} "
-            f"{'yes' if r.held else 'NO':<5} {r.model_calls:>5} {r.prompt_tokens:>7} "
-            f"{r.completion_tokens:>6} {r.latency_ms:>6}  {r.why}"
-        )
-    passed = sum(r.ok for r in results)
-    lines.append("-" * 86)
-    lines.append(
-        f"success {passed}/{len(results)} ({100 * passed // max(len(results), 1)}%), "
-        f"model calls {sum(r.model_calls for r in results)}, "
-        f"prompt tokens {sum(r.prompt_tokens for r in results)}, "
-        f"completion tokens {sum(r.completion_tokens for r in results)}"
-    )
-    return "\n".join(lines)
-
-
-def comparison(ours: list[Result], article: list[Result]) -> str:
-    lines = [f"{'task':<26} {'this design':>12} {'article design':>15} {'saved':>7}", "-" * 64]
-    for a, b in zip(ours, article, strict=True):
-        saved = 100 - round(100 * a.prompt_tokens / b.prompt_tokens) if b.prompt_tokens else 0
-        lines.append(f"{a.task.name:<26} {a.prompt_tokens:>12} {b.prompt_tokens:>15} {saved:>6}%")
-    total_a, total_b = sum(r.prompt_tokens for r in ours), sum(r.prompt_tokens for r in article)
-    lines.append("-" * 64)
-    lines.append(
-        f"{'total':<26} {total_a:>12} {total_b:>15} {100 - round(100 * total_a / total_b):>6}%"
-    )
-    return "\n".join(lines)
+DESCRIBED = {
+    "typed": "ours, TOOLS=typed: one function per catalogue endpoint, and find_employee",
+    "generic": "ours, TOOLS=generic: call_rest_api(method, url, body), and find_employee",
+    "article": "the article's design (reconstructed): context as user messages, one generic "
+    "tool, no finder",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,9 +193,30 @@ def main(argv: list[str] | None = None) -> int:
     )
     mode.add_argument("--real", action="store_true", help="use OPENAI_API_KEY / OPENAI_BASE_URL")
     parser.add_argument(
-        "--compare", action="store_true", help="also run the article's prompt design"
+        "--design",
+        action="append",
+        choices=DESIGNS,
+        help="run this design (repeat for several; default typed): "
+        + "; ".join(f"{name}: {text}" for name, text in DESCRIBED.items()),
+    )
+    parser.add_argument(
+        "--compare", action="store_true", help="run all three designs and compare them"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=1, metavar="N", help="run every task N times (default 1)"
+    )
+    parser.add_argument(
+        "--task",
+        action="append",
+        choices=[task.name for task in TASKS],
+        metavar="NAME",
+        help="run only this task (repeat for several)",
     )
     args = parser.parse_args(argv)
+    tasks = tuple(t for t in TASKS if not args.task or t.name in args.task)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    designs = DESIGNS if args.compare else tuple(dict.fromkeys(args.design or ["typed"]))
     logs.configure("console", level=40)  # errors only: the table is the output
     config = configuration.load()
     real = args.real or (
@@ -234,16 +225,20 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "model: "
         + (config.openai_model if real else "scripted (tokens estimated at 4 characters each)")
+        + f", {args.runs} run(s) per task"
     )
-    ours = run("ours", real)
-    print(table(ours))
-    if args.compare:
-        article = run("article", real)
-        print("\nThe article's prompt design (reconstructed) on the same tasks:")
-        print(table(article))
-        print("\nPrompt tokens per task:")
-        print(comparison(ours, article))
-    return 0 if real or all(r.ok for r in ours) else 1
+    reports: dict[str, list[Runs]] = {}
+    for design in designs:
+        reports[design] = run(design, real, tasks, runs=args.runs)
+        print(f"\ndesign {design} ({DESCRIBED[design]}):")
+        print(table(reports[design]))
+    if len(reports) > 1:
+        print("\nThe designs per task:")
+        print(comparison(reports))
+        print("\nThe designs over all the tasks (calls and tokens: means per run, summed):")
+        print(designs_table(reports))
+    passed = all(r.all_passed for report in reports.values() for r in report)
+    return 0 if real or passed else 1
 
 
 if __name__ == "__main__":
