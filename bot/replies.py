@@ -17,6 +17,8 @@ from bot.gate import CHECK_FAILED, Gate, Refusal
 from bot.inbox import Inbox, Incoming
 from bot.linking import Linking
 from bot.slack_text import to_slack
+from bot.status import ThinkingStatus
+from bot.streaming import Streamer, is_long
 from bot.tools import ToolContext
 
 log = structlog.get_logger(__name__)
@@ -96,6 +98,8 @@ class Replies:
         self.record = record
         self.authority = authority or SharedToken()
         self.linking = linking
+        self.status = ThinkingStatus(client)
+        self.streamer = Streamer(client)
 
     def answer(self, message: Incoming) -> None:
         """Check who asked and where, then run the agent and post its answer (a pool worker).
@@ -116,7 +120,6 @@ class Replies:
                 # message is answered once they have connected.
                 self._offer(message, NOT_LINKED, event_id=message.event_id)
             else:
-                self.react(message)
                 self._run_agent(message)
                 if self.authority.required and self.authority.subject(message.user) is None:
                     self._offer(message, LINK_LOST)
@@ -185,24 +188,51 @@ class Replies:
             log.warning("slack.ephemeral_failed", error=e.response.get("error"))
 
     def _run_agent(self, message: Incoming) -> None:
+        status = self.show_working(message)
+        try:
+            self.deliver(message, self._respond(message))
+        finally:
+            self.stop_working(message, status=status)
+
+    def _respond(self, message: Incoming) -> str:
         context = ToolContext(message.user, message.thread)
         structlog.contextvars.bind_contextvars(thread=message.thread.key)
         try:
             if not message.text:
-                text = GREETING
-            else:
-                text = to_slack(self.agent.respond(message.text, context).text)
+                return GREETING
+            return to_slack(self.agent.respond(message.text, context).text)
         except ModelUnavailable:
-            text = MODEL_DOWN
+            return MODEL_DOWN
         except Exception:
             log.exception("answer.failed")
-            text = BROKEN
+            return BROKEN
         finally:
             structlog.contextvars.unbind_contextvars("thread")
-        try:
-            self.post(message.thread, text)
-        finally:
+
+    def show_working(self, message: Incoming) -> bool:
+        """Show that the bot is on it: the "is thinking…" status in a direct message where
+        Slack shows it (True), else the reaction on the person's message (False)."""
+        if message.is_direct and self.status.show(message.thread):
+            return True
+        self.react(message)
+        return False
+
+    def stop_working(self, message: Incoming, *, status: bool) -> None:
+        if status:
+            self.status.clear(message.thread)
+        else:
             self.react(message, added=False)
+
+    def deliver(self, message: Incoming, text: str) -> None:
+        """The answer in the person's thread: a long one in a direct message is streamed where
+        Slack allows it; anything else, or a stream that did not show it all, is posted."""
+        if (
+            message.is_direct
+            and is_long(text)
+            and self.streamer.stream(message.thread, self.gate.team_id, message.user, text)
+        ):
+            return
+        self.post(message.thread, text)
 
     def post(self, thread: Thread, text: str) -> None:
         try:
@@ -211,7 +241,8 @@ class Replies:
             log.error("slack.answer_failed", error=e.response.get("error"))
 
     def react(self, message: Incoming, *, added: bool = True) -> None:
-        """Show (or take back) the "working on it" reaction on the person's message."""
+        """Show (or take back) the "working on it" reaction on the person's message: in
+        channels, and in direct messages where Slack refuses the status."""
         method = self.client.reactions_add if added else self.client.reactions_remove
         try:
             method(channel=message.channel, timestamp=message.message_ts, name=RECEIVED_REACTION)
