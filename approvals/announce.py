@@ -10,9 +10,9 @@ import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from approvals import cards, modals
+from approvals import cards, channel_cards, modals
 from approvals.card_copies import CardCopies
-from approvals.records import PendingAction
+from approvals.records import Card, PendingAction
 from approvals.tokens import TokenSigner
 
 log = structlog.get_logger(__name__)
@@ -29,7 +29,9 @@ class Announcements(Protocol):
 
     def finish(self, action: PendingAction) -> None: ...
 
-    def tell_approvers(self, action: PendingAction, text: str) -> None: ...
+    def tell_approvers(
+        self, action: PendingAction, text: str, in_channel: str | None = None
+    ) -> None: ...
 
     def escalate(self, action: PendingAction, people: list[str]) -> None: ...
 
@@ -38,6 +40,12 @@ class Announcements(Protocol):
     ) -> bool: ...
 
     def tell(self, channel: str | None, user: str, text: str) -> None: ...
+
+    def open_modal(self, action: PendingAction, trigger_id: str, view: dict) -> bool: ...
+
+    def tell_requester(self, action: PendingAction, text: str) -> None: ...
+
+    def hand_over(self, action: PendingAction, person: str, note: str) -> bool: ...
 
 
 class Announcer:
@@ -54,13 +62,17 @@ class Announcer:
         approvers: Callable[[], Iterable[str]],
         approval_channel: str | None,
         on_outcome: Callable[[PendingAction], None] | None = None,
+        on_change: Callable[[PendingAction], None] | None = None,
     ) -> None:
+        """`on_change` hears of every action whose cards were posted or updated (App Home
+        refreshes the views of the people it concerns)."""
         self.client = client
         self.copies = copies
         self.signer = signer
         self.approvers = approvers
         self.approval_channel = approval_channel
         self.on_outcome = on_outcome
+        self.on_change = on_change
         self._dm_channels: dict[str, str] = {}
 
     def _call(self, method: str, action_id: int | None, **kwargs) -> dict | None:
@@ -108,6 +120,14 @@ class Announcer:
         missing = [t for t in self._direct_messages(people) if t not in carded]
         if missing:
             self._post_cards(action, missing)
+        self._changed(action)
+
+    def _changed(self, action: PendingAction) -> None:
+        if self.on_change is not None:
+            try:
+                self.on_change(action)
+            except Exception:  # a view left stale never stops the cards
+                log.exception("announce.on_change_failed", action_id=action.id)
 
     def unposted(self, action: PendingAction) -> bool:
         """Whether a copy is missing: the card in one of its places (one approver's DM failed
@@ -119,15 +139,29 @@ class Announcer:
             target not in carded for target in self._targets()
         )
 
-    def _approver_blocks(self, action: PendingAction) -> list[dict]:
+    def _approver_blocks(self, action: PendingAction, channel: str) -> list[dict]:
+        """The full card in a DM; in a channel, read by others too, the summary."""
+        render = cards.render_card if channel.startswith("D") else channel_cards.summary_card
         if action.status != "pending":
-            return cards.render_card(action)
-        return cards.render_card(
+            return render(action)
+        link = self._permalink(action.channel, action.thread_ts)
+        return render(
             action,
             approve_token=self.signer.sign(action.id, "approve", action.request_hash),
             reject_token=self.signer.sign(action.id, "reject", action.request_hash),
-            conversation_link=self._permalink(action.channel, action.thread_ts),
+            conversation_link=link,
+            more_buttons=self._revision_buttons(action),
         )
+
+    @staticmethod
+    def _card_text(action: PendingAction, channel: str) -> str:
+        return (cards if channel.startswith("D") else channel_cards).card_text(action)
+
+    def _revision_buttons(self, action: PendingAction) -> list[dict]:
+        """Edit (a request with a body: there is something to edit) and Reassign."""
+        edit = self.signer.sign(action.id, "edit", action.request_hash) if action.body else None
+        reassign = self.signer.sign(action.id, "reassign", action.request_hash)
+        return modals.revision_buttons(edit, reassign)
 
     def _requester_blocks(self, action: PendingAction) -> list[dict]:
         approver_cards = [c for c in self.copies.of(action.id) if c.kind == "approver"]
@@ -149,16 +183,16 @@ class Announcer:
             self._post_cards(action, missing)
         if not any(card.kind == "requester" for card in posted):
             self._post_notice(action)
+        self._changed(action)
 
     def _post_cards(self, action: PendingAction, targets: list[str]) -> None:
-        blocks = self._approver_blocks(action)
         for channel in targets:
             posted = self._call(
                 "chat_postMessage",
                 action.id,
                 channel=channel,
-                text=cards.card_text(action),
-                blocks=blocks,
+                text=self._card_text(action, channel),
+                blocks=self._approver_blocks(action, channel),
             )
             if posted:
                 self.copies.add(action.id, posted["channel"], posted["ts"], "approver")
@@ -178,17 +212,18 @@ class Announcer:
 
     def refresh(self, action: PendingAction) -> None:
         """Show where the action stands on every copy of its card and on the requester's notice."""
-        approver_blocks = self._approver_blocks(action)
         requester_blocks = None
         for card in self.copies.of(action.id):
             if card.kind == "approver":
-                blocks, text = approver_blocks, cards.card_text(action)
+                blocks = self._approver_blocks(action, card.channel)
+                text = self._card_text(action, card.channel)
             else:
                 requester_blocks = requester_blocks or self._requester_blocks(action)
                 blocks, text = requester_blocks, cards.requester_notice(action, None)
             self._call(
                 "chat_update", action.id, channel=card.channel, ts=card.ts, text=text, blocks=blocks
             )
+        self._changed(action)
 
     def finish(self, action: PendingAction) -> None:
         """An action reached its end: note it for the model, update every card, then tell the
@@ -196,25 +231,22 @@ class Announcer:
         if self.on_outcome is not None:
             self.on_outcome(action)
         self.refresh(action)
-        if action.channel and action.thread_ts:
-            self._call(
-                "chat_postMessage",
-                action.id,
-                channel=action.channel,
-                thread_ts=action.thread_ts,
-                text=cards.requester_outcome(action),
-            )
+        self.tell_requester(action, cards.requester_outcome(action))
 
-    def tell_approvers(self, action: PendingAction, text: str) -> None:
-        """A reply under every approver's copy of the card (reminders, recovery notices)."""
+    def tell_approvers(
+        self, action: PendingAction, text: str, in_channel: str | None = None
+    ) -> None:
+        """A reply under every approver's copy of the card (reminders, recovery notices);
+        `in_channel`, when given, is what copies in a channel get instead (no personal data)."""
         for card in self.copies.of(action.id):
             if card.kind == "approver":
+                said = text if card.channel.startswith("D") or in_channel is None else in_channel
                 self._call(
                     "chat_postMessage",
                     action.id,
                     channel=card.channel,
                     thread_ts=card.ts,
-                    text=text,
+                    text=said,
                 )
 
     def open_reject_modal(
@@ -231,6 +263,45 @@ class Announcer:
         return opened is not None
 
     def tell(self, channel: str | None, user: str, text: str) -> None:
-        """A message only `user` sees (the answer to a refused click)."""
+        """A message only `user` sees (the answer to a refused click): ephemeral where they
+        clicked, or in their DM with the bot when the click came from no channel (App Home)."""
         if channel:
             self._call("chat_postEphemeral", None, channel=channel, user=user, text=text)
+        else:
+            for dm in self._direct_messages([user]):
+                self._call("chat_postMessage", None, channel=dm, text=text)
+
+    def open_modal(self, action: PendingAction, trigger_id: str, view: dict) -> bool:
+        """Open `view` (Edit's or Reassign's). Must run within Slack's ~3 s trigger window."""
+        return self._call("views_open", action.id, trigger_id=trigger_id, view=view) is not None
+
+    def tell_requester(self, action: PendingAction, text: str) -> None:
+        """A message in the requester's thread (what an approver's edit changed)."""
+        if action.channel and action.thread_ts:
+            self._call(
+                "chat_postMessage",
+                action.id,
+                channel=action.channel,
+                thread_ts=action.thread_ts,
+                text=text,
+            )
+
+    def hand_over(self, action: PendingAction, person: str, note: str) -> bool:
+        """The card by DM to `person` (a copy kept up to date like the others; a DM that has
+        one already keeps it), with `note` under it. False: the card could not reach them."""
+        dm = next(iter(self._direct_messages([person])), None)
+        if dm is None:
+            return False
+
+        def copy_there() -> Card | None:
+            copies = self.copies.of(action.id)
+            return next((c for c in copies if c.channel == dm and c.kind == "approver"), None)
+
+        card = copy_there()
+        if card is None:
+            self._post_cards(action, [dm])
+            card = copy_there()
+            self._changed(action)
+        if card is not None:
+            self._call("chat_postMessage", action.id, channel=dm, thread_ts=card.ts, text=note)
+        return card is not None

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from approvals import values as shown_values
+from approvals.buttons import _approve_button, _button, _plain
 from approvals.records import PendingAction
 from approvals.values import ascii_email, json_escaped, readable_json, skeleton, spelled, visible
 
@@ -142,16 +143,15 @@ def outcome(action: PendingAction) -> str:
     return escape(action.status)
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text}
-
-
 def _section(mrkdwn: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
 
 
-def _button(action_id: str, text: str, value: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "button", "action_id": action_id, "text": _plain(text), "value": value, **extra}
+def approve_button(action: PendingAction, token: str, confirm: str | None = None) -> dict[str, Any]:
+    """Approve; for a DELETE it asks first, saying `confirm` (by default what will run)."""
+    return _approve_button(
+        APPROVE_ACTION_ID, token, action.method, confirm or f"This runs: {summary(action)}"
+    )
 
 
 def _text(text: str, **style: bool) -> dict[str, Any]:
@@ -241,8 +241,10 @@ def render_card(
     approve_token: str | None = None,
     reject_token: str | None = None,
     conversation_link: str | None = None,
+    more_buttons: Sequence[dict[str, Any]] = (),
 ) -> list[dict[str, Any]]:
-    """The approvers' card. With tokens it has Approve and Reject buttons; without, the outcome."""
+    """The approvers' card. With tokens it has Approve and Reject (then `more_buttons`: Edit,
+    Reassign); without, the outcome."""
     link = f"<{conversation_link}|conversation>" if conversation_link else "conversation"
     facts = {
         "Requested by": f"<@{action.requester}> in a {link}",
@@ -263,20 +265,12 @@ def render_card(
     ]
     if not (approve_token and reject_token and action.status == "pending"):
         return [*blocks, _section(outcome(action))]
-    approve = _button(APPROVE_ACTION_ID, "Approve", approve_token, style="primary")
-    if action.method == "DELETE":
-        approve["confirm"] = {
-            "title": _plain("Delete for real?"),
-            "text": _plain(f"This runs: {summary(action)}"),
-            "confirm": _plain("Approve delete"),
-            "deny": _plain("Cancel"),
-            "style": "danger",
-        }
+    approve = approve_button(action, approve_token)
     reject = _button(REJECT_ACTION_ID, "Reject", reject_token, style="danger")
     buttons = {
         "type": "actions",
         "block_id": f"approval-{action.id}",
-        "elements": [approve, reject],
+        "elements": [approve, reject, *more_buttons],
     }
     return [*blocks, buttons]
 

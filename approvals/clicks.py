@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import structlog
 
-from approvals import cards
+from approvals import cards, modals
 from approvals.announce import Announcements
 from approvals.authority import Authority, NotConnected, SharedToken
 from approvals.executor import Executor
 from approvals.limits import RateWindow
-from approvals.people import Directory, LookupFailed, Person, membership_problem
+from approvals.people import Directory, LookupFailed, Person, about, membership_problem
 from approvals.records import (
     ActionExpired,
     ActionNotFound,
@@ -34,6 +35,7 @@ BUTTONS = {
     cards.REJECT_ACTION_ID: "reject",
     cards.WITHDRAW_ACTION_ID: "withdraw",
 }
+REVISIONS = {modals.EDIT_ACTION_ID: "edit", modals.REASSIGN_ACTION_ID: "reassign"}
 
 
 @dataclass(frozen=True)
@@ -50,19 +52,27 @@ class Click:
     submitted: bool = False  # the reject-reason modal was submitted
 
 
+# While a batch runs, what each click would tell its clicker is collected here instead.
+_told: ContextVar[list[str] | None] = ContextVar("told", default=None)
+
+
+@contextlib.contextmanager
+def collected() -> Iterator[list[str]]:
+    """What the clicks handled inside the block would tell their clicker, collected instead."""
+    told: list[str] = []
+    reset = _told.set(told)
+    try:
+        yield told
+    finally:
+        _told.reset(reset)
+
+
 class Refused(Exception):
     """The click changes nothing; the message is shown to the clicker alone."""
 
     def __init__(self, message: str, action_id: int | None = None) -> None:
         super().__init__(message)
         self.action_id = action_id
-
-
-def about(action: PendingAction, email: str | None) -> bool:
-    """The action changes the HR record of the person with this (Slack profile) email: the
-    record's email as it was when the card was made (the snapshot)."""
-    recorded = (action.fields_before or {}).get("email")
-    return bool(email) and isinstance(recorded, str) and recorded.strip().lower() == email
 
 
 class ClickHandler:
@@ -116,6 +126,13 @@ class ClickHandler:
         with structlog.contextvars.bound_contextvars(action_id=action.id, thread=thread):
             self._decide(click, action, token)
 
+    def check_revision(self, click: Click) -> tuple[PendingAction, Decision]:
+        """Edit's and Reassign's checks: a decision's, save four eyes. Raises Refused."""
+        return self._check(click, revising=True)
+
+    def refuse(self, click: Click, refused: Refused) -> None:
+        self._refuse(click, refused.action_id, str(refused))
+
     def _decide(self, click: Click, action: PendingAction, token: Decision) -> None:
         if token.decision == "withdraw":
             self._settle(click, action.id, lambda: self.store.withdraw(action.id, click.user))
@@ -135,14 +152,14 @@ class ClickHandler:
         else:
             self._approve(click, action, token.request_hash)
 
-    def _check(self, click: Click) -> tuple[PendingAction, Decision]:
+    def _check(self, click: Click, revising: bool = False) -> tuple[PendingAction, Decision]:
         try:
             token = self.signer.verify(click.value)
         except TokenExpired as e:
             raise Refused("This approval button has expired; nothing was done.") from e
         except BadToken as e:
             raise Refused("This button is not a valid approval button; nothing was done.") from e
-        if BUTTONS.get(click.action_id) != token.decision:
+        if (REVISIONS if revising else BUTTONS).get(click.action_id) != token.decision:
             raise Refused("This button does not match its decision; nothing was done.")
         if click.team != self.team_id:
             raise Refused("Clicks from another workspace are not accepted.", token.action_id)
@@ -181,7 +198,7 @@ class ClickHandler:
             else:
                 why = f"Your words were part of the conversation that led to action #{action.id}"
             raise Refused(f"{why}, so another approver must approve it.", action.id)
-        if token.decision == "approve" and about(action, person.email):
+        if token.decision in ("approve", "edit") and about(action, person.email):
             raise Refused(
                 f"Action #{action.id} changes your own HR record, so another approver must "
                 "approve it.",
@@ -226,18 +243,27 @@ class ClickHandler:
 
     def _refuse(self, click: Click, action_id: int | None, message: str) -> None:
         log.info("click.refused", user=click.user, action_id=action_id, why=message)
+        told = _told.get()
+        if told is not None:
+            told.append(message)  # a batch lists every refusal, limited or not
         if self.refusals is not None and not self.refusals.allow((click.user, action_id)):
             return
         self.store.record(
             "click_refused", action_id=action_id, actor=click.user, detail={"why": message}
         )
-        self.announcer.tell(click.channel, click.user, message)
+        if told is None:
+            self.announcer.tell(click.channel, click.user, message)
+
+    def _tell(self, click: Click, text: str) -> None:
+        told = _told.get()
+        if told is not None:
+            told.append(text)
+        else:
+            self.announcer.tell(click.channel, click.user, text)
 
     def _already(self, click: Click, action: PendingAction) -> None:
         by = f" by <@{action.decided_by}>" if action.decided_by else ""
-        self.announcer.tell(
-            click.channel, click.user, f"Action #{action.id} was already {action.status}{by}."
-        )
+        self._tell(click, f"Action #{action.id} was already {action.status}{by}.")
 
     def _settle(self, click: Click, action_id: int, decide) -> None:
         """Reject or withdraw: one compare-and-set, then everyone is told."""
@@ -255,17 +281,14 @@ class ClickHandler:
                 action.id, click.user, hr_subject=self.authority.subject(click.user)
             )
         except AlreadyVoted as e:
-            self.announcer.tell(
-                click.channel,
-                click.user,
+            self._tell(
+                click,
                 f"You have already approved action #{e.action.id}; it needs "
                 f"{cards.approvals_line(e.action)} from different approvers.",
             )
             return
         except ActionExpired:
-            self.announcer.tell(
-                click.channel, click.user, f"Action #{action.id} has expired and was not run."
-            )
+            self._tell(click, f"Action #{action.id} has expired and was not run.")
             with contextlib.suppress(AlreadyDecided):  # the sweep got there first and told everyone
                 self.announcer.finish(self.store.expire(action.id))
             return
@@ -275,9 +298,8 @@ class ClickHandler:
         if action.status == "pending":  # more approvers needed: show the count and wait
             log.info("action.vote", action_id=action.id, user=click.user)
             self.announcer.refresh(action)
-            self.announcer.tell(
-                click.channel,
-                click.user,
+            self._tell(
+                click,
                 f"Your approval of action #{action.id} is recorded: "
                 f"{cards.approvals_line(action)}.",
             )

@@ -7,9 +7,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from slack_sdk import WebClient
+
+if TYPE_CHECKING:
+    from approvals.records import PendingAction
 
 CACHE_SECONDS = 60.0
 MAX_CACHED = 10_000
@@ -90,6 +93,13 @@ def member_problem(
         return membership_problem(people.get(user_id), team_id, enterprise_id)
     except LookupFailed:
         return "could not be checked"
+
+
+def about(action: PendingAction, email: str | None) -> bool:
+    """The action changes the HR record of the person with this (Slack profile) email: the
+    record's email as it was when the card was made (the snapshot)."""
+    recorded = (action.fields_before or {}).get("email")
+    return bool(email) and isinstance(recorded, str) and recorded.strip().lower() == email
 
 
 class Directory(Protocol):

@@ -1,5 +1,6 @@
 """How pending actions come to be: stored with their request's salted hash, within the limits
-on open actions. The store (approvals.store) moves them on from there."""
+on open actions, and revised by an approver's edit while pending. The store (approvals.store)
+moves them on from there."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from approvals import audit
 from approvals.queries import ActionQueries
 from approvals.records import (
     WRITE_METHODS,
+    ActionError,
+    ActionExpired,
+    ActionNotFound,
+    AlreadyDecided,
     PendingAction,
     TooManyPending,
     canonical_body,
@@ -21,6 +26,14 @@ from approvals.records import (
 
 def as_json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+class RequestChanged(ActionError):
+    """The request was edited after the button used was made; `action` shows it as it is now."""
+
+    def __init__(self, action: PendingAction) -> None:
+        super().__init__(f"action #{action.id} was edited meanwhile")
+        self.action = action
 
 
 class Requesting(ActionQueries):
@@ -113,3 +126,52 @@ class Requesting(ActionQueries):
                 },
             )
         return self.get(action_id)
+
+    def revise(
+        self, action_id: int, editor: str, body: dict[str, Any], *, signed_hash: str
+    ) -> PendingAction:
+        """An approver's edit: the pending action's body replaced, its request hash made anew
+        (under the action's own salt), the editor added to its contributors (so someone else
+        must approve it) and the votes already given dropped (they approved another request).
+        One compare-and-set: still pending, not expired, and still the request `signed_hash`
+        was signed for. The audit keeps both hashes and the changed fields' names, never values.
+        Raises AlreadyDecided, ActionExpired or RequestChanged."""
+        now = self.now()
+        with self.database.immediate() as db:
+            row = db.execute("SELECT * FROM actions WHERE id = ?", (action_id,)).fetchone()
+            if row is None:
+                raise ActionNotFound(f"there is no action #{action_id}")
+            current = PendingAction.from_row(dict(row))
+            digest = request_hash(current.method, current.path, body, current.text_salt)
+            shaped_by = sorted(current.shaped_by | {editor})
+            changed = db.execute(
+                "UPDATE actions SET body = ?, request_hash = ?, contributors = ? "
+                "WHERE id = ? AND status = 'pending' AND expires_at > ? AND request_hash = ?",
+                (canonical_body(body), digest, as_json(shaped_by), action_id, now, signed_hash),
+            ).rowcount
+            if changed == 1:
+                cleared = db.execute("DELETE FROM votes WHERE action_id = ?", (action_id,))
+                old = current.body or {}
+                fields = sorted(k for k in {*old, *body} if old.get(k) != body.get(k))
+                audit.append(
+                    db,
+                    "edited",
+                    action_id=action_id,
+                    actor=editor,
+                    at=now,
+                    detail={
+                        "before": current.request_hash,
+                        "after": digest,
+                        "fields": fields,
+                        "votes_dropped": cleared.rowcount,
+                        "contributors": shaped_by,
+                    },
+                )
+        action = self.get(action_id)
+        if changed == 1:
+            return action
+        if action.status != "pending":
+            raise AlreadyDecided(action)
+        if action.expires_at <= now:
+            raise ActionExpired(action)
+        raise RequestChanged(action)

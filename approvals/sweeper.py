@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from approvals import cards
+from approvals import cards, channel_cards
 from approvals.announce import Announcements
 from approvals.executor import Executor
 from approvals.records import AlreadyDecided
@@ -63,7 +63,9 @@ class Sweeper:
             self.announcer.finish(done)
         reminded = self.upkeep.claim_reminder(REMINDER_AT)
         for action in reminded:
-            self.announcer.tell_approvers(action, cards.reminder(action))
+            self.announcer.tell_approvers(
+                action, cards.reminder(action), channel_cards.reminder(action)
+            )
         escalated = self.escalate() if self.escalation else 0
         reposted = self.repost_missing()
         lapsed, ran = 0, 0

@@ -15,28 +15,27 @@ from typing import Any
 from slack_bolt import App
 
 import approvals.listeners
-from approvals import (
-    CardCopies,
-    Executor,
-    PendingAction,
-    TokenSigner,
-)
+from approvals import CardCopies, Executor, PendingAction, TokenSigner
 from approvals.announce import Announcer
 from approvals.authority import Authority, SharedToken
 from approvals.clicks import Click, ClickHandler
+from approvals.details import Details
 from approvals.leases import Leases
 from approvals.limits import RateWindow, SharedRateWindow
 from approvals.named_leases import NamedLeases
 from approvals.people import People, active_members, member_problem
+from approvals.revisions import Revisions
 from approvals.roster import Roster
 from approvals.sweeper import Escalation, Sweeper
 from approvals.upkeep import Upkeep
-from bot import listeners
+from bot import edits, listeners
+from bot import home as bot_home
 from bot.agent import Agent, make_client
 from bot.catalogue import DEFAULT_CATALOGUE, Catalogue
 from bot.config import Config
 from bot.dispatch import FairPool
 from bot.gate import Gate
+from bot.home import Home
 from bot.housekeeping import Housekeeper
 from bot.hr_client import HRClient
 from bot.inbox import Inbox, Incoming
@@ -102,6 +101,7 @@ def build_core(
         max_pending_per_requester=config.max_pending_per_requester,
         max_pending_total=config.max_pending_total,
         authority=authority,
+        family=config.tools,
     )
     model = make_client(
         api_key=config.openai_api_key,
@@ -150,21 +150,18 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
     signer = TokenSigner(config.approval_secrets, config.approval_ttl_seconds)
     approvers = Roster(config.approvers, group=config.approver_group, client=client)
     people = People(client)
+    team, org = identity["team_id"], identity.get("enterprise_id")  # ours, who may take part
     announcer = Announcer(
         client,
         cards,
         signer,
         # Cards carry personal data: only to approvers who are active, full members.
-        approvers=lambda: active_members(
-            approvers.members(), people, identity["team_id"], identity.get("enterprise_id")
-        ),
+        approvers=lambda: active_members(approvers.members(), people, team, org),
         approval_channel=config.approval_channel,
         on_outcome=functools.partial(note_outcome, storage.conversations),
     )
     # With per-user authority, a write goes out only while its requester is still a member.
-    requester_problem = functools.partial(
-        member_problem, people, identity["team_id"], identity.get("enterprise_id")
-    )
+    requester_problem = functools.partial(member_problem, people, team, org)
     core = build_core(
         config,
         storage,
@@ -183,9 +180,7 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         escalation = Escalation(
             config.escalate_after_seconds,
             config.escalation_group,
-            lambda: active_members(
-                escalated_to.members(), people, identity["team_id"], identity.get("enterprise_id")
-            ),
+            lambda: active_members(escalated_to.members(), people, team, org),
         )
     clicks = ClickHandler(
         core.actions,
@@ -202,6 +197,21 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         offer_link=linking.offer if linking else None,
         escalation=escalated_to,
     )
+    # App Home: published on opening, and again when the announcer changes an action's cards.
+    home = Home(
+        client,
+        core.actions,
+        signer,
+        clicks,
+        linking,
+        approvers=approvers,
+        escalation=escalated_to,
+        problem=requester_problem,
+        authority=core.executor.authority,
+        now=now,
+    )
+    closing.callback(home.stop)
+    announcer.on_change = home.changed
     upkeep = Upkeep(core.actions)
     sweeper = Sweeper(core.actions, upkeep, announcer, core.executor, escalation)
 
@@ -247,7 +257,7 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
     )
     closing.callback(answers.shutdown)
     click_pool: FairPool[Click] = FairPool(
-        clicks.handle,
+        home.handle_click,
         owner=lambda click: click.user,
         workers=CLICK_WORKERS,
         per_owner=CLICKS_PER_PERSON,
@@ -273,9 +283,13 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         bolt,
         intake_pool.submit,
         bot_user_id=identity["user_id"],
-        disconnect=linking.disconnect_clicked if linking else None,
+        disconnect=home.disconnect if linking else None,
     )
-    approvals.listeners.register(bolt, click_pool.submit, clicks.handle)
+    revisions = Revisions(clicks, edits.EditRules(core.toolbox.catalogue, storage.conversations))
+    approvals.listeners.register(
+        bolt, click_pool.submit, clicks.handle, revisions=revisions, details=Details(clicks)
+    )
+    bot_home.register(bolt, home, click_pool.submit)
 
     housekeeper = Housekeeper(
         sweeper,
@@ -293,7 +307,9 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
     closing.callback(housekeeper.stop)
     routes = {}  # with per-user authority, the browser comes back here from the HR sign-in
     if linking is not None:
-        page = CallbackPage(linking, inbox_, answers.submit, within_seconds=LINK_SECONDS)
+        page = CallbackPage(
+            linking, inbox_, answers.submit, within_seconds=LINK_SECONDS, on_linked=home.refresh
+        )
         routes[CALLBACK_PATH] = page_application(page)
     return HRBot(
         core, identity["team_id"], identity["user_id"], inbox_, housekeeper, bolt, closing, routes

@@ -218,14 +218,19 @@ class CallbackPage:
         queue_answer: Callable[[Incoming], bool],
         *,
         within_seconds: float,
+        on_linked: Callable[[str], None] | None = None,
     ) -> None:
+        """`on_linked(user)` hears of every link made (App Home shows it)."""
         self.linking = linking
         self.inbox = inbox
         self.queue_answer = queue_answer
         self.within_seconds = within_seconds
+        self.on_linked = on_linked
 
     def __call__(self, query: Mapping[str, str]) -> Page:
         linked = self.linking.callback(query)
+        if linked.slack_user and self.on_linked is not None:
+            self.on_linked(linked.slack_user)
         if linked.slack_user and linked.event_id:
             message = self.inbox.reopen(
                 linked.event_id, linked.slack_user, within_seconds=self.within_seconds

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from slack_bolt import App
 
 from approvals import ActionStore, Database, Executor
-from bot import conversations, hr_accounts, inbox, link_states
+from bot import conversations, home_viewers, hr_accounts, inbox, link_states
 from bot.agent import Agent
 from bot.config import Config
 from bot.conversations import ConversationStore
@@ -29,6 +29,7 @@ BOT_MIGRATIONS = (
     inbox.tables,
     hr_accounts.tables,
     link_states.tables,
+    home_viewers.tables,
 )
 
 

@@ -1,6 +1,7 @@
 """A loopback stand-in for Slack's Web API and Socket Mode, as strict as Slack where it matters:
 invalid Block Kit gets `invalid_blocks`, unknown messages `message_not_found`, a wrong token
-`invalid_auth`. Every call is recorded so tests can see exactly what the bot sent."""
+`invalid_auth`, a method the app has no scope for `missing_scope`. Every call is recorded so
+tests can see exactly what the bot sent."""
 
 from __future__ import annotations
 
@@ -68,9 +69,14 @@ PEOPLE = {
     )
 }
 MAX_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100  # modals and Home tabs
+MAX_METADATA = 3000
 MAX_TEXT = 40000
+MAX_MARKDOWN = 12000  # per chat.*Stream call
+MAX_LOADING_MESSAGES = 10
 _CHANNEL = re.compile(r"^[CDG][A-Z0-9]{2,30}$")
 _USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
+_TS = re.compile(r"[0-9]{10}\.[0-9]{6}")  # fullmatch
 _ID_LIMIT = 255
 
 
@@ -92,13 +98,18 @@ class Message:
     history: list[dict[str, Any]] = field(default_factory=list)  # earlier versions
     at: float = field(default_factory=time.monotonic)  # when it was posted
     user: str = BOT_USER_ID  # who wrote it: the bot, unless a person wrote it on the page
+    streaming: bool = False  # started by chat.startStream and not stopped yet
 
 
 class SlackError(Exception):
-    """Slack would answer ok: false with this error code."""
+    """Slack would answer ok: false with this error code (and any `detail` fields beside it)."""
+
+    def __init__(self, code: str, **detail: Any) -> None:
+        super().__init__(code)
+        self.detail = detail
 
 
-def check_blocks(blocks: Any) -> None:
+def check_blocks(blocks: Any, limit: int = MAX_BLOCKS) -> None:
     """Raise SlackError('invalid_blocks') where Slack would refuse the blocks."""
     if blocks is None:
         return
@@ -107,7 +118,7 @@ def check_blocks(blocks: Any) -> None:
             blocks = json.loads(blocks)
         except ValueError as e:
             raise SlackError("invalid_blocks_format") from e
-    if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS:
+    if not isinstance(blocks, list) or len(blocks) > limit:
         raise SlackError("invalid_blocks")
     block_ids = set()
     for block in blocks:
@@ -130,6 +141,13 @@ def check_blocks(blocks: Any) -> None:
             raise SlackError("invalid_blocks") from e
 
 
+def _json_or_none(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
 class FakeSlack(BackgroundServer):
     """`with FakeSlack(bot_token=...) as slack:` then point WebClient(base_url=slack.api_url)."""
 
@@ -147,12 +165,15 @@ class FakeSlack(BackgroundServer):
         self.ephemeral: list[dict[str, Any]] = []
         self.reactions: dict[tuple[str, str], set[str]] = {}
         self.views: list[dict[str, Any]] = []
+        self.homes: dict[str, dict[str, Any]] = {}  # each person's published Home tab
+        self.statuses: dict[tuple[str, str], str] = {}  # (channel, thread_ts) → status shown
         self.user_groups: dict[str, list[str]] = {}
         self.users: dict[str, dict[str, Any]] = {
             k: json.loads(json.dumps(v)) for k, v in PEOPLE.items()
         }
         self._rate_limited: dict[str, int] = {}
         self._failing: dict[str, tuple[str, int]] = {}
+        self._scopes_missing: dict[str, str] = {}
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
         self._socket_server: Any = None
@@ -179,6 +200,11 @@ class FakeSlack(BackgroundServer):
         with self._lock:
             self._failing[method] = (error, times)
 
+    def lack_scope(self, method: str, scope: str) -> None:
+        """Refuse every later call of `method` as Slack refuses an app not granted `scope`."""
+        with self._lock:
+            self._scopes_missing[method] = scope
+
     def add_user(self, user_id: str, name: str | None = None, **flags: Any) -> None:
         with self._lock:
             self.users[user_id] = member(user_id, name or user_id.lower(), **flags)
@@ -188,17 +214,18 @@ class FakeSlack(BackgroundServer):
             return [c for c in self.calls if c.method == method]
 
     def thread(self, channel: str, thread_ts: str) -> list[Message]:
-        """Replies in a thread, oldest first."""
+        """Replies in a thread, oldest first; a streamed one once it is finished (a test wants
+        what the person ends up reading)."""
         with self._lock:
             return [
                 m
                 for m in self.messages.values()
-                if m.channel == channel and m.thread_ts == thread_ts
+                if m.channel == channel and m.thread_ts == thread_ts and not m.streaming
             ]
 
     def in_channel(self, channel: str) -> list[Message]:
         with self._lock:
-            return [m for m in self.messages.values() if m.channel == channel]
+            return [m for m in self.messages.values() if m.channel == channel and not m.streaming]
 
     def wait_for(self, predicate: Any, timeout: float = 10.0) -> Any:
         """Wait until predicate() is truthy (re-checked after every call) and return its value."""
@@ -234,6 +261,8 @@ class FakeSlack(BackgroundServer):
                 expected = self.app_token if method == "apps.connections.open" else self.bot_token
                 if token != expected:
                     raise SlackError("invalid_auth" if token else "not_authed")
+                if method in self._scopes_missing:
+                    raise SlackError("missing_scope", needed=self._scopes_missing[method])
                 handler = getattr(self, "_" + method.replace(".", "_"), None)
                 if handler is None:
                     raise SlackError("unknown_method")
@@ -241,7 +270,7 @@ class FakeSlack(BackgroundServer):
                 self.calls.append(Call(method, args, True))
                 self.version += 1
             except SlackError as e:
-                result = {"ok": False, "error": str(e)}
+                result = {"ok": False, "error": str(e), **e.detail}
                 self.calls.append(Call(method, args, False, str(e)))
             self._lock.notify_all()
             return 200, result
@@ -282,10 +311,11 @@ class FakeSlack(BackgroundServer):
         channel = self._channel(args)
         text, blocks = self._content(args)
         thread_ts = args.get("thread_ts")
-        if thread_ts is not None and not re.fullmatch(r"[0-9]{10}\.[0-9]{6}", str(thread_ts)):
+        if thread_ts is not None and not _TS.fullmatch(str(thread_ts)):
             raise SlackError("invalid_thread_ts")
         ts = self._next_ts()
         self.messages[(channel, ts)] = Message(channel, ts, text, blocks, thread_ts)
+        self.statuses.pop((channel, str(thread_ts)), None)  # the bot answered: Slack clears it
         return {"channel": channel, "ts": ts, "message": {"text": text, "blocks": blocks, "ts": ts}}
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -323,6 +353,101 @@ class FakeSlack(BackgroundServer):
             "channel": channel,
             "permalink": f"https://hr-example.slack.com/archives/{channel}/p{ts.replace('.', '')}",
         }
+
+    # --- the thinking status and streamed messages (Slack's AI-app methods) -----------------
+
+    def _assistant_threads_setStatus(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = args.get("channel_id")
+        if not isinstance(channel, str) or not _CHANNEL.match(channel):
+            raise SlackError("channel_not_found")
+        thread_ts = str(args.get("thread_ts"))
+        if not _TS.fullmatch(thread_ts):
+            raise SlackError("invalid_thread_ts")
+        status, loading = args.get("status"), args.get("loading_messages")
+        if isinstance(loading, str):  # form-encoded: a JSON array
+            loading = _json_or_none(loading)
+        if not isinstance(status, str) or (
+            loading is not None
+            and not (
+                isinstance(loading, list)
+                and len(loading) <= MAX_LOADING_MESSAGES
+                and all(isinstance(m, str) and m for m in loading)
+            )
+        ):
+            raise SlackError("invalid_arguments")
+        if status:
+            self.statuses[(channel, thread_ts)] = status
+        else:  # an empty status clears it
+            self.statuses.pop((channel, thread_ts), None)
+        return {}
+
+    def _chat_startStream(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        thread_ts = args.get("thread_ts")
+        if not thread_ts:
+            raise SlackError("invalid_arguments")  # a stream always answers someone's message
+        if not _TS.fullmatch(str(thread_ts)):
+            raise SlackError("invalid_thread_ts")
+        if not channel.startswith("D"):  # outside a DM Slack must be told who reads it
+            if not args.get("recipient_team_id"):
+                raise SlackError("missing_recipient_team_id")
+            if not args.get("recipient_user_id"):
+                raise SlackError("missing_recipient_user_id")
+        for key in ("recipient_team_id", "recipient_user_id"):
+            if key in args and not isinstance(args[key], str):
+                raise SlackError("invalid_arguments")
+        text = self._streamed(args, required=False)
+        ts = self._next_ts()
+        self.messages[(channel, ts)] = Message(
+            channel, ts, text, None, str(thread_ts), streaming=True
+        )
+        self.statuses.pop((channel, str(thread_ts)), None)  # the bot answered: Slack clears it
+        return {"channel": channel, "ts": ts}
+
+    def _chat_appendStream(self, args: dict[str, Any]) -> dict[str, Any]:
+        message = self._streaming_message(args)
+        message.text = (message.text or "") + self._streamed(args, required=True)
+        return {"channel": message.channel, "ts": message.ts}
+
+    def _chat_stopStream(self, args: dict[str, Any]) -> dict[str, Any]:
+        message = self._streaming_message(args)
+        text = self._streamed(args, required=False)
+        blocks = args.get("blocks")
+        if isinstance(blocks, str):
+            blocks = _json_or_none(blocks)
+        check_blocks(blocks)
+        message.text = (message.text or "") + text
+        message.blocks = blocks
+        message.streaming = False
+        return {"channel": message.channel, "ts": message.ts, "message": {"text": message.text}}
+
+    def _streaming_message(self, args: dict[str, Any]) -> Message:
+        message = self.messages.get((self._channel(args), str(args.get("ts"))))
+        if message is None or message.user != BOT_USER_ID:
+            raise SlackError("message_not_found")
+        if not message.streaming:
+            raise SlackError("message_not_in_streaming_state")
+        return message
+
+    @staticmethod
+    def _streamed(args: dict[str, Any], *, required: bool) -> str:
+        """The text one chat.*Stream call adds: `markdown_text`, then any markdown_text chunks."""
+        text, chunks = args.get("markdown_text"), args.get("chunks")
+        if isinstance(chunks, str):  # form-encoded: a JSON array
+            chunks = _json_or_none(chunks)
+        if (text is not None and not isinstance(text, str)) or (
+            chunks is not None
+            and not (isinstance(chunks, list) and all(isinstance(c, dict) for c in chunks))
+        ):
+            raise SlackError("invalid_arguments")
+        text = (text or "") + "".join(
+            str(c.get("text") or "") for c in chunks or [] if c.get("type") == "markdown_text"
+        )
+        if required and not text and not chunks:
+            raise SlackError("invalid_arguments")
+        if len(text) > MAX_MARKDOWN:
+            raise SlackError("msg_too_long")
+        return text
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users") or "")
@@ -365,6 +490,25 @@ class FakeSlack(BackgroundServer):
         check_blocks(view.get("blocks"))
         self.views.append(view)
         return {"view": {"id": f"V{len(self.views)}", **view}}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A Home tab: only for a known user, only of type home, blocks checked like messages
+        (with a view's limit of 100)."""
+        user = args.get("user_id")
+        if not isinstance(user, str) or user not in self.users:
+            raise SlackError("user_not_found")
+        view = args.get("view")
+        try:
+            view = json.loads(view) if isinstance(view, str) else view
+        except ValueError as e:
+            raise SlackError("invalid_arguments") from e
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise SlackError("invalid_arguments")
+        if len(str(view.get("private_metadata") or "")) > MAX_METADATA:
+            raise SlackError("invalid_arguments")
+        check_blocks(view.get("blocks"), MAX_VIEW_BLOCKS)
+        self.homes[user] = view
+        return {"view": {"id": f"VHOME{user}", **view}}
 
     # --- Socket Mode ----------------------------------------------------------------------
 

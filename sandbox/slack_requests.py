@@ -123,14 +123,19 @@ def click_payload(
 
 
 def view_submission_payload(
-    user: str, view: dict[str, Any], values: dict[str, dict[str, str | None]], *, trigger_id: str
+    user: str,
+    view: dict[str, Any],
+    values: dict[str, dict[str, str | dict[str, Any] | None]],
+    *,
+    trigger_id: str,
 ) -> dict[str, Any]:
-    """A modal's submission: `values` maps block_id → action_id → the text typed."""
-    state = {
-        block: {action: {"type": "plain_text_input", "value": value}}
-        for block, fields in values.items()
-        for action, value in fields.items()
-    }
+    """A modal's submission: `values` maps block_id → action_id → the text typed, or the
+    element's whole state for other inputs ({"type": "users_select", "selected_user": …})."""
+    state: dict[str, dict[str, Any]] = {}
+    for block, fields in values.items():
+        for action, value in fields.items():
+            typed = {"type": "plain_text_input", "value": value}
+            state.setdefault(block, {})[action] = value if isinstance(value, dict) else typed
     return {
         "type": "view_submission",
         "team": {"id": TEAM_ID, "domain": "hr-example"},
@@ -139,3 +144,72 @@ def view_submission_payload(
         "trigger_id": trigger_id,
         "view": {**view, "state": {"values": state}},
     }
+
+
+def home_opened_event(user: str) -> dict[str, Any]:
+    """app_home_opened for the Home tab, as Slack sends it when `user` opens the tab."""
+    return {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": "D" + user[1:],
+        "tab": "home",
+        "event_ts": new_ts(),
+    }
+
+
+def home_click_payload(
+    user: str,
+    home: dict[str, Any],
+    button: dict[str, Any],
+    block_id: str,
+    ticked: dict[tuple[str, str], list[dict[str, Any]]] | None = None,
+    *,
+    trigger_id: str = "1234.5678.home",
+) -> dict[str, Any]:
+    """A click on `button` in the Home tab `home` as published: no channel, the view (with
+    the state of its checkboxes: (block_id, action_id) → the options ticked) instead."""
+    state: dict[str, dict[str, Any]] = {}
+    for (block, action), options in (ticked or {}).items():
+        state.setdefault(block, {})[action] = {"type": "checkboxes", "selected_options": options}
+    action = {
+        "type": "button",
+        "action_id": button["action_id"],
+        "block_id": block_id,
+        "action_ts": str(time.time()),
+    }
+    if "value" in button:
+        action["value"] = button["value"]
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+        "team": {"id": TEAM_ID, "domain": "hr-example"},
+        "api_app_id": "A0HRBOT",
+        "container": {"type": "view", "view_id": f"VHOME{user}"},
+        "view": {**home, "id": f"VHOME{user}", "state": {"values": state}},
+        "trigger_id": trigger_id,
+        "actions": [action],
+    }
+
+
+def home_tick_payload(
+    user: str,
+    home: dict[str, Any],
+    checkboxes: dict[str, Any],
+    block_id: str,
+    ticked: dict[tuple[str, str], list[dict[str, Any]]],
+    *,
+    trigger_id: str = "1234.5678.home",
+) -> dict[str, Any]:
+    """A checkbox ticked or unticked on the Home tab: the checkboxes' action with the options
+    now ticked (`ticked` holds every checkbox group's state, as in home_click_payload)."""
+    payload = home_click_payload(user, home, checkboxes, block_id, ticked, trigger_id=trigger_id)
+    payload["actions"] = [
+        {
+            "type": "checkboxes",
+            "action_id": checkboxes["action_id"],
+            "block_id": block_id,
+            "selected_options": ticked.get((block_id, checkboxes["action_id"]), []),
+            "action_ts": str(time.time()),
+        }
+    ]
+    return payload

@@ -98,6 +98,7 @@ class QuietAnnouncer:
         self.finished: list[int] = []
         self.told: list[tuple[str | None, str, str]] = []
         self.escalated: list[tuple[int, list[str]]] = []
+        self.handed: list[tuple[int, str]] = []
 
     def post(self, action: PendingAction) -> None:
         pass
@@ -111,7 +112,9 @@ class QuietAnnouncer:
     def finish(self, action: PendingAction) -> None:
         self.finished.append(action.id)
 
-    def tell_approvers(self, action: PendingAction, text: str) -> None:
+    def tell_approvers(
+        self, action: PendingAction, text: str, in_channel: str | None = None
+    ) -> None:
         pass
 
     def escalate(self, action: PendingAction, people: list[str]) -> None:
@@ -124,6 +127,16 @@ class QuietAnnouncer:
 
     def tell(self, channel: str | None, user: str, text: str) -> None:
         self.told.append((channel, user, text))
+
+    def open_modal(self, action: PendingAction, trigger_id: str, view: dict) -> bool:
+        return False
+
+    def tell_requester(self, action: PendingAction, text: str) -> None:
+        self.told.append((action.channel, action.requester, text))
+
+    def hand_over(self, action: PendingAction, person: str, note: str) -> bool:
+        self.handed.append((action.id, person))
+        return True
 
 
 class Members:

@@ -15,7 +15,17 @@ from cryptography.fernet import Fernet
 from approvals import Thread, audit
 from approvals.__main__ import open_read_only
 from approvals.cards import REJECT_ACTION_ID
-from approvals.modals import REASON_BLOCK_ID, REASON_INPUT_ID
+from approvals.channel_cards import DETAILS_ACTION_ID
+from approvals.modals import (
+    ASSIGNEE_BLOCK_ID,
+    ASSIGNEE_INPUT_ID,
+    EDIT_ACTION_ID,
+    FIELD_BLOCK_PREFIX,
+    FIELD_INPUT_ID,
+    REASON_BLOCK_ID,
+    REASON_INPUT_ID,
+    REASSIGN_ACTION_ID,
+)
 from bot import app
 from bot import config as configuration
 from bot.app import HRBot
@@ -33,6 +43,8 @@ from sandbox.slack_requests import (  # noqa: F401 - the tests import them from 
     click_payload,
     dm_event,
     event_body,
+    home_click_payload,
+    home_opened_event,
     mention_event,
     new_ts,
     view_submission_payload,
@@ -73,6 +85,7 @@ def loopback_env(slack: FakeSlack, model: ScriptedModel, hr: HRSandbox) -> dict[
         "OPENAI_BASE_URL": model.url,
         "OPENAI_MAX_RETRIES": "0",
         "OPENAI_MODEL": "scripted",
+        "TOOLS": "generic",  # the tests' scripted models call call_rest_api
         "HR_API_URL": hr.url,
         "REQUESTERS": "U0DANA,U0ALICE",
         "ALLOWED_CHANNELS": HR_CHANNEL,
@@ -287,6 +300,82 @@ class Stack:
         values = {REASON_BLOCK_ID: {REASON_INPUT_ID: reason}}
         payload = view_submission_payload(user, modal, values, trigger_id="5678.1234.fedcba")
         return self.send_click(payload)
+
+    def details(self, user: str, card) -> list[dict[str, Any]]:
+        """Click Show details on a channel's card as `user` and return the blocks of the modal
+        it opened (the full record); fails if none opened."""
+        opened = len(self.slack.views)
+        self.click(user, card, DETAILS_ACTION_ID)
+        view = self.slack.wait_for(lambda: len(self.slack.views) > opened and self.slack.views[-1])
+        return view["blocks"]
+
+    # --- App Home ------------------------------------------------------------------------
+
+    def open_home(self, user: str) -> dict[str, Any]:
+        """Open `user`'s Home tab as Slack does, and return the view the bot published."""
+        before = self.slack.homes.get(user)
+        assert self.send_event(home_opened_event(user)).status_code == 200
+        return self.slack.wait_for(lambda: (h := self.slack.homes.get(user)) is not before and h)
+
+    def home_click(
+        self,
+        user: str,
+        action_id: str,
+        *,
+        value: str | None = None,
+        tick: list[str] = (),
+        view: dict[str, Any] | None = None,
+    ) -> requests.Response:
+        """Click a button of `user`'s published Home tab (the one with `value`, if given),
+        with the batch options whose values are in `tick` ticked; only what the view shows can
+        be clicked or ticked. `view`: an earlier version, still on their screen."""
+        home = copy.deepcopy(view or self.slack.homes[user])
+        found, ticked = None, {}
+        for block in home["blocks"]:
+            for element in [*(block.get("elements") or []), block.get("accessory") or {}]:
+                wanted = value in (None, element.get("value"))
+                if element.get("action_id") == action_id and wanted:
+                    found = found or (element, block.get("block_id", ""))
+                if element.get("type") == "checkboxes" and tick:
+                    chosen = [o for o in element["options"] if o["value"] in tick]
+                    assert len(chosen) == len(tick), "a ticked option is not on the view"
+                    ticked[(block["block_id"], element["action_id"])] = chosen
+        assert found, f"no {action_id} button on {user}'s Home tab"
+        return self.send_click(home_click_payload(user, home, found[0], found[1], ticked))
+
+    # --- Edit and Reassign ------------------------------------------------------------------
+
+    def open_modal(self, user: str, card, action_id: str) -> dict[str, Any]:
+        """Click `action_id` on the card and wait for the modal it opens."""
+        opened = len(self.slack.views)
+        self.click(user, card, action_id)
+        return self.slack.wait_for(lambda: len(self.slack.views) > opened and self.slack.views[-1])
+
+    def submit(self, user: str, view: dict[str, Any], values: dict) -> requests.Response:
+        """Submit an opened modal as Slack does: the view as opened, with its inputs' state."""
+        payload = view_submission_payload(
+            user, {"id": "V1", **view}, values, trigger_id="5678.1234.fedcba"
+        )
+        return self.send_click(payload)
+
+    def edit(self, user: str, card, typed: dict[str, str | None]) -> requests.Response:
+        """Click Edit, then submit the modal with `typed` over the values it opened with
+        (Slack sends every input's value, changed or not)."""
+        view = self.open_modal(user, card, EDIT_ACTION_ID)
+        values = {
+            block["block_id"]: {FIELD_INPUT_ID: block["element"].get("initial_value")}
+            for block in view["blocks"]
+            if block.get("block_id", "").startswith(FIELD_BLOCK_PREFIX)
+        }
+        for name, text in typed.items():
+            values[FIELD_BLOCK_PREFIX + name] = {FIELD_INPUT_ID: text}
+        return self.submit(user, view, values)
+
+    def reassign(self, user: str, card, to: str) -> requests.Response:
+        """Click Reassign, choose `to` in the modal and submit it."""
+        view = self.open_modal(user, card, REASSIGN_ACTION_ID)
+        chosen = {"type": "users_select", "selected_user": to}
+        return self.submit(user, view, {ASSIGNEE_BLOCK_ID: {ASSIGNEE_INPUT_ID: chosen}})
 
     # --- per-user HR authority (oauth=True) -------------------------------------------------
 

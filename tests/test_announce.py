@@ -152,7 +152,8 @@ def test_the_card_links_to_the_conversation_and_the_notice_links_to_the_card(
     announcer.post(action)
 
     card, notice = slack.made("chat_postMessage")
-    assert "<https://x/C0HR/p11|conversation>" in str(card["blocks"])
+    link = {"type": "link", "url": "https://x/C0HR/p11", "text": "conversation"}
+    assert str(link) in str(card["blocks"])  # a channel's card: rich text
     assert "https://x/C0APPROVALS/p1800000000000001" in str(notice["blocks"])
 
 
@@ -343,16 +344,18 @@ def test_tell_approvers_replies_under_each_approver_copy_only(actions, dm_announ
     ] == [(card.channel, card.ts, "still waiting") for card in approver_cards]
 
 
-def test_tell_posts_an_ephemeral_message_only_when_there_is_a_channel(announcer, slack):
+def test_tell_is_ephemeral_where_the_click_was_and_a_dm_when_it_came_from_no_channel(
+    announcer, slack
+):
     announcer.tell("C0APPROVALS", "U0EVE", "You are not an approver.")
-    announcer.tell(None, "U0EVE", "nowhere to say it")
+    announcer.tell(None, "U0EVE", "from App Home")  # a click on the Home tab has no channel
 
-    assert slack.calls == [
-        (
-            "chat_postEphemeral",
-            {"channel": "C0APPROVALS", "user": "U0EVE", "text": "You are not an approver."},
-        )
-    ]
+    assert slack.calls[0] == (
+        "chat_postEphemeral",
+        {"channel": "C0APPROVALS", "user": "U0EVE", "text": "You are not an approver."},
+    )
+    assert slack.calls[1][0] == "conversations_open" and slack.calls[1][1]["users"] == "U0EVE"
+    assert slack.calls[2] == ("chat_postMessage", {"channel": "D0EVE", "text": "from App Home"})
 
 
 def test_a_failing_ephemeral_message_is_not_raised(announcer, slack):

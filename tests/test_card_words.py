@@ -41,20 +41,22 @@ def test_the_card_quotes_the_requesters_own_messages_not_the_models_paraphrase(s
     stack.send_event(mention_event("U0DANA", "number 3", thread_ts=first["ts"]))
 
     (card,) = stack.approval_cards()
+    full = stack.details("U0BOB", card)
 
-    assert quotes(card.blocks) == [("U0DANA", ASKED), ("U0DANA", "number 3")]
-    shown = json.dumps(card.blocks)
+    assert quotes(full) == [("U0DANA", ASKED), ("U0DANA", "number 3")]
+    assert quotes(card.blocks) == []  # the channel's card quotes nobody
+    shown = json.dumps(full)
     assert PARAPHRASE not in shown and "Which Bob?" not in shown
     # Verbatim and inert: the quote is rich text, where Slack forms no mention, link or bold.
-    assert "<@U0ALICE>" in quotes(card.blocks)[0][1]
-    assert all(b["type"] != "section" or "<!channel>" not in json.dumps(b) for b in card.blocks)
-    # The words stay on the card once it is decided.
+    assert "<@U0ALICE>" in quotes(full)[0][1]
+    assert all(b["type"] != "section" or "<!channel>" not in json.dumps(b) for b in full)
+    # The words stay in the record once it is decided.
     stack.click("U0BOB", card, APPROVE_ACTION_ID)
     stack.slack.wait_for(lambda: stack.hr.writes_seen())
     final = stack.slack.wait_for(
         lambda: (m := stack.slack.messages[(card.channel, card.ts)]).history and m
     )
-    assert quotes(final.blocks)[1] == ("U0DANA", "number 3")
+    assert quotes(stack.details("U0CAROL", final))[1] == ("U0DANA", "number 3")
 
 
 def test_hidden_characters_in_the_words_are_shown_and_long_messages_are_clipped():

@@ -19,8 +19,9 @@ def test_the_manifest_asks_for_what_the_bot_uses():
         "users:read.email",  # REQUESTER_EMAIL_DOMAINS
     } <= scopes
     events = MANIFEST["settings"]["event_subscriptions"]
-    assert set(events["bot_events"]) == {"app_mention", "message.im"}
+    assert set(events["bot_events"]) == {"app_home_opened", "app_mention", "message.im"}
     assert MANIFEST["features"]["app_home"]["messages_tab_enabled"] is True
+    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True  # App Home
 
 
 def test_events_and_interactivity_go_to_the_path_the_server_serves():

@@ -104,7 +104,8 @@ def test_a_write_goes_to_approvers_and_runs_only_after_approval(stack):
     (card,) = stack.approval_cards()
 
     assert card.channel == APPROVAL_CHANNEL
-    text = json.dumps(card.blocks)
+    assert "Neo Anderson" not in json.dumps(card.blocks)  # a channel's card: a summary
+    text = json.dumps(stack.details("U0BOB", card))
     assert "Create employee Neo Anderson" in text and "<@U0DANA>" in text
     assert "POST /api/users" in text
     notice = stack.slack.thread(HR_CHANNEL, event["ts"])[0]
@@ -120,7 +121,7 @@ def test_a_write_goes_to_approvers_and_runs_only_after_approval(stack):
     assert len(stack.hr.writes_seen()) == 1
     assert stack.hr.directory.get(21)["last_name"] == "Anderson"
     updated = stack.slack.messages[(card.channel, card.ts)]
-    assert "actions" not in [b["type"] for b in updated.blocks]
+    assert APPROVE_ACTION_ID not in json.dumps(updated.blocks)  # only Show details is left
     assert "Approved by <@U0BOB>" in json.dumps(updated.blocks)
     history = stack.app.conversations.load(
         conversation_key(Thread(HR_CHANNEL, event["ts"]), "U0DANA")

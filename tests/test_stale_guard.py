@@ -28,13 +28,13 @@ def queue(stack: Stack, method: str, url: str, body=None) -> dict:
 def test_the_update_card_shows_the_diff_from_the_live_record(stack):
     queue(stack, "PUT", "/api/users/2", {"job": "payroll lead"})
     (card,) = stack.approval_cards()
-    assert "*job*: ~payroll specialist~ → payroll lead" in shown(card.blocks)
+    assert "*job*: ~payroll specialist~ → payroll lead" in shown(stack.details("U0BOB", card))
 
 
 def test_the_delete_card_shows_who_will_be_deleted(stack):
     queue(stack, "DELETE", "/api/users/9")
     (card,) = stack.approval_cards()
-    text = json.dumps(card.blocks)
+    text = json.dumps(stack.details("U0BOB", card))
     assert "Record to delete" in text and "Tobias" in text and "tobias.funke@reqres.in" in text
 
 

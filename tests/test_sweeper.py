@@ -27,7 +27,9 @@ class RecordingAnnouncer(QuietAnnouncer):
     def unposted(self, action: PendingAction) -> bool:
         return not {"approver", "requester"} <= self.copies.kinds(action.id)
 
-    def tell_approvers(self, action: PendingAction, text: str) -> None:
+    def tell_approvers(
+        self, action: PendingAction, text: str, in_channel: str | None = None
+    ) -> None:
         self.to_approvers.append((action.id, text))
 
 

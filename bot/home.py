@@ -1,0 +1,284 @@
+"""App Home: each person's own page in the bot's Home tab (what waits for them as an approver,
+their requests, their HR-account link, how approvals are going), published when they open it
+and again, in the background, whenever something changes for them."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import structlog
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from approvals import ActionStore, PendingAction, TokenSigner, cards
+from approvals import home as view
+from approvals import stats as figures
+from approvals.authority import Authority
+from approvals.batch import approve_each
+from approvals.clicks import Click, ClickHandler
+from approvals.db import Database
+from approvals.records import TERMINAL
+from approvals.roster import Roster, RosterLookupFailed
+from bot.home_viewers import HomeViewers
+from bot.link_messages import DISCONNECT_ACTION_ID
+from bot.linking import Linking
+from bot.replies import ASKED_TO_CONNECT
+
+log = structlog.get_logger(__name__)
+
+CONNECT_FROM_HOME_ID = "home_connect"
+STATS_DAYS = 30
+OUTCOMES_SHOWN = 5
+RESULTS_KEPT = 600
+NOT_FOR_YOU = "This app answers HR questions for members of this workspace."
+
+
+class Home:
+    """`approvers` (and `escalation`, for escalated actions) say who may decide; `problem(user)`
+    says why someone is not an active full member (they see no HR data at all); `authority`
+    tells whether their HR account is linked."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        actions: ActionStore,
+        signer: TokenSigner,
+        clicks: ClickHandler,
+        linking: Linking | None,
+        *,
+        approvers: Roster,
+        escalation: Roster | None,
+        problem: Callable[[str], str | None],
+        authority: Authority,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.actions = actions
+        self.signer = signer
+        self.clicks = clicks
+        self.linking = linking
+        self.approvers = approvers
+        self.escalation = escalation
+        self.problem = problem
+        self.authority = authority
+        self.now = now
+        self._dirty: set[str] = set()
+        self._results: dict[str, tuple[list[str], float]] = {}
+        self._wake = threading.Condition()
+        self._stopping = False
+        self._worker = threading.Thread(target=self._refresh_loop, name="home", daemon=True)
+        self._worker.start()
+
+    @property
+    def database(self) -> Database:
+        return self.actions.database
+
+    # --- publishing ----------------------------------------------------------------------
+
+    def opened(self, user: str) -> None:
+        """`user` opened the Home tab: remember them, and show them their page."""
+        HomeViewers(self.database).add(user, self.now())
+        self.publish(user)
+
+    def publish(self, user: str, results: Sequence[str] = ()) -> None:
+        """`results`: a batch's lines, kept on the page for RESULTS_KEPT seconds, through the
+        refreshes its own approvals cause (this process's; the DM has them too)."""
+        if results:
+            now = self.now()
+            self._results = {u: r for u, r in self._results.items() if now - r[1] < RESULTS_KEPT}
+            self._results[user] = (list(results), now)
+        kept, at = self._results.get(user, ([], 0.0))
+        results = kept if self.now() - at < RESULTS_KEPT else []
+        try:
+            blocks = self.blocks(user, results)
+            self.client.views_publish(user_id=user, view={"type": "home", "blocks": blocks})
+        except SlackApiError as e:
+            log.warning("home.publish_failed", user=user, error=e.response.get("error"))
+
+    def blocks(self, user: str, results: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """The page `user` sees now. Nobody but an active full member sees any HR data."""
+        if self.problem(user) is not None:
+            return [{"type": "section", "text": {"type": "mrkdwn", "text": NOT_FOR_YOU}}]
+        now = self.now()
+        pending = self.actions.in_states("pending")
+        approver = self._is(self.approvers, user)
+        escalated_to = self.escalation is not None and self._is(self.escalation, user)
+        blocks = view.results(results) if results else []
+        if approver or escalated_to:
+            waiting = [
+                a
+                for a in pending
+                if a.expires_at > now
+                and user not in a.shaped_by
+                and user not in a.approved_by
+                and (approver or a.escalated_at is not None)
+            ]
+            waiting.sort(key=lambda a: (a.expires_at, a.id))
+            blocks += view.waiting(waiting, self._sign, now)
+        mine = [a for a in pending if a.requester == user]
+        blocks += view.your_requests(mine, self._finished(user), self._sign)
+        blocks += self._link(user)
+        if approver:
+            since = now - STATS_DAYS * 86400
+            stats = figures.compute(self.database, since=since, until=now + 1)
+            blocks += view.how_it_goes(stats, user, STATS_DAYS)
+        return blocks
+
+    def _sign(self, action: PendingAction, decision: str) -> str:
+        return self.signer.sign(action.id, decision, action.request_hash)
+
+    @staticmethod
+    def _is(roster: Roster, user: str) -> bool:
+        try:
+            return roster.includes(user)
+        except RosterLookupFailed:
+            return False  # in doubt, no approver's page
+
+    def _finished(self, user: str) -> list[PendingAction]:
+        ended = tuple(sorted(TERMINAL))
+        rows = self.database.execute(
+            f"SELECT id FROM actions WHERE requester = ? AND status IN "
+            f"({', '.join('?' * len(ended))}) ORDER BY id DESC LIMIT ?",
+            (user, *ended, OUTCOMES_SHOWN),
+        ).fetchall()
+        return [self.actions.get(row[0]) for row in rows]
+
+    def _link(self, user: str) -> list[dict[str, Any]]:
+        if not self.authority.required:
+            return []
+        if self.authority.subject(user) is not None:
+            text, button = "Your HR account is *connected*.", ("Disconnect", DISCONNECT_ACTION_ID)
+        else:
+            text = "Your HR account is *not connected*: I act in the HR system as you, once it is."
+            button = ("Connect your HR account", CONNECT_FROM_HOME_ID)
+        action = {
+            "type": "button",
+            "action_id": button[1],
+            "text": {"type": "plain_text", "text": button[0]},
+            "value": "home",
+        }
+        return [
+            {"type": "header", "text": {"type": "plain_text", "text": "Your HR account"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}, "accessory": action},
+        ]
+
+    # --- keeping views up to date --------------------------------------------------------
+
+    def changed(self, action: PendingAction) -> None:
+        """Something about `action` changed: refresh the views of the viewers it concerns (its
+        requester, and whoever may decide it), in the background."""
+        viewers = HomeViewers(self.database).all()
+        concerned = [
+            v
+            for v in viewers
+            if v == action.requester
+            or self._is(self.approvers, v)
+            or (action.escalated_at and self.escalation and self._is(self.escalation, v))
+        ]
+        self.refresh(*concerned)
+
+    def refresh(self, *users: str) -> None:
+        with self._wake:
+            self._dirty.update(users)
+            self._wake.notify()
+
+    def _refresh_loop(self) -> None:
+        while True:
+            with self._wake:
+                while not self._dirty and not self._stopping:
+                    self._wake.wait()
+                if self._stopping:
+                    return
+                user = self._dirty.pop()
+            try:
+                self.publish(user)
+            except Exception:  # one person's view never stops the others'
+                log.exception("home.refresh_failed", user=user)
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopping = True
+            self._wake.notify()
+        self._worker.join(timeout=5)
+
+    # --- what is clicked on the page ----------------------------------------------------
+
+    def handle_click(self, click: Click) -> None:
+        """The click pool's work: the batch button here, any other button by the handler."""
+        if click.action_id == view.BATCH_APPROVE_ID:
+            self.approve_selected(click)
+        else:
+            self.clicks.handle(click)
+
+    def connect(self, user: str) -> None:
+        """Connect on the page: a fresh, single-use Connect button in the person's DM."""
+        if self.linking is not None:
+            self.linking.offer(None, user, ASKED_TO_CONNECT)
+
+    def disconnect(self, user: str, channel: str | None) -> None:
+        if self.linking is not None:
+            self.linking.disconnect_clicked(user, channel)
+        self.refresh(user)
+
+    def approve_selected(self, batch: Click) -> None:
+        """The batch button: each ticked action approved on its own; the results listed on
+        the page and sent to the clicker's DM (theirs alone)."""
+        try:
+            values = json.loads(batch.value)
+        except ValueError:
+            values = None
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            lines = ["This batch could not be read; nothing was approved."]
+        elif not values:
+            lines = ["Nothing was ticked, so nothing was approved."]
+        elif len(values) > view.WAITING_SHOWN:
+            lines = [f"At most {view.WAITING_SHOWN} at once; nothing was approved."]
+        else:
+            each = [
+                Click(batch.user, batch.team, cards.APPROVE_ACTION_ID, value, None)
+                for value in values
+            ]
+            lines = approve_each(self.clicks, each)
+        self.clicks.announcer.tell(None, batch.user, "Your batch approval:\n" + "\n".join(lines))
+        self.publish(batch.user, lines)
+
+
+def register(app: App, home: Home, take: Callable[[Click], bool]) -> None:
+    """The Home tab opened → the person's page. The batch button → one Click carrying the
+    ticked values, queued for the click pool like any click (`take`). Connect → a fresh Connect
+    button by DM."""
+
+    @app.event("app_home_opened")
+    def on_opened(event: dict[str, Any]) -> None:
+        user = event.get("user")
+        if event.get("tab") == "home" and isinstance(user, str) and user:
+            home.opened(user)
+
+    @app.action(view.BATCH_SELECT_ID)
+    def on_tick(ack: Ack) -> None:
+        ack()  # ticking changes nothing until the batch button is pressed
+
+    @app.action(view.BATCH_APPROVE_ID)
+    def on_batch(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+        ticked = (values.get(view.BATCH_BLOCK_ID) or {}).get(view.BATCH_SELECT_ID) or {}
+        chosen = [
+            o.get("value") for o in ticked.get("selected_options") or [] if isinstance(o, dict)
+        ]
+        user = (body.get("user") or {}).get("id", "")
+        team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+        if not take(Click(user, team, view.BATCH_APPROVE_ID, json.dumps(chosen))):
+            log.warning("click.dropped", user=user)
+
+    @app.action(CONNECT_FROM_HOME_ID)
+    def on_connect(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        user = (body.get("user") or {}).get("id")
+        if isinstance(user, str) and user:
+            home.connect(user)

@@ -1,0 +1,198 @@
+"""App Home over signed requests: each person's page (what waits for them as an approver, their
+requests, their HR link, how approvals go), published on opening and kept up to date; Approve,
+Reject, Withdraw and a batch approval from the page, checked exactly like on cards."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from approvals.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID
+from approvals.home import BATCH_APPROVE_ID
+from bot.home import CONNECT_FROM_HOME_ID
+from bot.link_messages import DISCONNECT_ACTION_ID
+from sandbox.scripted_model import rest, say, tool_calls
+from tests.slack_harness import HR_CHANNEL, Stack, mention_event
+
+
+def ask_for_jobs(stack: Stack, *changes: tuple[int, str], user: str = "U0DANA") -> None:
+    """`user` asks, one thread each, for employee → job changes; waits for every card."""
+    for count, (employee, job) in enumerate(changes, start=1):
+        stack.model.add(
+            tool_calls(rest("PATCH", f"/api/users/{employee}", {"job": job})), say("Queued.")
+        )
+        event = mention_event(user, f"make employee {employee} a {job}")
+        stack.send_event(event)
+        stack.replies(HR_CHANNEL, event["ts"], count=2)
+        stack.approval_cards(count)
+
+
+def text_of(home: dict) -> str:
+    return json.dumps(home["blocks"], ensure_ascii=False)
+
+
+def headers(home: dict) -> list[str]:
+    return [b["text"]["text"] for b in home["blocks"] if b["type"] == "header"]
+
+
+def buttons(home: dict, action_id: str) -> list[str]:
+    found = []
+    for block in home["blocks"]:
+        for element in [*(block.get("elements") or []), block.get("accessory") or {}]:
+            if element.get("action_id") == action_id:
+                found.append(element["value"])
+    return found
+
+
+def test_an_approver_sees_what_waits_for_them_with_buttons_and_how_approvals_go(stack):
+    ask_for_jobs(stack, (2, "lead"), (3, "analyst"))
+
+    home = stack.open_home("U0BOB")
+
+    assert headers(home) == ["Waiting for you", "Your requests", "How approvals are going"]
+    shown = text_of(home)
+    assert "*#1* Update employee 2 — job: `lead`" in shown
+    assert "*#2* Update employee 3 — job: `analyst`" in shown
+    assert "Asked by <@U0DANA>" in shown and "left (expires <!date^" in shown
+    assert len(buttons(home, APPROVE_ACTION_ID)) == 2 and len(buttons(home, REJECT_ACTION_ID)) == 2
+    batch = [b for b in home["blocks"] if b.get("block_id") == "home-batch"]
+    assert [o["value"] for o in batch[0]["elements"][0]["options"]] == buttons(
+        home, APPROVE_ACTION_ID
+    )
+    assert "*2* requests in the last 30 days (pending 2)" in shown
+    # The fake checked the view as Slack would; the bot called views.publish for Bob alone.
+    assert [c.args["user_id"] for c in stack.slack.calls_to("views.publish")] == ["U0BOB"]
+
+
+def test_a_requester_sees_their_requests_with_withdraw_and_nothing_to_approve(stack):
+    ask_for_jobs(stack, (2, "lead"))
+
+    home = stack.open_home("U0DANA")
+
+    assert headers(home) == ["Your requests"]
+    assert "*#1* Update employee 2" in text_of(home)
+    assert len(buttons(home, WITHDRAW_ACTION_ID)) == 1 and not buttons(home, APPROVE_ACTION_ID)
+    assert stack.home_click("U0DANA", WITHDRAW_ACTION_ID).status_code == 200
+    withdrawn = stack.slack.wait_for(
+        lambda: "Withdrawn" in text_of(h := stack.slack.homes["U0DANA"]) and h
+    )
+    assert not buttons(withdrawn, WITHDRAW_ACTION_ID)
+    assert "Last outcomes" in text_of(withdrawn)
+
+
+def test_approving_in_place_runs_once_and_refreshes_both_pages(stack):
+    ask_for_jobs(stack, (2, "lead"))
+    stack.open_home("U0DANA")
+    stack.open_home("U0BOB")
+
+    assert stack.home_click("U0BOB", APPROVE_ACTION_ID).status_code == 200
+
+    stack.slack.wait_for(lambda: stack.hr.writes_seen())
+    bob = stack.slack.wait_for(
+        lambda: "Nothing is waiting" in text_of(h := stack.slack.homes["U0BOB"]) and h
+    )
+    assert not buttons(bob, APPROVE_ACTION_ID)
+    dana = stack.slack.wait_for(
+        lambda: "Approved by <@U0BOB>" in text_of(h := stack.slack.homes["U0DANA"]) and h
+    )
+    assert not buttons(dana, WITHDRAW_ACTION_ID)
+    assert len(stack.hr.writes_seen()) == 1
+    assert stack.hr.directory.get(2)["job"] == "lead"
+
+
+def test_a_batch_approval_runs_each_on_its_own_and_reports_the_stale_one(stack):
+    ask_for_jobs(stack, (2, "lead"), (3, "analyst"), (4, "designer"))
+    on_screen = stack.open_home("U0BOB")
+    ticked = buttons(on_screen, APPROVE_ACTION_ID)
+    cards = stack.approval_cards(3)
+    stack.reject_with_reason("U0CAROL", cards[1], None)  # #2 is decided meanwhile
+    stack.slack.wait_for(lambda: any(e.event == "rejected" for e in stack.audit()))
+
+    # Bob presses the button on the page as he ticked it, before it was refreshed.
+    response = stack.home_click("U0BOB", BATCH_APPROVE_ID, tick=ticked, view=on_screen)
+    assert response.status_code == 200
+
+    home = stack.slack.wait_for(
+        lambda: "Your batch approval" in text_of(h := stack.slack.homes["U0BOB"]) and h
+    )
+    report = home["blocks"][0]["text"]["text"]
+    lines = report.splitlines()[1:]
+    assert len(lines) == 3
+    assert "#1" in lines[0] and "Approved by <@U0BOB>" in lines[0]
+    assert lines[1] == "• Action #2 was already rejected by <@U0CAROL>."
+    assert "#3" in lines[2] and "Approved by <@U0BOB>" in lines[2]
+    assert sorted(r.path for r in stack.hr.writes_seen()) == ["/api/users/2", "/api/users/4"]
+    assert [e.action_id for e in stack.audit("executed")] == [1, 3]
+    # The same list reaches Bob alone, in his DM with the bot.
+    dm = stack.slack.wait_for(
+        lambda: [m for m in stack.slack.in_channel("D0BOB") if "batch approval" in (m.text or "")]
+    )
+    assert "already rejected" in dm[0].text
+
+
+def test_a_batch_checks_each_click_like_a_card_does(stack):
+    # Alice asked for #1, so her approval of it is refused; #2 (Dana's) runs.
+    ask_for_jobs(stack, (2, "lead"), user="U0ALICE")
+    ask_for_jobs(stack, (3, "analyst"))
+    stack.open_home("U0BOB")  # Alice's page does not offer her own request:
+    home = stack.open_home("U0ALICE")
+    assert (
+        "*#1*" not in json.dumps(home["blocks"][0:4]) and len(buttons(home, APPROVE_ACTION_ID)) == 1
+    )
+    forged = stack.slack.homes["U0BOB"]  # Bob's view, values and all, clicked by Alice
+    stack.slack.homes["U0ALICE"] = forged
+
+    assert stack.home_click("U0ALICE", BATCH_APPROVE_ID, tick=buttons(forged, APPROVE_ACTION_ID))
+
+    home = stack.slack.wait_for(
+        lambda: "Your batch approval" in text_of(h := stack.slack.homes["U0ALICE"]) and h
+    )
+    lines = home["blocks"][0]["text"]["text"].splitlines()[1:]
+    assert lines[0] == "• You asked for action #1, so another approver must approve it."
+    assert "Approved by <@U0ALICE>" in lines[1]
+    assert [r.path for r in stack.hr.writes_seen()] == ["/api/users/3"]
+
+
+def test_an_empty_batch_approves_nothing(stack):
+    ask_for_jobs(stack, (2, "lead"))
+    stack.open_home("U0BOB")
+
+    stack.home_click("U0BOB", BATCH_APPROVE_ID)
+
+    home = stack.slack.wait_for(
+        lambda: "Your batch approval" in text_of(h := stack.slack.homes["U0BOB"]) and h
+    )
+    assert "Nothing was ticked" in text_of(home)
+    assert stack.hr.writes_seen() == [] and stack.audit("approved") == []
+
+
+@pytest.mark.parametrize("user", ["U0GUEST", "U0OUTSIDER"])
+def test_a_guest_or_outsider_sees_no_hr_data_even_when_listed_as_an_approver(tmp_path, user):
+    stack = Stack(tmp_path, APPROVERS=f"U0BOB,{user}").start()
+    try:
+        ask_for_jobs(stack, (2, "lead"))
+
+        home = stack.open_home(user)
+
+        assert "employee" not in text_of(home) and not buttons(home, APPROVE_ACTION_ID)
+        assert "members of this workspace" in text_of(home)
+    finally:
+        stack.stop()
+
+
+def test_the_hr_link_status_is_on_the_page_and_follows_connect_and_disconnect(tmp_path):
+    stack = Stack(tmp_path, oauth=True).start()
+    try:
+        home = stack.open_home("U0DANA")
+        assert "*not connected*" in text_of(home)
+        stack.home_click("U0DANA", CONNECT_FROM_HOME_ID)
+        assert stack.connect("U0DANA").status_code == 200  # the Connect link came by DM
+        home = stack.slack.wait_for(
+            lambda: "*connected*" in text_of(h := stack.slack.homes["U0DANA"]) and h
+        )
+        assert buttons(home, DISCONNECT_ACTION_ID)
+        stack.home_click("U0DANA", DISCONNECT_ACTION_ID)
+        stack.slack.wait_for(lambda: "*not connected*" in text_of(stack.slack.homes["U0DANA"]))
+    finally:
+        stack.stop()
