@@ -16,6 +16,15 @@ class RecordShape:
     noun: str | None = None
     id_field: str = "id"
     fields: dict[str, tuple[str, ...]] | None = None
+    # The fields a whole-directory listing shows (with the id); None: all of them.
+    listed: tuple[str, ...] | None = None
+
+    def row(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A record as a directory listing shows it: its view, cut to the listed fields."""
+        view = self.view(record)
+        if self.listed is None:
+            return view
+        return {k: v for k, v in view.items() if k == "id" or k in self.listed}
 
     def view(self, record: dict[str, Any]) -> dict[str, Any]:
         """The record under the request's field names (plus its id): what the model is shown
@@ -48,8 +57,14 @@ def record_shape(entry: Any) -> RecordShape:
         isinstance(noun, str) and re.fullmatch(r"[a-z][a-z ]{0,30}", noun)
     ):
         raise ValueError("record noun must be a short lower-case word, like 'employee'")
+    listed = entry.get("listed")
+    if listed is not None and not (
+        isinstance(listed, list) and listed and all(name in fields for name in listed)
+    ):
+        raise ValueError('record "listed" is a list of its own field names, like ["name", "job"]')
     return RecordShape(
         noun=noun,
         id_field=str(entry.get("id", "id")),
         fields={name: tuple(parts) for name, parts in fields.items()},
+        listed=tuple(listed) if listed is not None else None,
     )

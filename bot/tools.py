@@ -167,7 +167,7 @@ class Toolbox:
             log.info("tool.find_employee")
             return EmployeeFinder(hr, self.catalogue).find(args.get("query"))
         typed = self.typed.get(name)
-        if typed is not None and typed.lists_all:
+        if typed is not None and typed.lists_all and args.get("page") is None:
             log.info("tool.list_all", tool=name)
             return list_all(
                 hr, self.catalogue, typed.endpoint, max_chars=MAX_RESULT_CHARS, clean=without_noise

@@ -1,8 +1,8 @@
 """Typed tools made from the endpoint catalogue: one function per endpoint, named from its method
 and the catalogue's record noun (get_employee, list_employees, create_employee, update_employee,
-delete_employee), and list_all_employees for the whole directory at once. A typed call becomes
-exactly the (method, url, body) the generic call_rest_api would send; the Toolbox checks, reads
-and holds it the same way."""
+delete_employee); list_employees without a page reads the whole directory at once. A typed
+call becomes exactly the (method, url, body) the generic call_rest_api would send; the Toolbox
+checks, reads and holds it the same way."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ _PARAM_WORDS = {
 
 @dataclass(frozen=True)
 class TypedTool:
-    """One typed function: the endpoint it calls, or (`lists_all`) every page of a list."""
+    """One typed function: the endpoint it calls; `lists_all`: called without its page, it
+    reads every page of the list (list_all)."""
 
     name: str
     endpoint: Endpoint
@@ -116,8 +117,6 @@ def _definition(name: str, endpoint: Endpoint) -> dict[str, Any]:
                 "parameter and a body field; rename one, or set TOOLS=generic"
             )
         schema: dict[str, Any] = {"type": field.type}
-        if field.max_length is not None and field.type == "string":
-            schema["maxLength"] = field.max_length
         if field.enum:
             schema["enum"] = list(field.enum)
         if field.description:
@@ -151,11 +150,11 @@ def typed_tools(catalogue: Catalogue) -> dict[str, TypedTool]:
         name = _name(endpoint, noun, patched)
         if name is None:
             continue
-        add(TypedTool(name, endpoint, _definition(name, endpoint)))
-        if endpoint.method == "GET" and not endpoint.params and "page" in endpoint.query:
-            everyone = "list_all_" + name[5:] if name.startswith("list_") else name + "_all"
-            description = f"Every {noun}, all pages at once, one compact row each."
-            add(TypedTool(everyone, endpoint, _function(everyone, description, {}, []), True))
+        lists = endpoint.method == "GET" and not endpoint.params and "page" in endpoint.query
+        definition = _definition(name, endpoint)
+        if lists:  # one tool for both: fewer tools, fewer tokens, fewer wrong picks
+            definition["function"]["description"] += " No page: all of them, compactly."
+        add(TypedTool(name, endpoint, definition, lists_all=lists))
     return tools
 
 
@@ -169,10 +168,12 @@ def typed_call(
     for tool in tools.values():
         endpoint = tool.endpoint
         match = endpoint.pattern.match(path)
-        if tool.lists_all or endpoint.method != method or match is None:
+        if endpoint.method != method or match is None:
             continue
         kinds = {**endpoint.params, **endpoint.query}
         given = {**match.groupdict(), **dict(parse_qsl(query))}
+        if tool.lists_all:
+            given.setdefault("page", "1")  # without it the typed tool would read every page
         args = {
             k: int(v) if kinds.get(k) == "integer" and v.isdigit() else v for k, v in given.items()
         }
@@ -211,7 +212,7 @@ def list_all(
                 raise HRError(f"it answered {response.status} for page {page}", request_sent=True)
             found, total = response.page()
             for record in found:
-                views.append(clean(catalogue.record.view(record)))
+                views.append(clean(catalogue.record.row(record)))
                 size += len(json.dumps(list(views[-1].values()), ensure_ascii=False)) + 1
             pages, page = total or page, page + 1
     except (HRError, RequestRefused) as e:
@@ -225,7 +226,7 @@ def _table(columns: list[str], rows: list[list[Any]], stopped: str | None, max_c
     """Rows under one list of column names: a third of the tokens of a list of objects."""
 
     def text(shown: list[list[Any]]) -> str:
-        table: dict[str, Any] = {"count": len(shown), "columns": columns, "rows": shown}
+        table: dict[str, Any] = {"columns": columns, "rows": shown}
         if stopped or len(shown) < len(rows):
             why = stopped or f"only {len(shown)} of {len(rows)} rows fit"
             table["note"] = f"incomplete: {why}. Say so; find_employee finds anyone by name."

@@ -115,7 +115,7 @@ def _expanded(task: Task, design: str) -> list[Step]:
         elif isinstance(step, Find):
             steps.append(tool_calls(("find_employee", json.dumps({"query": step.query}))))
         elif isinstance(step, ListAll) and design == "typed":
-            steps.append(tool_calls(("list_all_employees", "{}")))
+            steps.append(tool_calls(("list_employees", "{}")))
         elif isinstance(step, ListAll):  # page 1, which says how many there are; then the rest
             steps += [tool_calls(rest("GET", "/api/users")), read_other_pages()]
         else:

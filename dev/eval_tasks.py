@@ -49,7 +49,7 @@ class Find:
 
 @dataclass(frozen=True)
 class ListAll:
-    """A scripted read of the whole directory: list_all_employees() with typed tools, the list's
+    """A scripted read of the whole directory: list_employees() with typed tools, the list's
     pages with call_rest_api."""
 
 

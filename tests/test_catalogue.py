@@ -231,3 +231,14 @@ def test_without_a_record_section_records_are_shown_as_they_are():
 def test_a_bad_record_section_is_a_catalogue_error(record, message):
     with pytest.raises(CatalogueError, match=message):
         Catalogue.from_data({"endpoints": [], "record": record})
+
+
+def test_the_listed_fields_must_be_the_records_own():
+    from bot.record_shape import record_shape
+
+    fields = {"name": ["first_name", "last_name"], "job": ["job"]}
+    assert record_shape({"fields": fields, "listed": ["name"]}).row(
+        {"id": 1, "first_name": "Ann", "last_name": "Lee", "job": "cook"}
+    ) == {"id": 1, "name": "Ann Lee"}
+    with pytest.raises(ValueError, match='"listed" is a list of its own field names'):
+        record_shape({"fields": fields, "listed": ["salary"]})

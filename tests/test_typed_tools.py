@@ -22,13 +22,12 @@ CONTEXT = ToolContext(requester="U0ALICE", thread=Thread("C0HR", "1.1"))
 NAMES = [
     "find_employee",
     "list_employees",
-    "list_all_employees",
     "get_employee",
     "create_employee",
     "update_employee",
     "delete_employee",
 ]
-TEXT = {"type": "string", "maxLength": 200}
+TEXT = {"type": "string"}  # lengths are the catalogue's to check, with a clear message
 
 
 @pytest.fixture
@@ -62,7 +61,6 @@ def test_the_default_catalogue_makes_one_typed_function_per_endpoint_with_typed_
         "type": "object",
         "properties": {"page": {"type": "integer"}},
     }
-    assert found["list_all_employees"] == {"type": "object", "properties": {}}
     assert found["create_employee"] == {
         "type": "object",
         "properties": {"name": TEXT, "job": TEXT},
@@ -130,7 +128,7 @@ def test_a_typed_write_is_held_exactly_as_the_generic_call_would_hold_it(
 @pytest.mark.parametrize(
     ("method", "url", "body", "call"),
     [
-        ("GET", "/api/users", None, ("list_employees", {})),
+        ("GET", "/api/users?page=1", None, ("list_employees", {"page": 1})),
         ("GET", "/api/users?page=3", None, ("list_employees", {"page": 3})),
         ("GET", "/api/users/7", None, ("get_employee", {"id": 7})),
         (
@@ -152,6 +150,11 @@ def test_each_generic_request_has_the_typed_call_that_makes_exactly_it(
     if call is not None:
         name, arguments = call
         assert typed.typed[name].request(arguments) == (method, url, body)
+
+
+def test_a_generic_read_of_the_list_without_a_page_is_its_first_page_not_everyone(typed):
+    # Without a page the typed list reads every page; the generic request meant page 1.
+    assert typed_call(typed.typed, "GET", "/api/users") == ("list_employees", {"page": 1})
 
 
 @pytest.mark.parametrize(
@@ -204,7 +207,6 @@ def test_a_catalogue_with_another_noun_makes_its_own_typed_tools():
     assert list(found) == [
         "find_employee",
         "list_team_members",
-        "list_all_team_members",
         "get_team_member",
         "update_team_member",  # a PUT with no PATCH beside it is the update
     ]
@@ -301,9 +303,9 @@ def test_everyone_is_listed_in_one_tool_call_from_every_page(model, typed, datab
     def answer(request: dict) -> dict:
         table = json.loads(request["messages"][-1]["content"])
         names = ", ".join(row[table["columns"].index("name")] for row in table["rows"])
-        return say(f"{table['count']} employees: {names}.")
+        return say(f"{len(table['rows'])} employees: {names}.")
 
-    model.add(tool_calls(("list_all_employees", "{}")), answer)
+    model.add(tool_calls(("list_employees", "{}")), answer)
     client = make_client(api_key="test-key", base_url=model.url, timeout=10, max_retries=0)
     agent = Agent(client, "test-model", typed, ConversationStore(database), max_rounds=4)
 
@@ -313,8 +315,8 @@ def test_everyone_is_listed_in_one_tool_call_from_every_page(model, typed, datab
     assert reply.text.startswith("20 employees: George Bluth, Janet Weaver,")
     assert "Rachel Howell" in reply.text
     table = json.loads(model.requests[1]["messages"][-1]["content"])
-    assert table["columns"] == ["id", "name", "email", "job"]
-    assert table["rows"][1] == [2, "Janet Weaver", "janet.weaver@reqres.in", "payroll specialist"]
+    assert table["columns"] == ["id", "name", "job"]  # the catalogue's "listed" fields
+    assert table["rows"][1] == [2, "Janet Weaver", "payroll specialist"]
     assert "note" not in table
     assert [r.path for r in hr_sandbox.seen] == [f"/api/users?page={n}" for n in range(1, 5)]
 
@@ -322,10 +324,10 @@ def test_everyone_is_listed_in_one_tool_call_from_every_page(model, typed, datab
 def test_listing_everyone_stops_at_the_message_budget_and_says_the_list_is_incomplete(
     typed, hr_sandbox
 ):
-    result = json.loads(run(typed, "list_all_employees", {}, replace(CONTEXT, budget=HRBudget(2))))
-    assert result["count"] == 12 and len(hr_sandbox.seen) == 2
+    result = json.loads(run(typed, "list_employees", {}, replace(CONTEXT, budget=HRBudget(2))))
+    assert len(result["rows"]) == 12 and len(hr_sandbox.seen) == 2
     assert result["note"].startswith("incomplete: read 2 of 4 pages before this message's HR")
-    nothing = run(typed, "list_all_employees", {}, replace(CONTEXT, budget=HRBudget(0)))
+    nothing = run(typed, "list_employees", {}, replace(CONTEXT, budget=HRBudget(0)))
     assert nothing.startswith("Error: this message has already made 0 HR requests")
 
 
@@ -336,6 +338,6 @@ def test_listing_everyone_keeps_to_the_size_cap_in_whole_rows(hr_client, hr_sand
     default = Catalogue.load()
     text = list_all(hr, default, default.endpoints[0], max_chars=600)
     table = json.loads(text)
-    assert len(text) <= 600 and 0 < table["count"] < 20
-    assert table["note"].startswith("incomplete: read 2 of 4 pages, all there is room for")
-    assert len(hr_sandbox.seen) == 2  # no page is read that could not be shown
+    assert len(text) <= 600 and 0 < len(table["rows"]) < 20
+    assert table["note"].startswith("incomplete: read 3 of 4 pages, all there is room for")
+    assert len(hr_sandbox.seen) == 3  # no page is read that could not be shown
