@@ -1,6 +1,8 @@
 """A local Slack workspace in the browser: the fake Slack Web API (the bot talks to it through
 slack_sdk, as to Slack) plus a page where a person plays several people. What they do on the page
-reaches the bot as Slack sends it: signed Events API and interactivity requests.
+reaches the bot as Slack sends it: signed Events API and interactivity requests. Besides channels
+and DMs the page shows each person's App Home (views.publish), the thinking status
+(assistant.threads.setStatus) and streamed answers (chat.startStream), and the bot's modals.
 
 `python -m sandbox.workspace --child --port 3000 --bot-url URL` reads the bot token and the
 signing secret from the first two lines of stdin (kept out of process lists)."""
@@ -8,6 +10,7 @@ signing secret from the first two lines of stdin (kept out of process lists)."""
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import itertools
 import json
@@ -31,6 +34,9 @@ from sandbox.slack_requests import (
     HR_CHANNEL,
     click_payload,
     event_body,
+    home_click_payload,
+    home_opened_event,
+    home_tick_payload,
     signed_headers,
     view_submission_payload,
 )
@@ -38,6 +44,7 @@ from sandbox.slack_requests import (
 PAGE = Path(__file__).parent / "workspace_page"
 STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
+    "/format.js": ("format.js", "text/javascript; charset=utf-8"),
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/style.css": ("style.css", "text/css; charset=utf-8"),
 }
@@ -74,6 +81,8 @@ class Workspace(FakeSlack):
         self.open_views: dict[str, dict[str, Any]] = {}  # view id → {"user", "view"}
         self.notices: list[dict[str, Any]] = []  # deliveries the bot did not take
         self.clicks: list[dict[str, Any]] = []  # every button press sent to the bot, in order
+        self.loading: dict[tuple[str, str], list[str]] = {}  # the status's loading messages
+        self.markdown: set[tuple[str, str]] = set()  # streamed messages: Markdown, not mrkdwn
         self._trigger_ids = itertools.count(1)
         self._closing = False
         if state is not None and state.is_file():
@@ -81,6 +90,7 @@ class Workspace(FakeSlack):
             self.messages = {(m["channel"], m["ts"]): Message(**m) for m in kept["messages"]}
             self.ephemeral = kept["ephemeral"]
             self.reactions = {(c, ts): set(names) for c, ts, names in kept["reactions"]}
+            self.markdown = {(c, ts) for c, ts in kept.get("markdown", [])}
 
     def _keep(self) -> None:
         """Write the conversation to the state file (whole, then renamed into place)."""
@@ -91,6 +101,7 @@ class Workspace(FakeSlack):
                 "messages": [dataclasses.asdict(m) for m in self.messages.values()],
                 "ephemeral": self.ephemeral,
                 "reactions": [[c, ts, sorted(n)] for (c, ts), n in self.reactions.items()],
+                "markdown": sorted(self.markdown),
             }
             draft = self.state_path.with_suffix(".tmp")
             draft.write_text(json.dumps(kept))
@@ -118,6 +129,19 @@ class Workspace(FakeSlack):
             raise SlackError("invalid_trigger_id")  # unknown, or used already
         answer = super()._views_open(args)
         self.open_views[answer["view"]["id"]] = {"user": user, "view": answer["view"]}
+        return answer
+
+    def _assistant_threads_setStatus(self, args: dict[str, Any]) -> dict[str, Any]:
+        answer = super()._assistant_threads_setStatus(args)
+        loading = args.get("loading_messages") or []
+        if isinstance(loading, str):  # form-encoded: a JSON array, checked by the fake
+            loading = json.loads(loading)
+        self.loading[(str(args["channel_id"]), str(args["thread_ts"]))] = list(loading)
+        return answer
+
+    def _chat_startStream(self, args: dict[str, Any]) -> dict[str, Any]:
+        answer = super()._chat_startStream(args)
+        self.markdown.add((answer["channel"], answer["ts"]))
         return answer
 
     # --- what the page does ----------------------------------------------------------------
@@ -171,9 +195,21 @@ class Workspace(FakeSlack):
                     "thread_ts": m.thread_ts,
                     "edited": bool(m.history),
                     "reactions": sorted(self.reactions.get((m.channel, m.ts), set())),
+                    "markdown": (m.channel, m.ts) in self.markdown,
+                    "streaming": m.streaming,
                 }
                 for m in self.messages.values()
-                if not m.channel.startswith("D") or m.channel == dm_of(me)
+                if _visible(m.channel, me)
+            ]
+            statuses = [
+                {
+                    "channel": channel,
+                    "thread_ts": thread_ts,
+                    "status": status,
+                    "loading": self.loading.get((channel, thread_ts), []),
+                }
+                for (channel, thread_ts), status in self.statuses.items()
+                if _visible(channel, me)
             ]
             mine = [
                 {**e, "user": BOT_USER_ID, "ephemeral": True}
@@ -190,8 +226,16 @@ class Workspace(FakeSlack):
                     **{u: p.get("real_name", u) for u, p in self.users.items()},
                     BOT_USER_ID: BOT_NAME,
                 },
+                # Whom a users_select offers: the workspace's people (not bots or the deleted).
+                "members": [
+                    {"id": u, "name": p.get("real_name", u)}
+                    for u, p in sorted(self.users.items(), key=lambda i: i[1].get("real_name", ""))
+                    if not (p.get("deleted") or p.get("is_bot") or p.get("is_app_user"))
+                ],
                 "channels": [*CHANNELS, {"id": dm_of(me), "name": BOT_NAME, "dm": True}],
                 "messages": sorted([*messages, *mine], key=lambda m: float(m["ts"])),
+                "statuses": statuses,
+                "home": self.homes.get(me),
                 "view": views[-1] if views else None,
                 "notices": self.notices[-3:],
             }
@@ -226,24 +270,49 @@ class Workspace(FakeSlack):
         self._deliver(json.dumps(event_body(event)).encode(), "application/json")
         return {"ts": ts, "delivered": True}
 
+    def open_home(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The person opened the bot's Home tab: app_home_opened, as Slack sends it each time."""
+        event = home_opened_event(_persona(body["as"]))
+        self._deliver(json.dumps(event_body(event)).encode(), "application/json")
+        return {}
+
     def click(self, body: dict[str, Any]) -> dict[str, Any]:
         me = _persona(body["as"])
         trigger_id = f"{next(self._trigger_ids)}.{secrets.token_hex(6)}"
+        value = body.get("value")
+        if body.get("home"):
+            payload = self._home_action(me, body, trigger_id)
+        else:
+            payload = click_payload(
+                me,
+                str(body["action_id"]),
+                None if value is None else str(value),
+                channel=str(body["channel"]),
+                message_ts=str(body["ts"]),
+                trigger_id=trigger_id,
+                block_id=str(body.get("block_id") or "b"),
+            )
         with self._lock:
             self.triggers[trigger_id] = me
             self.clicks.append({"user": me, "action_id": str(body["action_id"])})
-        value = body.get("value")
-        payload = click_payload(
-            me,
-            str(body["action_id"]),
-            None if value is None else str(value),
-            channel=str(body["channel"]),
-            message_ts=str(body["ts"]),
-            trigger_id=trigger_id,
-            block_id=str(body.get("block_id") or "b"),
-        )
         self._deliver(urlencode({"payload": json.dumps(payload)}).encode(), FORM)
         return {"trigger_id": trigger_id}
+
+    def _home_action(self, me: str, body: dict[str, Any], trigger_id: str) -> dict[str, Any]:
+        """A button pressed or a checkbox ticked on `me`'s Home tab, as Slack sends it: built
+        from the view as the bot published it (only what it shows can be clicked or ticked),
+        with the state of its checkboxes."""
+        with self._lock:
+            home = copy.deepcopy(self.homes.get(me))
+        if home is None:
+            raise ValueError("the bot has not published a Home tab for you")
+        block_id, action_id = str(body.get("block_id") or ""), str(body["action_id"])
+        value = body.get("value")
+        element = _element(home, block_id, action_id, None if value is None else str(value))
+        ticked = _ticked(home, body.get("ticked") or {})
+        if element["type"] == "checkboxes":
+            return home_tick_payload(me, home, element, block_id, ticked, trigger_id=trigger_id)
+        return home_click_payload(me, home, element, block_id, ticked, trigger_id=trigger_id)
 
     def submit(self, body: dict[str, Any]) -> dict[str, Any]:
         me = _persona(body["as"])
@@ -253,7 +322,7 @@ class Workspace(FakeSlack):
                 raise ValueError("no such view open for you")
             view = opened["view"]
         values = {
-            str(block): {str(action): str(text) for action, text in dict(fields).items()}
+            str(block): {str(action): self._typed(typed) for action, typed in dict(fields).items()}
             for block, fields in dict(body.get("values") or {}).items()
         }
         trigger_id = f"{next(self._trigger_ids)}.{secrets.token_hex(6)}"
@@ -265,6 +334,16 @@ class Workspace(FakeSlack):
         if not errors:
             self.close_view(str(body["view_id"]), me)
         return {"errors": errors or {}}
+
+    def _typed(self, typed: Any) -> str | dict[str, Any] | None:
+        """An input's value as Slack sends it: the text (null when left empty), or a
+        users_select's state naming one of the workspace's people (or none)."""
+        if not isinstance(typed, dict):
+            return str(typed) if typed not in (None, "") else None
+        chosen = typed.get("selected_user") or None
+        if typed.get("type") != "users_select" or (chosen is not None and chosen not in self.users):
+            raise ValueError("an input is a text or a person of this workspace")
+        return {"type": "users_select", "selected_user": chosen}
 
     def close_view(self, view_id: str, me: str) -> dict[str, Any]:
         with self._lock:
@@ -337,6 +416,7 @@ FORM = "application/x-www-form-urlencoded"
 ACTIONS = {
     "/workspace/say": Workspace.say,
     "/workspace/click": Workspace.click,
+    "/workspace/home": Workspace.open_home,
     "/workspace/submit": Workspace.submit,
     "/workspace/close": lambda w, body: w.close_view(str(body["view_id"]), _persona(body["as"])),
 }
@@ -345,6 +425,38 @@ ACTIONS = {
 def dm_of(user: str) -> str:
     """The channel of `user`'s direct messages with the bot (as conversations.open names it)."""
     return "D" + user[1:]
+
+
+def _visible(channel: str, me: str) -> bool:
+    """What `me` sees: the channels, and their own DM with the bot (not anyone else's)."""
+    return not channel.startswith("D") or channel == dm_of(me)
+
+
+def _element(home: dict[str, Any], block_id: str, action_id: str, value: str | None) -> dict:
+    """The button (with `value`, if given) or checkboxes `action_id` in block `block_id` of the
+    published view ("" for a block without an id)."""
+    for block in home.get("blocks") or []:
+        if str(block.get("block_id") or "") != block_id:
+            continue
+        for element in [*(block.get("elements") or []), block.get("accessory") or {}]:
+            if element.get("action_id") == action_id and value in (None, element.get("value")):
+                return element
+    raise ValueError(f"no {action_id} on your Home tab")
+
+
+def _ticked(home: dict[str, Any], ticked: Any) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The checkboxes' state, from {block_id: {action_id: [values ticked]}}: the options as
+    the view has them, in its order; an option the view does not have is refused."""
+    state: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for block_id, actions in dict(ticked).items():
+        for action_id, values in dict(actions).items():
+            element = _element(home, str(block_id), str(action_id), None)
+            wanted = {str(v) for v in list(values)}
+            chosen = [o for o in element.get("options") or [] if o.get("value") in wanted]
+            if element.get("type") != "checkboxes" or len(chosen) != len(wanted):
+                raise ValueError("a ticked option is not on your Home tab")
+            state[(str(block_id), str(action_id))] = chosen
+    return state
 
 
 def _persona(user: Any) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from bot.status import LOADING_MESSAGES
 from sandbox.scripted_model import ScriptedModel, rest, say, tool_calls
 from tests.browser import ARTIFACTS
 from tests.slack_harness import Stack
@@ -28,16 +30,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def workspace_stack(tmp_path, **options) -> Stack:
-    """The bot behind the local workspace page, with the page's people and channels."""
-    return Stack(
-        tmp_path,
-        workspace=True,
-        REQUESTERS="U0DANA",
-        APPROVERS="U0BOB,U0CAROL",
-        ALLOWED_CHANNELS="C0HR",
-        APPROVAL_CHANNEL="C0APPROVALS",
+    """The bot behind the local workspace page, with the page's people and channels (an
+    option set to None is left unset)."""
+    settings = {
+        "REQUESTERS": "U0DANA",
+        "APPROVERS": "U0BOB,U0CAROL",
+        "ALLOWED_CHANNELS": "C0HR",
+        "APPROVAL_CHANNEL": "C0APPROVALS",
         **options,
-    ).start()
+    }
+    return Stack(tmp_path, workspace=True, **settings).start()
 
 
 @pytest.fixture
@@ -47,14 +49,19 @@ def stack(tmp_path) -> Iterator[Stack]:
     s.stop()
 
 
-@pytest.fixture
-def page(chromium, stack):
-    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+def open_page(chromium, stack: Stack, **options) -> Iterator:
+    """The workspace page in a fresh browser context (a fixture's body: yields the tab)."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 900}, **options)
     tab = context.new_page()
     tab.set_default_timeout(WAIT_MS)
     tab.goto(stack.slack.base_url + "/")
     yield tab
     context.close()
+
+
+@pytest.fixture
+def page(chromium, stack):
+    yield from open_page(chromium, stack)
 
 
 def be(page, person: str) -> None:
@@ -79,6 +86,22 @@ def thread(page):
 
 def card(page):
     return page.locator("[data-testid=card]", has_text="Approval needed").last
+
+
+def shoot(locator, name: str) -> None:
+    """A screenshot for README's "What people see", cropped to what it shows: `make test`
+    takes it again each time, so the README shows the page as it is."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    locator.screenshot(path=str(ARTIFACTS / name), animations="disabled")
+
+
+def shoot_page(page, name: str, *, left) -> None:
+    """The same for the page from `left`'s left edge on (the sidebar left out)."""
+    box = left.bounding_box()
+    size = page.viewport_size
+    clip = {"x": box["x"], "y": 0, "width": size["width"] - box["x"], "height": size["height"]}
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), clip=clip, animations="disabled")
 
 
 def queue_delete_by_name(stack: Stack, page) -> None:
@@ -112,7 +135,8 @@ def test_delete_by_name_then_an_approver_approves_after_the_confirm_dialog(stack
     be(page, "U0BOB")
     open_channel(page, "# approvals")
     approval = card(page)
-    approval.get_by_text("Tobias").first.wait_for()  # the record to be deleted, on the card
+    approval.get_by_role("button", name="Show details").wait_for()
+    assert "Tobias" not in approval.inner_text()  # a channel card: the record stays out
     ARTIFACTS.mkdir(exist_ok=True)
     approval.screenshot(path=str(ARTIFACTS / "approval-card.png"))
 
@@ -157,9 +181,12 @@ def test_an_approver_rejects_with_a_reason_in_the_modal(stack, page):
     modal.get_by_role("button", name="Reject").click()
 
     card(page).get_by_text("Rejected by @Carol").wait_for()
-    assert card(page).get_by_text("Tobias stays until March.").count() == 1
-    assert stack.hr.writes_seen() == []
     modal.wait_for(state="hidden")
+    assert stack.hr.writes_seen() == []
+    be(page, "U0DANA")  # the reason is for the requester (a channel card leaves it out)
+    open_channel(page, "# hr")
+    page.get_by_role("button", name="3 replies").click()
+    thread(page).get_by_text("Tobias stays until March.").first.wait_for()
 
 
 @pytest.mark.parametrize(
@@ -177,6 +204,214 @@ def test_someone_who_may_not_ask_is_refused_with_a_message_only_they_see(stack, 
     be(page, "U0DANA")  # in the same channel, someone else sees the question, not the refusal
     page.get_by_text("who is employee 2?").first.wait_for()
     assert page.locator(".ephemeral").count() == 0
+
+
+# --- what issue 15 added: the requester's words, the thinking status, streaming, modals ----
+
+LONG_ANSWER = """Here is how leave works at HR Example:
+
+- **Annual leave**: 25 days a year, booked in the HR system.
+- **Sick leave**: tell your manager the same day.
+- **Parental leave**: see [section 4] of the handbook.
+
+1. Ask your manager.
+2. Book it in the HR system.
+3. Wait for the confirmation.
+
+Use `annual` as the leave type for holidays."""
+
+
+def held(gate: threading.Event, text: str):
+    """A model step that answers `text` once the test sets `gate`."""
+
+    def step(body):
+        assert gate.wait(WAIT_MS / 1000), "the test never let the model answer"
+        return say(text)
+
+    return step
+
+
+def queue_job_change(stack: Stack, page, words: str = "make employee 2 a lead") -> None:
+    """Dana asks on the page for employee 2's job to become "lead"; waits for the answer."""
+    stack.model.add(
+        tool_calls(rest("PATCH", "/api/users/2", {"job": "lead"})),
+        say("The change is waiting for an approver (action #1)."),
+    )
+    open_channel(page, "# hr")
+    write(page, f"@HR Assistant {words}")
+    thread(page).get_by_text("waiting for an approver").wait_for()
+
+
+@pytest.fixture
+def dm_cards(tmp_path) -> Iterator[Stack]:
+    """No approval channel: each approver gets the full card by DM."""
+    s = workspace_stack(tmp_path, APPROVAL_CHANNEL=None)
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def dm_page(chromium, dm_cards):
+    yield from open_page(chromium, dm_cards)
+
+
+def test_the_card_quotes_the_requesters_own_words(dm_cards, dm_page):
+    page = dm_page
+    words = "please make Janet (employee 2) our *lead* from <March>, not ~later~"
+    queue_job_change(dm_cards, page, words)
+    be(page, "U0BOB")
+    open_channel(page, "HR Assistant")
+
+    approval = card(page)
+    quote = approval.locator("blockquote")
+
+    assert quote.inner_text() == words  # verbatim: no mrkdwn, the <…> is text
+    assert quote.locator("strong, s, a").count() == 0
+    assert approval.get_by_text("@Dana asked:").count() == 1
+    shoot(approval, "card-words.png")
+
+
+def test_a_dm_shows_the_thinking_status_then_streams_a_long_answer_as_markdown(stack, page):
+    first, second = threading.Event(), threading.Event()
+    stack.model.add(held(first, LONG_ANSWER), held(second, "Tell your manager the same day."))
+    open_channel(page, "HR Assistant")
+    write(page, "how does leave work?")
+
+    status = thread(page).get_by_test_id("status")
+    status.wait_for()
+    assert "HR Assistant is thinking…" in status.inner_text()
+    assert any(m in status.inner_text() for m in LOADING_MESSAGES)
+    first.set()
+
+    answer = thread(page).locator("li.message:not(.streaming) .markdown")
+    answer.get_by_text("as the leave type for holidays.").wait_for()
+    assert answer.locator("strong").all_inner_texts() == [
+        "Annual leave",
+        "Sick leave",
+        "Parental leave",
+    ]
+    assert answer.locator("li").count() == 6 and answer.locator("code").inner_text() == "annual"
+    shown = answer.inner_text()
+    assert "see [section 4] of the handbook" in shown and "**" not in shown and "\\" not in shown
+    assert status.count() == 0
+    assert stack.slack.calls_to("chat.startStream") and stack.slack.calls_to("chat.stopStream")
+
+    # For the picture: a second question while the bot thinks, beside the streamed answer.
+    write(page, "and sick leave?")
+    page.locator("#messages").get_by_test_id("status").wait_for()
+    page.get_by_role("button", name="1 reply").click()
+    answer.get_by_text("as the leave type for holidays.").wait_for()
+    page.set_viewport_size({"width": 1180, "height": 640})
+    shoot_page(page, "thinking-and-streaming.png", left=page.locator("main"))
+    second.set()
+    page.get_by_role("button", name="1 reply").nth(1).wait_for()
+
+
+def test_an_approver_edits_a_request_in_the_modal_and_another_approves_the_edit(stack, page):
+    queue_job_change(stack, page)
+    be(page, "U0BOB")
+    open_channel(page, "# approvals")
+    card(page).get_by_role("button", name="Edit").click()
+
+    modal = page.get_by_role("dialog", name="Edit action #1")
+    job = modal.get_by_role("textbox", name=re.compile(r"^job\b"))
+    assert job.input_value() == "lead"
+    job.fill("team lead")
+    shoot(modal, "edit-modal.png")
+    job.fill("lead")
+    modal.get_by_role("button", name="Save").click()  # nothing changed: said in the modal
+    modal.get_by_text("Nothing was changed").wait_for()
+    job.fill("team lead")
+    modal.get_by_role("button", name="Save").click()
+
+    modal.wait_for(state="hidden")
+    # Told to the requester once every card has the edited request's buttons.
+    stack.slack.wait_for(
+        lambda: any("edited action #1" in (m.text or "") for m in stack.slack.in_channel("C0HR"))
+    )
+    be(page, "U0CAROL")
+    open_channel(page, "# approvals")
+    card(page).get_by_role("button", name="Approve").click()
+    card(page).get_by_text("Approved by @Carol").wait_for()
+    assert stack.hr.directory.get(2)["job"] == "team lead"
+
+
+def test_an_approver_hands_a_request_to_a_colleague_picked_in_the_modal(stack, page):
+    queue_job_change(stack, page)
+    be(page, "U0BOB")
+    open_channel(page, "# approvals")
+    card(page).get_by_role("button", name="Reassign").click()
+
+    modal = page.get_by_role("dialog", name="Reassign action #1")
+    colleague = modal.get_by_label("Colleague who should decide it")
+    colleague.select_option(label="Carol")
+    shoot(modal, "reassign-modal.png")
+    colleague.select_option(label="Gina")
+    modal.get_by_role("button", name="Send").click()
+    modal.get_by_text("not an approver").wait_for()  # under the picker; nothing sent
+    colleague.select_option(label="Carol")
+    modal.get_by_role("button", name="Send").click()
+
+    modal.wait_for(state="hidden")
+    be(page, "U0CAROL")
+    open_channel(page, "HR Assistant")
+    assert card(page).get_by_role("button", name="Approve").count() == 1
+    card(page).get_by_role("button", name="1 reply").click()  # the note, in the card's thread
+    thread(page).get_by_text("@Bob handed action #1 to you to decide.").wait_for()
+    assert [e.detail for e in stack.audit("reassigned")] == [{"from": "U0BOB", "to": "U0CAROL"}]
+
+
+def test_a_channel_card_is_a_summary_and_only_an_approver_opens_the_details(stack, page):
+    queue_job_change(stack, page, "make employee 2 (Janet) a lead")
+    be(page, "U0GINA")  # in the channel, not an approver
+    open_channel(page, "# approvals")
+    summary = card(page)
+    summary.get_by_text("asks to").wait_for()
+    assert "Janet" not in summary.inner_text() and "lead" not in summary.inner_text()
+    summary.get_by_role("button", name="Show details").click()
+    page.locator(".ephemeral", has_text="Only approvers can see the details").wait_for()
+    assert not page.get_by_role("dialog").is_visible()
+
+    be(page, "U0BOB")
+    shoot(summary, "channel-summary.png")
+    summary.get_by_role("button", name="Show details").click()
+
+    details = page.get_by_role("dialog", name="Action #1")
+    details.get_by_text("@Dana asked:").wait_for()
+    assert details.locator("blockquote").inner_text() == "make employee 2 (Janet) a lead"
+    assert details.get_by_role("button").all_inner_texts() == ["Close"]  # only shown
+    shoot(details, "details-modal.png")
+    details.get_by_role("button", name="Close").click()
+    details.wait_for(state="hidden")
+    assert [e.actor for e in stack.audit("details_viewed")] == ["U0BOB"]
+
+
+def test_what_people_and_the_bot_write_is_shown_as_text_never_as_html(stack, page):
+    hostile = '<img src=x onerror="document.body.dataset.owned=1"> and <b>bold</b>'
+    stack.model.add(say(f"You wrote: {hostile}"))
+    open_channel(page, "HR Assistant")
+    write(page, hostile)
+
+    thread(page).get_by_text("You wrote:").wait_for()
+    assert page.locator(".messages img, .messages b").count() == 0
+    assert page.locator("body[data-owned]").count() == 0
+    assert thread(page).get_by_text(hostile, exact=False).count() >= 1
+
+
+def test_the_page_script_never_turns_text_into_html():
+    script = "".join(p.read_text() for p in (ROOT / "sandbox" / "workspace_page").glob("*.js"))
+    sinks = ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(")
+    assert [sink for sink in sinks if sink in script] == []
+
+
+def test_readme_shows_each_feature_with_the_screenshot_a_test_takes():
+    readme = (ROOT / "README.md").read_text()
+    linked = re.findall(r"!\[[^\]]+\]\(test-artifacts/([\w-]+\.png)\)", readme)
+    tests = (ROOT / "tests").glob("test_workspace_*.py")
+    taken = re.findall(
+        r'shoot(?:_page)?\([^\n]*"([\w-]+\.png)"', "".join(t.read_text() for t in tests)
+    )
+    assert sorted(linked) == sorted(set(taken))
 
 
 # --- `make run` with nothing configured but a model ----------------------------------------
@@ -260,7 +495,9 @@ def local_run(tmp_path) -> Iterator[dict]:
 def test_make_run_without_slack_serves_the_workspace_and_the_bot_answers(chromium, local_run):
     printed = "".join(local_run["lines"])
     assert f"Open {local_run['url']}" in printed and "Requester: Dana" in printed
-    local_run["model"].add(tool_calls(rest("GET", "/api/users/2")), say("Janet Weaver."))
+    local_run["model"].add(
+        tool_calls(("get_employee", json.dumps({"id": 2}))), say("Janet Weaver.")
+    )  # `make run` offers the typed tools (TOOLS unset)
     tab = chromium.new_page()
     tab.set_default_timeout(WAIT_MS)
     tab.goto(local_run["url"])

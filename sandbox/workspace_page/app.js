@@ -1,30 +1,18 @@
 // The local workspace page: renders what the fake Slack holds (messages, Block Kit, ephemeral
-// messages, modals) for the person chosen in "You are", and sends what they do back to it.
+// messages, the thinking status, streamed answers, each person's App Home, modals) for the
+// person chosen in "You are", and sends what they do back to it. Text becomes nodes through
+// format.js (el, mrkdwn, markdown): never HTML.
 "use strict";
 
+const HOME = "home"; // page.channel when the bot's Home tab is shown
 const page = {
   me: localStorage.getItem("me") || "U0DANA",
   channel: localStorage.getItem("channel") || "C0HR",
   thread: null,
   state: null,
+  ticks: new Map(), // "person block action" → the values ticked in a Home tab's checkboxes
 };
 const $ = (id) => document.getElementById(id);
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (key === "html") node.innerHTML = value;
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined) {
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-  }
-  return node;
-}
 
 // --- talking to the workspace server ------------------------------------------------------
 
@@ -63,89 +51,62 @@ function listen() {
   };
 }
 
-// --- Slack's mrkdwn -----------------------------------------------------------------------
-
-function escapeHtml(text) {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function decodeEntities(text) {
-  return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
-}
-
-function mrkdwn(text) {
-  const held = [];
-  const hold = (html) => `\u0000${held.push(html) - 1}\u0000`;
-  let out = (text || "")
-    .replace(/```([\s\S]*?)```/g, (_, code) => hold(`<pre>${escapeHtml(decodeEntities(code))}</pre>`))
-    .replace(/`([^`\n]+)`/g, (_, code) => hold(`<code>${escapeHtml(decodeEntities(code))}</code>`))
-    .replace(/<([^<>\n]+)>/g, (_, inner) => hold(slackToken(inner)));
-  out = escapeHtml(decodeEntities(out))
-    .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,!?:;])/g, "$1<strong>$2</strong>")
-    .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,!?:;])/g, "$1<em>$2</em>")
-    .replace(/(^|[\s(])~([^~\n]+)~(?=$|[\s).,!?:;])/g, "$1<s>$2</s>")
-    .replace(/^&#62; ?(.*)$/gm, "<blockquote>$1</blockquote>")
-    .replace(/:([a-z0-9_+-]+):/g, (whole, name) => EMOJI[name] || whole)
-    .replace(/\n/g, "<br>");
-  return out.replace(/\u0000(\d+)\u0000/g, (_, i) => held[Number(i)]);
-}
-
-function slackToken(inner) {
-  const [target, label] = inner.split("|", 2);
-  if (target.startsWith("@")) {
-    const name = (page.state.names || {})[target.slice(1)] || target.slice(1);
-    return `<span class="mention">@${escapeHtml(name)}</span>`;
-  }
-  if (target.startsWith("#")) return `<span class="mention">#${escapeHtml(label || target.slice(1))}</span>`;
-  if (target.startsWith("!date^")) {
-    const when = new Date(Number(target.split("^")[1]) * 1000);
-    return escapeHtml(when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" }));
-  }
-  if (target.startsWith("!")) return `<span class="mention">@${escapeHtml(target.slice(1))}</span>`;
-  if (/^(https?|mailto):/i.test(target)) {
-    const href = escapeHtml(decodeEntities(target));
-    const shown = escapeHtml(decodeEntities(label || target));
-    return `<a href="${href}" target="_blank" rel="noopener noreferrer">${shown}</a>`;
-  }
-  return escapeHtml(`<${decodeEntities(inner)}>`);
-}
-
-function textObject(object) {
-  if (!object) return null;
-  if (object.type === "mrkdwn") return el("div", { class: "text", html: mrkdwn(object.text) });
-  return el("div", { class: "text" }, object.text);
-}
-
 // --- Block Kit ----------------------------------------------------------------------------
 
-function renderBlocks(blocks, message) {
-  return (blocks || []).map((block) => el("div", { class: `block block-${block.type}` }, renderBlock(block, message)));
+function textObject(object, tag = "div") {
+  if (!object) return null;
+  return el(tag, { class: "text" }, object.type === "mrkdwn" ? mrkdwn(object.text, nameOf) : withEmoji(object.text));
 }
 
-function renderBlock(block, message) {
+// `where`: {message} for a message's blocks, {home: true} for the Home tab, {modal: true}.
+function renderBlocks(blocks, where) {
+  return (blocks || []).map((block) => el("div", { class: `block block-${block.type}` }, renderBlock(block, where)));
+}
+
+function renderBlock(block, where) {
   switch (block.type) {
     case "header":
-      return el("div", { role: "heading", "aria-level": "3" }, block.text.text);
+      return el("div", { role: "heading", "aria-level": "3" }, withEmoji(block.text.text));
     case "section":
-      return [
-        textObject(block.text),
-        block.fields ? el("div", { class: "fields" }, block.fields.map(textObject)) : null,
-        block.accessory && block.accessory.type === "button" ? button(block.accessory, block, message) : null,
-      ];
+      return el("div", { class: block.accessory ? "with-accessory" : null },
+        el("div", {},
+          textObject(block.text),
+          block.fields ? el("div", { class: "fields" }, block.fields.map((f) => textObject(f))) : null),
+        block.accessory ? el("div", { class: "accessory" }, element(block.accessory, block, where)) : null);
     case "context":
-      return el("div", { class: "context" }, block.elements.map((e) => (e.type === "image" ? el("img", { src: e.image_url, alt: e.alt_text, width: 16, height: 16 }) : textObject(e))));
+      return el("div", { class: "context" }, block.elements.map((e) => (e.type === "image" ? image(e, 16) : textObject(e, "span"))));
     case "divider":
       return el("hr", { class: "divider" });
     case "actions":
-      return el("div", { class: "actions" }, block.elements.map((e) => (e.type === "button" ? button(e, block, message) : null)));
+      return el("div", { class: "actions" }, block.elements.map((e) => element(e, block, where)));
     case "rich_text":
       return el("div", { class: "rich" }, block.elements.map(richElement));
+    case "markdown":
+      return el("div", { class: "text markdown" }, markdown(block.text));
     case "input":
-      return null; // only in modals, rendered by openModal
+      return null; // only in modals, rendered by inputBlock
     case "image":
-      return el("img", { src: block.image_url, alt: block.alt_text, style: "max-width: 360px" });
+      return image(block, 360);
     default:
       return el("div", { class: "meta" }, `[${block.type} block]`);
+  }
+}
+
+function image(object, size) {
+  const src = safeUrl(object.image_url);
+  return src ? el("img", { src, alt: object.alt_text, style: `max-width: ${size}px; max-height: ${size}px` }) : null;
+}
+
+function element(e, block, where) {
+  switch (e.type) {
+    case "button":
+      return button(e, block, where);
+    case "checkboxes":
+      return checkboxes(e, block, where);
+    case "image":
+      return image(e, 64);
+    default:
+      return el("span", { class: "meta" }, `[${e.type}]`);
   }
 }
 
@@ -165,17 +126,30 @@ function richElement(element) {
   }
 }
 
-const EMOJI = {
-  warning: "⚠️", white_check_mark: "✅", x: "❌", eyes: "👀", hourglass: "⏳",
-  hourglass_flowing_sand: "⏳", no_entry_sign: "🚫", leftwards_arrow_with_hook: "↩️",
-  lock: "🔒", wave: "👋",
-};
-
 function richInline(element) {
-  if (element.type === "emoji") return EMOJI[element.name] || `:${element.name}:`;
-  if (element.type === "user") return el("span", { class: "mention" }, `@${(page.state.names || {})[element.user_id] || element.user_id}`);
-  if (element.type === "link") return el("a", { href: element.url, target: "_blank", rel: "noopener noreferrer" }, element.text || element.url);
-  let node = document.createTextNode(element.text || "");
+  let node;
+  switch (element.type) {
+    case "emoji":
+      node = document.createTextNode(EMOJI[element.name] || `:${element.name}:`);
+      break;
+    case "user":
+      node = el("span", { class: "mention" }, `@${nameOf(element.user_id)}`);
+      break;
+    case "usergroup":
+      node = el("span", { class: "mention" }, `@${element.usergroup_id}`);
+      break;
+    case "channel":
+      node = el("span", { class: "mention" }, `#${element.channel_id}`);
+      break;
+    case "broadcast":
+      node = el("span", { class: "mention" }, `@${element.range}`);
+      break;
+    case "link":
+      node = link(element.url, element.text || element.url);
+      break;
+    default:
+      node = document.createTextNode(element.text || "");
+  }
   const style = element.style || {};
   if (style.code) node = el("code", {}, node);
   if (style.bold) node = el("strong", {}, node);
@@ -184,22 +158,74 @@ function richInline(element) {
   return node;
 }
 
-function button(element, block, message) {
+function button(element, block, where) {
   const style = element.style ? ` ${element.style}` : "";
   return el("button", {
     type: "button",
     class: `btn${style}`,
     "data-action-id": element.action_id,
-    onclick: () => press(element, block, message),
-  }, element.text.text);
+    "data-value": element.value,
+    onclick: () => press(element, block, where),
+  }, withEmoji(element.text.text));
 }
 
-async function press(element, block, message) {
+// --- the Home tab's checkboxes, and what a click sends ------------------------------------
+
+function tickKey(block, element) {
+  return `${page.me} ${block.block_id || ""} ${element.action_id}`;
+}
+
+function checkboxes(element, block, where) {
+  const key = tickKey(block, element);
+  const offered = new Set(element.options.map((o) => o.value));
+  const initially = (element.initial_options || []).map((o) => o.value);
+  const ticked = new Set([...(page.ticks.get(key) || initially)].filter((v) => offered.has(v)));
+  page.ticks.set(key, ticked);
+  const label = block.type === "section" && block.text ? block.text.text : "Choose";
+  return el("fieldset", { class: "checkboxes" },
+    el("legend", { class: "visually-hidden" }, label),
+    element.options.map((option) => el("label", { class: "option" },
+      el("input", {
+        type: "checkbox",
+        value: option.value,
+        checked: ticked.has(option.value),
+        "data-action-id": element.action_id,
+        "data-value": option.value,
+        onchange: (event) => tick(element, block, where, option.value, event.target.checked),
+      }),
+      el("span", {}, textObject(option.text, "span"), option.description ? textObject(option.description, "span") : null))));
+}
+
+function homeTicks() {
+  // Every checkbox group of the Home tab shown: {block_id: {action_id: [values ticked]}}.
+  const ticked = {};
+  for (const block of (page.state.home || {}).blocks || []) {
+    for (const e of [...(block.elements || []), block.accessory || {}]) {
+      if (e.type !== "checkboxes") continue;
+      const values = [...(page.ticks.get(tickKey(block, e)) || [])];
+      (ticked[block.block_id || ""] ||= {})[e.action_id] = values;
+    }
+  }
+  return ticked;
+}
+
+async function tick(element, block, where, value, checked) {
+  const values = page.ticks.get(tickKey(block, element));
+  if (checked) values.add(value); else values.delete(value);
+  if (!where.home) return; // only the Home tab has checkboxes the bot listens to
+  await send("/workspace/click", { home: true, action_id: element.action_id, block_id: block.block_id || "", ticked: homeTicks() });
+}
+
+async function press(element, block, where) {
   if (element.confirm && !(await confirmed(element.confirm))) return;
-  if (element.url && /^https?:/i.test(element.url)) window.open(element.url, "_blank", "noopener");
+  if (element.url && safeUrl(element.url)) window.open(element.url, "_blank", "noopener");
+  if (where.home) {
+    await send("/workspace/click", { home: true, action_id: element.action_id, block_id: block.block_id || "", value: element.value, ticked: homeTicks() });
+    return;
+  }
   await send("/workspace/click", {
-    channel: message.channel,
-    ts: message.ts,
+    channel: where.message.channel,
+    ts: where.message.ts,
     action_id: element.action_id,
     block_id: block.block_id,
     value: element.value,
@@ -232,32 +258,67 @@ function showModal(view) {
   if (shownView === view.id && dialog.open) return;
   shownView = view.id;
   $("modal-title").textContent = view.title.text;
-  $("modal-submit").textContent = (view.submit || { text: "Submit" }).text;
-  $("modal-close").textContent = (view.close || { text: "Cancel" }).text;
+  $("modal-submit").hidden = !view.submit; // a modal without one only shows something
+  $("modal-submit").textContent = view.submit ? view.submit.text : "";
+  $("modal-close").textContent = (view.close || { text: view.submit ? "Cancel" : "Close" }).text;
   $("modal-errors").textContent = "";
-  const fields = $("modal-blocks");
-  fields.replaceChildren(...view.blocks.map((block) => {
-    if (block.type !== "input") return el("div", { class: "block" }, renderBlock(block, {}));
-    const id = `input-${block.block_id}`;
-    const input = block.element.multiline
-      ? el("textarea", { id, rows: 3, "data-block": block.block_id, "data-action": block.element.action_id, maxlength: block.element.max_length })
-      : el("input", { id, "data-block": block.block_id, "data-action": block.element.action_id, maxlength: block.element.max_length });
-    if (!block.optional) input.required = true;
-    return el("div", {}, el("label", { for: id }, block.label.text), input);
-  }));
+  $("modal-blocks").replaceChildren(...view.blocks.map((block) => (block.type === "input"
+    ? inputBlock(block)
+    : el("div", { class: `block block-${block.type}` }, renderBlock(block, { modal: true })))));
   dialog.showModal();
+}
+
+function inputBlock(block) {
+  const e = block.element;
+  const id = `input-${block.block_id}`;
+  const common = {
+    id,
+    "data-block": block.block_id,
+    "data-action": e.action_id,
+    "data-kind": e.type,
+    required: !block.optional,
+    "aria-describedby": block.hint ? `${id}-hint` : null,
+    placeholder: e.placeholder ? e.placeholder.text : null,
+  };
+  let control;
+  if (e.type === "plain_text_input") {
+    const limits = { maxlength: e.max_length, minlength: e.min_length };
+    control = e.multiline ? el("textarea", { ...common, ...limits, rows: 3 }) : el("input", { ...common, ...limits });
+    control.value = e.initial_value || "";
+  } else if (e.type === "users_select") {
+    // Slack's picker of the workspace's people.
+    const people = (page.state.members || []).map((m) => el("option", { value: m.id }, m.name));
+    control = el("select", { ...common, placeholder: null }, el("option", { value: "" }, common.placeholder || "Choose someone"), people);
+    control.value = e.initial_user || "";
+  } else {
+    control = el("p", { class: "meta" }, `[${e.type} input]`);
+  }
+  return el("div", { class: "input-block" },
+    el("label", { for: id }, block.label.text, block.optional ? el("span", { class: "optional" }, " (optional)") : null),
+    control,
+    block.hint ? el("p", { class: "hint", id: `${id}-hint` }, block.hint.text) : null,
+    el("p", { class: "errors", "data-error-for": block.block_id }));
 }
 
 async function submitModal(event) {
   event.preventDefault();
   const values = {};
   for (const input of $("modal-blocks").querySelectorAll("[data-block]")) {
-    values[input.dataset.block] = { [input.dataset.action]: input.value };
+    const value = input.dataset.kind === "users_select"
+      ? { type: "users_select", selected_user: input.value || null }
+      : input.value;
+    values[input.dataset.block] = { [input.dataset.action]: value };
   }
+  for (const shown of $("modal-blocks").querySelectorAll("[data-error-for]")) shown.textContent = "";
+  $("modal-errors").textContent = "";
   const result = await send("/workspace/submit", { view_id: shownView, values });
-  const errors = Object.values(result.errors || {});
-  if (errors.length) $("modal-errors").textContent = errors.join(" ");
-  else $("modal").close();
+  const unplaced = [];
+  for (const [block, message] of Object.entries(result.errors || {})) {
+    const under = [...$("modal-blocks").querySelectorAll("[data-error-for]")].find((p) => p.dataset.errorFor === block);
+    if (under) under.textContent = message; else unplaced.push(message);
+  }
+  $("modal-errors").textContent = unplaced.join(" ");
+  if (!Object.keys(result.errors || {}).length) $("modal").close();
 }
 
 // --- the page -----------------------------------------------------------------------------
@@ -267,19 +328,51 @@ function nameOf(user) {
   return (page.state.names || {})[user] || user;
 }
 
+function statusOf(message) {
+  return (page.state.statuses || []).find((s) => s.channel === message.channel && s.thread_ts === message.ts);
+}
+
+function thinking(status) {
+  // Slack's "<app> is thinking…", with the loading messages taking turns under it.
+  const loading = status.loading || [];
+  return el("div", { class: "status", role: "status", "data-testid": "status" },
+    el("span", { class: "dots", "aria-hidden": "true" }, el("span"), el("span"), el("span")),
+    el("span", {}, `${page.state.bot.name} ${status.status}`),
+    loading.length ? el("span", { class: "loading", "data-loading": JSON.stringify(loading) }, loading[turn() % loading.length]) : null);
+}
+
+function turn() {
+  return Math.floor(Date.now() / 2500);
+}
+
+setInterval(() => {
+  for (const shown of document.querySelectorAll("[data-loading]")) {
+    const loading = JSON.parse(shown.dataset.loading);
+    shown.textContent = loading[turn() % loading.length];
+  }
+}, 500);
+
+function messageBody(message) {
+  if (message.blocks) return renderBlocks(message.blocks, { message });
+  if (message.markdown) return el("div", { class: "text markdown" }, markdown(message.text));
+  return el("div", { class: "text" }, mrkdwn(message.text, nameOf));
+}
+
 function renderMessage(message, inThread) {
   const replies = inThread ? [] : page.state.messages.filter((m) => m.thread_ts === message.ts && m.ts !== message.ts && m.channel === message.channel && !m.ephemeral);
   const isBot = message.user === page.state.bot.id;
-  return el("li", { class: `message${message.ephemeral ? " ephemeral" : ""}`, "data-ts": message.ts, "data-testid": message.blocks ? "card" : "message" },
+  const status = inThread ? null : statusOf(message);
+  return el("li", { class: `message${message.ephemeral ? " ephemeral" : ""}${message.streaming ? " streaming" : ""}`, "data-ts": message.ts, "data-testid": message.blocks ? "card" : "message" },
     el("div", { class: `avatar${isBot ? " bot" : ""}`, "aria-hidden": "true" }, nameOf(message.user)[0]),
     el("div", {},
       el("div", { class: "meta" }, el("strong", {}, nameOf(message.user)), isBot ? el("span", { class: "app-tag" }, "APP") : null,
         new Date(Number(message.ts.split(".")[0]) * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
         message.edited ? " (edited)" : ""),
       message.ephemeral ? el("div", { class: "only-you" }, "Only visible to you") : null,
-      message.blocks ? renderBlocks(message.blocks, message) : el("div", { class: "text", html: mrkdwn(message.text) }),
+      messageBody(message),
       message.reactions && message.reactions.length ? el("div", { class: "reactions", "aria-label": "Reactions" }, message.reactions.map((r) => el("span", { class: "reaction" }, `${EMOJI[r] || `:${r}:`} 1`))) : null,
       replies.length ? el("button", { class: "replies", type: "button", onclick: () => openThread(message.ts) }, `${replies.length} ${replies.length === 1 ? "reply" : "replies"}`) : null,
+      status ? thinking(status) : null,
     ));
 }
 
@@ -289,18 +382,28 @@ function openThread(ts) {
   $("thread-text").focus();
 }
 
+function openHome() {
+  page.channel = HOME;
+  page.thread = null;
+  localStorage.setItem("channel", HOME);
+  render();
+  // Slack sends app_home_opened each time the tab is opened; the bot then publishes the view.
+  send("/workspace/home", {}).catch((error) => { $("send-error").textContent = `Not sent: ${error.message}`; });
+}
+
 function focusKey() {
   // What has the keyboard focus, so a re-render can give it back (a button on a card, say).
   const active = document.activeElement;
-  const message = active && active.closest && active.closest("[data-ts]");
-  if (!message || !active.dataset.actionId) return null;
-  return { ts: message.dataset.ts, action: active.dataset.actionId, list: message.parentElement.id };
+  const holder = active && active.closest && active.closest("[data-ts]");
+  if (!holder || !active.dataset.actionId) return null;
+  return { ts: holder.dataset.ts, action: active.dataset.actionId, value: active.dataset.value, list: holder.parentElement.id };
 }
 
 function restoreFocus(key) {
   if (!key) return;
-  const button = document.querySelector(`#${key.list} [data-ts="${CSS.escape(key.ts)}"] [data-action-id="${CSS.escape(key.action)}"]`);
-  if (button) button.focus();
+  const value = key.value === undefined ? "" : `[data-value="${CSS.escape(key.value)}"]`;
+  const target = document.querySelector(`#${key.list} [data-ts="${CSS.escape(key.ts)}"] [data-action-id="${CSS.escape(key.action)}"]${value}`);
+  if (target) target.focus();
 }
 
 function fill(list, items) {
@@ -308,6 +411,19 @@ function fill(list, items) {
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   list.replaceChildren(...items);
   if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
+function renderHome(state) {
+  $("channel-name").textContent = state.bot.name;
+  $("channel-topic").textContent = "Home";
+  const view = state.home;
+  const shown = view
+    ? el("div", { class: "home-view", "data-ts": HOME, "data-testid": "home" }, renderBlocks(view.blocks, { home: true }))
+    : el("p", { class: "meta" }, `${state.bot.name} has not published a Home tab for you yet.`);
+  const box = $("home");
+  const top = box.scrollTop;
+  box.replaceChildren(shown);
+  box.scrollTop = top;
 }
 
 function render() {
@@ -320,9 +436,29 @@ function render() {
   who.value = state.me;
   document.body.dataset.me = state.me; // what is shown is this person's view
   $("role").textContent = (state.people.find((p) => p.id === state.me) || {}).role || "";
-  const channelButton = (channel) => el("li", {}, el("button", { type: "button", "aria-current": String(channel.id === page.channel), onclick: () => { page.channel = channel.id; page.thread = null; localStorage.setItem("channel", channel.id); render(); $("text").focus(); } }, channel.dm ? channel.name : `# ${channel.name}`));
+  const current = (id) => String(id === page.channel);
+  const channelButton = (channel) => el("li", {}, el("button", { type: "button", "aria-current": current(channel.id), onclick: () => { page.channel = channel.id; page.thread = null; localStorage.setItem("channel", channel.id); render(); $("text").focus(); } }, channel.dm ? channel.name : `# ${channel.name}`));
   $("channels").replaceChildren(...state.channels.filter((c) => !c.dm).map(channelButton));
   $("dms").replaceChildren(...state.channels.filter((c) => c.dm).map(channelButton));
+  $("apps").replaceChildren(el("li", {}, el("button", { type: "button", "aria-current": current(HOME), onclick: openHome }, "Home")));
+  const atHome = page.channel === HOME;
+  $("home").hidden = !atHome;
+  $("messages").hidden = atHome;
+  $("composer").hidden = atHome;
+  if (atHome) {
+    renderHome(state);
+    $("thread").hidden = true;
+  } else {
+    renderChannel(state);
+  }
+  const recent = (state.notices || []).filter((n) => Date.now() / 1000 - n.at < 60);
+  $("notices").replaceChildren(...recent.map((n) => el("p", { class: "notice" }, n.text)));
+  $("offline").hidden = !offline;
+  showModal(state.view);
+  restoreFocus(focused);
+}
+
+function renderChannel(state) {
   let channel = state.channels.find((c) => c.id === page.channel);
   if (!channel) {
     channel = state.channels.find((c) => c.dm) || state.channels[0];
@@ -335,18 +471,17 @@ function render() {
   const top = here.filter((m) => !m.thread_ts || m.thread_ts === m.ts);
   fill($("messages"), top.map((m) => renderMessage(m, false)));
   const thread = $("thread");
-  if (page.thread && here.some((m) => m.ts === page.thread)) {
+  const parent = here.find((m) => m.ts === page.thread);
+  if (parent) {
     thread.hidden = false;
     const inThread = here.filter((m) => m.ts === page.thread || m.thread_ts === page.thread);
-    fill($("thread-messages"), inThread.map((m) => renderMessage(m, true)));
+    const status = statusOf(parent);
+    const items = inThread.map((m) => renderMessage(m, true));
+    if (status) items.push(el("li", { class: "message status-row" }, el("div"), thinking(status)));
+    fill($("thread-messages"), items);
   } else {
     thread.hidden = true;
   }
-  const recent = (state.notices || []).filter((n) => Date.now() / 1000 - n.at < 60);
-  $("notices").replaceChildren(...recent.map((n) => el("p", { class: "notice" }, n.text)));
-  $("offline").hidden = !offline;
-  showModal(state.view);
-  restoreFocus(focused);
 }
 
 async function post(event, textarea, threadTs) {
@@ -377,11 +512,12 @@ function enterSends(textarea, form) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  $("who").addEventListener("change", (event) => {
+  $("who").addEventListener("change", async (event) => {
     page.me = event.target.value;
     page.thread = null;
     localStorage.setItem("me", page.me);
-    load();
+    await load();
+    if (page.channel === HOME) openHome(); // they open their own Home tab
   });
   $("composer").addEventListener("submit", (event) => post(event, $("text"), null));
   $("thread-composer").addEventListener("submit", (event) => post(event, $("thread-text"), page.thread));
@@ -395,5 +531,8 @@ document.addEventListener("DOMContentLoaded", () => {
     await send("/workspace/close", { view_id: id });
   });
   $("modal").addEventListener("cancel", () => send("/workspace/close", { view_id: shownView }));
-  load().then(listen);
+  load().then(() => {
+    if (page.channel === HOME) openHome();
+    listen();
+  });
 });
