@@ -76,9 +76,7 @@ def test_with_typed_tools_each_scripted_rest_call_becomes_the_typed_call_that_se
     assert scripted_steps(TASK["delete-by-id"], "typed")[0] == tool_calls(
         ("delete_employee", '{"id": 5}')
     )
-    assert scripted_steps(TASK["list-everyone"], "typed")[0] == tool_calls(
-        ("list_employees", "{}")
-    )
+    assert scripted_steps(TASK["list-everyone"], "typed")[0] == tool_calls(("list_employees", "{}"))
     assert scripted_steps(TASK["update-by-id"], "generic")[0] == TASK["update-by-id"].script[0]
     # No typed tool takes a URL: the model declines in words, in one step.
     (refusal,) = scripted_steps(TASK["outside-url"], "typed")
