@@ -35,6 +35,14 @@ NO_MODEL = (
 )
 
 
+FORMAT_NUDGE = {
+    "role": "system",
+    "content": "Your last reply could not be read. Answer in plain text, or call one tool with "
+    'its arguments as a JSON object, {} when it takes none, e.g. {"name": "find_employee", '
+    '"arguments": {"query": "Janet"}}.',
+}
+
+
 class ModelUnavailable(Exception):
     """The model could not be asked or gave no usable answer."""
 
@@ -181,6 +189,10 @@ class Agent:
             message, failure, wait, error = self._try(messages, reply, deadline)
             if failure is None:
                 return message
+            if failure == "HTTP 500" and messages[-1:] != [FORMAT_NUDGE]:
+                # What a local server answers when the model's tool call is malformed: the
+                # next sample gets the form spelled out (the history never keeps this).
+                messages = [*messages, FORMAT_NUDGE]
             delay = max(wait, backoff(attempt))
             if attempt > self.retries or time.monotonic() + delay + MIN_ATTEMPT_SECONDS > deadline:
                 break

@@ -13,7 +13,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from approvals import Thread
-from bot.agent import Agent, ModelUnavailable, make_client
+from bot.agent import FORMAT_NUDGE, Agent, ModelUnavailable, make_client
 from bot.conversations import ConversationStore
 from bot.tools import ToolContext
 from sandbox.scripted_model import (
@@ -55,7 +55,11 @@ def test_one_server_error_is_asked_again_and_the_user_gets_the_answer(model, too
 
     assert reply.text == "Janet Weaver is a payroll specialist."
     assert (reply.retries, len(model.requests)) == (1, 2)
-    assert model.requests[0]["messages"] == model.requests[1]["messages"]  # the same question
+    # The same question, with the form of a tool call spelled out once (a local server's 500
+    # is a malformed call); the history keeps none of it.
+    assert model.requests[1]["messages"] == [*model.requests[0]["messages"], FORMAT_NUDGE]
+    history = ConversationStore(database).load(KEY)
+    assert FORMAT_NUDGE not in history and len(history) == 2
     (retry,) = retries_logged(logs)
     assert (retry["attempt"], retry["retries"], retry["reason"]) == (1, 2, "HTTP 500")
     assert retry["log_level"] == "warning" and 0 < retry["delay_ms"] <= 500
