@@ -5,15 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import structlog
+
 from approvals import cards
 from approvals.clicks import Click, ClickHandler, collected
+
+log = structlog.get_logger(__name__)
 
 
 def approve_each(handler: ClickHandler, clicks: Iterable[Click]) -> list[str]:
     lines = []
     for click in clicks:
         with collected() as told:
-            handler.handle(click)
+            try:
+                handler.handle(click)
+            except Exception:  # one item's failure (Slack, say) never stops the others
+                log.exception("batch.item_failed", user=click.user)
+                told.append(f"{_outcome_line(handler, click)} (its cards may not show it yet)")
         lines.append(told[-1] if told else _outcome_line(handler, click))
     return lines
 

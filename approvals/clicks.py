@@ -23,6 +23,7 @@ from approvals.records import (
     AlreadyVoted,
     PendingAction,
 )
+from approvals.requesting import RequestChanged
 from approvals.roster import Roster
 from approvals.store import ActionStore
 from approvals.tokens import BadToken, Decision, TokenExpired, TokenSigner
@@ -223,8 +224,7 @@ class ClickHandler:
         return True
 
     def _check_member(self, click: Click, action_id: int) -> Person:
-        """The clicker is an active human member of this workspace: no guest, no one from
-        another organisation, no bot, no deactivated account."""
+        """The clicker is an active human member here: no guest, outsider, bot or leaver."""
         try:
             person = self.people.get(click.user)
         except LookupFailed as e:
@@ -278,8 +278,15 @@ class ClickHandler:
     def _approve(self, click: Click, action: PendingAction, signed_hash: str) -> None:
         try:
             action = self.store.approve(
-                action.id, click.user, hr_subject=self.authority.subject(click.user)
+                action.id,
+                click.user,
+                hr_subject=self.authority.subject(click.user),
+                signed_hash=signed_hash,
+                contributors_may=self.allow_self_approval,
             )
+        except RequestChanged:
+            self._tell(click, f"Action #{action.id} was edited meanwhile; nothing was done.")
+            return
         except AlreadyVoted as e:
             self._tell(
                 click,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from approvals import audit
@@ -14,7 +15,7 @@ from approvals.records import (
     PendingAction,
     text_hash,
 )
-from approvals.requesting import Requesting, as_json
+from approvals.requesting import RequestChanged, Requesting, as_json
 
 
 class ActionStore(Requesting):
@@ -24,21 +25,35 @@ class ActionStore(Requesting):
     # --- decisions ----------------------------------------------------------------------
 
     def approve(
-        self, action_id: int, approver: str, *, hr_subject: str | None = None
+        self,
+        action_id: int,
+        approver: str,
+        *,
+        hr_subject: str | None = None,
+        signed_hash: str | None = None,
+        contributors_may: bool = True,
     ) -> PendingAction:
         """Record `approver`'s approval (and their linked HR identity, in the audit); the action
         becomes `approved` with the last vote it needs. Raises AlreadyDecided, ActionExpired, or
-        AlreadyVoted for a second vote."""
+        AlreadyVoted for a second vote. Checked in the same transaction, so an edit that lands
+        between a click's checks and its vote cannot be approved by it: the request must still
+        hash to `signed_hash` (the button's) and, unless `contributors_may`, the approver must
+        not have shaped it; else RequestChanged."""
         now = self.now()
         voted = 0
         with self.database.immediate() as db:
             row = db.execute(
-                "SELECT status, expires_at, approvals_required FROM actions WHERE id = ?",
+                "SELECT status, expires_at, approvals_required, request_hash, contributors "
+                "FROM actions WHERE id = ?",
                 (action_id,),
             ).fetchone()
             if row is None:
                 raise ActionNotFound(f"there is no action #{action_id}")
-            if row["status"] == "pending" and row["expires_at"] > now:
+            shaped = set(json.loads(row["contributors"] or "[]"))
+            changed = (signed_hash is not None and row["request_hash"] != signed_hash) or (
+                not contributors_may and approver in shaped
+            )
+            if not changed and row["status"] == "pending" and row["expires_at"] > now:
                 voted = db.execute(
                     "INSERT INTO votes (action_id, approver, at) VALUES (?, ?, ?) "
                     "ON CONFLICT DO NOTHING",
@@ -65,6 +80,8 @@ class ActionStore(Requesting):
                         | audit.acting_as(hr_subject),
                     )
         action = self.get(action_id)
+        if changed:
+            raise RequestChanged(action)
         if row["status"] != "pending":
             raise AlreadyDecided(action)
         if row["expires_at"] <= now:

@@ -19,7 +19,9 @@ LONG_LINES = 5  # "longer than a few lines"
 LONG_CHARS = 600  # or a paragraph that wraps to as many
 PIECE_CHARS = 500  # what each call adds, cut at a line end: a few calls for the longest answer
 
-_CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)
+# A code span opens and closes with backtick runs of the same length (CommonMark), so "`[x](u)``"
+# is no code span and its brackets are escaped like any others.
+_CODE = re.compile(r"((?<!`)(`+)(?!`).+?(?<!`)\2(?!`))", re.S)
 _BOLD = re.compile(r"(?<![\w*])\*([^\s*](?:[^*\n]*[^\s*])?)\*(?![\w*])")
 _STRIKE = re.compile(r"(?<![\w~])~([^\s~](?:[^~\n]*[^\s~])?)~(?![\w~])")
 
@@ -33,6 +35,7 @@ def as_markdown(text: str) -> str:
     link reference can form (to_slack's &lt;, &gt; and &amp; already rule out autolinks, HTML
     and Slack's own <…> syntax); *bold* and ~strike~ are respelled. Code is left as it is."""
     parts = _CODE.split(text)
+    del parts[2::3]  # the backtick runs, captured by the second group
     for i in range(0, len(parts), 2):  # the odd ones are code
         part = parts[i].replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
         parts[i] = _STRIKE.sub(r"~~\1~~", _BOLD.sub(r"**\1**", part))

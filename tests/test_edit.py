@@ -324,3 +324,21 @@ def test_revise_refuses_a_decided_or_expired_action(database):
 
     assert store.get(decided.id).body == store.get(late.id).body == NEO
     assert [e for e in audit.events(database) if e.event == "edited"] == []
+
+
+def test_an_approval_checked_before_an_edit_landed_is_not_counted_for_the_edited_request(actions):
+    # The click's checks passed on the old request; the edit commits before the vote is stored.
+    # The vote carries the button's hash, so it cannot approve what was not shown.
+    action = new_action(actions, approvals_required=2)
+    edited = actions.revise(action.id, "U0BOB", {"name": "Neo"}, signed_hash=action.request_hash)
+
+    with pytest.raises(RequestChanged):
+        actions.approve(action.id, "U0CAROL", signed_hash=action.request_hash)
+    with pytest.raises(RequestChanged):  # the editor, even with the new button
+        actions.approve(action.id, "U0BOB", signed_hash=edited.request_hash, contributors_may=False)
+
+    assert actions.get(action.id).approved_by == ()
+    assert [e.event for e in audit.events(actions.database, action.id)][-1] == "edited"
+    assert actions.approve(action.id, "U0CAROL", signed_hash=edited.request_hash).approved_by == (
+        "U0CAROL",
+    )

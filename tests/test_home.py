@@ -196,3 +196,34 @@ def test_the_hr_link_status_is_on_the_page_and_follows_connect_and_disconnect(tm
         stack.slack.wait_for(lambda: "*not connected*" in text_of(stack.slack.homes["U0DANA"]))
     finally:
         stack.stop()
+
+
+def test_one_item_failing_does_not_stop_the_rest_of_a_batch(actions):
+    from approvals.batch import approve_each
+    from approvals.clicks import Click
+    from approvals.tokens import TokenSigner
+    from tests.test_store import new_action
+
+    signer = TokenSigner(["k" * 40], 3600)
+    made = [new_action(actions, path=f"/api/users/{n}", method="DELETE", body=None) for n in (2, 3)]
+    handled = []
+
+    class Handler:  # a handler whose Slack update breaks on the first item
+        store, signer = actions, None
+
+        def handle(self, click: Click) -> None:
+            handled.append(click.value)
+            if len(handled) == 1:
+                raise ConnectionError("Slack went away")
+
+    handler = Handler()
+    handler.signer = signer
+    clicks = [
+        Click("U0BOB", "T0TEAM", APPROVE_ACTION_ID, signer.sign(a.id, "approve", a.request_hash))
+        for a in made
+    ]
+
+    lines = approve_each(handler, clicks)
+
+    assert len(handled) == 2 and len(lines) == 2
+    assert lines[0].startswith("#1 ") and lines[0].endswith("(its cards may not show it yet)")

@@ -311,3 +311,13 @@ def test_the_fake_checks_streams_as_slack_does(slack):
     assert error(lambda: client.chat_stopStream(channel="D0DANA", ts=stream)) == (
         "message_not_in_streaming_state"
     )
+
+
+def test_backtick_runs_of_different_lengths_make_no_code_span_that_could_hide_a_link():
+    # CommonMark closes a code span only with a run as long as the opening one; anything else
+    # is text, where a link could form, so its brackets are escaped.
+    assert as_markdown("`[click](https://evil.example)``") == (
+        "`\\[click\\](https://evil.example)``"
+    )
+    assert as_markdown("````[x](u)```") == "````\\[x\\](u)```"
+    assert as_markdown("see `[a]` and ``b`` [c]") == "see `[a]` and ``b`` \\[c\\]"
