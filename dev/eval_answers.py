@@ -44,8 +44,8 @@ def _walk(value: Any) -> list[dict[str, Any]]:
 
 
 def _rows_as_objects(value: Any) -> Any:
-    """A table ({"columns": [...], "rows": [[...], ...]}, as list_employees answers without a page) as one
-    object per row, the shape every other result has; anything else as it is."""
+    """A table ({"columns": [...], "rows": [[...], ...]}, as list_employees answers without a
+    page) as one object per row, the shape every other result has; anything else as it is."""
     if isinstance(value, dict) and isinstance(value.get("columns"), list):
         rows = value.get("rows") or []
         return [dict(zip(value["columns"], row, strict=False)) for row in rows]
