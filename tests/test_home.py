@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from structlog.testing import capture_logs
 
 from approvals.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID
 from approvals.home import BATCH_APPROVE_ID
@@ -223,7 +224,9 @@ def test_one_item_failing_does_not_stop_the_rest_of_a_batch(actions):
         for a in made
     ]
 
-    lines = approve_each(handler, clicks)
+    with capture_logs() as logs:
+        lines = approve_each(handler, clicks)
 
     assert len(handled) == 2 and len(lines) == 2
+    assert [e["event"] for e in logs] == ["batch.item_failed"]
     assert lines[0].startswith("#1 ") and lines[0].endswith("(its cards may not show it yet)")
