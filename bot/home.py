@@ -170,17 +170,10 @@ class Home:
     # --- keeping views up to date --------------------------------------------------------
 
     def changed(self, action: PendingAction) -> None:
-        """Something about `action` changed: refresh the views of the viewers it concerns (its
-        requester, and whoever may decide it), in the background."""
-        viewers = HomeViewers(self.database).all()
-        concerned = [
-            v
-            for v in viewers
-            if v == action.requester
-            or self._is(self.approvers, v)
-            or (action.escalated_at and self.escalation and self._is(self.escalation, v))
-        ]
-        self.refresh(*concerned)
+        """Something about `action` changed: refresh every viewer's page, in the background
+        (each refresh coalesced). Not only those it concerns now: someone who was an approver
+        when their page was published must see its HR data go once they are not."""
+        self.refresh(*HomeViewers(self.database).all())
 
     def refresh(self, *users: str) -> None:
         with self._wake:

@@ -230,3 +230,22 @@ def test_one_item_failing_does_not_stop_the_rest_of_a_batch(actions):
     assert len(handled) == 2 and len(lines) == 2
     assert [e["event"] for e in logs] == ["batch.item_failed"]
     assert lines[0].startswith("#1 ") and lines[0].endswith("(its cards may not show it yet)")
+
+
+def test_someone_taken_off_the_approver_list_loses_the_pending_requests_on_their_page(tmp_path):
+    stack = Stack(tmp_path).start()
+    try:
+        ask_for_jobs(stack, (2, "lead"))
+        assert buttons(stack.open_home("U0CAROL"), APPROVE_ACTION_ID)
+        stack.env["APPROVERS"] = "U0BOB,U0ALICE"  # Carol leaves the approvers
+        stack.restart()
+
+        stack.open_home("U0BOB")
+        stack.home_click("U0BOB", APPROVE_ACTION_ID)  # something changes
+
+        home = stack.slack.wait_for(
+            lambda: "Waiting for you" not in text_of(h := stack.slack.homes["U0CAROL"]) and h
+        )
+        assert "employee 2" not in text_of(home) and not buttons(home, APPROVE_ACTION_ID)
+    finally:
+        stack.stop()
