@@ -206,6 +206,10 @@ def quoted(action: PendingAction) -> list[dict[str, Any]]:
             {"type": "rich_text_section", "elements": [who, _text(f" {said}:", italic=True)]},
             {"type": "rich_text_quote", "elements": [_text(shown)]},
         ]
+    if action.edited_by:  # the words asked for one thing, the card shows another
+        editors = [{"type": "user", "user_id": u} for u in action.edited_by if _USER.match(u)]
+        note = _text(" edited the request after this; the changes below are theirs.", italic=True)
+        elements.append({"type": "rich_text_section", "elements": [*editors, note]})
     return [{"type": "rich_text", "elements": elements}] if elements else []
 
 

@@ -59,6 +59,9 @@ def summary_card(
         _text(" asks to "),
         _text(kind_of_change(action).lower(), bold=True),
     ]
+    if action.edited_by:
+        asked.append(_text(", edited by "))
+        asked += [{"type": "user", "user_id": u} for u in action.edited_by]
     if conversation_link:
         asked += [
             _text(" in a "),

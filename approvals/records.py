@@ -112,7 +112,7 @@ class Card:
     kind: str
 
 
-_JSON_COLUMNS = ("body", "hr_body", "before", "fields_before", "contributors", "words")
+_JSON_COLUMNS = ("body", "hr_body", "before", "fields_before", "contributors", "words", "edited_by")
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,7 @@ class PendingAction:
     lease_until: float | None = None
     # The messages that led to the action, verbatim: (speaker, text), oldest first.
     words: tuple[tuple[str, str], ...] = ()
+    edited_by: tuple[str, ...] = ()  # approvers who edited the request, in order
 
     @property
     def shaped_by(self) -> frozenset[str]:
@@ -194,4 +195,5 @@ class PendingAction:
                 values[name] = json.loads(values[name])
         values["contributors"] = tuple(values.get("contributors") or ())
         values["words"] = tuple((str(w[0]), str(w[1])) for w in values.get("words") or ())
+        values["edited_by"] = tuple(values.get("edited_by") or ())
         return cls(**values)

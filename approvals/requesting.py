@@ -144,10 +144,19 @@ class Requesting(ActionQueries):
             current = PendingAction.from_row(dict(row))
             digest = request_hash(current.method, current.path, body, current.text_salt)
             shaped_by = sorted(current.shaped_by | {editor})
+            editors = as_json(list(dict.fromkeys([*current.edited_by, editor])))
             changed = db.execute(
-                "UPDATE actions SET body = ?, request_hash = ?, contributors = ? "
+                "UPDATE actions SET body = ?, request_hash = ?, contributors = ?, edited_by = ? "
                 "WHERE id = ? AND status = 'pending' AND expires_at > ? AND request_hash = ?",
-                (canonical_body(body), digest, as_json(shaped_by), action_id, now, signed_hash),
+                (
+                    canonical_body(body),
+                    digest,
+                    as_json(shaped_by),
+                    editors,
+                    action_id,
+                    now,
+                    signed_hash,
+                ),
             ).rowcount
             if changed == 1:
                 cleared = db.execute("DELETE FROM votes WHERE action_id = ?", (action_id,))

@@ -140,6 +140,12 @@ def add_requester_words(db: sqlite_utils.Database) -> None:
     db["actions"].add_column("words", str)
 
 
+@migrations()
+def add_editors(db: sqlite_utils.Database) -> None:
+    # Who edited the request after it was made (in order): its cards say so.
+    db["actions"].add_column("edited_by", str)
+
+
 POSTGRES = (
     (
         "create_actions_cards_votes",
@@ -215,6 +221,7 @@ POSTGRES = (
     ),
     ("add_escalation", "ALTER TABLE actions ADD COLUMN escalated_at DOUBLE PRECISION;"),
     ("add_requester_words", "ALTER TABLE actions ADD COLUMN words TEXT;"),
+    ("add_editors", "ALTER TABLE actions ADD COLUMN edited_by TEXT;"),
 )
 
 tables = Schema("approvals", migrations, POSTGRES)

@@ -58,9 +58,11 @@ def test_an_edited_request_needs_another_approver_and_is_what_the_hr_api_receive
 
     assert response.status_code == 200 and response.text == ""  # the modal closes
     edited = card_after_edit(stack, card)
-    assert "Create employee Neo Anderson — job: architect" in json.dumps(
-        stack.details("U0CAROL", edited), ensure_ascii=False
-    )
+    full = json.dumps(stack.details("U0CAROL", edited), ensure_ascii=False)
+    assert "Create employee Neo Anderson — job: architect" in full
+    # Under the requester's own words, the card says who changed the request since.
+    assert '{"type": "user", "user_id": "U0BOB"}, {"type": "text", "text": " edited' in full
+    assert '", edited by "}, {"type": "user", "user_id": "U0BOB"}' in json.dumps(edited.blocks)
     told = stack.replies(HR_CHANNEL, event["ts"], count=3)[-1]
     assert told.text.startswith("<@U0BOB> edited action #1")
     assert "job: `engineer` → `architect`" in told.text
@@ -281,6 +283,7 @@ def test_revise_replaces_the_body_under_a_new_hash_and_adds_the_editor(actions):
     assert edited.body == {"name": "Neo Anderson", "job": "pilot"}
     assert edited.request_hash != action.request_hash and edited.hash_matches()
     assert edited.status == "pending" and edited.shaped_by == {"U0ALICE", "U0BOB"}
+    assert edited.edited_by == ("U0BOB",) and action.edited_by == ()
     (row,) = [e for e in audit.events(actions.database, action.id) if e.event == "edited"]
     assert row.actor == "U0BOB"
     assert row.detail["before"] == action.request_hash
