@@ -22,6 +22,7 @@ from approvals.authority import Authority
 from approvals.batch import approve_each
 from approvals.clicks import Click, ClickHandler
 from approvals.db import Database
+from approvals.people import LookupFailed, about
 from approvals.records import TERMINAL
 from approvals.roster import Roster, RosterLookupFailed
 from bot.home_viewers import HomeViewers
@@ -110,12 +111,14 @@ class Home:
         escalated_to = self.escalation is not None and self._is(self.escalation, user)
         blocks = view.results(results) if results else []
         if approver or escalated_to:
+            email = self._email(user)
             waiting = [
                 a
                 for a in pending
                 if a.expires_at > now
                 and user not in a.shaped_by
                 and user not in a.approved_by
+                and not about(a, email)  # their own HR record: never theirs to decide
                 and (approver or a.escalated_at is not None)
             ]
             waiting.sort(key=lambda a: (a.expires_at, a.id))
@@ -131,6 +134,12 @@ class Home:
 
     def _sign(self, action: PendingAction, decision: str) -> str:
         return self.signer.sign(action.id, decision, action.request_hash)
+
+    def _email(self, user: str) -> str | None:
+        try:
+            return self.clicks.people.get(user).email
+        except LookupFailed:
+            return None  # listed, then: a click on it is still checked and refused
 
     @staticmethod
     def _is(roster: Roster, user: str) -> bool:

@@ -66,6 +66,22 @@ def test_an_approver_sees_what_waits_for_them_with_buttons_and_how_approvals_go(
     assert [c.args["user_id"] for c in stack.slack.calls_to("views.publish")] == ["U0BOB"]
 
 
+def test_a_request_about_the_approvers_own_record_is_not_waiting_for_them(stack):
+    stack.hr.directory.update(2, {"email": "bob@hr.example"})  # employee 2 is Bob
+    ask_for_jobs(stack, (2, "lead"), (3, "analyst"))
+
+    bob = stack.open_home("U0BOB")
+
+    assert "employee 2" not in text_of(bob) and "*#2* Update employee 3" in text_of(bob)
+    batch = [b for b in bob["blocks"] if b.get("block_id") == "home-batch"]
+    assert [o["value"] for o in batch[0]["elements"][0]["options"]] == buttons(
+        bob, APPROVE_ACTION_ID
+    )
+    assert len(buttons(bob, APPROVE_ACTION_ID)) == 1
+    carol = stack.open_home("U0CAROL")  # anyone else decides it
+    assert len(buttons(carol, APPROVE_ACTION_ID)) == 2
+
+
 def test_a_requester_sees_their_requests_with_withdraw_and_nothing_to_approve(stack):
     ask_for_jobs(stack, (2, "lead"))
 
