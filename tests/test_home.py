@@ -11,6 +11,7 @@ from structlog.testing import capture_logs
 
 from approvals.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID
 from approvals.home import BATCH_APPROVE_ID
+from approvals.modals import REASON_BLOCK_ID, REASON_INPUT_ID
 from bot.home import CONNECT_FROM_HOME_ID
 from bot.link_messages import DISCONNECT_ACTION_ID
 from sandbox.scripted_model import rest, say, tool_calls
@@ -116,6 +117,44 @@ def test_approving_in_place_runs_once_and_refreshes_both_pages(stack):
     assert not buttons(dana, WITHDRAW_ACTION_ID)
     assert len(stack.hr.writes_seen()) == 1
     assert stack.hr.directory.get(2)["job"] == "lead"
+
+
+def test_rejecting_in_place_asks_for_a_reason_then_refreshes_the_cards_and_both_pages(stack):
+    ask_for_jobs(stack, (2, "lead"))
+    (card,) = stack.approval_cards()
+    stack.open_home("U0DANA")
+    stack.open_home("U0BOB")
+
+    assert stack.home_click("U0BOB", REJECT_ACTION_ID).status_code == 200
+
+    modal = stack.slack.wait_for(lambda: stack.slack.views and stack.slack.views[-1])
+    assert modal["title"]["text"] == "Reject action #1"
+    assert stack.app.actions.get(1).status == "pending"  # nothing decided before the reason
+    reason = {REASON_BLOCK_ID: {REASON_INPUT_ID: "not before the review"}}
+    assert stack.submit("U0BOB", modal, reason).status_code == 200
+
+    bob = stack.slack.wait_for(
+        lambda: "Nothing is waiting" in text_of(h := stack.slack.homes["U0BOB"]) and h
+    )
+    assert not buttons(bob, REJECT_ACTION_ID)
+    dana = stack.slack.wait_for(
+        lambda: "Rejected by <@U0BOB>" in text_of(h := stack.slack.homes["U0DANA"]) and h
+    )
+    assert "not before the review" in text_of(dana) and not buttons(dana, WITHDRAW_ACTION_ID)
+    shown = stack.slack.wait_for(
+        lambda: (
+            "Rejected by" in (b := json.dumps(stack.slack.messages[(card.channel, card.ts)].blocks))
+            and b
+        )
+    )
+    assert APPROVE_ACTION_ID not in shown and REJECT_ACTION_ID not in shown  # the card updated
+    action = stack.app.actions.get(1)
+    assert (action.status, action.decided_by, action.reason) == (
+        "rejected",
+        "U0BOB",
+        "not before the review",
+    )
+    assert stack.hr.writes_seen() == []
 
 
 def test_a_batch_approval_runs_each_on_its_own_and_reports_the_stale_one(stack):
