@@ -96,10 +96,15 @@ def member_problem(
 
 
 def about(action: PendingAction, email: str | None) -> bool:
-    """The action changes the HR record of the person with this (Slack profile) email: the
-    record's email as it was when the card was made (the snapshot)."""
-    recorded = (action.fields_before or {}).get("email")
-    return bool(email) and isinstance(recorded, str) and recorded.strip().lower() == email
+    """The action is about the HR record of the person with this (Slack profile) email: the
+    record's email as it was when the card was made (the snapshot of an update or a delete), or
+    the email the request gives a record (a create has no snapshot; an update may set one).
+    Both are under the request's field names, the `email` field of the catalogue's record."""
+    if not email:
+        return False
+    body = action.body if isinstance(action.body, dict) else {}
+    emails = ((action.fields_before or {}).get("email"), body.get("email"))
+    return any(isinstance(e, str) and e.strip().lower() == email for e in emails)
 
 
 class Directory(Protocol):

@@ -4,6 +4,7 @@ hands the card to a colleague (Reassign). Nothing is decided here: Approve stays
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -146,12 +147,28 @@ class Revisions:
             return Submitted({where: str(e)})
         if canonical_body(body) == canonical_body(action.body):
             return Submitted({first: "Nothing was changed: these are the request's values now."})
+        if (
+            problem := self._own_record(click.user, dataclasses.replace(action, body=body))
+        ) is not None:
+            where = modals.field_block_id("email") if "email" in typed else first
+            return Submitted({where: problem})
         try:
             edited = self.store.revise(action.id, click.user, body, signed_hash=action.request_hash)
         except ActionError as e:
             return Submitted({first: f"Nothing was changed: {e}."})
         log.info("action.edited", action_id=action.id, user=click.user)
         return Submitted(then=lambda: self._tell_edit(click, action, edited))
+
+    def _own_record(self, editor: str, edited: PendingAction) -> str | None:
+        """Why `editor` may not make this edit: it would make the request about their own HR
+        record (which they may then neither edit nor approve)."""
+        try:
+            email = self.clicks.people.get(editor).email
+        except LookupFailed:
+            return "Your account could not be checked just now; nothing was changed."
+        if about(edited, email):
+            return "This would make the request change your own HR record; nothing was changed."
+        return None
 
     def _tell_edit(self, click: Click, before: PendingAction, after: PendingAction) -> None:
         """The model first (a quick follow-up question already knows), then every card (new

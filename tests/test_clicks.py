@@ -426,6 +426,24 @@ def test_the_employee_a_change_is_about_cannot_approve_it(desk):
     assert desk.status(action) == "succeeded"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "before"),
+    [("POST", "/api/users", None), ("PATCH", "/api/users/3", {"id": 3, "email": "x@hr.example"})],
+)
+def test_the_person_whose_email_the_request_gives_a_record_cannot_approve_it(
+    desk, method, path, before
+):
+    # A create has no record yet: the new record's email is in the body; an update may set it.
+    body = {"name": "Bob Builder", "email": " U0BOB@HR.example"}
+    action = desk.new_action(method=method, path=path, body=body, fields_before=before)
+    desk.click("U0BOB", action, "approve")
+
+    assert desk.status(action) == "pending" and desk.hr.sent == {}
+    assert "changes your own HR record" in desk.told_to("U0BOB")[0]
+    desk.click("U0CAROL", action, "approve")
+    assert desk.status(action) == "succeeded"
+
+
 def test_a_record_without_an_email_or_someone_elses_stops_nobody(desk):
     for before in (None, {"id": 3, "job": "x"}, {"id": 3, "email": "someone@hr.example"}):
         action = desk.new_action(fields_before=before)
