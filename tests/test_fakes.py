@@ -1,5 +1,7 @@
 """The shared doubles match the Protocols the real classes satisfy, method by method, so a
-change to a real signature fails here instead of letting a test pass against a stale double."""
+change to a real signature fails here instead of letting a test pass against a stale double;
+and the fake Slack refuses what Slack refuses, so a test cannot pass on what Slack would not
+take."""
 
 from __future__ import annotations
 
@@ -7,12 +9,15 @@ import inspect
 from typing import Protocol
 
 import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from approvals.announce import Announcements, Announcer
 from approvals.authority import Authority, SharedToken
 from approvals.executor import Transport
 from bot.hr_authority import PersonalAuthority
 from bot.hr_client import HRClient
+from sandbox.fake_slack import FakeSlack
 from tests.fakes import CountingHR, LinkedAccounts, QuietAnnouncer, RecordingTransport
 
 
@@ -57,3 +62,29 @@ def test_the_check_notices_a_missing_parameter():
 
     signature = protocol_methods(Announcements)["tell"]
     assert parameters(inspect.signature(Drifted.tell)) != parameters(signature)
+
+
+# --- the fake Slack refuses what Slack refuses -------------------------------------------------
+
+
+def test_the_fake_refuses_a_home_view_slack_would_refuse():
+    with FakeSlack() as fake:
+        client = WebClient(token=fake.bot_token, base_url=fake.api_url)
+        section = {"type": "section", "text": {"type": "mrkdwn", "text": "Waiting for you"}}
+
+        def publish(view, user="U0BOB"):
+            with pytest.raises(SlackApiError) as refused:
+                client.views_publish(user_id=user, view=view)
+            return refused.value.response["error"]
+
+        assert publish({"type": "home", "blocks": [section] * 101}) == "invalid_blocks"
+        assert publish({"type": "home", "blocks": [{"type": "no_such_block"}]}) == "invalid_blocks"
+        long = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}
+        assert publish({"type": "home", "blocks": [long]}) == "invalid_blocks"
+        twice = {**section, "block_id": "same"}
+        assert publish({"type": "home", "blocks": [twice, twice]}) == "invalid_blocks"
+        assert publish({"type": "modal", "blocks": [section]}) == "invalid_arguments"
+        assert publish({"type": "home", "blocks": [section]}, user="U0NOBODY") == "user_not_found"
+        assert fake.homes == {}
+        client.views_publish(user_id="U0BOB", view={"type": "home", "blocks": [section] * 100})
+        assert len(fake.homes["U0BOB"]["blocks"]) == 100  # a view may have 100 blocks
