@@ -1,27 +1,53 @@
+"""manifest.json asks Slack for what the bot uses, each scope and setting for a feature whose
+code is there: an app made from it has every feature README describes."""
+
 import json
 from pathlib import Path
 
+import pytest
+
 from bot.server import EVENTS_PATH
 
-MANIFEST = json.loads((Path(__file__).resolve().parent.parent / "manifest.json").read_text())
+ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = json.loads((ROOT / "manifest.json").read_text())
+SCOPES = set(MANIFEST["oauth_config"]["scopes"]["bot"])
+EVENTS = set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
 
 
-def test_the_manifest_asks_for_what_the_bot_uses():
-    scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
-    assert {
-        "app_mentions:read",
-        "chat:write",
-        "im:history",
-        "im:read",
-        "im:write",
-        "reactions:write",
-        "users:read",
-        "users:read.email",  # REQUESTER_EMAIL_DOMAINS
-    } <= scopes
-    events = MANIFEST["settings"]["event_subscriptions"]
-    assert set(events["bot_events"]) == {"app_home_opened", "app_mention", "message.im"}
+@pytest.mark.parametrize(
+    ("scope", "module", "call"),
+    [
+        ("assistant:write", "bot/status.py", ".assistant_threads_setStatus("),  # thinking status
+        ("usergroups:read", "approvals/roster.py", ".usergroups_users_list("),  # *_GROUP settings
+        ("reactions:write", "bot/replies.py", "client.reactions_add"),  # the :eyes: reaction
+        ("im:write", "approvals/announce.py", '"conversations_open"'),  # cards and notes by DM
+        ("chat:write", "approvals/announce.py", '"chat_postEphemeral"'),  # private refusals
+        ("users:read", "approvals/people.py", ".users_info("),  # who someone is
+    ],
+)
+def test_each_web_api_call_the_bot_makes_has_its_scope(scope, module, call):
+    assert call in (ROOT / module).read_text()  # the feature is there…
+    assert scope in SCOPES  # …and Slack lets it work
+
+
+def test_the_manifest_asks_for_the_events_and_the_scopes_to_hear_people():
+    assert {"app_home_opened", "app_mention", "message.im"} == EVENTS
+    assert {"app_mentions:read", "im:history", "im:read"} <= SCOPES
+    assert "users:read.email" in SCOPES  # REQUESTER_EMAIL_DOMAINS, "not about yourself"
     assert MANIFEST["features"]["app_home"]["messages_tab_enabled"] is True
-    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True  # App Home
+
+
+def test_app_home_is_enabled_and_its_opening_is_heard():
+    assert '@app.event("app_home_opened")' in (ROOT / "bot" / "home.py").read_text()
+    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
+    assert "app_home_opened" in EVENTS
+
+
+def test_direct_messages_are_an_assistant_view_where_the_thinking_status_shows():
+    # Slack shows assistant.threads.setStatus only in an app with the assistant view.
+    view = MANIFEST["features"]["assistant_view"]
+    assert view["assistant_description"].strip()
+    assert "assistant:write" in SCOPES
 
 
 def test_events_and_interactivity_go_to_the_path_the_server_serves():
