@@ -180,10 +180,13 @@ class Revisions:
             log.exception("action.edit_note_failed", action_id=after.id)
         self.announcer.refresh(after)
         self.announcer.tell_requester(after, modals.edit_notice(after, click.user, changed))
+        # ALLOW_SELF_APPROVAL lifts four eyes for everyone who shaped a request, editors too.
+        if self.clicks.allow_self_approval:
+            then = "it needs approving again, and you may approve it yourself"
+        else:
+            then = "another approver must now approve it"
         self.announcer.tell(
-            click.channel,
-            click.user,
-            f"Your edit of action #{after.id} is saved; another approver must now approve it.",
+            click.channel, click.user, f"Your edit of action #{after.id} is saved; {then}."
         )
 
     # --- Reassign -----------------------------------------------------------------------

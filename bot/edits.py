@@ -106,8 +106,8 @@ def note_edit(
     names = ", ".join(name for name, _, _ in changes)
     fact = (
         f"Action #{action.id} ({action.method} {action.path}) was edited by {editor} while it "
-        f"waited for approval (fields changed: {names}). It still waits, now for an approver "
-        "other than the editor, and the edited request is what would be sent. The edit "
+        f"waited for approval (fields changed: {names}). It still waits for approval, and the "
+        "edited request is what would be sent. The edit "
         f"follows in {editor}'s own words."
     )
     said = f"Edited action #{action.id}: " + "; ".join(

@@ -82,6 +82,27 @@ def test_an_edited_request_needs_another_approver_and_is_what_the_hr_api_receive
     assert stack.hr.directory.get(21)["job"] == "architect"
 
 
+def test_with_self_approval_allowed_the_editor_may_approve_their_own_edit(tmp_path):
+    # ALLOW_SELF_APPROVAL is the explicit opt-out of four eyes: for editors as for requesters
+    # (a one-person team could otherwise never approve a request it edited).
+    stack = Stack(tmp_path, ALLOW_SELF_APPROVAL="true").start()
+    try:
+        event = queue_a_create(stack)
+        (card,) = stack.approval_cards()
+        stack.edit("U0BOB", card, {"job": "architect"})
+        edited = card_after_edit(stack, card)
+        told = ephemeral_for(stack, "U0BOB")[0]
+        assert told.endswith("saved; it needs approving again, and you may approve it yourself.")
+
+        stack.click("U0BOB", edited, APPROVE_ACTION_ID)
+
+        outcome = stack.replies(HR_CHANNEL, event["ts"], count=4)[-1]
+        assert "Approved by <@U0BOB>" in outcome.text
+        assert hr_bodies(stack) == [{"name": "Neo Anderson", "job": "architect"}]
+    finally:
+        stack.stop()
+
+
 def test_the_audit_keeps_both_hashes_and_the_editor_never_the_values(stack):
     queue_a_create(stack)
     (card,) = stack.approval_cards()
