@@ -48,6 +48,15 @@ tables = Schema("conversations", migrations, POSTGRES)
 NOTICE_PREFIX = "Approval system notice: "
 
 
+def written_for(person: str, text: str) -> dict[str, Any]:
+    """A turn the bot writes in `person`'s name to tell the model what they did (an edit, with
+    the values they typed): theirs, so they count as having shaped what the model queues next,
+    but not words they said, so no card quotes it. Its content is a list of text parts, which
+    the model reads as the same text, while a card quotes only string content: what someone
+    typed (bot.tools.words_in)."""
+    return {"role": "user", "name": person, "content": [{"type": "text", "text": text}]}
+
+
 def conversation_key(thread: Thread, person: str) -> str:
     """A conversation belongs to the person who started it: one per Slack thread and person, so
     someone else writing in the same thread starts their own and never sees or steers it."""

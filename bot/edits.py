@@ -15,7 +15,7 @@ from approvals import PendingAction
 from approvals.modals import EditableField
 from approvals.revisions import BodyRefused, Change
 from bot.catalogue import BodyField, Catalogue
-from bot.conversations import NOTICE_PREFIX, ConversationStore, conversation_key
+from bot.conversations import NOTICE_PREFIX, ConversationStore, conversation_key, written_for
 from bot.request_checks import RequestRefused, check_body
 
 _WHOLE = re.compile(r"-?[0-9]{1,18}")
@@ -99,8 +99,8 @@ def note_edit(
 ) -> None:
     """Tell the model, in the requester's conversation, that an approver edited the action, so
     it does not contradict the card. The facts go in a system notice; the new values are the
-    approver's words, so they follow as the approver's own (named) turn, as a reject reason
-    does."""
+    approver's, so they follow in a turn in the approver's name (never in a system message),
+    written by the bot: no card quotes it as their words."""
     if action.thread is None:
         return
     names = ", ".join(name for name, _, _ in changes)
@@ -117,7 +117,7 @@ def note_edit(
         conversation_key(action.thread, action.requester),
         [
             {"role": "system", "content": f"{NOTICE_PREFIX}{fact}"},
-            {"role": "user", "name": editor, "content": said},
+            written_for(editor, said),
         ],
     )
 

@@ -58,13 +58,13 @@ def outcome_note(action: PendingAction) -> str:
 def note_outcome(conversations: ConversationStore, action: PendingAction) -> None:
     """Tell the model, in the requester's conversation, how an action ended. A reason is the
     approver's words, so it goes in as their turn (named), never inside the system notice; that
-    also makes them a contributor to whatever the model queues next in this conversation."""
+    also makes them a contributor to whatever the model queues next in this conversation. It is
+    the reason exactly as typed (the notice says whose and what for): a later card may quote it."""
     if action.thread is None:
         return
     messages = [{"role": "system", "content": f"{NOTICE_PREFIX}{outcome_note(action)}"}]
     if action.reason and action.decided_by:
-        said = f"Reason given: {action.reason} (rejecting action #{action.id})"
-        messages.append({"role": "user", "name": action.decided_by, "content": said})
+        messages.append({"role": "user", "name": action.decided_by, "content": action.reason})
     conversations.append(conversation_key(action.thread, action.requester), messages)
 
 

@@ -12,6 +12,8 @@ from sandbox.fake_slack import check_blocks
 from sandbox.scripted_model import rest, say, tool_calls
 from tests.slack_harness import HR_CHANNEL, mention_event
 from tests.test_cards import action as make_action
+from tests.test_edit import card_after_edit
+from tests.test_slack_e2e import queue_a_create
 
 ASKED = "Bob moved teams.\nMake him a *lead* <@U0ALICE> <!channel> <https://evil.example|here>"
 PARAPHRASE = "The requester urgently wants Bob promoted; the CEO already agreed."
@@ -57,6 +59,47 @@ def test_the_card_quotes_the_requesters_own_messages_not_the_models_paraphrase(s
         lambda: (m := stack.slack.messages[(card.channel, card.ts)]).history and m
     )
     assert quotes(stack.details("U0CAROL", final))[1] == ("U0DANA", "number 3")
+
+
+def ask_again(stack, event: dict, text: str) -> list:
+    """Dana asks for another employee in the same thread; returns the new card's full quotes."""
+    stack.model.add(
+        tool_calls(rest("POST", "/api/users", {"name": "Trinity Moss", "job": "pilot"})),
+        say("Queued."),
+    )
+    stack.send_event(mention_event("U0DANA", text, thread_ts=event["ts"]))
+    second = stack.approval_cards(2)[-1]
+    return quotes(stack.details("U0CAROL", second))
+
+
+def test_a_later_card_never_quotes_the_bots_note_of_an_edit_as_the_editors_words(stack):
+    event = queue_a_create(stack)
+    (card,) = stack.approval_cards()
+    stack.edit("U0BOB", card, {"job": "architect"})
+    card_after_edit(stack, card)
+
+    quoted = ask_again(stack, event, "and Trinity Moss as a pilot")
+
+    assert quoted == [
+        ("U0DANA", "add Neo Anderson as an engineer"),
+        ("U0DANA", "and Trinity Moss as a pilot"),
+    ]
+    assert "U0BOB" in stack.app.actions.get(2).contributors  # his edit still shaped it
+
+
+def test_a_reject_reason_is_quoted_on_a_later_card_exactly_as_the_approver_typed_it(stack):
+    event = queue_a_create(stack)
+    (card,) = stack.approval_cards()
+    stack.reject_with_reason("U0BOB", card, "we have a Neo already")
+    stack.replies(HR_CHANNEL, event["ts"], count=3)
+
+    quoted = ask_again(stack, event, "then add Trinity Moss instead")
+
+    assert quoted == [
+        ("U0DANA", "add Neo Anderson as an engineer"),
+        ("U0BOB", "we have a Neo already"),
+        ("U0DANA", "then add Trinity Moss instead"),
+    ]
 
 
 def test_hidden_characters_in_the_words_are_shown_and_long_messages_are_clipped():

@@ -134,10 +134,12 @@ def test_the_model_is_told_of_the_edit_in_the_requesters_conversation(stack):
     assert notice["role"] == "system"
     assert "Action #1 (POST /api/users) was edited by U0BOB" in notice["content"]
     assert "fields changed: job" in notice["content"]
-    assert said == {
+    assert said == {  # in Bob's name, written by the bot: text parts, never quoted on a card
         "role": "user",
         "name": "U0BOB",
-        "content": 'Edited action #1: job: "architect" (was "engineer")',
+        "content": [
+            {"type": "text", "text": 'Edited action #1: job: "architect" (was "engineer")'}
+        ],
     }
     assert stack.button(card, APPROVE_ACTION_ID) not in json.dumps(notice)
 

@@ -28,11 +28,7 @@ def test_the_reason_goes_to_the_requesters_conversation_as_the_approvers_own_wor
     note_outcome(store, rejected())
     system, said = store.load("C0HR:1700000000.000100:U0DANA")
     assert system["role"] == "system" and "duplicate" not in system["content"]
-    assert said == {
-        "role": "user",
-        "name": "U0BOB",
-        "content": "Reason given: duplicate (rejecting action #7)",
-    }
+    assert said == {"role": "user", "name": "U0BOB", "content": "duplicate"}  # as typed
 
 
 def test_without_a_reason_there_is_only_the_notice(database):
