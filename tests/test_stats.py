@@ -86,3 +86,37 @@ def test_nothing_yet_is_said_plainly(database, database_location, capsys):
     assert main(["stats", "--db", database_location]) == 0
     out = capsys.readouterr().out
     assert "requests: 0" in out and "median -, p90 -" in out
+
+
+def test_the_command_counts_only_the_days_asked_for(database, database_location, capsys):
+    # One request at noon on each of 14, 15 and 16 January 2027: approved after 1 min, rejected
+    # after 2 h, approved after 10 min.
+    clock = Clock(start=DAY - 86400 + 43200)
+    store = ActionStore(database, now=clock)
+    for wait, decide in ((60, store.approve), (7200, store.reject), (600, store.approve)):
+        action = new_action(store, ttl_seconds=86400)
+        clock.advance(wait)
+        decide(action.id, "U0BOB")
+        clock.advance(86400 - wait)
+
+    def figures(*days: str) -> dict:
+        assert main(["stats", "--db", database_location, "--format", "json", *days]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    day = figures("--since", "2027-01-15", "--until", "2027-01-16")
+    assert (day["requested"], day["outcomes"], day["median_decision_seconds"]) == (
+        1,
+        {"rejected": 1},
+        7200,
+    )
+    assert figures("--since", "2027-01-15")["outcomes"] == {"approved": 1, "rejected": 1}
+    before = figures("--until", "2027-01-15")
+    assert (before["requested"], before["median_decision_seconds"]) == (1, 60)
+    assert figures()["requested"] == 3
+
+
+def test_a_day_that_is_not_a_date_is_refused_plainly(database_location, capsys):
+    with pytest.raises(SystemExit) as refused:
+        main(["stats", "--db", database_location, "--since", "2027-02-30"])
+    assert refused.value.code == 2
+    assert "'2027-02-30' is not a date like 2026-11-24" in capsys.readouterr().err
