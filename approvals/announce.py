@@ -114,12 +114,16 @@ class Announcer:
         return targets
 
     def escalate(self, action: PendingAction, people: list[str]) -> None:
-        """The card, by DM, to each of `people` (the escalation group) who has no copy yet;
-        every copy is kept up to date like the others."""
+        """The card, by DM, to each of `people` (the escalation group) who has no copy yet,
+        with a note under it saying why it came; every copy is kept up to date like the others."""
         carded = {card.channel for card in self.copies.of(action.id) if card.kind == "approver"}
         missing = [t for t in self._direct_messages(people) if t not in carded]
-        if missing:
-            self._post_cards(action, missing)
+        note = (
+            f"Action #{action.id} has waited since {cards.when(action.created_at)} without a "
+            "decision, so it was escalated to your group: you may decide it too."
+        )
+        for channel, ts in self._post_cards(action, missing):
+            self._call("chat_postMessage", action.id, channel=channel, thread_ts=ts, text=note)
         self._changed(action)
 
     def _changed(self, action: PendingAction) -> None:
@@ -185,7 +189,9 @@ class Announcer:
             self._post_notice(action)
         self._changed(action)
 
-    def _post_cards(self, action: PendingAction, targets: list[str]) -> None:
+    def _post_cards(self, action: PendingAction, targets: list[str]) -> list[tuple[str, str]]:
+        """The card in each of `targets`; the (channel, ts) of those posted, each remembered."""
+        done = []
         for channel in targets:
             posted = self._call(
                 "chat_postMessage",
@@ -196,6 +202,8 @@ class Announcer:
             )
             if posted:
                 self.copies.add(action.id, posted["channel"], posted["ts"], "approver")
+                done.append((posted["channel"], posted["ts"]))
+        return done
 
     def _post_notice(self, action: PendingAction) -> None:
         if action.channel and action.thread_ts:

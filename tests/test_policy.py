@@ -353,6 +353,9 @@ def test_a_request_left_pending_escalates_to_the_group_whose_member_approves_it(
         stack.housekeep()
         copies = stack.approval_cards(count=2)
         (gina,) = [c for c in copies if c.channel != card.channel]  # her DM
+        (note,) = stack.replies(gina.channel, gina.ts)  # under it, why it came to her
+        assert note.text.startswith("Action #1 has waited since <!date^")
+        assert note.text.endswith("so it was escalated to your group: you may decide it too.")
         assert stack.click("U0GINA", gina, APPROVE_ACTION_ID).status_code == 200
         outcome = stack.replies(HR_CHANNEL, event["ts"], count=3)[-1]
         assert "HR API answered 204" in outcome.text
