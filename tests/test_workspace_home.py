@@ -12,8 +12,10 @@ import requests
 
 from approvals.cards import APPROVE_ACTION_ID, WITHDRAW_ACTION_ID
 from approvals.home import BATCH_APPROVE_ID, BATCH_SELECT_ID
+from bot.link_messages import CONNECT_ACTION_ID
 from sandbox.scripted_model import rest, say, tool_calls
-from tests.slack_harness import HR_CHANNEL, Stack
+from sandbox.workspace import dm_of
+from tests.slack_harness import HR_CHANNEL, PEOPLE_NAMES, Stack
 from tests.test_workspace_page import be, open_page, shoot, workspace_stack
 
 
@@ -48,7 +50,10 @@ def open_home(page):
 
 
 def test_an_approver_ticks_two_requests_on_home_and_approves_both_at_once(stack, page):
-    ask_for_jobs(stack, (2, "lead"), (3, "analyst"))
+    ask_for_jobs(stack, (4, "designer"), (2, "lead"), (3, "analyst"))
+    stack.clock.advance(20 * 60)
+    stack.click("U0CAROL", stack.approval_cards(3)[0], APPROVE_ACTION_ID)  # #1, 20 min later
+    stack.slack.wait_for(lambda: stack.hr.writes_seen())
     be(page, "U0BOB")
 
     home = open_home(page)
@@ -56,14 +61,19 @@ def test_an_approver_ticks_two_requests_on_home_and_approves_both_at_once(stack,
     home.get_by_role("heading", name="Waiting for you").wait_for()
     boxes = home.get_by_role("checkbox")
     assert boxes.count() == 2
-    home.get_by_role("checkbox", name=re.compile(r"^#1 Update employee 2")).check()
-    home.get_by_role("checkbox", name=re.compile(r"^#2 Update employee 3")).check()
+    home.get_by_role("checkbox", name=re.compile(r"^#2 Update employee 2")).check()
+    home.get_by_role("checkbox", name=re.compile(r"^#3 Update employee 3")).check()
+    home.get_by_text("Time to decision: median 20.0 min").wait_for()  # from Carol's decision
     shoot(home, "home-approver.png")
     home.get_by_role("button", name="Approve selected").click()
 
     home.get_by_text("Your batch approval:").wait_for()
     home.get_by_text("Nothing is waiting for your approval.").wait_for()
-    assert [w.path for w in stack.hr.writes_seen()] == ["/api/users/2", "/api/users/3"]
+    assert [w.path for w in stack.hr.writes_seen()] == [
+        "/api/users/4",
+        "/api/users/2",
+        "/api/users/3",
+    ]
     assert stack.hr.directory.get(3)["job"] == "analyst"
     # Each tick and the button went to the bot as Slack sends them from a view (signed, or
     # the bot would have answered 401 and the page would say so).
@@ -73,6 +83,57 @@ def test_an_approver_ticks_two_requests_on_home_and_approves_both_at_once(stack,
         BATCH_APPROVE_ID,
     ]
     assert stack.slack.notices == []
+
+
+def connect(stack: Stack, user: str) -> None:
+    """`user` says "connect" in their DM with the bot, follows the single-use link it shows
+    them alone, and signs in to the HR system as themselves."""
+    stack.slack.say({"as": user, "channel": dm_of(user), "text": "connect"})
+
+    def link() -> str | None:
+        shown = [e.get("blocks") or [] for e in stack.slack.ephemeral if e["user"] == user]
+        shown += [m.blocks or [] for m in stack.slack.in_channel(dm_of(user))]
+        urls = [
+            element["url"]
+            for blocks in shown
+            for block in blocks
+            for element in block.get("elements") or []
+            if element.get("action_id") == CONNECT_ACTION_ID
+        ]
+        return urls[-1] if urls else None
+
+    email = f"{PEOPLE_NAMES[user]}@hr.example"
+    assert stack.sign_in_and_return(stack.slack.wait_for(link), email).status_code == 200
+
+
+def test_after_a_batch_the_home_tab_lists_each_result_the_hr_link_and_the_figures(
+    chromium, tmp_path
+):
+    stack = workspace_stack(tmp_path, oauth=True)
+    try:
+        connect(stack, "U0DANA")
+        connect(stack, "U0BOB")
+        ask_for_jobs(stack, (2, "lead"), (3, "analyst"))
+        stack.clock.advance(15 * 60)
+        page = next(tab := open_page(chromium, stack))
+        be(page, "U0BOB")
+        home = open_home(page)
+        home.get_by_role("checkbox", name=re.compile(r"^#1 ")).check()
+        home.get_by_role("checkbox", name=re.compile(r"^#2 ")).check()
+
+        home.get_by_role("button", name="Approve selected").click()
+
+        home.get_by_text("Your batch approval:").wait_for()
+        home.get_by_text("Nothing is waiting for your approval.").wait_for()
+        home.get_by_text("You: 2 approvals, 0 rejections, median time to act 15.0 min").wait_for()
+        shown = home.inner_text()
+        assert len(re.findall(r"• #[12] .*Approved by @Bob", shown)) == 2, shown
+        assert "Your HR account is connected." in shown
+        shoot(home, "home-batch-results.png")
+        assert [s.subject for s in stack.hr.seen if s.method == "PATCH"] == ["sub-dana"] * 2
+        tab.close()
+    finally:
+        stack.stop()
 
 
 def test_the_home_tab_follows_the_view_the_bot_republishes(stack, page):

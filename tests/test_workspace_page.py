@@ -137,15 +137,13 @@ def test_delete_by_name_then_an_approver_approves_after_the_confirm_dialog(stack
     approval = card(page)
     approval.get_by_role("button", name="Show details").wait_for()
     assert "Tobias" not in approval.inner_text()  # a channel card: the record stays out
-    ARTIFACTS.mkdir(exist_ok=True)
-    approval.screenshot(path=str(ARTIFACTS / "approval-card.png"))
 
     approval.get_by_role("button", name="Approve").click()
     dialog = page.get_by_role("dialog", name="Delete for real?")
     dialog.get_by_role("button", name="Approve delete").click()
 
     approval.get_by_text("Approved by @Bob").wait_for()
-    page.screenshot(path=str(ARTIFACTS / "workspace.png"))
+    shoot(page.locator(".app"), "workspace.png")  # README's first picture
     assert approval.get_by_role("button", name="Approve").count() == 0
     assert stack.hr.directory.get(9) is None
     be(page, "U0DANA")
@@ -406,12 +404,14 @@ def test_the_page_script_never_turns_text_into_html():
 
 def test_readme_shows_each_feature_with_the_screenshot_a_test_takes():
     readme = (ROOT / "README.md").read_text()
-    linked = re.findall(r"!\[[^\]]+\]\(test-artifacts/([\w-]+\.png)\)", readme)
+    # Every picture, each followed by its one-line italic caption.
+    shown = re.findall(r"!\[[^\]]+\]\(([^)]+)\)\n\n *\*[^*\n]+\*\n", readme)
+    assert len(shown) == readme.count("![")
     tests = (ROOT / "tests").glob("test_workspace_*.py")
     taken = re.findall(
         r'shoot(?:_page)?\([^\n]*"([\w-]+\.png)"', "".join(t.read_text() for t in tests)
     )
-    assert sorted(linked) == sorted(set(taken))
+    assert sorted(shown) == sorted(f"test-artifacts/{name}" for name in set(taken))
 
 
 # --- `make run` with nothing configured but a model ----------------------------------------
