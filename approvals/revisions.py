@@ -4,10 +4,9 @@ hands the card to a colleague (Reassign). Nothing is decided here: Approve stays
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import structlog
@@ -147,9 +146,7 @@ class Revisions:
             return Submitted({where: str(e)})
         if canonical_body(body) == canonical_body(action.body):
             return Submitted({first: "Nothing was changed: these are the request's values now."})
-        if (
-            problem := self._own_record(click.user, dataclasses.replace(action, body=body))
-        ) is not None:
+        if (problem := self._own_record(click.user, replace(action, body=body))) is not None:
             where = modals.field_block_id("email") if "email" in typed else first
             return Submitted({where: problem})
         try:

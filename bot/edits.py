@@ -107,8 +107,7 @@ def note_edit(
     fact = (
         f"Action #{action.id} ({action.method} {action.path}) was edited by {editor} while it "
         f"waited for approval (fields changed: {names}). It still waits for approval, and the "
-        "edited request is what would be sent. The edit "
-        f"follows in {editor}'s own words."
+        f"edited request is what would be sent. The new values follow, in {editor}'s name."
     )
     said = f"Edited action #{action.id}: " + "; ".join(
         f"{name}: {_shown(new)} (was {_shown(old)})" for name, old, new in changes
