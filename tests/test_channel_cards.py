@@ -49,7 +49,7 @@ def test_an_approver_opens_the_full_record_and_the_opening_is_audited(stack):
     assert "payroll specialist" in full and "payroll lead" in full  # before → after
     assert ASKED in full  # the requester's own words
     assert "PATCH /api/users/2" in full
-    (viewed,) = stack.audit("details_viewed")
+    (viewed,) = stack.slack.wait_for(lambda: stack.audit("details_viewed"))  # after the modal
     assert viewed.actor == "U0BOB" and viewed.action_id == 1
 
 
