@@ -64,7 +64,12 @@ def test_after_an_edit_the_person_the_request_is_now_about_can_neither_approve_n
     stack.click("U0CAROL", edited, EDIT_ACTION_ID)  # refused too (told once per card)
     stack.click("U0ALICE", edited, APPROVE_ACTION_ID)  # neither the editor nor Carol
 
-    assert "HR API answered 201" in stack.replies(HR_CHANNEL, event["ts"], count=4)[-1].text
+    stack.slack.wait_for(
+        lambda: any(
+            "HR API answered 201" in (m.text or "")
+            for m in stack.slack.thread(HR_CHANNEL, event["ts"])
+        )
+    )
     assert stack.app.actions.get(1).decided_by == "U0ALICE"
     assert stack.hr.directory.get(21)["email"] == "carol@hr.example"
     stack.drain()  # every click handled: had Carol's Edit opened a form, it would be here
