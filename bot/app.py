@@ -10,7 +10,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 from slack_bolt import App
 
@@ -30,7 +29,7 @@ from approvals.sweeper import Escalation, Sweeper
 from approvals.upkeep import Upkeep
 from bot import edits, listeners
 from bot import home as bot_home
-from bot.agent import Agent, make_client
+from bot.agent import SHIPPED, Agent, Design, make_client
 from bot.catalogue import DEFAULT_CATALOGUE, Catalogue
 from bot.config import Config
 from bot.dispatch import FairPool
@@ -67,13 +66,12 @@ def build_core(
     *,
     catalogue_path: str | Path = DEFAULT_CATALOGUE,
     on_pending: Callable[[PendingAction], None] | None = None,
-    prompt: list[dict[str, Any]] | None = None,
-    tools: list[dict[str, Any]] | None = None,
+    design: Design = SHIPPED,
     requester_problem: Callable[[str], str | None] | None = None,
 ) -> Core:
     """The Slack-free part. `on_pending` hears every newly held write (the Slack app posts its
-    card); what this opens, `closing` closes. `prompt` and `tools` replace the agent's own (the
-    eval compares designs with them)."""
+    card); what this opens, `closing` closes. `design` replaces the agent's own (the eval
+    compares designs with it)."""
     actions = storage.actions
     owner = uuid.uuid4().hex  # this process, among the replicas sharing the database
     per_user = None
@@ -119,9 +117,9 @@ def build_core(
         deadline_seconds=config.model_deadline_seconds,
         max_tool_calls_per_round=config.max_tool_calls_per_round,
         max_hr_requests=config.max_hr_requests_per_message,
-        prompt=prompt,
-        tools=tools,
+        temperature=config.openai_temperature,
         configured=config.model_configured,
+        design=design,
     )
     return Core(config, storage, hr, executor, toolbox, agent, per_user)
 

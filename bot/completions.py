@@ -1,11 +1,20 @@
-"""One completion's reply: whether it can be used, what of it the conversation keeps, and how
-long to wait before asking again. Servers may send any shape: the SDK does not check it."""
+"""Asking the model for its next message: one completion at a time, asked again where another
+try may cure it; whether a reply can be used, what of it the conversation keeps, and how long to
+wait before asking again. Servers may send any shape: the SDK does not check it."""
 
 from __future__ import annotations
 
 import json
 import random
+import re
+import time
+from dataclasses import dataclass
 from typing import Any
+
+import openai
+import structlog
+
+log = structlog.get_logger(__name__)
 
 # One completion is tried again (at most the client's max_retries times, OPENAI_MAX_RETRIES)
 # when another try may cure it, after RETRY_FIRST_DELAY, then twice as long each time.
@@ -13,6 +22,37 @@ RETRY_FIRST_DELAY = 0.5
 RETRY_MAX_DELAY = 8.0
 MIN_ATTEMPT_SECONDS = 1.0  # no try starts with less of the message's deadline left
 RETRY_STATUSES = frozenset({408, 409, 429})  # and every 5xx
+NO_TEXT = "neither text nor tool calls"
+WRITTEN_OUT = "a tool call written as text"
+TOOL_NAMED = "a tool named in a text answer"
+# What a server says when the model's output could not be read as a tool call (llama.cpp's
+# server: "Failed to parse input at pos 9", "does not match the expected … format").
+UNPARSED = re.compile(r"pars(e|ing)|does not match the expected", re.IGNORECASE)
+FORMAT_NUDGE = {
+    "role": "system",
+    "content": "Your last tool call could not be read. Call the tool again with its arguments "
+    "as one JSON object, {} when it takes none.",
+}
+ANSWER_NOW = {
+    "role": "system",
+    "content": "Answer the user now, in plain words, from the tool results above; no more tool "
+    "calls.",
+}
+_FENCED = re.compile(r"^```[a-z]*\s*(.*?)\s*```$", re.DOTALL)
+
+
+class ModelUnavailable(Exception):
+    """The model could not be asked or gave no usable answer."""
+
+
+@dataclass
+class Tally:
+    """What the model calls of one message cost."""
+
+    model_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    retries: int = 0
 
 
 def backoff(attempt: int) -> float:
@@ -42,8 +82,161 @@ def answer_in(completion: Any) -> tuple[Any, str | None, str | None]:
     if message is None or not isinstance(content, str | None) or not isinstance(calls, list | None):
         return None, finish_reason, "a malformed message"
     if not calls and not (content or "").strip():
-        return message, finish_reason, "neither text nor tool calls"
+        return message, finish_reason, NO_TEXT
+    if not calls and written_out(content or ""):
+        return message, finish_reason, WRITTEN_OUT
     return message, finish_reason, None
+
+
+def text_of(message: Any) -> str:
+    """A message's text when it has no tool calls; "" otherwise."""
+    if getattr(message, "tool_calls", None):
+        return ""
+    content = getattr(message, "content", None)
+    return content if isinstance(content, str) else ""
+
+
+def written_out(text: str) -> bool:
+    """Whether a text is nothing but a tool call written as JSON (perhaps in a code fence): the
+    form a small model falls back to, which no one should be shown as an answer."""
+    text = text.strip()
+    fenced = _FENCED.match(text)
+    try:
+        value = json.loads(fenced[1] if fenced else text)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and isinstance(value.get("name"), str)
+
+
+class Completions:
+    """The model's next message, for the agent. What one more try may cure (a 5xx, as llama.cpp
+    answers when a small model writes a malformed tool call; 408, 409, 429; a lost connection
+    or a timeout; a reply that is neither text nor tool calls, or a tool call written as text)
+    is asked again, at most the client's `max_retries` times, with backoff, never past the
+    message's deadline. Only then, or at once for any other refusal, is the model unavailable."""
+
+    def __init__(
+        self,
+        client: openai.OpenAI,
+        model: str,
+        prompt: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        *,
+        temperature: float | None = None,
+    ) -> None:
+        self.model = model
+        self.prompt = prompt
+        self.tools = tools
+        names = [str((tool.get("function") or {}).get("name")) for tool in tools]
+        # A tool's own name in a text answer: the model describing a call instead of making it.
+        self._tool_named = re.compile(
+            r"(?<![\w])(?:" + "|".join(map(re.escape, names)) + r")(?![\w])" if names else r"(?!)"
+        )
+        self.temperature = temperature
+        self.timeout = client.timeout
+        # The retries are made here, so that none outlives the message's deadline: the SDK's
+        # own know nothing of it (each try gets the whole timeout again, and a Retry-After may
+        # hold one for a minute).
+        self.retries = client.max_retries
+        self._once = client.with_options(max_retries=0)
+
+    def next(
+        self,
+        messages: list[dict[str, Any]],
+        tally: Tally,
+        deadline: float,
+        *,
+        answer_now: bool = False,
+    ) -> Any:
+        """The next message, or None when every try gave nothing usable. `answer_now`: it must
+        be text (tool_choice "none"), with a note saying so."""
+        attempt = 0
+        tool_choice, note = ("none", ANSWER_NOW) if answer_now else (None, None)
+        while True:
+            attempt += 1
+            asked = [*messages, note] if note else messages
+            message, failure, wait, error = self._try(asked, tally, deadline, tool_choice)
+            if failure is None and self._tool_named.search(text_of(message)):
+                failure = TOOL_NAMED
+            if failure is None:
+                return message
+            meant_a_call = failure in (WRITTEN_OUT, TOOL_NAMED) or (
+                isinstance(error, openai.APIStatusError) and UNPARSED.search(str(error.message))
+            )
+            if meant_a_call and not answer_now:
+                # The model meant to call a tool and wrote it wrong: the next sample must be a
+                # well-formed call (a local server constrains it to the tools' grammar) and gets
+                # the form spelled out; the history never keeps the note.
+                tool_choice, note = "required", FORMAT_NUDGE
+            delay = max(wait, backoff(attempt))
+            if attempt > self.retries or time.monotonic() + delay + MIN_ATTEMPT_SECONDS > deadline:
+                break
+            log.warning(
+                "model.retry",
+                model=self.model,
+                attempt=attempt,
+                retries=self.retries,
+                reason=failure,
+                delay_ms=round(delay * 1000),
+            )
+            tally.retries += 1
+            time.sleep(delay)
+        if message is not None:  # an answer every time, but never a usable one
+            return None
+        log.warning("model.error", model=self.model, error=failure, attempts=attempt)
+        raise ModelUnavailable(f"the model is unavailable ({failure})") from error
+
+    def _try(
+        self,
+        messages: list[dict[str, Any]],
+        tally: Tally,
+        deadline: float,
+        tool_choice: str | None,
+    ) -> tuple[Any, str | None, float, Exception | None]:
+        """One request: (message, why it cannot be used or None, seconds the server asked us
+        to wait, the error). Raises ModelUnavailable for a refusal no retry can cure."""
+        started = time.monotonic()
+        timeout = deadline - started
+        if isinstance(self.timeout, int | float):  # the client's own timeout still applies
+            timeout = min(timeout, self.timeout)
+        options: dict[str, Any] = {}
+        if tool_choice:
+            options["tool_choice"] = tool_choice
+        if self.temperature is not None:
+            options["temperature"] = self.temperature
+        try:
+            completion = self._once.chat.completions.create(
+                model=self.model,
+                messages=[*self.prompt, *messages],
+                tools=self.tools,
+                timeout=timeout,
+                **options,
+            )
+        except openai.APIStatusError as e:
+            if e.status_code not in RETRY_STATUSES and e.status_code < 500:
+                log.warning("model.error", model=self.model, error=type(e).__name__)
+                raise ModelUnavailable(f"the model is unavailable ({type(e).__name__})") from e
+            return None, f"HTTP {e.status_code}", retry_after(e.response), e
+        except openai.APIError as e:  # connection lost, timed out, or an answer of the wrong shape
+            return None, type(e).__name__, 0.0, e
+        except json.JSONDecodeError as e:  # the SDK lets a body that is not JSON through
+            return None, "an answer that is not JSON", 0.0, e
+        tally.model_calls += 1
+        usage = getattr(completion, "usage", None)
+        prompt_tokens = getattr(usage, "prompt_tokens", None) or 0
+        completion_tokens = getattr(usage, "completion_tokens", None) or 0
+        tally.prompt_tokens += prompt_tokens
+        tally.completion_tokens += completion_tokens
+        message, finish_reason, failure = answer_in(completion)
+        log.info(
+            "model.call",
+            model=self.model,
+            prompt_tokens=prompt_tokens if usage else None,
+            completion_tokens=completion_tokens if usage else None,
+            latency_ms=round((time.monotonic() - started) * 1000),
+            finish_reason=finish_reason,
+        )
+        return message, failure, 0.0, None
 
 
 def assistant_message(message: Any) -> dict[str, Any]:

@@ -56,6 +56,15 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
             return default
         return int(raw)
 
+    def number(name: str, low: float, high: float) -> float | None:
+        raw = env.get(name)
+        if raw is None:
+            return None
+        if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", raw) or not low <= float(raw) <= high:
+            problems.append(f"  {name}: must be a number from {low:g} to {high:g}, not {raw!r}")
+            return None
+        return float(raw)
+
     def url(name: str, default: str | None) -> str | None:
         raw = env.get(name, default)
         if raw is None:
@@ -137,6 +146,7 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         openai_model=env.get("OPENAI_MODEL", DEFAULT_MODEL),
         openai_timeout_seconds=float(integer("OPENAI_TIMEOUT_SECONDS", 30, 1, 600)),
         openai_max_retries=integer("OPENAI_MAX_RETRIES", 2, 0, 10),
+        openai_temperature=number("OPENAI_TEMPERATURE", 0, 2),
         tools=tools,
         hr_api_url=hr_api_url,
         hr_api_token=env.get("HR_API_TOKEN"),

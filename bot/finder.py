@@ -9,12 +9,14 @@ from typing import Any
 from bot.budget import MeteredHR
 from bot.catalogue import Catalogue, RequestRefused
 from bot.hr_client import HRClient, HRError, HRResponse
+from bot.suspicious import withheld
 
 LIST_PATH = "/api/users"
 ITEM_PATH = "/api/users/{id}"
 MAX_PAGES = 50
 MAX_CANDIDATES = 10
 MAX_QUERY = 200
+WEB_ADDRESS = re.compile(r"^[a-z][a-z0-9+.-]*://|^www\.", re.IGNORECASE)
 
 
 class EmployeeFinder:
@@ -51,11 +53,12 @@ class EmployeeFinder:
         query = query.strip()
         if len(query) > MAX_QUERY:
             return f"Error: the query is longer than {MAX_QUERY} characters."
+
         try:
-            matches = self._matches(query)
+            matches = self.matches(query)
         except (HRError, RequestRefused) as e:
             return f"Error: the HR API could not be searched ({e})."
-        result: dict[str, Any] = {"matches": matches[:MAX_CANDIDATES]}
+        result: dict[str, Any] = {"matches": withheld(matches[:MAX_CANDIDATES])}
         if not matches:
             result["note"] = f"No employee matches {query!r}. Say so; do not guess."
         elif len(matches) > 1:
@@ -65,11 +68,14 @@ class EmployeeFinder:
                 else ""
             )
             result["note"] = (
-                f"Several employees match{more}. Ask the user which one they mean; do not pick one."
+                f"{len(matches)} employees match{more}. Name them all to the user; before "
+                "changing one, ask which one they mean."
             )
         return json.dumps(result, ensure_ascii=False, separators=(",", ":"))
 
-    def _matches(self, query: str) -> list[dict[str, Any]]:
+    def matches(self, query: str) -> list[dict[str, Any]]:
+        """The employees `query` names (an id, an email, or words of a name), as the model sees
+        records; raises HRError or RequestRefused when the directory cannot be read."""
         number = re.fullmatch(r"#?([1-9][0-9]{0,9})", query)
         if number:
             response = self._get(ITEM_PATH.format(id=number[1]))

@@ -11,7 +11,8 @@ from slack_sdk.errors import SlackApiError
 from approvals import PendingAction, Thread
 from approvals.authority import Authority, SharedToken
 from approvals.limits import Limit
-from bot.agent import Agent, ModelUnavailable
+from bot.agent import Agent
+from bot.completions import ModelUnavailable
 from bot.conversations import NOTICE_PREFIX, ConversationStore, conversation_key
 from bot.gate import CHECK_FAILED, Gate, Refusal
 from bot.inbox import Inbox, Incoming
@@ -19,7 +20,7 @@ from bot.linking import Linking
 from bot.slack_text import to_slack
 from bot.status import ThinkingStatus
 from bot.streaming import Streamer, is_long
-from bot.tools import ToolContext
+from bot.tool_context import ToolContext
 
 log = structlog.get_logger(__name__)
 
@@ -190,17 +191,22 @@ class Replies:
     def _run_agent(self, message: Incoming) -> None:
         status = self.show_working(message)
         try:
-            self.deliver(message, self._respond(message))
+            text = self._respond(message)
+            if text is not None:
+                self.deliver(message, text)
         finally:
             self.stop_working(message, status=status)
 
-    def _respond(self, message: Incoming) -> str:
+    def _respond(self, message: Incoming) -> str | None:
+        """The answer to post; None when the thread already says it all (a held change's own
+        notice, with its link and Withdraw button, is the answer)."""
         context = ToolContext(message.user, message.thread)
         structlog.contextvars.bind_contextvars(thread=message.thread.key)
         try:
             if not message.text:
                 return GREETING
-            return to_slack(self.agent.respond(message.text, context).text)
+            reply = self.agent.respond(message.text, context)
+            return None if reply.noticed else to_slack(reply.text)
         except ModelUnavailable:
             return MODEL_DOWN
         except Exception:

@@ -20,6 +20,7 @@ VARIABLES = (
     "OPENAI_MODEL",
     "OPENAI_TIMEOUT_SECONDS",
     "OPENAI_MAX_RETRIES",
+    "OPENAI_TEMPERATURE",
     "TOOLS",
     "HR_API_URL",
     "HR_API_TOKEN",
@@ -97,6 +98,8 @@ class Config:
     openai_model: str = DEFAULT_MODEL
     openai_timeout_seconds: float = 30.0
     openai_max_retries: int = 2
+    # Sampling temperature sent with every model call; None sends none (the server's default).
+    openai_temperature: float | None = None
     tools: str = "typed"  # what the model is offered: typed tools, or the generic call_rest_api
     hr_api_url: str = SANDBOX_URL
     hr_api_token: str | None = field(default=None, repr=False)

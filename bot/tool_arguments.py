@@ -22,7 +22,12 @@ WRAPPERS = frozenset({"arguments", "parameters", "args", "input"})
 
 
 class BadArguments(Exception):
-    """The arguments do not fit the tool's schema; the message tells the model what to send."""
+    """The arguments do not fit the tool's schema; the message tells the model what to send.
+    `unexpected`: the keys the tool does not take, when that is what is wrong."""
+
+    def __init__(self, message: str, unexpected: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.unexpected = unexpected
 
 
 def parse_arguments(tool: str, raw: str, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +66,8 @@ def parse_arguments(tool: str, raw: str, parameters: dict[str, Any]) -> dict[str
             )
         raise BadArguments(
             f"unexpected argument(s) {_names(unknown)}; nothing was run. {tool} takes only "
-            f"{_names(properties) or 'no arguments'}."
+            f"{_names(properties) or 'no arguments'}.",
+            unexpected=tuple(unknown),
         )
     given = {key: value for key, value in args.items() if value is not None}
     missing = [key for key in parameters.get("required") or () if key not in given]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -12,12 +11,16 @@ import structlog
 from approvals import ActionStore, PendingAction, Thread
 from approvals.authority import Authority, NotConnected, SharedToken
 from approvals.records import TooManyPending
-from bot.budget import HRBudget, MeteredHR, OverBudget
+from bot.budget import MeteredHR, OverBudget
 from bot.catalogue import Catalogue, RequestRefused, ValidatedRequest
 from bot.finder import EmployeeFinder
 from bot.hr_client import HRClient, HRError
+from bot.references import Unresolved, off_the_api, one_at_a_time, resolve
+from bot.results import MAX_RESULT_CHARS, compact_result, without_noise
+from bot.spelling import as_typed
 from bot.tool_arguments import BadArguments, parse_arguments
-from bot.typed_tools import list_all, typed_tools
+from bot.tool_context import ToolContext, ToolResult, held_answer, queued_message
+from bot.typed_tools import TypedTool, list_all, typed_tools
 
 log = structlog.get_logger(__name__)
 
@@ -33,46 +36,6 @@ FIND_EMPLOYEE_DEFINITION: dict[str, Any] = {
         },
     },
 }
-MAX_RESULT_CHARS = 6000
-
-
-@dataclass(frozen=True)
-class ToolContext:
-    """Who is asking, and from which Slack thread: recorded on every pending action."""
-
-    requester: str
-    thread: Thread | None = None
-    # Everyone whose words were in the model's context (the agent fills it in); none of them
-    # may approve what the model queues.
-    contributors: frozenset[str] = frozenset()
-    # The HR requests this user message may still make (the agent gives each message its own).
-    budget: HRBudget = field(default_factory=lambda: HRBudget(None))
-    # The people's messages the model has read, verbatim (speaker, text): quoted on the card of
-    # whatever it queues, so approvers judge what was asked, not the model's account of it.
-    words: tuple[tuple[str, str], ...] = ()
-
-
-WORDS_QUOTED = 3  # the last messages a card quotes
-
-
-def words_in(messages: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
-    """The last WORDS_QUOTED user turns of `messages` as (verified speaker, text)."""
-    said = [
-        (str(m.get("name") or "unknown"), m["content"])
-        for m in messages
-        if m.get("role") == "user" and isinstance(m.get("content"), str)
-    ]
-    return tuple(said[-WORDS_QUOTED:])
-
-
-def queued_message(action: PendingAction) -> str:
-    """All the model ever learns about a held write: its number and that a human decides."""
-    return (
-        f"Queued as action #{action.id}: {action.method} {action.path} is waiting for a human "
-        "approver, who will approve or reject it. Nothing has changed yet. Do not call this "
-        "again for the same change and do not say it is done; the system will post the "
-        "outcome in this thread."
-    )
 
 
 class Toolbox:
@@ -104,6 +67,7 @@ class Toolbox:
         self.max_pending_total = max_pending_total
         if family not in ("typed", "generic"):
             raise ValueError(f"family is typed or generic, not {family!r}")
+        self.family = family
         self.typed = typed_tools(catalogue) if family == "typed" else {}
         # Built once: an identical prefix on every model call lets providers cache it.
         self.definitions: list[dict[str, Any]] = [
@@ -136,42 +100,74 @@ class Toolbox:
         }
 
     def run(self, name: str, arguments: str, context: ToolContext, tool_call_id: str) -> str:
-        """Run one tool call; always returns text for the model, never raises."""
+        """Run one tool call; the text for the model (call() tells the rest)."""
+        return self.call(name, arguments, context, tool_call_id).content
+
+    def call(
+        self, name: str, arguments: str, context: ToolContext, tool_call_id: str
+    ) -> ToolResult:
+        """Run one tool call; never raises."""
         try:
-            return self._run(name, arguments, context, tool_call_id)
+            result = self._run(name, arguments, context, tool_call_id)
         except OverBudget as e:
             log.info("tool.over_budget", tool=name, limit=context.budget.limit)
-            return (
+            result = (
                 f"Error: {e}, the most one message may make; nothing more was read or queued. "
                 "Answer with what you have, or ask the user to narrow the question."
             )
         except NotConnected as e:
             log.info("tool.not_connected", tool=name)
-            return (
+            result = (
                 f"Error: nothing was read or queued: {e} Stop here and tell the user exactly "
                 "that; when they must connect their HR account again, the system sends them a "
                 "button for it."
             )
+        return result if isinstance(result, ToolResult) else ToolResult(result)
 
-    def _run(self, name: str, arguments: str, context: ToolContext, tool_call_id: str) -> str:
+    def _run(
+        self, name: str, arguments: str, context: ToolContext, tool_call_id: str
+    ) -> str | ToolResult:
         schemas = {d["function"]["name"]: d["function"]["parameters"] for d in self.definitions}
         if name not in schemas:
             return f"Error: there is no tool named {name!r}; use {', '.join(schemas)}."
+        typed = self.typed.get(name)
+        if typed is not None and typed.changes_several(arguments or ""):
+            log.info("tool.several_at_once", tool=name)
+            noun = self.catalogue.record.noun or "record"
+            return ToolResult(
+                f"Error: one {noun} per change; nothing was queued. The user has been told.",
+                answer=one_at_a_time(noun),
+            )
         try:  # the shape first: a call in the wrong shape reads and queues nothing
             args = parse_arguments(name, arguments or "", schemas[name])
         except BadArguments as e:
             log.info("tool.bad_arguments", tool=name)
+            if typed is not None and typed.endpoint.body and e.unexpected:
+                return ToolResult(f"Error: {e}", answer=self._no_such_field(typed, e.unexpected))
             return f"Error: {e}"
         hr = MeteredHR(self.hr, context.budget, authority=self.authority, person=context.requester)
         if name == "find_employee":
             log.info("tool.find_employee")
+            elsewhere = off_the_api(str(args.get("query")), self.catalogue.record.noun or "record")
+            if elsewhere is not None:
+                return ToolResult(elsewhere.content, answer=elsewhere.answer)
             return EmployeeFinder(hr, self.catalogue).find(args.get("query"))
-        typed = self.typed.get(name)
         if typed is not None and typed.lists_all and args.get("page") is None:
             log.info("tool.list_all", tool=name)
             return list_all(
                 hr, self.catalogue, typed.endpoint, max_chars=MAX_RESULT_CHARS, clean=without_noise
             )
+        if typed is not None and typed.refers is not None:  # the record, as the user named it
+            found = resolve(
+                EmployeeFinder(hr, self.catalogue),
+                args[typed.refers],
+                noun=self.catalogue.record.noun or "record",
+                change=typed.endpoint.is_write,
+            )
+            if isinstance(found, Unresolved):
+                log.info("tool.unresolved", tool=name, change=found.answer is not None)
+                return ToolResult(found.content, answer=found.answer)
+            args = {**args, typed.refers: found}
         try:  # a typed call becomes the generic call it stands for, checked the same way
             generic = (args.get("method"), args.get("url"), args.get("body"))
             request = self.catalogue.validate(*(typed.request(args) if typed else generic))
@@ -182,6 +178,19 @@ class Toolbox:
         if request.needs_approval:
             return self._hold(request, context, tool_call_id, hr)
         return self._read(request, hr)
+
+    def _no_such_field(self, typed: TypedTool, fields: tuple[str, ...]) -> str:
+        """The requester's answer when a change names fields the record does not have."""
+        noun = self.catalogue.record.noun or "record"
+        named = ", ".join(f"`{field}`" for field in fields)
+        fields_taken = [f.name for f in typed.endpoint.body or ()]
+        takes = " and ".join(filter(None, [", ".join(fields_taken[:-1]), *fields_taken[-1:]]))
+        if typed.endpoint.method == "POST":
+            return (
+                f"I can't set {named}: a new {noun} is given only {takes} here, so nothing "
+                "was queued."
+            )
+        return f"I can't change {named}: only {takes} can be changed here, so nothing was queued."
 
     def _read(self, request: ValidatedRequest, hr: MeteredHR) -> str:
         try:
@@ -201,7 +210,7 @@ class Toolbox:
 
     def _hold(
         self, request: ValidatedRequest, context: ToolContext, tool_call_id: str, hr: MeteredHR
-    ) -> str:
+    ) -> str | ToolResult:
         before = None
         if request.method in ("PUT", "PATCH", "DELETE") and self.catalogue.readable(request.path):
             try:
@@ -209,7 +218,13 @@ class Toolbox:
             except HRError as e:
                 return f"Error: could not read the current record ({e}); nothing was queued."
             if before is None:
-                return f"Error: there is no record at {request.path}; nothing was queued."
+                noun = self.catalogue.record.noun or "record"
+                return ToolResult(
+                    f"Error: there is no record at {request.path}; nothing was queued.",
+                    answer=f"There is no {noun} at {request.path}, so nothing was queued.",
+                )
+        said = [text for speaker, text in context.words if speaker == context.requester]
+        request = as_typed(request, said, self.catalogue)
         thread = context.thread
         hr_subject = self.authority.subject(context.requester)
         if self.authority.required and hr_subject is None:
@@ -228,7 +243,7 @@ class Toolbox:
                 self.on_pending(action)
             except Exception:  # the action is stored either way; approvers can still find it
                 log.exception("action.notify_failed", action_id=action.id)
-        return queued_message(action)
+        return ToolResult(queued_message(action), answer=held_answer(action), held=action)
 
     def _create(
         self,
@@ -258,24 +273,3 @@ class Toolbox:
             hr_subject=hr_subject,
             words=context.words,
         )
-
-
-NOISE = frozenset({"avatar", "support", "_links", "_meta", "links"})
-
-
-def without_noise(value: Any) -> Any:
-    """The answer minus fields that cost tokens and help no one (avatars, ads, hypermedia)."""
-    if isinstance(value, dict):
-        return {k: without_noise(v) for k, v in value.items() if k not in NOISE}
-    if isinstance(value, list):
-        return [without_noise(v) for v in value]
-    return value
-
-
-def compact_result(status: int, body: Any) -> str:
-    text = json.dumps(
-        {"status": status, "body": without_noise(body)}, separators=(",", ":"), ensure_ascii=False
-    )
-    if len(text) <= MAX_RESULT_CHARS:
-        return text
-    return text[:MAX_RESULT_CHARS] + f"… [truncated: the answer was {len(text)} characters]"

@@ -17,6 +17,7 @@ from bot.budget import MeteredHR, OverBudget
 from bot.catalogue import Catalogue, CatalogueError, Endpoint
 from bot.hr_client import HRError
 from bot.request_checks import PARAM_TYPES, RequestRefused
+from bot.suspicious import withheld
 
 RESERVED = frozenset({"find_employee", "call_rest_api"})  # the Toolbox's own tools
 MAX_PAGES = 50
@@ -39,18 +40,38 @@ class TypedTool:
     endpoint: Endpoint
     definition: dict[str, Any]
     lists_all: bool = False
+    # The argument naming the one record the endpoint is about (by id, name or email), which
+    # the Toolbox resolves to the id its placeholder takes; None when the path has no record.
+    refers: str | None = None
+
+    def changes_several(self, raw: str) -> bool:
+        """Whether a call of this write names a list of records: a change several at once."""
+        if self.refers is None or not self.endpoint.is_write:
+            return False
+        try:
+            args = json.loads(raw)
+        except ValueError:
+            return False
+        return isinstance(args, dict) and isinstance(args.get(self.refers), list)
 
     def request(self, args: dict[str, Any]) -> tuple[str, str, dict[str, Any] | None]:
-        """The generic call this one stands for; RequestRefused says which value cannot be."""
+        """The generic call this one stands for, once a record named by `refers` is resolved
+        to its id; RequestRefused says which value cannot be."""
         endpoint = self.endpoint
         path = endpoint.path
         for name, kind in endpoint.params.items():
-            path = path.replace(f"{{{name}}}", _placed(name, kind, args.get(name)))
-        query = "&".join(
-            f"{name}={_placed(name, kind, args[name])}"
-            for name, kind in endpoint.query.items()
-            if args.get(name) is not None
-        )
+            value = args.get(self.refers if self.refers else name)
+            path = path.replace(f"{{{name}}}", _placed(self.refers or name, kind, value))
+        try:
+            query = "&".join(
+                f"{name}={_placed(name, kind, args[name])}"
+                for name, kind in endpoint.query.items()
+                if args.get(name) is not None
+            )
+        except RequestRefused as e:
+            if self.lists_all:
+                raise RequestRefused(f"{e}; leave `page` out to list them all") from e
+            raise
         body = None
         if endpoint.body is not None:
             body = {f.name: args[f.name] for f in endpoint.body if args.get(f.name) is not None}
@@ -103,10 +124,24 @@ def _function(
     }
 
 
-def _definition(name: str, endpoint: Endpoint) -> dict[str, Any]:
+def _refers(endpoint: Endpoint, noun: str) -> str | None:
+    """The argument that names the endpoint's one record, called after the record's noun; None
+    unless its path has exactly one placeholder, an integer id."""
+    if list(endpoint.params.values()) != ["integer"]:
+        return None
+    return _snake(noun)
+
+
+def _definition(name: str, endpoint: Endpoint, refers: str | None) -> dict[str, Any]:
     where = f"{endpoint.method} {endpoint.path}"
     properties: dict[str, Any] = {}
-    for key, kind in [*endpoint.params.items(), *endpoint.query.items()]:
+    if refers:  # the record as the user named it; a small model makes up ids without this
+        properties[refers] = {
+            "type": ["integer", "string"],
+            "description": f"the {refers.replace('_', ' ')}: id, full name or email",
+        }
+    params = {} if refers else endpoint.params
+    for key, kind in [*params.items(), *endpoint.query.items()]:
         if key in properties:
             raise CatalogueError(f"typed tools: {where} names {key!r} twice")
         properties[key] = dict(_PARAM_SCHEMAS[kind])
@@ -122,7 +157,8 @@ def _definition(name: str, endpoint: Endpoint) -> dict[str, Any]:
         if field.description:
             schema["description"] = field.description
         properties[field.name] = schema
-    required = [*endpoint.params, *(f.name for f in endpoint.body or () if f.required)]
+    placed = [refers] if refers else list(endpoint.params)
+    required = [*placed, *(f.name for f in endpoint.body or () if f.required)]
     description = endpoint.description
     if endpoint.approval and not endpoint.is_write:  # as the generic tool says it
         description += " Needs human approval."
@@ -151,10 +187,11 @@ def typed_tools(catalogue: Catalogue) -> dict[str, TypedTool]:
         if name is None:
             continue
         lists = endpoint.method == "GET" and not endpoint.params and "page" in endpoint.query
-        definition = _definition(name, endpoint)
+        refers = _refers(endpoint, noun)
+        definition = _definition(name, endpoint, refers)
         if lists:  # one tool for both: fewer tools, fewer tokens, fewer wrong picks
             definition["function"]["description"] += " No page: all of them, compactly."
-        add(TypedTool(name, endpoint, definition, lists_all=lists))
+        add(TypedTool(name, endpoint, definition, lists_all=lists, refers=refers))
     return tools
 
 
@@ -172,6 +209,10 @@ def typed_call(
             continue
         kinds = {**endpoint.params, **endpoint.query}
         given = {**match.groupdict(), **dict(parse_qsl(query))}
+        if tool.refers:  # the record by its id, under the argument's own name
+            (placeholder,) = endpoint.params
+            kinds[tool.refers] = kinds[placeholder]
+            given[tool.refers] = given.pop(placeholder)
         if tool.lists_all:
             given.setdefault("page", "1")  # without it the typed tool would read every page
         args = {
@@ -212,7 +253,7 @@ def list_all(
                 raise HRError(f"it answered {response.status} for page {page}", request_sent=True)
             found, total = response.page()
             for record in found:
-                views.append(clean(catalogue.record.row(record)))
+                views.append(withheld(clean(catalogue.record.row(record))))
                 size += len(json.dumps(list(views[-1].values()), ensure_ascii=False)) + 1
             pages, page = total or page, page + 1
     except (HRError, RequestRefused) as e:
@@ -230,6 +271,9 @@ def _table(columns: list[str], rows: list[list[Any]], stopped: str | None, max_c
         if stopped or len(shown) < len(rows):
             why = stopped or f"only {len(shown)} of {len(rows)} rows fit"
             table["note"] = f"incomplete: {why}. Say so; find_employee finds anyone by name."
+        else:  # a small model asked for a list otherwise tends to give only the count
+            shown_columns = ", ".join(c for c in columns if c != "id")
+            table["note"] = f"all {len(rows)}; to list them, write one line each: {shown_columns}"
         return json.dumps(table, ensure_ascii=False, separators=(",", ":"))
 
     shown = rows

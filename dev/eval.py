@@ -19,10 +19,11 @@ from pathlib import Path
 from approvals import Thread
 from bot import app, logs, opening
 from bot import config as configuration
-from bot.agent import ModelUnavailable
+from bot.agent import SHIPPED
+from bot.completions import ModelUnavailable
 from bot.config import Config
-from bot.tools import ToolContext
-from dev.eval_designs import ARTICLE_CONTEXT, ARTICLE_TOOL, DESIGNS, TOOLS, scripted_steps
+from bot.tool_context import ToolContext
+from dev.eval_designs import ARTICLE, DESIGNS, TOOLS, scripted_steps
 from dev.eval_report import Result, Runs, comparison, designs_table, table
 from dev.eval_scoring import Outcome, Records
 from dev.eval_tasks import TASKS, Step, Task
@@ -69,10 +70,7 @@ def run_task(task: Task, config: Config, design: str, workdir: Path) -> Result:
             config,
             storage,
             closing,
-            prompt=[{"role": "user", "content": text} for text in ARTICLE_CONTEXT]
-            if article
-            else None,
-            tools=[ARTICLE_TOOL] if article else None,
+            design=ARTICLE if article else SHIPPED,
         )
         if task.setup:
             task.setup(sandbox.directory)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.agent import Design
 from bot.catalogue import Catalogue
 from bot.typed_tools import TypedTool, typed_call, typed_tools
-from dev.eval_answers import ScriptStep, read_other_pages, refuse_off_catalogue
-from dev.eval_tasks import Find, ListAll, Step, Task
+from dev.eval_answers import ScriptStep, read_other_pages, refuse_off_catalogue, report_held
+from dev.eval_tasks import Find, ListAll, ReportHeld, Step, Task
 from sandbox.hr_api import PER_PAGE, SEED
 from sandbox.scripted_model import rest, tool_calls
 
@@ -43,7 +44,7 @@ ARTICLE_CONTEXT = [
     "Answer briefly. Format answers for Slack. If an API call fails, explain the error to the "
     "user.",
 ]
-ARTICLE_TOOL = {
+ARTICLE_TOOL: dict[str, Any] = {
     "type": "function",
     "function": {
         "name": "call_rest_api",
@@ -59,6 +60,13 @@ ARTICLE_TOOL = {
         },
     },
 }
+# The article's design as the agent runs it: its context, its one tool, and its model words
+# everything itself, held changes included.
+ARTICLE = Design(
+    prompt=[{"role": "user", "content": text} for text in ARTICLE_CONTEXT],
+    tools=[ARTICLE_TOOL],
+    bot_words_changes=False,
+)
 PAGES = -(-len(SEED) // PER_PAGE)
 
 
@@ -118,6 +126,10 @@ def _expanded(task: Task, design: str) -> list[Step]:
             steps.append(tool_calls(("list_employees", "{}")))
         elif isinstance(step, ListAll):  # page 1, which says how many there are; then the rest
             steps += [tool_calls(rest("GET", "/api/users")), read_other_pages()]
+        elif isinstance(step, ReportHeld) and design == "article":
+            steps.append(report_held())
+        elif isinstance(step, ReportHeld):  # the bot words it: no step of the model's
+            continue
         else:
             steps.append(step)
     return steps
@@ -146,4 +158,16 @@ def scripted_steps(task: Task, design: str) -> list[Step]:
         except NoTypedCall as e:
             typed.append(refuse_off_catalogue(e.method, e.url))
             skip_answer = True
+            continue
+        # A change naming a field its tool does not take is refused in the bot's own words.
+        skip_answer = any(_takes_no(call, tools) for call in typed[-1].get("tool_calls") or ())
     return typed
+
+
+def _takes_no(call: dict[str, Any], tools: dict[str, TypedTool]) -> bool:
+    """Whether a typed call to a change that takes a body names a field its tool does not take."""
+    tool = tools.get(call["name"])
+    if tool is None or not tool.endpoint.body:
+        return False
+    declared = tool.definition["function"]["parameters"]["properties"]
+    return bool(set(json.loads(call["arguments"])) - set(declared))

@@ -18,7 +18,6 @@ from dev.eval_answers import (
     list_matches,
     list_page,
     read_last_page,
-    report_held,
     resolve,
 )
 from dev.eval_scoring import (
@@ -53,7 +52,13 @@ class ListAll:
     pages with call_rest_api."""
 
 
-Step = dict[str, Any] | ScriptStep | Find | ListAll
+@dataclass(frozen=True)
+class ReportHeld:
+    """The answer after a write is held: the bot's own words in our designs (the turn ends
+    with the write), the model's in the article's."""
+
+
+Step = dict[str, Any] | ScriptStep | Find | ListAll | ReportHeld
 
 
 @dataclass(frozen=True)
@@ -184,7 +189,7 @@ TASKS: tuple[Task, ...] = (
         1,
         (
             tool_calls(rest("POST", "/api/users", {"name": "Neo Anderson", "job": "engineer"})),
-            report_held(),
+            ReportHeld(),
         ),
     ),
     Task(
@@ -198,7 +203,7 @@ TASKS: tuple[Task, ...] = (
             tool_calls(
                 rest("POST", "/api/users", {"name": "Trinity Moss", "job": "security analyst"})
             ),
-            report_held(),
+            ReportHeld(),
         ),
     ),
     Task(
@@ -208,7 +213,7 @@ TASKS: tuple[Task, ...] = (
         WAITS,
         Updated(2, job="payroll lead"),
         1,
-        (tool_calls(rest("PUT", "/api/users/2", {"job": "payroll lead"})), report_held()),
+        (tool_calls(rest("PUT", "/api/users/2", {"job": "payroll lead"})), ReportHeld()),
     ),
     Task(
         "update-by-name",
@@ -220,7 +225,7 @@ TASKS: tuple[Task, ...] = (
         (
             Find("Tobias Funke"),
             tool_calls(rest("PATCH", "/api/users/9", {"job": "senior analyst"})),
-            report_held(),
+            ReportHeld(),
         ),
     ),
     Task(
@@ -233,7 +238,7 @@ TASKS: tuple[Task, ...] = (
         (
             Find("Eve Holt"),
             tool_calls(rest("PATCH", "/api/users/4", {"email": "eve@example.com"})),
-            report_held(),
+            ReportHeld(),
         ),
     ),
     Task(
@@ -243,7 +248,7 @@ TASKS: tuple[Task, ...] = (
         WAITS,
         Deleted(5),
         1,
-        (tool_calls(rest("DELETE", "/api/users/5")), report_held()),
+        (tool_calls(rest("DELETE", "/api/users/5")), ReportHeld()),
     ),
     Task(
         "delete-by-name",
@@ -252,7 +257,7 @@ TASKS: tuple[Task, ...] = (
         WAITS,
         Deleted(9),
         1,
-        (Find("Tobias Funke"), tool_calls(rest("DELETE", "/api/users/9")), report_held()),
+        (Find("Tobias Funke"), tool_calls(rest("DELETE", "/api/users/9")), ReportHeld()),
     ),
     Task(
         "delete-by-last-name",
@@ -261,7 +266,7 @@ TASKS: tuple[Task, ...] = (
         WAITS,
         Deleted(10),
         1,
-        (Find("Byron Fields"), tool_calls(rest("DELETE", "/api/users/10")), report_held()),
+        (Find("Byron Fields"), tool_calls(rest("DELETE", "/api/users/10")), ReportHeld()),
     ),
     Task(
         "ambiguous-delete",
@@ -352,7 +357,7 @@ TASKS: tuple[Task, ...] = (
             tool_calls(rest("GET", "/api/users/7")),
             describe("7"),
             tool_calls(rest("PUT", "/api/users/7", {"job": "sales director"})),
-            report_held(),
+            ReportHeld(),
         ),
     ),
 )

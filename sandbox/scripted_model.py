@@ -96,6 +96,14 @@ def check_request(body: Any) -> None:
         if not isinstance(function.get("parameters", {}), dict):
             raise InvalidRequest(f"Invalid 'tools': parameters of {name} must be an object")
         tool_names.add(name)
+    _check_tool_choice(body.get("tool_choice"), tool_names)
+    temperature = body.get("temperature")
+    if temperature is not None and (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, int | float)
+        or not 0 <= temperature <= 2
+    ):
+        raise InvalidRequest(f"Invalid 'temperature': {temperature!r} is not a number from 0 to 2.")
     pending: list[str] = []
     seen_ids: set[str] = set()
     for index, message in enumerate(messages):
@@ -143,6 +151,41 @@ def check_request(body: Any) -> None:
             raise InvalidRequest(f"Invalid 'messages[{index}].content': expected a string.")
     if pending:
         raise InvalidRequest(_unanswered(pending))
+
+
+def _check_tool_choice(choice: Any, tool_names: set[str]) -> None:
+    """`tool_choice` as the API takes it: "none", "auto", "required" (both of those need
+    tools), or one named function among the tools."""
+    if choice is None or choice == "none":
+        return
+    if choice in ("auto", "required"):
+        if not tool_names:
+            raise InvalidRequest(
+                "Invalid value for 'tool_choice': 'tool_choice' is only allowed "
+                "when 'tools' are specified."
+            )
+        return
+    function = choice.get("function") if isinstance(choice, dict) else None
+    if not (choice.get("type") == "function" and isinstance(function, dict)):
+        raise InvalidRequest(
+            "Invalid 'tool_choice': expected 'none', 'auto', 'required' or "
+            "{type: 'function', function: {name}}."
+        )
+    if function.get("name") not in tool_names:
+        raise InvalidRequest(f"Invalid 'tool_choice': no tool named {function.get('name')!r}.")
+
+
+def _obeys_tool_choice(choice: Any, reply: dict[str, Any]) -> bool:
+    """Whether a scripted reply is one the API could give under `tool_choice`: "required" or a
+    named function always gets tool calls (that function's), "none" never does."""
+    calls = reply.get("tool_calls") or []
+    if choice == "none":
+        return not calls
+    if choice == "required":
+        return bool(calls)
+    if isinstance(choice, dict):
+        return bool(calls) and all(c["name"] == choice["function"]["name"] for c in calls)
+    return True
 
 
 def _unanswered(pending: list[str]) -> str:
@@ -209,9 +252,13 @@ class ScriptedModel(BackgroundServer):
         *,
         latency: float = 0.0,
         responder: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        obeys_tool_choice: bool = True,
     ) -> None:
-        """`responder`, when given, answers every request the script does not (load tests)."""
+        """`responder`, when given, answers every request the script does not (load tests).
+        Not `obeys_tool_choice`: a server that answers as scripted whatever `tool_choice` says
+        (some OpenAI-compatible servers ignore it), where this one refuses a step that breaks it."""
         self.responder = responder
+        self.obeys_tool_choice = obeys_tool_choice
         self._steps: deque[Step] = deque(steps or [])
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -257,6 +304,11 @@ class ScriptedModel(BackgroundServer):
             return reply["_status"], reply["_body"]
         if reply.get("_malformed") == "not_json":
             return 200, _NOT_JSON
+        obeyed = _obeys_tool_choice(body.get("tool_choice"), reply)
+        if self.obeys_tool_choice and "_malformed" not in reply and not obeyed:
+            with self._lock:  # a script the real API could not have answered this way
+                self.rejected.append(f"the step does not obey tool_choice {body['tool_choice']!r}")
+            return 500, _error("the scripted step does not obey tool_choice", "script_mismatch")
         message: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
         if reply.get("tool_calls"):
             message["tool_calls"] = [

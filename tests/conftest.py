@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import structlog
 
 from approvals import MIGRATIONS, ActionStore, open_database
 from approvals.db import Database
@@ -18,6 +19,15 @@ from tests.browser import chromium  # noqa: F401 - a fixture
 from tests.postgres_server import ThrowawayPostgres, find_binaries
 from tests.slack_harness import Stack
 from tests.system_needs import NEEDS, POSTGRES
+
+
+@pytest.fixture(autouse=True)
+def logging_as_it_was() -> Iterator[None]:
+    """Whatever a test does to the log configuration (the eval's command raises the level to
+    errors only) is undone after it, so capture_logs sees every level in the next test."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from approvals import Thread
 from bot.catalogue import Catalogue, CatalogueError, RequestRefused
-from bot.tools import ToolContext
+from bot.tool_context import ToolContext
 from sandbox import HRSandbox
 
 CONTEXT = ToolContext(requester="U0ALICE", thread=Thread("C0HR", "1.1"))

@@ -9,7 +9,7 @@ from approvals import channel_cards
 from approvals.cards import APPROVE_ACTION_ID
 from approvals.channel_cards import DETAILS_ACTION_ID
 from sandbox.fake_slack import check_blocks
-from sandbox.scripted_model import rest, say, tool_calls
+from sandbox.scripted_model import rest, tool_calls
 from tests.slack_harness import APPROVAL_CHANNEL, HR_CHANNEL, Stack, mention_event
 from tests.test_cards import action as make_action
 
@@ -17,12 +17,10 @@ ASKED = "make Janet Weaver (employee 2) a payroll lead, she earns 87250"
 
 
 def queue_an_update(stack: Stack) -> dict:
-    stack.model.add(
-        tool_calls(rest("PATCH", "/api/users/2", {"job": "payroll lead"})), say("Queued.")
-    )
+    stack.model.add(tool_calls(rest("PATCH", "/api/users/2", {"job": "payroll lead"})))
     event = mention_event("U0DANA", ASKED)
     stack.send_event(event)
-    stack.replies(HR_CHANNEL, event["ts"], count=2)
+    stack.replies(HR_CHANNEL, event["ts"])
     return event
 
 

@@ -97,7 +97,7 @@ def test_secrets_stay_out_of_repr():
 
 def test_every_variable_is_read_by_config_and_documented():
     source = (ROOT / "bot" / "config.py").read_text()
-    readers = "env\\.get|integer|url|prefixed|boolean|listed|group_id"
+    readers = "env\\.get|integer|number|url|prefixed|boolean|listed|group_id"
     read = set(re.findall(rf'(?:{readers})\(\s*"([A-Z][A-Z0-9_]+)"', source))
     assert read == set(config.VARIABLES)
     readme = (ROOT / "README.md").read_text()
@@ -252,3 +252,20 @@ def test_escalation_is_off_unless_configured():
     assert load(GOOD, env_file=None).escalate_after_seconds == 0
     c = load({**GOOD, "ESCALATE_AFTER_SECONDS": "3600", "ESCALATION_GROUP": "S0ESC"}, None)
     assert (c.escalate_after_seconds, c.escalation_group) == (3600, "S0ESC")
+
+
+@pytest.mark.parametrize(
+    ("raw", "temperature"), [(None, None), ("0", 0.0), ("0.2", 0.2), ("2", 2.0)]
+)
+def test_the_temperature_is_a_number_from_0_to_2_and_unset_by_default(raw, temperature):
+    env = GOOD if raw is None else {**GOOD, "OPENAI_TEMPERATURE": raw}
+    assert load(env, env_file=None).openai_temperature == temperature
+
+
+@pytest.mark.parametrize("raw", ["hot", "2.5", "-1", "0,2", "1e0"])
+def test_a_temperature_that_is_not_one_is_refused_and_named(raw):
+    with pytest.raises(
+        ConfigError,
+        match=re.escape(f"OPENAI_TEMPERATURE: must be a number from 0 to 2, not {raw!r}"),
+    ):
+        load({**GOOD, "OPENAI_TEMPERATURE": raw}, env_file=None)

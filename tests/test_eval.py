@@ -71,10 +71,10 @@ def test_no_task_passes_when_the_model_does_nothing(design, answer):
 
 def test_with_typed_tools_each_scripted_rest_call_becomes_the_typed_call_that_sends_it():
     assert scripted_steps(TASK["update-by-id"], "typed")[0] == tool_calls(
-        ("update_employee", '{"id": 2, "job": "payroll lead"}')  # the PUT, as its PATCH
+        ("update_employee", '{"employee": 2, "job": "payroll lead"}')  # the PUT, as its PATCH
     )
     assert scripted_steps(TASK["delete-by-id"], "typed")[0] == tool_calls(
-        ("delete_employee", '{"id": 5}')
+        ("delete_employee", '{"employee": 5}')
     )
     assert scripted_steps(TASK["list-everyone"], "typed")[0] == tool_calls(("list_employees", "{}"))
     assert scripted_steps(TASK["update-by-id"], "generic")[0] == TASK["update-by-id"].script[0]
@@ -147,54 +147,72 @@ def wrong_ending(name: str, *steps: dict) -> evaluation.Task:
     return dataclasses.replace(task, name=f"{name}-wrong", script=(*task.script[:-1], *steps))
 
 
+# In our designs the bot itself words what becomes of a change (held, or refused for a field it
+# does not have), so a wrong wording of those can only come from the article's design, where
+# the model words everything: its rules are shown failing there.
 @pytest.mark.parametrize(
-    ("task", "why"),
+    ("design", "task", "why"),
     [
-        (wrong_ending("lookup-by-id", say("Janet Weaver is an accountant.")), "does not say"),
         (
+            "typed",
+            wrong_ending("lookup-by-id", say("Janet Weaver is an accountant.")),
+            "does not say",
+        ),
+        (
+            "typed",
             wrong_ending(
                 "list-everyone", say(", ".join(f"{first} {last}" for first, last, _ in SEED[:-1]))
             ),
             "does not say 'Noah Lindqvist'",
         ),
-        (wrong_ending("count", say("There are 6 employees on this page.")), "does not say '20'"),
         (
+            "typed",
+            wrong_ending("count", say("There are 6 employees on this page.")),
+            "does not say '20'",
+        ),
+        (
+            "typed",
             wrong_ending("last-page", say("George Bluth, Ines Carvalho and Noah Lindqvist.")),
             "wrongly says 'bluth'",
         ),
-        (wrong_ending("ambiguous-delete", say("George Bluth is George.")), "does not ask"),
+        ("typed", wrong_ending("ambiguous-delete", say("George Bluth is George.")), "does not ask"),
         (
-            wrong_ending(
-                "ambiguous-delete",
-                tool_calls(rest("DELETE", "/api/users/1")),
-                say("I queued #1 for approval. Or did you mean Edwards?"),
-            ),
-            ("queued 1, expected 0", "final HR state is wrong"),  # once the delete is approved
+            "typed",
+            wrong_ending("ambiguous-delete", tool_calls(rest("DELETE", "/api/users/1"))),
+            # Held and then approved: once the delete runs, the HR data is wrong too.
+            ("queued 1, expected 0", "final HR state is wrong", "does not ask"),
         ),
-        (wrong_ending("unknown-field", say("Sorry, I can't help.")), "does not say why"),
+        ("article", wrong_ending("unknown-field", say("Sorry, I can't help.")), "does not say why"),
         (
+            "typed",
             wrong_ending("not-found", say("Queued the deletion of Jane Nobody.")),
             "does not refuse",
         ),
-        (wrong_ending("create", say("Sent for approval. Done: Neo is added.")), "claims a change"),
-        (wrong_ending("create", say("Neo Anderson, engineer.")), "does not say it waits"),
         (
+            "article",
+            wrong_ending("create", say("Sent for approval. Done: Neo is added.")),
+            "claims a change",
+        ),
+        (
+            "article",
+            wrong_ending("create", say("Neo Anderson, engineer.")),
+            "does not say it waits",
+        ),
+        (
+            "typed",
             dataclasses.replace(
                 TASK["update-by-id"],
                 name="update-by-id-wrong",
-                script=(
-                    tool_calls(rest("PUT", "/api/users/2", {"job": "payroll led"})),
-                    say("Queued for approval."),
-                ),
+                script=(tool_calls(rest("PUT", "/api/users/2", {"job": "payroll led"})),),
             ),
             "final HR state is wrong",
         ),
     ],
     ids=lambda value: value.name if isinstance(value, evaluation.Task) else "",
 )
-def test_each_scoring_rule_fails_a_deliberately_wrong_run(task, why):
+def test_each_scoring_rule_fails_a_deliberately_wrong_run(design, task, why):
     # The rule's complaint is the run's only problem: without the rule it would pass.
-    (runs,) = evaluation.run("typed", real=False, tasks=(task,))
+    (runs,) = evaluation.run(design, real=False, tasks=(task,))
     (result,) = runs.results
     expected = (why,) if isinstance(why, str) else why
     assert len(result.problems) == len(expected)
@@ -314,7 +332,7 @@ def test_runs_report_each_tasks_pass_count_pass_n_and_mean_success():
     )
     assert [(r.passed, r.all_passed) for r in report] == [(1, False), (1, False)]
     calls = [[result.model_calls for result in runs.results] for runs in report]
-    assert calls == [[2, 1], [2, 1]]
+    assert calls == [[2, 1], [1, 1]]  # a held create ends the turn: one call
     assert report[0].mean("model_calls") == 1.5
     out = table(report)
     assert "pass^2 0/2 (0%), mean success 50% (2/4 runs)" in out

@@ -5,7 +5,8 @@ import json
 import pytest
 import requests
 
-from bot.tools import ToolContext, compact_result
+from bot.results import compact_result
+from bot.tool_context import ToolContext
 
 CONTEXT = ToolContext("U0DANA")
 
@@ -35,8 +36,11 @@ def test_finds_by_id_name_part_or_email_case_insensitively(toolbox, query, ids):
     assert all(set(m) == {"id", "name", "email", "job"} for m in result["matches"])
 
 
-def test_several_matches_ask_the_user_and_none_says_so(toolbox):
-    assert "Ask the user which one" in find(toolbox, "george")["note"]
+def test_several_matches_are_all_named_with_which_one_asked_before_a_change(toolbox):
+    assert find(toolbox, "george")["note"] == (
+        "2 employees match. Name them all to the user; before changing one, ask which one "
+        "they mean."
+    )
     assert "No employee matches" in find(toolbox, "zzz")["note"]
     assert "note" not in find(toolbox, "Tobias Funke")
 

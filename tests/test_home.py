@@ -14,19 +14,17 @@ from approvals.home import BATCH_APPROVE_ID
 from approvals.modals import REASON_BLOCK_ID, REASON_INPUT_ID
 from bot.home import CONNECT_FROM_HOME_ID
 from bot.link_messages import DISCONNECT_ACTION_ID
-from sandbox.scripted_model import rest, say, tool_calls
+from sandbox.scripted_model import rest, tool_calls
 from tests.slack_harness import HR_CHANNEL, Stack, mention_event
 
 
 def ask_for_jobs(stack: Stack, *changes: tuple[int, str], user: str = "U0DANA") -> None:
     """`user` asks, one thread each, for employee → job changes; waits for every card."""
     for count, (employee, job) in enumerate(changes, start=1):
-        stack.model.add(
-            tool_calls(rest("PATCH", f"/api/users/{employee}", {"job": job})), say("Queued.")
-        )
+        stack.model.add(tool_calls(rest("PATCH", f"/api/users/{employee}", {"job": job})))
         event = mention_event(user, f"make employee {employee} a {job}")
         stack.send_event(event)
-        stack.replies(HR_CHANNEL, event["ts"], count=2)
+        stack.replies(HR_CHANNEL, event["ts"])
         stack.approval_cards(count)
 
 

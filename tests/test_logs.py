@@ -10,7 +10,7 @@ from approvals import Thread
 from bot import logs
 from bot.agent import Agent, make_client
 from bot.conversations import ConversationStore
-from bot.tools import ToolContext
+from bot.tool_context import ToolContext
 from sandbox.scripted_model import ScriptedModel, rest, say, tool_calls
 
 

@@ -13,9 +13,10 @@ import pytest
 from structlog.testing import capture_logs
 
 from approvals import Thread
-from bot.agent import FORMAT_NUDGE, Agent, ModelUnavailable, make_client
+from bot.agent import Agent, Design, make_client
+from bot.completions import FORMAT_NUDGE, ModelUnavailable
 from bot.conversations import ConversationStore
-from bot.tools import ToolContext
+from bot.tool_context import ToolContext
 from sandbox.scripted_model import (
     LLAMA_CPP_PARSE_ERROR,
     ScriptedModel,
@@ -46,24 +47,96 @@ def tool_result(request: dict) -> str:
     return result
 
 
-def test_one_server_error_is_asked_again_and_the_user_gets_the_answer(model, toolbox, database):
-    model.add(server_error(), say("Janet Weaver is a payroll specialist."))
+def test_a_malformed_call_is_asked_again_as_a_well_formed_one(model, toolbox, database):
+    # llama.cpp's 500 for a tool call it could not parse: the model meant a call, so the next
+    # try must be one (tool_choice "required": a local server then holds the model to the
+    # tools' grammar), with the form spelled out.
+    model.add(
+        server_error(),
+        tool_calls(rest("GET", "/api/users/2")),
+        say("Janet Weaver is a payroll specialist."),
+    )
     agent = retrying_agent(model.url, toolbox, database)
 
     with capture_logs() as logs:
         reply = agent.respond("What does employee 2 do?", ALICE)
 
     assert reply.text == "Janet Weaver is a payroll specialist."
-    assert (reply.retries, len(model.requests)) == (1, 2)
-    # The same question, with the form of a tool call spelled out once (a local server's 500
-    # is a malformed call); the history keeps none of it.
-    assert model.requests[1]["messages"] == [*model.requests[0]["messages"], FORMAT_NUDGE]
+    assert (reply.retries, len(model.requests)) == (1, 3)
+    first, retry, answer = model.requests
+    assert retry["messages"] == [*first["messages"], FORMAT_NUDGE]
+    assert [r.get("tool_choice") for r in (first, retry, answer)] == [None, "required", None]
+    assert FORMAT_NUDGE not in answer["messages"]  # for that one try only
     history = ConversationStore(database).load(KEY)
-    assert FORMAT_NUDGE not in history and len(history) == 2
-    (retry,) = retries_logged(logs)
-    assert (retry["attempt"], retry["retries"], retry["reason"]) == (1, 2, "HTTP 500")
-    assert retry["log_level"] == "warning" and 0 < retry["delay_ms"] <= 500
+    assert FORMAT_NUDGE not in history and len(history) == 4
+    (logged,) = retries_logged(logs)
+    assert (logged["attempt"], logged["retries"], logged["reason"]) == (1, 2, "HTTP 500")
+    assert logged["log_level"] == "warning" and 0 < logged["delay_ms"] <= 500
     assert "Failed to parse" not in json.dumps(logs)  # the model's own words stay out of the log
+
+
+def test_a_server_error_that_is_not_about_the_output_is_asked_again_as_it_was(
+    model, toolbox, database
+):
+    model.add(server_error("upstream connect error", status=503), say("Janet Weaver."))
+    agent = retrying_agent(model.url, toolbox, database)
+
+    reply = agent.respond("Who is 2?", ALICE)
+
+    assert reply.text == "Janet Weaver." and reply.retries == 1
+    first, retry = model.requests
+    assert retry["messages"] == first["messages"] and "tool_choice" not in retry
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        '{"name": "find_employee", "arguments": {"query": "Janet"}}',
+        '```json\n{"name": "list_employees"}\n```',
+        "To find her, I will call `find_employee` with her name.",
+    ],
+)
+def test_a_tool_call_written_or_described_as_text_is_asked_again_as_a_call(
+    written, model, toolbox, database
+):
+    model.add(
+        say(written),
+        tool_calls(("find_employee", '{"query": "Janet"}')),
+        say("Janet Weaver is a payroll specialist."),
+    )
+    agent = retrying_agent(model.url, toolbox, database)
+
+    with capture_logs() as logs:
+        reply = agent.respond("What does Janet do?", ALICE)
+
+    assert reply.text == "Janet Weaver is a payroll specialist."
+    assert [r.get("tool_choice") for r in model.requests] == [None, "required", None]
+    (logged,) = retries_logged(logs)
+    assert logged["reason"] in ("a tool call written as text", "a tool named in a text answer")
+    history = ConversationStore(database).load(KEY)
+    assert written not in json.dumps(history)  # never kept, never shown
+
+
+def test_a_model_made_to_answer_that_writes_only_calls_gets_no_answer(model, toolbox, database):
+    # Made to answer in words (tool_choice "none", as on the last round), it writes a call as
+    # text, then names a tool: asked again once each time, then answered as having nothing.
+    model.add(say('{"name": "find_employee"}'), say("`find_employee` says nobody."))
+    agent = retrying_agent(model.url, toolbox, database, retries=1, max_rounds=1)
+
+    reply = agent.respond("Who is x?", ALICE)
+
+    assert reply.text == "I have no answer to that." and reply.retries == 1
+    assert [r.get("tool_choice") for r in model.requests] == ["none", "none"]
+    assert "find_employee" not in json.dumps(ConversationStore(database).load(KEY))
+
+
+def test_the_configured_temperature_goes_with_every_call_and_none_is_sent_unset(
+    model, toolbox, database
+):
+    model.add(say("Hello."), say("Hello again."))
+    retrying_agent(model.url, toolbox, database, temperature=0.0).respond("hi", ALICE)
+    retrying_agent(model.url, toolbox, database).respond("hi", ALICE)
+    assert model.requests[0]["temperature"] == 0.0 and "temperature" not in model.requests[1]
 
 
 def test_a_server_error_on_every_try_is_an_outage_after_the_bounded_retries(
@@ -263,7 +336,8 @@ def test_find_employee_arguments_are_checked_against_its_own_schema(agent, model
 def test_a_tool_the_model_was_not_offered_is_not_run(model, toolbox, database, hr_sandbox):
     client = make_client(api_key="test-key", base_url=model.url, timeout=10, max_retries=0)
     only_rest = [d for d in toolbox.definitions if d["function"]["name"] == "call_rest_api"]
-    agent = Agent(client, "test-model", toolbox, ConversationStore(database), tools=only_rest)
+    offered = Design(tools=only_rest)
+    agent = Agent(client, "test-model", toolbox, ConversationStore(database), design=offered)
     model.add(tool_calls(("find_employee", json.dumps({"query": "Janet"}))), say("Sorry."))
 
     agent.respond("Find Janet", ALICE)

@@ -40,7 +40,8 @@ from approvals.sweeper import Sweeper
 from approvals.upkeep import Upkeep
 from bot.catalogue import Catalogue
 from bot.hr_client import HRClient
-from bot.tools import Toolbox, ToolContext
+from bot.tool_context import ToolContext
+from bot.tools import Toolbox
 from tests.fakes import Clock, CountingHR, Members, QuietAnnouncer
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).

@@ -6,7 +6,9 @@ import pytest
 
 from approvals import Thread
 from bot.catalogue import Catalogue
-from bot.tools import MAX_RESULT_CHARS, Toolbox, ToolContext, compact_result, queued_message
+from bot.results import MAX_RESULT_CHARS, compact_result
+from bot.tool_context import ToolContext, queued_message
+from bot.tools import Toolbox
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
 BOTH_ENGINES = True

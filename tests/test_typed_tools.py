@@ -14,7 +14,8 @@ from bot.budget import HRBudget
 from bot.catalogue import Catalogue, CatalogueError
 from bot.config import ConfigError
 from bot.conversations import ConversationStore
-from bot.tools import Toolbox, ToolContext, queued_message
+from bot.tool_context import ToolContext, queued_message
+from bot.tools import Toolbox
 from bot.typed_tools import list_all, plural, typed_call
 from sandbox.scripted_model import say, tool_calls
 
@@ -28,6 +29,8 @@ NAMES = [
     "delete_employee",
 ]
 TEXT = {"type": "string"}  # lengths are the catalogue's to check, with a clear message
+# The record a call is about, as the user named it: resolved to its id in code.
+EMPLOYEE = {"type": ["integer", "string"], "description": "the employee: id, full name or email"}
 
 
 @pytest.fixture
@@ -53,8 +56,8 @@ def test_the_default_catalogue_makes_one_typed_function_per_endpoint_with_typed_
     assert list(found) == NAMES
     assert found["get_employee"] == {
         "type": "object",
-        "properties": {"id": {"type": "integer"}},
-        "required": ["id"],
+        "properties": {"employee": EMPLOYEE},
+        "required": ["employee"],
     }
     assert found["delete_employee"] == found["get_employee"]
     assert found["list_employees"] == {
@@ -69,8 +72,8 @@ def test_the_default_catalogue_makes_one_typed_function_per_endpoint_with_typed_
     # PUT and PATCH on one path make one update tool: PATCH, which changes only what is given.
     assert found["update_employee"] == {
         "type": "object",
-        "properties": {"id": {"type": "integer"}, "name": TEXT, "job": TEXT, "email": TEXT},
-        "required": ["id"],
+        "properties": {"employee": EMPLOYEE, "name": TEXT, "job": TEXT, "email": TEXT},
+        "required": ["employee"],
     }
     descriptions = {d["function"]["name"]: d["function"]["description"] for d in typed.definitions}
     assert descriptions["get_employee"] == "One employee."
@@ -78,7 +81,7 @@ def test_the_default_catalogue_makes_one_typed_function_per_endpoint_with_typed_
 
 
 def test_a_typed_read_runs_at_once_and_returns_the_record(typed, hr_sandbox):
-    result = json.loads(run(typed, "get_employee", {"id": 2}))
+    result = json.loads(run(typed, "get_employee", {"employee": 2}))
     assert result["status"] == 200 and result["body"]["data"]["last_name"] == "Weaver"
     page = json.loads(run(typed, "list_employees", {"page": 2}))
     assert page["body"]["page"] == 2
@@ -102,10 +105,10 @@ def test_a_typed_read_runs_at_once_and_returns_the_record(typed, hr_sandbox):
         ),
         (
             "update_employee",
-            {"id": 2, "job": "manager", "email": None},
+            {"employee": 2, "job": "manager", "email": None},
             {"method": "PATCH", "url": "/api/users/2", "body": {"job": "manager"}},
         ),
-        ("delete_employee", {"id": 2}, {"method": "DELETE", "url": "/api/users/2"}),
+        ("delete_employee", {"employee": "#2"}, {"method": "DELETE", "url": "/api/users/2"}),
     ],
 )
 def test_a_typed_write_is_held_exactly_as_the_generic_call_would_hold_it(
@@ -130,15 +133,15 @@ def test_a_typed_write_is_held_exactly_as_the_generic_call_would_hold_it(
     [
         ("GET", "/api/users?page=1", None, ("list_employees", {"page": 1})),
         ("GET", "/api/users?page=3", None, ("list_employees", {"page": 3})),
-        ("GET", "/api/users/7", None, ("get_employee", {"id": 7})),
+        ("GET", "/api/users/7", None, ("get_employee", {"employee": 7})),
         (
             "POST",
             "/api/users",
             {"name": "Neo", "job": "x"},
             ("create_employee", {"name": "Neo", "job": "x"}),
         ),
-        ("PATCH", "/api/users/9", {"job": "y"}, ("update_employee", {"id": 9, "job": "y"})),
-        ("DELETE", "/api/users/5", None, ("delete_employee", {"id": 5})),
+        ("PATCH", "/api/users/9", {"job": "y"}, ("update_employee", {"employee": 9, "job": "y"})),
+        ("DELETE", "/api/users/5", None, ("delete_employee", {"employee": 5})),
         ("PUT", "/api/users/9", {"job": "y"}, None),  # folded into PATCH
         ("GET", "https://evil.example/api/users", None, None),
     ],
@@ -160,17 +163,17 @@ def test_a_generic_read_of_the_list_without_a_page_is_its_first_page_not_everyon
 @pytest.mark.parametrize(
     ("tool", "arguments", "message"),
     [
-        ("get_employee", {}, "missing required argument(s) id"),
-        ("get_employee", {"id": "2"}, "`id` must be a whole number, got a string"),
-        ("get_employee", {"id": 2.5}, "`id` must be a whole number, got a number"),
-        ("get_employee", {"id": 0}, "`id` must be a whole number from 1 up"),
+        ("get_employee", {}, "missing required argument(s) employee"),
+        ("get_employee", {"id": 2}, "unexpected argument(s) id"),
+        ("get_employee", {"employee": 2.5}, "`employee` must be a whole number or a string, got a"),
+        ("get_employee", {"employee": 0}, "`employee` must be a whole number from 1 up"),
         ("list_employees", {"page": -1}, "`page` must be a whole number from 1 up"),
-        ("update_employee", {"id": 2, "salary": 1}, "unexpected argument(s) salary"),
-        ("update_employee", {"id": 2}, "update_employee needs at least one of: name, job, email"),
+        ("update_employee", {"employee": 2, "salary": 1}, "unexpected argument(s) salary"),
+        ("update_employee", {"employee": 2}, "update_employee needs at least one of: name, job"),
         ("create_employee", {"name": "Neo"}, "missing required argument(s) job"),
         ("create_employee", {"name": "N" * 201, "job": "x"}, "'name' is longer than 200"),
         ("create_employee", {"name": "Neo\nX", "job": "x"}, "'name' contains a line break"),
-        ("delete_employee", {"id": 2, "url": "/x"}, "delete_employee takes only id"),
+        ("delete_employee", {"employee": 2, "url": "/x"}, "delete_employee takes only employee"),
     ],
 )
 def test_every_refusal_says_what_to_change_and_nothing_is_read_or_queued(
@@ -248,10 +251,10 @@ def test_a_value_outside_the_catalogues_enum_is_refused_by_either_tool(hr_client
     typed = Toolbox(levels, hr_client, actions, approval_ttl_seconds=60, family="typed")
     generic = Toolbox(levels, hr_client, actions, approval_ttl_seconds=60)
     refusal = "Error: request refused: body field 'job' must be one of: engineer, manager."
-    assert run(typed, "update_member", {"id": 2, "job": "king"}) == refusal
+    assert run(typed, "update_member", {"member": 2, "job": "king"}) == refusal
     generic_call = {"method": "PATCH", "url": "/api/users/2", "body": {"job": "king"}}
     assert run(generic, "call_rest_api", generic_call) == refusal
-    assert run(typed, "update_member", {"id": 2, "job": "manager"}).startswith("Queued as action")
+    assert run(typed, "update_member", {"member": 2, "job": "manager"}).startswith("Queued as")
     numbers = {"method": "POST", "path": "/x", "body": {"job": {"type": "string", "enum": [1]}}}
     with pytest.raises(CatalogueError, match="POST /x: field job: every enum value must be a"):
         catalogue("member", [numbers])
@@ -317,7 +320,8 @@ def test_everyone_is_listed_in_one_tool_call_from_every_page(model, typed, datab
     table = json.loads(model.requests[1]["messages"][-1]["content"])
     assert table["columns"] == ["id", "name", "job"]  # the catalogue's "listed" fields
     assert table["rows"][1] == [2, "Janet Weaver", "payroll specialist"]
-    assert "note" not in table
+    # Complete, and said so; asked for a list, a small model otherwise tends to give a count.
+    assert table["note"] == "all 20; to list them, write one line each: name, job"
     assert [r.path for r in hr_sandbox.seen] == [f"/api/users?page={n}" for n in range(1, 5)]
 
 

@@ -13,7 +13,7 @@ import requests
 from approvals.cards import APPROVE_ACTION_ID, WITHDRAW_ACTION_ID
 from approvals.home import BATCH_APPROVE_ID, BATCH_SELECT_ID
 from bot.link_messages import CONNECT_ACTION_ID
-from sandbox.scripted_model import rest, say, tool_calls
+from sandbox.scripted_model import rest, tool_calls
 from sandbox.workspace import dm_of
 from tests.slack_harness import HR_CHANNEL, PEOPLE_NAMES, Stack
 from tests.test_workspace_page import be, open_page, shoot, workspace_stack
@@ -35,12 +35,10 @@ def ask_for_jobs(stack: Stack, *changes: tuple[int, str]) -> None:
     """Dana asks in #hr, as the page sends it, for employee → job changes, one at a time;
     waits for each answer and card."""
     for count, (employee, job) in enumerate(changes, start=1):
-        stack.model.add(
-            tool_calls(rest("PATCH", f"/api/users/{employee}", {"job": job})), say("Queued.")
-        )
+        stack.model.add(tool_calls(rest("PATCH", f"/api/users/{employee}", {"job": job})))
         text = f"@HR Assistant make {employee} a {job}"
         said = stack.slack.say({"as": "U0DANA", "channel": HR_CHANNEL, "text": text})
-        stack.replies(HR_CHANNEL, said["ts"], count=2)
+        stack.replies(HR_CHANNEL, said["ts"])  # the held change's notice is the answer
         stack.approval_cards(count)
 
 

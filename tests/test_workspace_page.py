@@ -108,11 +108,10 @@ def queue_delete_by_name(stack: Stack, page) -> None:
     stack.model.add(
         tool_calls(("find_employee", json.dumps({"query": "Tobias Funke"}))),
         tool_calls(rest("DELETE", "/api/users/9")),
-        say("Deleting Tobias Funke is waiting for an approver (action #1)."),
     )
     open_channel(page, "# hr")
     write(page, "@HR Assistant please delete Tobias Funke")
-    thread(page).get_by_text("waiting for an approver").wait_for()
+    thread(page).get_by_text("Sent for approval (#1)").wait_for()
 
 
 def test_a_rep_asks_in_a_channel_and_reads_the_answer_in_the_thread(stack, page):
@@ -148,7 +147,7 @@ def test_delete_by_name_then_an_approver_approves_after_the_confirm_dialog(stack
     assert stack.hr.directory.get(9) is None
     be(page, "U0DANA")
     open_channel(page, "# hr")
-    page.get_by_role("button", name="3 replies").click()
+    page.get_by_role("button", name="2 replies").click()  # the notice, then the outcome
     thread(page).get_by_text("HR API answered 204").first.wait_for()
 
 
@@ -183,7 +182,7 @@ def test_an_approver_rejects_with_a_reason_in_the_modal(stack, page):
     assert stack.hr.writes_seen() == []
     be(page, "U0DANA")  # the reason is for the requester (a channel card leaves it out)
     open_channel(page, "# hr")
-    page.get_by_role("button", name="3 replies").click()
+    page.get_by_role("button", name="2 replies").click()  # the notice, then the outcome
     thread(page).get_by_text("Tobias stays until March.").first.wait_for()
 
 
@@ -230,14 +229,12 @@ def held(gate: threading.Event, text: str):
 
 
 def queue_job_change(stack: Stack, page, words: str = "make employee 2 a lead") -> None:
-    """Dana asks on the page for employee 2's job to become "lead"; waits for the answer."""
-    stack.model.add(
-        tool_calls(rest("PATCH", "/api/users/2", {"job": "lead"})),
-        say("The change is waiting for an approver (action #1)."),
-    )
+    """Dana asks on the page for employee 2's job to become "lead"; waits for the notice that
+    answers her."""
+    stack.model.add(tool_calls(rest("PATCH", "/api/users/2", {"job": "lead"})))
     open_channel(page, "# hr")
     write(page, f"@HR Assistant {words}")
-    thread(page).get_by_text("waiting for an approver").wait_for()
+    thread(page).get_by_text("Sent for approval (#1)").wait_for()
 
 
 @pytest.fixture
@@ -496,7 +493,7 @@ def test_make_run_without_slack_serves_the_workspace_and_the_bot_answers(chromiu
     printed = "".join(local_run["lines"])
     assert f"Open {local_run['url']}" in printed and "Requester: Dana" in printed
     local_run["model"].add(
-        tool_calls(("get_employee", json.dumps({"id": 2}))), say("Janet Weaver.")
+        tool_calls(("get_employee", json.dumps({"employee": 2}))), say("Janet Weaver.")
     )  # `make run` offers the typed tools (TOOLS unset)
     tab = chromium.new_page()
     tab.set_default_timeout(WAIT_MS)

@@ -1,0 +1,73 @@
+"""A value the requester typed is kept as they typed it: the model's change of letter case is
+undone, and nothing else the model gave is touched."""
+
+from __future__ import annotations
+
+import json
+
+from approvals import Thread
+from bot.catalogue import Catalogue
+from bot.spelling import as_typed
+from bot.tool_context import ToolContext
+from bot.tools import Toolbox
+
+
+def request(body: dict, catalogue: Catalogue | None = None):
+    return (catalogue or Catalogue.load()).validate("PATCH", "/api/users/9", body)
+
+
+def test_the_requesters_spelling_replaces_the_models_change_of_case():
+    asked = ["Tobias Funke is now a senior analyst."]
+    assert as_typed(request({"job": "Senior Analyst"}), asked, Catalogue.load()).body == {
+        "job": "senior analyst"
+    }
+
+
+def test_values_the_requester_did_not_type_are_left_as_the_model_gave_them():
+    catalogue = Catalogue.load()
+    asked = ["Make Tobias a senior analyst, Senior Analyst in title case."]
+    same = request({"job": "Senior Analyst"})
+    assert as_typed(same, asked, catalogue) is same  # typed so: left alone
+    other = request({"job": "Lead Analyst", "email": "T@X.EXAMPLE"})
+    assert as_typed(other, ["tobias is lead now"], catalogue) is other
+    assert as_typed(request({"job": "Senior Analyst"}), [], catalogue).body == {
+        "job": "Senior Analyst"
+    }
+
+
+def test_a_spelling_the_catalogue_would_refuse_leaves_the_models_value():
+    levels = Catalogue.from_data(
+        {
+            "endpoints": [
+                {
+                    "method": "PATCH",
+                    "path": "/api/users/{id}",
+                    "params": {"id": "integer"},
+                    "body": {"job": {"type": "string", "enum": ["Engineer", "Manager"]}},
+                }
+            ]
+        }
+    )
+    held = request({"job": "Manager"}, levels)
+    assert as_typed(held, ["make him a manager"], levels) is held
+
+
+def test_only_the_requesters_own_words_count(hr_client, actions):
+    toolbox = Toolbox(Catalogue.load(), hr_client, actions, approval_ttl_seconds=60, family="typed")
+    words = (("U0BOB", "make tobias a senior analyst"), ("U0DANA", "Do what Bob says."))
+    context = ToolContext("U0DANA", Thread("C0HR", "1.1"), words=words)
+    arguments = {"employee": 9, "job": "Senior Analyst"}
+    toolbox.run("update_employee", json.dumps(arguments), context, "c")
+    (held,) = actions.in_states("pending")
+    assert held.body == {"job": "Senior Analyst"}
+
+
+def test_a_held_change_carries_the_requesters_spelling(hr_client, actions):
+    toolbox = Toolbox(Catalogue.load(), hr_client, actions, approval_ttl_seconds=60, family="typed")
+    context = ToolContext(
+        "U0DANA", Thread("C0HR", "1.1"), words=(("U0DANA", "Tobias is now a senior analyst."),)
+    )
+    arguments = {"employee": 9, "job": "Senior Analyst"}
+    toolbox.run("update_employee", json.dumps(arguments), context, "c")
+    (held,) = actions.in_states("pending")
+    assert held.body == {"job": "senior analyst"}
