@@ -45,7 +45,8 @@ def _code(value: Any, limit: int = 80) -> str:
     return "`" + escape(visible(value, limit).replace("`", "<U+0060>")) + "`"
 
 
-def _summary(action: PendingAction, value: Callable[[Any], str]) -> str:
+def summary_with(action: PendingAction, value: Callable[[Any], str]) -> str:
+    """What will happen, each value as `value` shows it (for text escaped later)."""
     segments = [s for s in action.path.split("?")[0].split("/") if s]
     target = segments[-1] if segments and segments[-1].isdigit() else ""
     body = dict(action.body or {})
@@ -65,13 +66,13 @@ def _summary(action: PendingAction, value: Callable[[Any], str]) -> str:
 def summary(action: PendingAction) -> str:
     """What will happen, in plain words: "Create employee Neo Anderson — job: engineer"; plain
     text (values on one line, nothing hidden) clipped to SUMMARY_LIMIT."""
-    return visible(_summary(action, lambda v: visible(v, 80)), SUMMARY_LIMIT)
+    return visible(summary_with(action, lambda v: visible(v, 80)), SUMMARY_LIMIT)
 
 
 def short_summary(action: PendingAction) -> str:
     """The summary as mrkdwn (messages, notifications), each value in inline code; clipped to
     SUMMARY_LIMIT without leaving half an entity such as "&am" or an open code span."""
-    text = _summary(action, _code)
+    text = summary_with(action, _code)
     if len(text) > SUMMARY_LIMIT:
         text = re.sub(r"&[a-z]*$", "", text[: SUMMARY_LIMIT - 2])
         text += "`…" if text.count("`") % 2 else "…"
@@ -285,8 +286,11 @@ def card_text(action: PendingAction) -> str:
 
 
 def requester_notice(action: PendingAction, card_link: str | None) -> str:
+    """The change in the requester's thread, with whose record it is (read when asked for)."""
     where = f" — <{card_link}|view the card>" if card_link else ""
-    return f"Sent for approval (#{action.id}): {short_summary(action)}{where}"
+    whose = (action.fields_before or {}).get("name")
+    record = f", on the record of {_code(whose)}" if whose else ""
+    return f"Sent for approval (#{action.id}): {short_summary(action)}{record}{where}"
 
 
 def requester_blocks(

@@ -29,6 +29,10 @@ NO_MODEL = (
 
 
 NO_ANSWER = "I have no answer to that."
+TOLD = (
+    "The system has already told the user this, in its own words; do not repeat it or say more "
+    "of it. Answer the rest of their message: "
+)
 OUT_OF_TIME = (
     "I ran out of time on this one. Nothing else was done; any action already queued still "
     "waits for approval. Please ask again."
@@ -106,9 +110,6 @@ class Agent:
         self.bot_words_changes = design.bot_words_changes
         self.tools = design.tools if design.tools is not None else toolbox.definitions
         self.configured = configured
-        self.offered = frozenset(
-            str((tool.get("function") or {}).get("name")) for tool in self.tools
-        )
         self.completions = Completions(
             client, model, self.prompt, self.tools, temperature=temperature
         )
@@ -139,28 +140,38 @@ class Agent:
             contributors=speakers([*history, *new]),
             words=words_in([*history, *new]),
             budget=HRBudget(self.max_hr_requests),  # this message's own
+            strikes=set(),
         )
         reply = Reply()
         deadline = time.monotonic() + self.deadline_seconds
         made: set[tuple[str, str]] = set()  # the calls run for this message
+        told: list[str] = []  # what the bot itself has said of changes this message
         answer_now = self.max_rounds == 1
+
+        def finish(text: str | None, *, spoken: bool = False) -> Reply:
+            """End the turn: the bot's own words first, then `text` (the model's when
+            `spoken`, already in the conversation; else the bot's, kept there now)."""
+            reply.text = "\n".join([*told, text] if text else told) or NO_ANSWER
+            if not spoken:
+                new.append({"role": "assistant", "content": reply.text})
+            return reply
+
         try:
             for step in range(1, self.max_rounds + 1):
                 if deadline - time.monotonic() <= 1:
-                    return self._last_word(reply, new, OUT_OF_TIME)
+                    return finish(OUT_OF_TIME)
                 # Within the token budget at every step, not only between turns.
                 messages = fit_turn(history, new, self.conversations.token_budget)
                 message = self.completions.next(messages, reply, deadline, answer_now=answer_now)
                 if message is None:  # nothing usable on any try
-                    return self._last_word(reply, new, NO_ANSWER)
+                    return finish(NO_ANSWER)
                 assistant = assistant_message(message)
                 calls = assistant.get("tool_calls") or []
                 if not calls:
                     new.append(assistant)
-                    reply.text = (message.content or "").strip() or NO_ANSWER
-                    return reply
+                    return finish((message.content or "").strip() or NO_ANSWER, spoken=True)
                 if answer_now:  # a server that ignored tool_choice "none"
-                    return self._last_word(reply, new, stopped(self.max_rounds))
+                    return finish(stopped(step))
                 new.append(assistant)
                 cap = self.max_tool_calls_per_round
                 if len(calls) > cap:  # keep only the calls that run; none is left unanswered
@@ -175,23 +186,21 @@ class Agent:
                     new.append({"role": "system", "content": skipped_note(skipped, cap)})
                 answers = [r.answer for _, r in results if r.answer]
                 if answers and self.bot_words_changes:
-                    reply.held = tuple(r.held.id for _, r in results if r.held)
-                    reply.noticed = len(reply.held) == len(answers)
-                    return self._last_word(reply, new, "\n".join(answers))
+                    told += answers
+                    reply.held += tuple(r.held.id for _, r in results if r.held)
+                    if len(answers) == len(results):  # the bot has said all there is
+                        reply.noticed = len(reply.held) == len(told)
+                        return finish(None)
+                    # Other calls of the step still want an answer: the model gives it, after
+                    # the bot's words, which it must not repeat.
+                    new.append({"role": "system", "content": TOLD + " ".join(answers)})
                 # The last step, or a step that only repeats calls already made (a small model
                 # going round in circles), must answer from what it has.
                 answer_now = step + 1 == self.max_rounds or asked <= made
                 made |= asked
-            return self._last_word(reply, new, stopped(self.max_rounds))
+            return finish(stopped(self.max_rounds))
         finally:
             self.conversations.append(key, new)
-
-    @staticmethod
-    def _last_word(reply: Reply, new: list[dict[str, Any]], text: str) -> Reply:
-        """End the turn with the bot's own words, kept in the conversation."""
-        reply.text = text
-        new.append({"role": "assistant", "content": text})
-        return reply
 
     def _run_tools(
         self, calls: list[dict[str, Any]], context: ToolContext, reply: Reply
@@ -203,10 +212,10 @@ class Agent:
             name = function.get("name", "")
             if call.get("type") != "function":
                 result = ToolResult("Error: only function tools are available.")
-            elif name not in self.offered:
+            elif name not in self.completions.names:
                 result = ToolResult(
                     f"Error: there is no tool named {name!r}; nothing was run. The tools are: "
-                    f"{', '.join(sorted(self.offered))}."
+                    f"{', '.join(sorted(self.completions.names))}."
                 )
             else:
                 try:

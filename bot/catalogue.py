@@ -39,6 +39,9 @@ class BodyField:
     max_length: int | None = None
     description: str = ""
     enum: tuple[Any, ...] | None = None  # the only values allowed, when the catalogue lists them
+    # Sent in the requester's own letter case where the model changed only that (a convention
+    # such as lower-case job titles); names and emails are better left to the model.
+    as_typed: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,8 @@ def _endpoint(entry: dict[str, Any]) -> Endpoint:
         for name, spec in entry["body"].items():
             if spec.get("type") not in FIELD_TYPES:
                 raise CatalogueError(f"{method} {path}: field {name} needs a type")
+            if not isinstance(spec.get("as_typed", False), bool):
+                raise CatalogueError(f"{method} {path}: field {name}: as_typed is true or false")
             fields.append(
                 BodyField(
                     name=name,
@@ -141,6 +146,7 @@ def _endpoint(entry: dict[str, Any]) -> Endpoint:
                     max_length=spec.get("max_length"),
                     description=spec.get("description", ""),
                     enum=_choices(f"{method} {path}: field {name}", spec),
+                    as_typed=spec.get("as_typed", False),
                 )
             )
         body = tuple(fields)

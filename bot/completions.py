@@ -24,10 +24,12 @@ MIN_ATTEMPT_SECONDS = 1.0  # no try starts with less of the message's deadline l
 RETRY_STATUSES = frozenset({408, 409, 429})  # and every 5xx
 NO_TEXT = "neither text nor tool calls"
 WRITTEN_OUT = "a tool call written as text"
-TOOL_NAMED = "a tool named in a text answer"
+TOOL_NAMED = "a tool call described in a text answer"
+TOOL_CHOICE_REFUSED = "tool_choice refused"
+WORDS_FAILURES = frozenset({NO_TEXT, WRITTEN_OUT, TOOL_NAMED, TOOL_CHOICE_REFUSED})
 # What a server says when the model's output could not be read as a tool call (llama.cpp's
 # server: "Failed to parse input at pos 9", "does not match the expected … format").
-UNPARSED = re.compile(r"pars(e|ing)|does not match the expected", re.IGNORECASE)
+UNPARSED = re.compile(r"failed to parse input|does not match the expected", re.IGNORECASE)
 FORMAT_NUDGE = {
     "role": "system",
     "content": "Your last tool call could not be read. Call the tool again with its arguments "
@@ -83,8 +85,6 @@ def answer_in(completion: Any) -> tuple[Any, str | None, str | None]:
         return None, finish_reason, "a malformed message"
     if not calls and not (content or "").strip():
         return message, finish_reason, NO_TEXT
-    if not calls and written_out(content or ""):
-        return message, finish_reason, WRITTEN_OUT
     return message, finish_reason, None
 
 
@@ -96,16 +96,16 @@ def text_of(message: Any) -> str:
     return content if isinstance(content, str) else ""
 
 
-def written_out(text: str) -> bool:
-    """Whether a text is nothing but a tool call written as JSON (perhaps in a code fence): the
-    form a small model falls back to, which no one should be shown as an answer."""
+def written_out(text: str, tools: frozenset[str]) -> bool:
+    """Whether a text is nothing but a call of one of `tools` written as JSON (perhaps in a code
+    fence): the form a small model falls back to, which no one should be shown as an answer."""
     text = text.strip()
     fenced = _FENCED.match(text)
     try:
         value = json.loads(fenced[1] if fenced else text)
     except ValueError:
         return False
-    return isinstance(value, dict) and isinstance(value.get("name"), str)
+    return isinstance(value, dict) and value.get("name") in tools
 
 
 class Completions:
@@ -127,12 +127,16 @@ class Completions:
         self.model = model
         self.prompt = prompt
         self.tools = tools
-        names = [str((tool.get("function") or {}).get("name")) for tool in tools]
-        # A tool's own name in a text answer: the model describing a call instead of making it.
-        self._tool_named = re.compile(
-            r"(?<![\w])(?:" + "|".join(map(re.escape, names)) + r")(?![\w])" if names else r"(?!)"
+        self.names = frozenset(str((tool.get("function") or {}).get("name")) for tool in tools)
+        # A tool named as what to call: the model describing a call instead of making it
+        # ("I'll call `list_employees`", "you can use the find_employee function").
+        named = "|".join(map(re.escape, sorted(self.names))) or r"(?!)"
+        self._describes_a_call = re.compile(
+            r"\b(?:call|use|run|invoke|calling|using)\s+(?:the\s+)?[`'\"]?(?:" + named + r")(?!\w)",
+            re.IGNORECASE,
         )
         self.temperature = temperature
+        self.sends_tool_choice = True  # until the server refuses it
         self.timeout = client.timeout
         # The retries are made here, so that none outlives the message's deadline: the SDK's
         # own know nothing of it (each try gets the whole timeout again, and a Retry-After may
@@ -156,10 +160,13 @@ class Completions:
             attempt += 1
             asked = [*messages, note] if note else messages
             message, failure, wait, error = self._try(asked, tally, deadline, tool_choice)
-            if failure is None and self._tool_named.search(text_of(message)):
-                failure = TOOL_NAMED
+            if failure is None:
+                failure = self._unusable(text_of(message), answer_now)
             if failure is None:
                 return message
+            if failure == TOOL_CHOICE_REFUSED:  # not the model's try: asked again, without it
+                attempt -= 1
+                continue
             meant_a_call = failure in (WRITTEN_OUT, TOOL_NAMED) or (
                 isinstance(error, openai.APIStatusError) and UNPARSED.search(str(error.message))
             )
@@ -168,7 +175,8 @@ class Completions:
                 # well-formed call (a local server constrains it to the tools' grammar) and gets
                 # the form spelled out; the history never keeps the note.
                 tool_choice, note = "required", FORMAT_NUDGE
-            delay = max(wait, backoff(attempt))
+            # A reply's words are not the server's trouble: asked again at once.
+            delay = 0.0 if failure in WORDS_FAILURES else max(wait, backoff(attempt))
             if attempt > self.retries or time.monotonic() + delay + MIN_ATTEMPT_SECONDS > deadline:
                 break
             log.warning(
@@ -180,11 +188,21 @@ class Completions:
                 delay_ms=round(delay * 1000),
             )
             tally.retries += 1
-            time.sleep(delay)
+            if delay:
+                time.sleep(delay)
         if message is not None:  # an answer every time, but never a usable one
             return None
         log.warning("model.error", model=self.model, error=failure, attempts=attempt)
         raise ModelUnavailable(f"the model is unavailable ({failure})") from error
+
+    def _unusable(self, text: str, answer_now: bool) -> str | None:
+        """Why a text answer is no answer: a call written out as JSON, or (unless the model was
+        told to answer now) a call described in words."""
+        if text and written_out(text, self.names):
+            return WRITTEN_OUT
+        if text and not answer_now and self._describes_a_call.search(text):
+            return TOOL_NAMED
+        return None
 
     def _try(
         self,
@@ -200,7 +218,7 @@ class Completions:
         if isinstance(self.timeout, int | float):  # the client's own timeout still applies
             timeout = min(timeout, self.timeout)
         options: dict[str, Any] = {}
-        if tool_choice:
+        if tool_choice and self.sends_tool_choice:
             options["tool_choice"] = tool_choice
         if self.temperature is not None:
             options["temperature"] = self.temperature
@@ -213,6 +231,11 @@ class Completions:
                 **options,
             )
         except openai.APIStatusError as e:
+            if "tool_choice" in options and e.status_code == 400 and "tool_choice" in str(e):
+                # A server that takes no tool_choice: asked again without, from now on.
+                log.warning("model.tool_choice_refused", model=self.model)
+                self.sends_tool_choice = False
+                return None, TOOL_CHOICE_REFUSED, 0.0, e
             if e.status_code not in RETRY_STATUSES and e.status_code < 500:
                 log.warning("model.error", model=self.model, error=type(e).__name__)
                 raise ModelUnavailable(f"the model is unavailable ({type(e).__name__})") from e

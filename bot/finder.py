@@ -16,13 +16,15 @@ ITEM_PATH = "/api/users/{id}"
 MAX_PAGES = 50
 MAX_CANDIDATES = 10
 MAX_QUERY = 200
-WEB_ADDRESS = re.compile(r"^[a-z][a-z0-9+.-]*://|^www\.", re.IGNORECASE)
+RECORD_ID = re.compile(r"#?([1-9][0-9]{0,9})")  # "9" or "#9"
+WEB_ADDRESS = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S*", re.IGNORECASE)  # fullmatch
 
 
 class EmployeeFinder:
     def __init__(self, hr: HRClient | MeteredHR, catalogue: Catalogue) -> None:
         self.hr = hr
         self.catalogue = catalogue
+        self.incomplete = False  # the last search read only the first MAX_PAGES pages
 
     def _get(self, path: str) -> HRResponse | None:
         request = self.catalogue.validate("GET", path, None)  # the same rules as the model's calls
@@ -34,6 +36,7 @@ class EmployeeFinder:
         return response
 
     def _everyone(self) -> list[dict[str, Any]]:
+        """Every record on up to MAX_PAGES pages; `incomplete` says whether there were more."""
         records: list[dict[str, Any]] = []
         page, pages = 1, 1
         while page <= min(pages, MAX_PAGES):
@@ -44,6 +47,7 @@ class EmployeeFinder:
             records.extend(found)
             pages = total_pages or page
             page += 1
+        self.incomplete = pages > MAX_PAGES
         return records
 
     def find(self, query: Any) -> str:
@@ -58,6 +62,11 @@ class EmployeeFinder:
             matches = self.matches(query)
         except (HRError, RequestRefused) as e:
             return f"Error: the HR API could not be searched ({e})."
+        return self.described(query, matches)
+
+    def described(self, query: str, matches: list[dict[str, Any]]) -> str:
+        """What the model is shown of the matches for `query`: JSON, with a note when it must
+        say there are none or ask which one."""
         result: dict[str, Any] = {"matches": withheld(matches[:MAX_CANDIDATES])}
         if not matches:
             result["note"] = f"No employee matches {query!r}. Say so; do not guess."
@@ -76,7 +85,7 @@ class EmployeeFinder:
     def matches(self, query: str) -> list[dict[str, Any]]:
         """The employees `query` names (an id, an email, or words of a name), as the model sees
         records; raises HRError or RequestRefused when the directory cannot be read."""
-        number = re.fullmatch(r"#?([1-9][0-9]{0,9})", query)
+        number = RECORD_ID.fullmatch(query)
         if number:
             response = self._get(ITEM_PATH.format(id=number[1]))
             record = response.record if response else None

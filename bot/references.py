@@ -1,98 +1,180 @@
-"""The record a typed tool call names, as the user named it (an id, a name or an email),
-resolved to its id in code: the model never picks one of several people for a change, and a
-change to nobody, or to one of several, ends with the bot's own question or answer."""
+"""Which record a call is about, settled in code. A typed call names it as the user did (an id,
+a name or an email) and it is resolved here; a change goes only to a record people's own words
+in the conversation name. A change to several people, nobody, everyone or a web address ends with the bot's
+own question or answer, and the model never picks one of several people for a change."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.finder import WEB_ADDRESS, EmployeeFinder
+from approvals.values import visible
+from bot.finder import RECORD_ID, WEB_ADDRESS, EmployeeFinder
 from bot.hr_client import HRError
 from bot.request_checks import RequestRefused
+from bot.suspicious import withheld
+from bot.tool_context import coded
+from bot.typed_tools import TypedTool
 
-_ID = re.compile(r"#?([1-9][0-9]{0,9})")
 # Words that name no one person: a change to them is a change to everyone.
-EVERYONE = frozenset({"", "all", "everyone", "everybody", "all of them", "every employee"})
+EVERYONE = frozenset({"all", "everyone", "everybody", "all of them", "every employee", "*"})
 MAX_NAMED = 10  # candidates named in a question
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 @dataclass(frozen=True)
 class Unresolved:
-    """Why a reference names no single record: `content` for the model; `answer` for the user
-    when the call was a change (the turn ends there)."""
+    """Why a reference names no single record: `content` for the model; `answer`, when set, for
+    the user (the turn ends there)."""
 
     content: str
     answer: str | None = None
 
 
 def resolve(finder: EmployeeFinder, value: Any, *, noun: str, change: bool) -> int | Unresolved:
-    """The id `value` names: an id as it is, else the one record whose name or email matches."""
+    """The id `value` names: an id as it is; else, for a change, the one record whose email or
+    whole name words match (never a part of a word); for a read, the one record the finder
+    finds. Anything else is Unresolved."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     text = str(value).strip()
-    number = _ID.fullmatch(text)
+    number = RECORD_ID.fullmatch(text)
     if number:
         return int(number[1])
     elsewhere = off_the_api(text, noun)
     if elsewhere is not None:
         return elsewhere
-    if text.casefold().strip(" .!*") in EVERYONE:
+    if not text.strip(" .!?"):
+        return Unresolved(f"Error: `{noun}` is empty: give the {noun}'s id, name or email.")
+    if text.casefold().strip(" .!") in EVERYONE:
         if change:
-            return Unresolved(
-                f"Error: one {noun} per change; nothing was queued. The user has been told.",
-                one_at_a_time(noun),
-            )
+            return several_at_once(noun)
         return Unresolved(f"Error: `{noun}` names one {noun}; to read them all, list them.")
     try:
-        matches = finder.matches(text)
+        found = finder.matches(text)
     except (HRError, RequestRefused) as e:
         return Unresolved(f"Error: the HR API could not be searched ({e}); nothing was run.")
+    if not change:  # a read: the one found, or the candidates (or no one) for the model
+        if len(found) == 1 and isinstance(found[0].get("id"), int):
+            return int(found[0]["id"])
+        return Unresolved(finder.described(text, found))
+    matches = [record for record in found if _fits(text, record)]
     if len(matches) == 1 and isinstance(matches[0].get("id"), int):
         return int(matches[0]["id"])
-    if not change:  # a read: the model sees the candidates, or that there are none
-        return Unresolved(finder.find(text))
-    if not matches:
-        answer = f"No {noun} matches “{text}”, so nothing was queued."
+    if not matches and finder.incomplete:
+        answer = (
+            f"The directory is too large to search whole, so I cannot tell who {coded(text)} "
+            f"is; nothing was queued. Name the {noun} by id or email."
+        )
         return Unresolved(f"Error: {answer} The user has been told.", answer)
-    named = "; ".join(_label(m) for m in matches[:MAX_NAMED])
+    if not matches:
+        near = f" The nearest: {_labels(found)}." if found else ""
+        answer = f"No {noun} is named {coded(text)}, so nothing was queued.{near}"
+        return Unresolved(f"Error: {answer} The user has been told.", answer)
     more = f" (the first {MAX_NAMED} of {len(matches)})" if len(matches) > MAX_NAMED else ""
     answer = (
-        f"{len(matches)} {noun}s match “{text}”{more}: {named}. Which one do you mean? "
-        "Nothing was queued."
+        f"{len(matches)} {noun}s match {coded(text)}{more}: {_labels(matches)}. Which one do "
+        "you mean? Nothing was queued."
     )
-    candidates = json.dumps(matches[:MAX_NAMED], ensure_ascii=False, separators=(",", ":"))
     return Unresolved(
-        f"Error: several match; nothing was queued. The user was asked which one: {candidates}",
+        f"Error: several match; nothing was queued. The user was asked which one: "
+        f"{finder.described(text, matches)}",
         answer,
+    )
+
+
+def unnamed(
+    record: dict[str, Any], said: list[str], noun: str, finder: EmployeeFinder | None = None
+) -> Unresolved | None:
+    """None when people's own words in the conversation (`said`) name the record a change is
+    about: its id as a number, its email, every word of its name, or a word of its name that
+    the directory (read through `finder`) gives to this record alone. Otherwise the bot asks
+    which one: the model may not take a change to a record nobody named."""
+    words = " ".join(said)
+    ident = record.get("id")
+    if ident is not None and re.search(rf"(?<![\w.]){re.escape(str(ident))}(?![\w]|\.\d)", words):
+        return None
+    if _named_in(record, words) or _singled_out(record, words, finder):
+        return None
+    answer = (
+        f"You did not name {_label(withheld(record))} in your messages, so nothing was queued. "
+        f"Which {noun} do you mean? Name them by full name, email or id."
+    )
+    return Unresolved(f"Error: {answer} The user has been asked.", answer)
+
+
+def _singled_out(record: dict[str, Any], text: str, finder: EmployeeFinder | None) -> bool:
+    """Whether the words of the record's name found in `text` ("Janet" of Janet Weaver) match
+    it and no one else in the whole directory."""
+    name = set(_WORD.findall(str(record.get("name") or "").casefold()))
+    partial = sorted(name & set(_WORD.findall(text.casefold())))
+    if not partial or finder is None:
+        return False
+    try:
+        found = finder.matches(" ".join(partial))
+    except (HRError, RequestRefused):
+        return False  # not confirmed: ask
+    return not finder.incomplete and [m.get("id") for m in found] == [record.get("id")]
+
+
+def _fits(reference: str, record: dict[str, Any]) -> bool:
+    """Whether a reference names the record: its email, or only whole words of its name."""
+    if reference.casefold() == str(record.get("email") or "").casefold():
+        return True
+    words = _WORD.findall(reference.casefold())
+    return bool(words) and set(words) <= set(_WORD.findall(str(record.get("name")).casefold()))
+
+
+def _named_in(record: dict[str, Any], text: str) -> bool:
+    """Whether `text` holds the record's email, or every word of its name as a whole word."""
+    email = str(record.get("email") or "").casefold()
+    if email and email in text.casefold():
+        return True
+    name = _WORD.findall(str(record.get("name") or "").casefold())
+    return bool(name) and set(name) <= set(_WORD.findall(text.casefold()))
+
+
+def no_such_field(typed: TypedTool, fields: tuple[str, ...], noun: str) -> str:
+    """The requester's answer when a change names fields its record does not have."""
+    named = ", ".join(coded(field) for field in fields)
+    taken = [f.name for f in typed.endpoint.body or ()]
+    takes = " and ".join(filter(None, [", ".join(taken[:-1]), *taken[-1:]]))
+    if typed.endpoint.method == "POST":
+        return (
+            f"I can't set {named}: a new {noun} is given only {takes} here, so nothing was queued."
+        )
+    return f"I can't change {named}: only {takes} can be changed here, so nothing was queued."
+
+
+def several_at_once(noun: str) -> Unresolved:
+    """A change to several records at once, or to all of them: one at a time, or none."""
+    return Unresolved(
+        f"Error: one {noun} per change; nothing was queued. The user has been told.",
+        f"I change one {noun} at a time, never everyone at once, so nothing was queued: ask "
+        f"for each change on its own, naming the {noun}.",
     )
 
 
 def off_the_api(text: str, noun: str) -> Unresolved | None:
     """A web address where a record should be named: whatever was asked of it, the bot itself
     says what it can reach."""
-    if not WEB_ADDRESS.search(text.strip()):
+    if not WEB_ADDRESS.fullmatch(text.strip()):
         return None
     return Unresolved(
         f"Error: a web address names no {noun}, and no tool reaches anything but the HR API; "
         "nothing was run. The user has been told.",
-        f"I can only reach the HR API's {noun} records, not web addresses such as {text.strip()}, "
-        "so I did not try.",
+        f"I can only reach the HR API's {noun} records, not web addresses such as "
+        f"{coded(text.strip())}, so I did not try.",
     )
 
 
-def one_at_a_time(noun: str) -> str:
-    """The requester's answer to a change to several records at once, or to all of them."""
-    return (
-        f"I change one {noun} at a time, never everyone at once, so nothing was queued: ask "
-        f"for each change on its own, naming the {noun}."
-    )
+def _labels(records: list[dict[str, Any]]) -> str:
+    return "; ".join(_label(record) for record in withheld(records[:MAX_NAMED]))
 
 
 def _label(record: dict[str, Any]) -> str:
-    """ "George Bluth (#1, chief executive)": what tells two people of one name apart."""
+    """ "`George Bluth` (#1, chief executive)": what tells two people of one name apart."""
     details = [f"#{record.get('id')}"]
     details += [str(record[k]) for k in ("job", "email") if record.get(k)][:1]
-    return f"{record.get('name') or 'unnamed'} ({', '.join(details)})"
+    return f"{coded(record.get('name') or 'unnamed')} ({visible(', '.join(details), 120)})"

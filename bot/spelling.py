@@ -1,19 +1,28 @@
-"""A value the requester typed is kept as they typed it: where the model's value for a change
-differs from a phrase of the requester's own words only in letter case ("Senior Analyst" for
-"senior analyst"), the request carries the requester's spelling, which the card also quotes."""
+"""A value the requester typed is kept as they typed it: where, in a field the catalogue marks
+`as_typed` (job titles here), the model's value for a change differs from the requester's own
+words only in letter case ("Senior Analyst" for "senior analyst"), the request carries the
+requester's spelling, which the card also quotes."""
 
 from __future__ import annotations
+
+import re
 
 from bot.catalogue import Catalogue, RequestRefused, ValidatedRequest
 
 
-def as_typed(request: ValidatedRequest, said: list[str], catalogue: Catalogue) -> ValidatedRequest:
-    """`request` with each string value of its body that the requester's messages (`said`)
-    hold in another letter case spelled as they wrote it, if the catalogue takes it so; values
-    they did not write are left as the model gave them."""
-    if not request.body:
+def kept_as_typed(
+    request: ValidatedRequest, said: list[str], catalogue: Catalogue
+) -> ValidatedRequest:
+    """`request` with each value of a field the catalogue marks `as_typed` that the requester's
+    messages (`said`) hold, as whole words, in another letter case spelled as they wrote it, if
+    the catalogue takes it so; anything else is left as the model gave it."""
+    fields = {f.name for f in request.endpoint.body or () if f.as_typed}
+    if not request.body or not fields:
         return request
-    body = {k: _spelled(v, said) if isinstance(v, str) else v for k, v in request.body.items()}
+    body = {
+        k: _spelled(v, said) if k in fields and isinstance(v, str) else v
+        for k, v in request.body.items()
+    }
     if body == request.body:
         return request
     try:
@@ -23,14 +32,13 @@ def as_typed(request: ValidatedRequest, said: list[str], catalogue: Catalogue) -
 
 
 def _spelled(value: str, said: list[str]) -> str:
-    wanted = value.lower()
-    if not value.strip() or len(wanted) != len(value):  # lower-casing must keep every position
+    if not value.strip():
         return value
+    wanted = re.compile(rf"(?<!\w){re.escape(value)}(?!\w)", re.IGNORECASE)
     for text in reversed(said):  # the latest message first
-        if value in text:
-            return value
-        lowered = text.lower()
-        at = lowered.find(wanted) if len(lowered) == len(text) else -1
-        if at >= 0:
-            return text[at : at + len(value)]
+        if re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text):
+            return value  # typed so: left alone
+        found = wanted.search(text)
+        if found and len(found[0]) == len(value):
+            return found[0]
     return value

@@ -6,23 +6,45 @@ whatever a value says, a change still needs a human approver."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 WITHHELD = "[withheld: it reads like instructions to an assistant]"
+_I = re.IGNORECASE | re.DOTALL
 _SIGNS = (
-    re.compile(r"\b(?:GET|POST|PUT|PATCH|DELETE)\s+/\S*"),
-    re.compile(r"\bignore\b.{0,40}\b(?:instructions?|rules|prompts?|above)\b", re.IGNORECASE),
+    # A request to the API: "DELETE /api/users/3".
+    re.compile(r"\b(?:POST|PUT|PATCH|DELETE)\s+/\S*", _I),
+    # Telling an assistant to drop what it was told.
     re.compile(
-        r"\b(?:system|admin|developer)\s+(?:notice|prompt|message|override|instructions?)\b",
-        re.IGNORECASE,
+        r"\b(?:ignore|disregard|forget|override)\b.{0,40}?\b(?:instructions?|rules|prompts?|"
+        r"guidance|directions|above)\b",
+        _I,
     ),
-    re.compile(r"\b(?:pre-?approved|already approved|no approval (?:is )?needed)\b", re.I),
-    re.compile(r"\b(?:you are now|you must|as an ai)\b", re.IGNORECASE),
+    # Speaking as the system: "SYSTEM:", "SYSTEM NOTICE:", "Developer message:", "system prompt".
+    re.compile(
+        r"^\W*(?:system|developer|assistant|admin)(?:\s+(?:notice|message|prompt|override))?\s*:",
+        _I,
+    ),
+    re.compile(r"\b(?:system|developer)\s+(?:prompt|override|instructions?)\b", _I),
+    # Claiming an approval for actions or changes.
+    re.compile(
+        r"\b(?:pre-?approved|already approved|no approval (?:is )?needed)\b.{0,60}?\b(?:actions?|"
+        r"changes?|requests?|deletes?|updates?|queue)\b|\b(?:actions?|changes?|requests?|"
+        r"deletes?|updates?)\b.{0,60}?\b(?:pre-?approved|already approved)\b",
+        _I,
+    ),
+    # Naming a tool, or addressing the assistant itself.
+    re.compile(r"\b(?:find|get|list|create|update|delete|call)_[a-z]+\b", _I),
+    re.compile(r"\b(?:you are now|new instructions?|as an ai (?:assistant|model))\b", _I),
 )
+_HIDDEN = re.compile(r"[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
 def reads_like_instructions(text: str) -> bool:
-    return any(sign.search(text) for sign in _SIGNS)
+    """Whether `text`, with its look-alike letters folded (NFKC) and invisible characters
+    taken out, reads like instructions to an assistant."""
+    plain = _HIDDEN.sub("", unicodedata.normalize("NFKC", text))
+    return any(sign.search(plain) for sign in _SIGNS)
 
 
 def withheld(value: Any) -> Any:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from approvals import PendingAction, Thread
-from approvals.cards import summary
+from approvals.cards import summary_with
+from approvals.values import visible
 from bot.budget import HRBudget
 
 
@@ -25,6 +26,9 @@ class ToolContext:
     # The people's messages the model has read, verbatim (speaker, text): quoted on the card of
     # whatever it queues, so approvers judge what was asked, not the model's account of it.
     words: tuple[tuple[str, str], ...] = ()
+    # (tool, fields) a change named that its record does not have, this message (the agent
+    # gives each message its own): the second time, the bot answers.
+    strikes: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
 
 
 WORDS_QUOTED = 3  # the last messages a card quotes
@@ -52,10 +56,13 @@ class ToolResult:
 
 
 def held_answer(action: PendingAction) -> str:
-    """The requester's answer when a change is held: what it is, and that a human decides."""
+    """The requester's answer when a change is held: what it is (values in inline code, so
+    none reads as the bot's own words), whose record, and that a human decides."""
+    whose = (action.fields_before or {}).get("name")
+    record = f", on the record of {coded(whose)}" if whose else ""
     return (
-        f"Sent for approval (#{action.id}): {summary(action)}. Nothing changes until an "
-        "approver approves it; the outcome will be posted here."
+        f"Sent for approval (#{action.id}): {summary_with(action, coded)}{record}. Nothing "
+        "changes until an approver approves it; the outcome will be posted here."
     )
 
 
@@ -67,3 +74,9 @@ def queued_message(action: PendingAction) -> str:
         "again for the same change and do not say it is done; the system will post the "
         "outcome in this thread."
     )
+
+
+def coded(value: Any) -> str:
+    """A value inside the bot's own sentence: one line, cut, in inline code (the Slack text is
+    escaped when it is posted)."""
+    return "`" + visible(value, 80).replace("`", "'") + "`"

@@ -15,12 +15,19 @@ from bot.budget import MeteredHR, OverBudget
 from bot.catalogue import Catalogue, RequestRefused, ValidatedRequest
 from bot.finder import EmployeeFinder
 from bot.hr_client import HRClient, HRError
-from bot.references import Unresolved, off_the_api, one_at_a_time, resolve
+from bot.references import (
+    Unresolved,
+    no_such_field,
+    off_the_api,
+    resolve,
+    several_at_once,
+    unnamed,
+)
 from bot.results import MAX_RESULT_CHARS, compact_result, without_noise
-from bot.spelling import as_typed
+from bot.spelling import kept_as_typed
 from bot.tool_arguments import BadArguments, parse_arguments
 from bot.tool_context import ToolContext, ToolResult, held_answer, queued_message
-from bot.typed_tools import TypedTool, list_all, typed_tools
+from bot.typed_tools import list_all, typed_tools
 
 log = structlog.get_logger(__name__)
 
@@ -133,24 +140,29 @@ class Toolbox:
         typed = self.typed.get(name)
         if typed is not None and typed.changes_several(arguments or ""):
             log.info("tool.several_at_once", tool=name)
-            noun = self.catalogue.record.noun or "record"
-            return ToolResult(
-                f"Error: one {noun} per change; nothing was queued. The user has been told.",
-                answer=one_at_a_time(noun),
-            )
+            return answered(several_at_once(self.noun))
+        if typed is not None:
+            arguments = typed.one_named(arguments or "")
         try:  # the shape first: a call in the wrong shape reads and queues nothing
             args = parse_arguments(name, arguments or "", schemas[name])
         except BadArguments as e:
             log.info("tool.bad_arguments", tool=name)
             if typed is not None and typed.endpoint.body and e.unexpected:
-                return ToolResult(f"Error: {e}", answer=self._no_such_field(typed, e.unexpected))
+                # A field the record does not have: the model may drop it once; given again,
+                # the bot says it cannot be changed.
+                strike = (name, e.unexpected)
+                if strike in context.strikes:
+                    return ToolResult(
+                        f"Error: {e}", answer=no_such_field(typed, e.unexpected, self.noun)
+                    )
+                context.strikes.add(strike)
             return f"Error: {e}"
         hr = MeteredHR(self.hr, context.budget, authority=self.authority, person=context.requester)
         if name == "find_employee":
             log.info("tool.find_employee")
-            elsewhere = off_the_api(str(args.get("query")), self.catalogue.record.noun or "record")
+            elsewhere = off_the_api(str(args.get("query")), self.noun)
             if elsewhere is not None:
-                return ToolResult(elsewhere.content, answer=elsewhere.answer)
+                return answered(elsewhere)
             return EmployeeFinder(hr, self.catalogue).find(args.get("query"))
         if typed is not None and typed.lists_all and args.get("page") is None:
             log.info("tool.list_all", tool=name)
@@ -158,15 +170,12 @@ class Toolbox:
                 hr, self.catalogue, typed.endpoint, max_chars=MAX_RESULT_CHARS, clean=without_noise
             )
         if typed is not None and typed.refers is not None:  # the record, as the user named it
-            found = resolve(
-                EmployeeFinder(hr, self.catalogue),
-                args[typed.refers],
-                noun=self.catalogue.record.noun or "record",
-                change=typed.endpoint.is_write,
-            )
+            finder = EmployeeFinder(hr, self.catalogue)
+            change = typed.endpoint.is_write
+            found = resolve(finder, args[typed.refers], noun=self.noun, change=change)
             if isinstance(found, Unresolved):
-                log.info("tool.unresolved", tool=name, change=found.answer is not None)
-                return ToolResult(found.content, answer=found.answer)
+                log.info("tool.unresolved", tool=name, answered=found.answer is not None)
+                return answered(found)
             args = {**args, typed.refers: found}
         try:  # a typed call becomes the generic call it stands for, checked the same way
             generic = (args.get("method"), args.get("url"), args.get("body"))
@@ -179,18 +188,10 @@ class Toolbox:
             return self._hold(request, context, tool_call_id, hr)
         return self._read(request, hr)
 
-    def _no_such_field(self, typed: TypedTool, fields: tuple[str, ...]) -> str:
-        """The requester's answer when a change names fields the record does not have."""
-        noun = self.catalogue.record.noun or "record"
-        named = ", ".join(f"`{field}`" for field in fields)
-        fields_taken = [f.name for f in typed.endpoint.body or ()]
-        takes = " and ".join(filter(None, [", ".join(fields_taken[:-1]), *fields_taken[-1:]]))
-        if typed.endpoint.method == "POST":
-            return (
-                f"I can't set {named}: a new {noun} is given only {takes} here, so nothing "
-                "was queued."
-            )
-        return f"I can't change {named}: only {takes} can be changed here, so nothing was queued."
+    @property
+    def noun(self) -> str:
+        """What a record is called (the catalogue's "noun"), for the bot's own words."""
+        return self.catalogue.record.noun or "record"
 
     def _read(self, request: ValidatedRequest, hr: MeteredHR) -> str:
         try:
@@ -218,13 +219,19 @@ class Toolbox:
             except HRError as e:
                 return f"Error: could not read the current record ({e}); nothing was queued."
             if before is None:
-                noun = self.catalogue.record.noun or "record"
                 return ToolResult(
                     f"Error: there is no record at {request.path}; nothing was queued.",
-                    answer=f"There is no {noun} at {request.path}, so nothing was queued.",
+                    answer=f"There is no {self.noun} at {request.path}, so nothing was queued.",
                 )
         said = [text for speaker, text in context.words if speaker == context.requester]
-        request = as_typed(request, said, self.catalogue)
+        if isinstance(before, dict):  # only to a record someone named (their words are on the card)
+            people = [text for _, text in context.words]
+            finder = EmployeeFinder(hr, self.catalogue)
+            stray = unnamed(self.catalogue.record.view(before), people, self.noun, finder)
+            if stray is not None:
+                log.info("tool.unnamed_record", method=request.method, path=request.path)
+                return answered(stray)
+        request = kept_as_typed(request, said, self.catalogue)
         thread = context.thread
         hr_subject = self.authority.subject(context.requester)
         if self.authority.required and hr_subject is None:
@@ -266,10 +273,15 @@ class Toolbox:
             tool_call_id=tool_call_id,
             before=before,
             contributors=sorted(context.contributors | {context.requester}),
-            noun=self.catalogue.record.noun,
+            noun=self.catalogue.record.noun,  # None stays None on the action
             fields_before=self.catalogue.record.view(before) if isinstance(before, dict) else None,
             max_pending_per_requester=self.max_pending_per_requester,
             max_pending_total=self.max_pending_total,
             hr_subject=hr_subject,
             words=context.words,
         )
+
+
+def answered(unresolved: Unresolved) -> ToolResult:
+    """A call the bot answers itself (when `answer` is set), the model told why."""
+    return ToolResult(unresolved.content, answer=unresolved.answer)

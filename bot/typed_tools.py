@@ -46,13 +46,23 @@ class TypedTool:
 
     def changes_several(self, raw: str) -> bool:
         """Whether a call of this write names a list of records: a change several at once."""
-        if self.refers is None or not self.endpoint.is_write:
-            return False
+        named = self._named(raw)
+        return self.endpoint.is_write and isinstance(named, list) and len(named) > 1
+
+    def one_named(self, raw: str) -> str:
+        """The call's arguments with a record named as a list of one named as that one."""
+        named = self._named(raw)
+        if not (isinstance(named, list) and len(named) == 1):
+            return raw
+        return json.dumps({**json.loads(raw), str(self.refers): named[0]})
+
+    def _named(self, raw: str) -> Any:
+        """What the call gives for the record it is about; None when that cannot be told."""
         try:
-            args = json.loads(raw)
+            args = json.loads(raw) if self.refers else None
         except ValueError:
-            return False
-        return isinstance(args, dict) and isinstance(args.get(self.refers), list)
+            return None
+        return args.get(self.refers) if isinstance(args, dict) else None
 
     def request(self, args: dict[str, Any]) -> tuple[str, str, dict[str, Any] | None]:
         """The generic call this one stands for, once a record named by `refers` is resolved

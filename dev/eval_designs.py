@@ -158,16 +158,4 @@ def scripted_steps(task: Task, design: str) -> list[Step]:
         except NoTypedCall as e:
             typed.append(refuse_off_catalogue(e.method, e.url))
             skip_answer = True
-            continue
-        # A change naming a field its tool does not take is refused in the bot's own words.
-        skip_answer = any(_takes_no(call, tools) for call in typed[-1].get("tool_calls") or ())
     return typed
-
-
-def _takes_no(call: dict[str, Any], tools: dict[str, TypedTool]) -> bool:
-    """Whether a typed call to a change that takes a body names a field its tool does not take."""
-    tool = tools.get(call["name"])
-    if tool is None or not tool.endpoint.body:
-        return False
-    declared = tool.definition["function"]["parameters"]["properties"]
-    return bool(set(json.loads(call["arguments"])) - set(declared))

@@ -166,7 +166,11 @@ def _check_tool_choice(choice: Any, tool_names: set[str]) -> None:
             )
         return
     function = choice.get("function") if isinstance(choice, dict) else None
-    if not (choice.get("type") == "function" and isinstance(function, dict)):
+    if (
+        not isinstance(choice, dict)
+        or choice.get("type") != "function"
+        or not isinstance(function, dict)
+    ):
         raise InvalidRequest(
             "Invalid 'tool_choice': expected 'none', 'auto', 'required' or "
             "{type: 'function', function: {name}}."
@@ -219,6 +223,10 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, InvalidRequest) as e:
             self.server.model.rejected.append(str(e))
             return self._send(400, _error(str(e), None))
+        if "tool_choice" in body and self.server.model.tool_choice == "refused":
+            self.server.model.refused_tool_choice += 1
+            message = "'tool_choice' is not supported by this server"
+            return self._send(400, _error(message, "invalid_request_error"))
         status, answer = self.server.model.answer(body)
         self._send(status, answer)
 
@@ -252,13 +260,16 @@ class ScriptedModel(BackgroundServer):
         *,
         latency: float = 0.0,
         responder: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-        obeys_tool_choice: bool = True,
+        tool_choice: str = "obeyed",
     ) -> None:
         """`responder`, when given, answers every request the script does not (load tests).
-        Not `obeys_tool_choice`: a server that answers as scripted whatever `tool_choice` says
-        (some OpenAI-compatible servers ignore it), where this one refuses a step that breaks it."""
+        `tool_choice` is how this server takes that field: "obeyed" (a step that breaks it is
+        refused, as the API could not give it), "ignored" (answered as scripted whatever it
+        says) or "refused" (400, as servers that do not support it answer)."""
+        if tool_choice not in ("obeyed", "ignored", "refused"):
+            raise ValueError(f"tool_choice is obeyed, ignored or refused, not {tool_choice!r}")
         self.responder = responder
-        self.obeys_tool_choice = obeys_tool_choice
+        self.tool_choice = tool_choice
         self._steps: deque[Step] = deque(steps or [])
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -266,6 +277,7 @@ class ScriptedModel(BackgroundServer):
         self.requests: list[dict[str, Any]] = []
         self.rejected: list[str] = []
         self.unscripted = 0
+        self.refused_tool_choice = 0
         server = _Server(("127.0.0.1", 0), _Handler)
         server.model = self
         super().__init__(server)
@@ -305,7 +317,7 @@ class ScriptedModel(BackgroundServer):
         if reply.get("_malformed") == "not_json":
             return 200, _NOT_JSON
         obeyed = _obeys_tool_choice(body.get("tool_choice"), reply)
-        if self.obeys_tool_choice and "_malformed" not in reply and not obeyed:
+        if self.tool_choice == "obeyed" and "_malformed" not in reply and not obeyed:
             with self._lock:  # a script the real API could not have answered this way
                 self.rejected.append(f"the step does not obey tool_choice {body['tool_choice']!r}")
             return 500, _error("the scripted step does not obey tool_choice", "script_mismatch")

@@ -256,6 +256,17 @@ class Stack:
             lambda: (r := self.slack.thread(channel, thread_ts)) and len(r) >= count and r, timeout
         )
 
+    def answered(self, event: dict, timeout: float = 10.0) -> None:
+        """Wait until the bot is done with `event`'s message: the last thing it does is take
+        back its working reaction, after the conversation is stored and the answer posted."""
+        self.slack.wait_for(
+            lambda: any(
+                c.args.get("timestamp") == event["ts"]
+                for c in self.slack.calls_to("reactions.remove")
+            ),
+            timeout,
+        )
+
     def approval_cards(self, count: int = 1) -> list:
         """Wait for `count` approval cards (any channel) and return them, oldest first."""
 

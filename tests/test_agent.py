@@ -79,8 +79,8 @@ def test_a_write_is_held_and_only_the_executor_sends_it_after_approval(
 
     # The held write ends the turn: the bot, not the model, says what waits for whom.
     assert reply.text == (
-        "Sent for approval (#1): Create employee Neo Anderson — job: engineer. Nothing changes "
-        "until an approver approves it; the outcome will be posted here."
+        "Sent for approval (#1): Create employee `Neo Anderson` — job: `engineer`. Nothing "
+        "changes until an approver approves it; the outcome will be posted here."
     )
     assert reply.held == (1,) and reply.noticed and reply.model_calls == 1
     assert hr_sandbox.writes_seen() == []
@@ -177,7 +177,7 @@ def test_a_model_that_repeats_its_calls_is_made_to_answer(agent, model, hr_sandb
 
 
 def test_rounds_are_bounded_even_where_the_server_ignores_tool_choice(toolbox, database):
-    with ScriptedModel(obeys_tool_choice=False) as lax:
+    with ScriptedModel(tool_choice="ignored") as lax:
         lax.add(*[tool_calls(rest("GET", f"/api/users?page={n}")) for n in (1, 2, 3, 4)])
         client = make_client(api_key="k", base_url=lax.url, timeout=10, max_retries=0)
         agent = Agent(client, "m", toolbox, ConversationStore(database), max_rounds=4)

@@ -277,3 +277,17 @@ def test_hostile_record_values_in_a_preview_cannot_ping():
         assert expected in shown(blocks)  # literal rich text: Slack pings nobody
         text = json.dumps(mrkdwn_texts(blocks))
         assert "<!channel>" not in text and "<@U0CEO>" not in text
+
+
+def test_the_requesters_notice_says_whose_record_the_change_is_for():
+    update = action(
+        method="PATCH",
+        path="/api/users/9",
+        body={"job": "senior analyst"},
+        fields_before={"id": 9, "name": "Tobias *Funke*", "job": "analyst"},
+    )
+    assert cards.requester_notice(update, None) == (
+        "Sent for approval (#7): Update employee 9 — job: `senior analyst`, on the record of "
+        "`Tobias *Funke*`"
+    )
+    assert "on the record of" not in cards.requester_notice(action(), None)  # a create: none

@@ -9,7 +9,10 @@ from bot.catalogue import Catalogue, CatalogueError, RequestRefused
 from bot.tool_context import ToolContext
 from sandbox import HRSandbox
 
-CONTEXT = ToolContext(requester="U0ALICE", thread=Thread("C0HR", "1.1"))
+# Whose words name the records the tests change: a change goes only to a record they name.
+CONTEXT = ToolContext(
+    requester="U0ALICE", thread=Thread("C0HR", "1.1"), words=(("U0ALICE", "employee 2"),)
+)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ def queue_an_update(stack: Stack) -> dict:
     event = mention_event("U0DANA", ASKED)
     stack.send_event(event)
     stack.replies(HR_CHANNEL, event["ts"])
+    stack.answered(event)
     return event
 
 

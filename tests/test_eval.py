@@ -178,9 +178,9 @@ def wrong_ending(name: str, *steps: dict) -> evaluation.Task:
         ("typed", wrong_ending("ambiguous-delete", say("George Bluth is George.")), "does not ask"),
         (
             "typed",
-            wrong_ending("ambiguous-delete", tool_calls(rest("DELETE", "/api/users/1"))),
+            wrong_ending("lookup-by-id", tool_calls(rest("DELETE", "/api/users/2"))),
             # Held and then approved: once the delete runs, the HR data is wrong too.
-            ("queued 1, expected 0", "final HR state is wrong", "does not ask"),
+            ("queued 1, expected 0", "final HR state is wrong", "does not say"),
         ),
         ("article", wrong_ending("unknown-field", say("Sorry, I can't help.")), "does not say why"),
         (

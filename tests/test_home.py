@@ -25,6 +25,7 @@ def ask_for_jobs(stack: Stack, *changes: tuple[int, str], user: str = "U0DANA") 
         event = mention_event(user, f"make employee {employee} a {job}")
         stack.send_event(event)
         stack.replies(HR_CHANNEL, event["ts"])
+        stack.answered(event)
         stack.approval_cards(count)
 
 

@@ -92,7 +92,7 @@ def test_a_server_error_that_is_not_about_the_output_is_asked_again_as_it_was(
     "written",
     [
         '{"name": "find_employee", "arguments": {"query": "Janet"}}',
-        '```json\n{"name": "list_employees"}\n```',
+        '```json\n{"name": "call_rest_api"}\n```',
         "To find her, I will call `find_employee` with her name.",
     ],
 )
@@ -112,15 +112,19 @@ def test_a_tool_call_written_or_described_as_text_is_asked_again_as_a_call(
     assert reply.text == "Janet Weaver is a payroll specialist."
     assert [r.get("tool_choice") for r in model.requests] == [None, "required", None]
     (logged,) = retries_logged(logs)
-    assert logged["reason"] in ("a tool call written as text", "a tool named in a text answer")
+    assert logged["reason"] in (
+        "a tool call written as text",
+        "a tool call described in a text answer",
+    )
+    assert logged["delay_ms"] == 0  # the reply's words, not the server: asked again at once
     history = ConversationStore(database).load(KEY)
     assert written not in json.dumps(history)  # never kept, never shown
 
 
 def test_a_model_made_to_answer_that_writes_only_calls_gets_no_answer(model, toolbox, database):
     # Made to answer in words (tool_choice "none", as on the last round), it writes a call as
-    # text, then names a tool: asked again once each time, then answered as having nothing.
-    model.add(say('{"name": "find_employee"}'), say("`find_employee` says nobody."))
+    # text twice: asked again once, then answered as having nothing to say.
+    model.add(say('{"name": "find_employee"}'), say('```\n{"name": "call_rest_api"}\n```'))
     agent = retrying_agent(model.url, toolbox, database, retries=1, max_rounds=1)
 
     reply = agent.respond("Who is x?", ALICE)
@@ -128,6 +132,46 @@ def test_a_model_made_to_answer_that_writes_only_calls_gets_no_answer(model, too
     assert reply.text == "I have no answer to that." and reply.retries == 1
     assert [r.get("tool_choice") for r in model.requests] == ["none", "none"]
     assert "find_employee" not in json.dumps(ConversationStore(database).load(KEY))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        '{"name": "Janet Weaver", "job": "payroll specialist"}',  # JSON, but no tool's call
+        "I can look people up with find_employee and list them with call_rest_api.",
+    ],
+)
+def test_an_answer_that_only_mentions_a_tool_or_holds_json_is_an_answer(
+    answer, model, toolbox, database
+):
+    model.add(say(answer))
+    reply = retrying_agent(model.url, toolbox, database).respond("What can you do?", ALICE)
+    assert reply.text == answer and reply.retries == 0
+
+
+def test_a_model_made_to_answer_may_name_a_tool(model, toolbox, database):
+    model.add(say("`find_employee` found nobody."))
+    agent = retrying_agent(model.url, toolbox, database, max_rounds=1)
+    assert agent.respond("Who is x?", ALICE).text == "`find_employee` found nobody."
+
+
+def test_a_server_that_refuses_tool_choice_is_asked_without_it_from_then_on(toolbox, database):
+    with ScriptedModel(tool_choice="refused") as strict:
+        strict.add(
+            say('{"name": "find_employee", "arguments": {"query": "Janet"}}'),
+            tool_calls(("find_employee", '{"query": "Janet"}')),
+            say("Janet Weaver."),
+            say('{"name": "find_employee", "arguments": {"query": "x"}}'),
+            say("Hello."),
+        )
+        agent = retrying_agent(strict.url, toolbox, database, retries=1)
+        reply = agent.respond("Who is Janet?", ALICE)
+        later = agent.respond("hi", ALICE)  # a retry that would ask for "required": not sent
+        strict.assert_consumed()
+
+    assert reply.text == "Janet Weaver." and later.text == "Hello."
+    assert strict.refused_tool_choice == 1  # refused once, then never sent again
+    assert not [r for r in strict.requests if "tool_choice" in r]
 
 
 def test_the_configured_temperature_goes_with_every_call_and_none_is_sent_unset(

@@ -208,6 +208,7 @@ def queue_delete(stack: Stack, user: str) -> dict:
     event = mention_event(user, "delete employee 3")
     stack.send_event(event)
     stack.replies(HR_CHANNEL, event["ts"])
+    stack.answered(event)
     return event
 
 

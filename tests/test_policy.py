@@ -19,6 +19,7 @@ def ask_for(stack: Stack, method: str, url: str, body=None, user: str = "U0DANA"
     event = mention_event(user, f"please {method} {url}")
     stack.send_event(event)
     stack.replies(HR_CHANNEL, event["ts"])
+    stack.answered(event)
     return event
 
 
@@ -281,7 +282,8 @@ def test_open_pending_actions_per_requester_are_capped(stack, tmp_path):
     from bot.tool_context import ToolContext
 
     toolbox = stack.app.core.toolbox
-    context = ToolContext("U0DANA", Thread(HR_CHANNEL, "1.1"))
+    asked = " ".join(f"#{n}" for n in range(1, 12))  # a change goes to a record she named
+    context = ToolContext("U0DANA", Thread(HR_CHANNEL, "1.1"), words=(("U0DANA", asked),))
     for n in range(10):
         result = toolbox.run(
             "call_rest_api",

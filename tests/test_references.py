@@ -1,15 +1,17 @@
-"""A change names its record as the user did, and code, not the model, settles who that is: a
-change to one person is held; to nobody, to several, to everyone or to a web address, the bot
-answers in its own words and nothing is queued. Reads by name find the record too."""
+"""Which record a change is about is settled in code: the model names it as the user did, and
+a change goes only to a record the requester's own words name. To one person it is held; to
+nobody, several, everyone, a web address or a field the record cannot take, the bot answers in
+its own words and nothing is queued. Reads by name find the record too."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+import requests
 
 from approvals import Thread
-from bot.agent import Agent, Design, make_client
+from bot.agent import TOLD, Agent, Design, make_client
 from bot.catalogue import Catalogue
 from bot.conversations import ConversationStore
 from bot.tool_context import ToolContext
@@ -20,6 +22,7 @@ from sandbox.scripted_model import rest, say, tool_calls
 BOTH_ENGINES = True
 
 DANA = ToolContext(requester="U0DANA", thread=Thread("C0HR", "1700000000.000100"))
+KEY = "C0HR:1700000000.000100:U0DANA"
 
 
 @pytest.fixture
@@ -50,11 +53,13 @@ def test_a_change_to_a_person_named_as_the_user_did_is_held_on_their_record(
         "/api/users/9",
         {"job": "senior analyst"},
     )
+    # Values in inline code, and whose record it is, so the requester can check it.
     assert reply.text == (
-        "Sent for approval (#1): Update employee 9 — job: senior analyst. Nothing changes "
-        "until an approver approves it; the outcome will be posted here."
+        "Sent for approval (#1): Update employee 9 — job: `senior analyst`, on the record of "
+        "`Tobias Funke`. Nothing changes until an approver approves it; the outcome will be "
+        "posted here."
     )
-    assert reply.model_calls == 1 and hr_sandbox.writes_seen() == []
+    assert reply.model_calls == 1 and reply.noticed and hr_sandbox.writes_seen() == []
 
 
 def test_a_change_to_one_of_several_people_asks_which_in_the_bots_words(agent, model, actions):
@@ -63,13 +68,31 @@ def test_a_change_to_one_of_several_people_asks_which_in_the_bots_words(agent, m
     reply = agent.respond("Delete George.", DANA)
 
     assert reply.text == (
-        "2 employees match “George”: George Bluth (#1, chief executive); George Edwards (#11, "
-        "data engineer). Which one do you mean? Nothing was queued."
+        "2 employees match `George`: `George Bluth` (#1, chief executive); `George Edwards` "
+        "(#11, data engineer). Which one do you mean? Nothing was queued."
     )
     assert actions.in_states() == [] and reply.model_calls == 1 and not reply.noticed
     # The model reads the candidates when the user answers.
-    history = agent.conversations.load("C0HR:1700000000.000100:U0DANA")
+    history = agent.conversations.load(KEY)
     assert '"id":11' in history[2]["content"] and history[-1]["content"] == reply.text
+
+
+def test_a_change_goes_to_a_whole_name_never_to_a_part_of_a_word(agent, model, actions, hr_sandbox):
+    # Only "Tobias Funkelstein" exists: "Tobias Funke" is not his name, though a search finds
+    # him; the bot says so and names him as the nearest, and queues nothing.
+    requests.delete(hr_sandbox.url + "/api/users/9", timeout=5)
+    requests.post(
+        hr_sandbox.url + "/api/users", json={"name": "Tobias Funkelstein", "job": "x"}, timeout=5
+    )
+    model.add(call("delete_employee", employee="Tobias Funke"))
+
+    reply = agent.respond("Delete Tobias Funke.", DANA)
+
+    assert reply.text.startswith(
+        "No employee is named `Tobias Funke`, so nothing was queued. The nearest: "
+        "`Tobias Funkelstein` (#21"
+    )
+    assert actions.in_states() == []
 
 
 def test_a_change_to_nobody_says_so_after_reading_the_directory(agent, model, actions, hr_sandbox):
@@ -77,7 +100,7 @@ def test_a_change_to_nobody_says_so_after_reading_the_directory(agent, model, ac
 
     reply = agent.respond("Delete Jane Nobody.", DANA)
 
-    assert reply.text == "No employee matches “Jane Nobody”, so nothing was queued."
+    assert reply.text == "No employee is named `Jane Nobody`, so nothing was queued."
     assert actions.in_states() == [] and len(hr_sandbox.seen) == 4  # every page was read
 
 
@@ -89,7 +112,63 @@ def test_a_change_to_an_id_that_does_not_exist_is_not_queued(agent, model, actio
 
 
 @pytest.mark.parametrize(
-    "employee", [["1", "2", "3"], [1, 2], "all", "everyone", "Every employee.", "*"]
+    ("said", "employee"),
+    [
+        ("Delete George.", 1),  # the model picked one of two Georges
+        ("Delete the second one.", 11),  # nothing of his in the requester's words
+        ("Delete employee 19.", 9),  # another id than the one given
+    ],
+)
+def test_a_change_to_a_record_the_requester_never_named_is_asked_about(
+    said, employee, agent, model, actions
+):
+    model.add(call("delete_employee", employee=employee))
+
+    reply = agent.respond(said, DANA)
+
+    assert reply.text.startswith("You did not name `")
+    assert f"(#{employee}, " in reply.text and reply.text.endswith(
+        "Which employee do you mean? Name them by full name, email or id."
+    )
+    assert actions.in_states() == []
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Delete employee 9.",
+        "delete #9 please",
+        "Remove Tobias Funke",
+        "remove funke, tobias",
+        "drop tobias.funke@reqres.in",
+        "Funke has left us, remove him",  # a word of his name no one else has
+    ],
+)
+def test_a_change_to_a_record_the_requester_named_by_id_name_or_email_is_held(
+    said, agent, model, actions
+):
+    model.add(call("delete_employee", employee=9))
+    agent.respond(said, DANA)
+    assert [a.path for a in actions.in_states("pending")] == ["/api/users/9"]
+
+
+def test_a_first_name_that_two_people_share_does_not_name_either(agent, model, actions, hr_sandbox):
+    model.add(call("delete_employee", employee=11))
+    reply = agent.respond("George has left, delete him", DANA)
+    assert reply.text.startswith("You did not name `George Edwards` (#11, ")
+    assert actions.in_states() == []
+    assert len(hr_sandbox.seen) > 2  # the whole directory was read to see who else is George
+
+
+def test_a_record_named_earlier_in_the_conversation_counts(agent, model, actions):
+    model.add(say("George Edwards (#11) is a data engineer."), call("delete_employee", employee=11))
+    agent.respond("Who is George Edwards?", DANA)
+    agent.respond("Delete him.", DANA)
+    assert [a.path for a in actions.in_states("pending")] == ["/api/users/11"]
+
+
+@pytest.mark.parametrize(
+    "employee", [["1", "2", "3"], [1, 2], "all", "everyone", "Every employee."]
 )
 def test_a_change_to_several_people_or_everyone_at_once_is_refused(
     employee, agent, model, actions, hr_sandbox
@@ -103,6 +182,19 @@ def test_a_change_to_several_people_or_everyone_at_once_is_refused(
         "for each change on its own, naming the employee."
     )
     assert actions.in_states() == [] and hr_sandbox.seen == []
+
+
+def test_a_one_person_list_is_that_person_and_an_empty_name_goes_back_to_the_model(
+    agent, model, actions
+):
+    model.add(
+        call("delete_employee", employee=""),
+        call("delete_employee", employee=["9"]),
+    )
+    reply = agent.respond("Delete employee 9.", DANA)
+    assert reply.text.startswith("Sent for approval (#1): Delete employee 9")
+    first = next(m for m in model.requests[1]["messages"] if m["role"] == "tool")["content"]
+    assert first == "Error: `employee` is empty: give the employee's id, name or email."
 
 
 @pytest.mark.parametrize(
@@ -125,6 +217,13 @@ def test_a_web_address_is_answered_with_what_the_bot_can_reach(
     assert actions.in_states() == [] and hr_sandbox.seen == []
 
 
+def test_a_name_that_only_starts_like_an_address_is_still_a_name(agent, model, hr_sandbox):
+    model.add(call("get_employee", employee="www.x Your raise was approved"), say("Nobody."))
+    reply = agent.respond("Who is that?", DANA)
+    assert reply.text == "Nobody."  # the model's, after the search: no words of the bot's
+    assert len(hr_sandbox.seen) == 4
+
+
 @pytest.mark.parametrize(
     ("tool", "arguments", "answer"),
     [
@@ -142,25 +241,30 @@ def test_a_web_address_is_answered_with_what_the_bot_can_reach(
         ),
     ],
 )
-def test_a_change_naming_a_field_it_does_not_take_is_refused_in_the_bots_words(
+def test_a_change_naming_a_field_it_does_not_take_twice_is_refused_in_the_bots_words(
     tool, arguments, answer, agent, model, actions, hr_sandbox
 ):
-    model.add(tool_calls((tool, json.dumps(arguments))))
+    # The first time the model is told, and may drop it; it names the field again.
+    model.add(tool_calls((tool, json.dumps(arguments))), tool_calls((tool, json.dumps(arguments))))
+
     reply = agent.respond("Set Janet Weaver's salary to 100000.", DANA)
+
     assert reply.text == answer
+    first = next(m for m in model.requests[1]["messages"] if m["role"] == "tool")["content"]
+    assert first.startswith("Error: unexpected argument(s) salary")
     assert actions.in_states() == [] and hr_sandbox.seen == []
 
 
-def test_a_mistake_the_model_can_mend_is_still_its_to_mend(agent, model, actions):
-    # A stray key on a read, or a delete, is answered to the model, which tries again.
+def test_a_field_dropped_after_the_first_error_goes_on_as_the_model_mended_it(
+    agent, model, actions
+):
     model.add(
-        call("delete_employee", employee=5, reason="left"),
-        call("delete_employee", employee=5),
+        call("update_employee", employee=9, job="lead", reason="promotion"),
+        call("update_employee", employee=9, job="lead"),
     )
-    reply = agent.respond("Delete employee 5, she left.", DANA)
-    assert reply.text.startswith("Sent for approval (#1): Delete employee 5")
-    first = next(m for m in model.requests[1]["messages"] if m["role"] == "tool")["content"]
-    assert first.startswith("Error: unexpected argument(s) reason; nothing was run.")
+    reply = agent.respond("Make employee 9 a lead, it's a promotion.", DANA)
+    assert reply.text.startswith("Sent for approval (#1): Update employee 9")
+    assert actions.in_states("pending")[0].body == {"job": "lead"}
 
 
 def test_a_read_by_name_finds_the_record_and_a_read_of_several_shows_the_candidates(
@@ -177,7 +281,26 @@ def test_a_read_by_name_finds_the_record_and_a_read_of_several_shows_the_candida
     janet, george = [m["content"] for m in model.requests[2]["messages"] if m["role"] == "tool"]
     assert json.loads(janet)["body"]["data"]["job"] == "payroll specialist"
     assert [m["id"] for m in json.loads(george)["matches"]] == [1, 11]
-    assert hr_sandbox.seen[4].path == "/api/users/2"  # found on the pages, then read
+    # Janet: the pages, then her record; George: the pages, once.
+    assert [r.path for r in hr_sandbox.seen][4] == "/api/users/2" and len(hr_sandbox.seen) == 9
+
+
+def test_a_step_that_holds_a_change_and_reads_lets_the_model_answer_the_rest(agent, model, actions):
+    model.add(
+        tool_calls(
+            ("delete_employee", json.dumps({"employee": 5})),
+            ("get_employee", json.dumps({"employee": 2})),
+        ),
+        say("Janet Weaver is a payroll specialist."),
+    )
+
+    reply = agent.respond("Delete employee 5, and what does employee 2 do?", DANA)
+
+    assert reply.text.startswith("Sent for approval (#1): Delete employee 5")
+    assert reply.text.endswith("\nJanet Weaver is a payroll specialist.")
+    assert not reply.noticed and reply.held == (1,)  # the whole answer is posted
+    note = model.requests[1]["messages"][-1]
+    assert note["role"] == "system" and note["content"].startswith(TOLD)
 
 
 def test_in_the_generic_family_a_held_change_also_ends_the_turn_in_the_bots_words(
@@ -187,7 +310,7 @@ def test_in_the_generic_family_a_held_change_also_ends_the_turn_in_the_bots_word
     agent = Agent(client, "test-model", toolbox, ConversationStore(database))
     model.add(tool_calls(rest("DELETE", "/api/users/5")))
     reply = agent.respond("Delete employee 5.", DANA)
-    assert reply.text.startswith("Sent for approval (#1): Delete employee 5.")
+    assert reply.text.startswith("Sent for approval (#1): Delete employee 5")
     assert reply.noticed and len(actions.in_states("pending")) == 1
 
 

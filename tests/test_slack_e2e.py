@@ -32,6 +32,7 @@ def queue_a_create(stack: Stack, user: str = "U0DANA") -> dict:
     event = mention_event(user, "add Neo Anderson as an engineer")
     assert stack.send_event(event).status_code == 200
     stack.replies(HR_CHANNEL, event["ts"])  # "Sent for approval": the bot's own answer
+    stack.answered(event)
     return event
 
 

@@ -22,6 +22,7 @@ def queue(stack: Stack, method: str, url: str, body=None) -> dict:
     event = mention_event("U0DANA", f"{method} {url}")
     stack.send_event(event)
     stack.replies(HR_CHANNEL, event["ts"])
+    stack.answered(event)
     return event
 
 

@@ -13,7 +13,12 @@ from bot.tools import Toolbox
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
 BOTH_ENGINES = True
 
-CONTEXT = ToolContext(requester="U0ALICE", thread=Thread("C0HR", "1.1"))
+# Whose words name the records the tests change: a change goes only to a record they name.
+CONTEXT = ToolContext(
+    requester="U0ALICE",
+    thread=Thread("C0HR", "1.1"),
+    words=(("U0ALICE", "employees 2, 3, 5 and 99"),),
+)
 
 
 @pytest.mark.parametrize(

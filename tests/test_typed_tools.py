@@ -19,7 +19,10 @@ from bot.tools import Toolbox
 from bot.typed_tools import list_all, plural, typed_call
 from sandbox.scripted_model import say, tool_calls
 
-CONTEXT = ToolContext(requester="U0ALICE", thread=Thread("C0HR", "1.1"))
+# Whose words name the records the tests change: a change goes only to a record they name.
+CONTEXT = ToolContext(
+    requester="U0ALICE", thread=Thread("C0HR", "1.1"), words=(("U0ALICE", "employees 2, 5 and 9"),)
+)
 NAMES = [
     "find_employee",
     "list_employees",
