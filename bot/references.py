@@ -1,7 +1,8 @@
 """Which record a call is about, settled in code. A typed call names it as the user did (an id,
 a name or an email) and it is resolved here; a change goes only to a record people's own words
-in the conversation name. A change to several people, nobody, everyone or a web address ends with the bot's
-own question or answer, and the model never picks one of several people for a change."""
+in the conversation name. A change to several people, nobody, everyone or a web address ends
+with the bot's own question or answer, and the model never picks one of several people for a
+change."""
 
 from __future__ import annotations
 
