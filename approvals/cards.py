@@ -9,20 +9,17 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from approvals import values as shown_values
 from approvals.buttons import _approve_button, _button, _plain
+from approvals.preview import _rich_text, _text, preview
 from approvals.records import PendingAction
-from approvals.values import ascii_email, json_escaped, readable_json, skeleton, spelled, visible
+from approvals.values import json_escaped, readable_json, visible
 
 APPROVE_ACTION_ID = "approval_approve"
 REJECT_ACTION_ID = "approval_reject"
 WITHDRAW_ACTION_ID = "approval_withdraw"
 MAX_REASON = 500
-SECTION_LIMIT = 3000
 SUMMARY_LIMIT = 200  # fits the card, the notification text and the 300-character confirm dialog
 CODE_LIMIT = 2600  # leaves room for the fences and the truncation note inside one section
-PREVIEW_VALUE_LIMIT = 200
-PREVIEW_FIELDS = 10
 QUOTE_LIMIT = 900  # per message; three fit a card with room to spare
 _USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 _VERBS = {"POST": "Create", "PUT": "Update", "PATCH": "Update", "DELETE": "Delete"}
@@ -155,42 +152,6 @@ def approve_button(action: PendingAction, token: str, confirm: str | None = None
     )
 
 
-def _text(text: str, **style: bool) -> dict[str, Any]:
-    """A rich-text run: Slack shows its text literally (no mrkdwn, links or mentions)."""
-    return {"type": "text", "text": text, **({"style": style} if style else {})}
-
-
-def _rich_text(*elements: dict[str, Any]) -> dict[str, Any]:
-    section = {"type": "rich_text_section", "elements": list(elements)}
-    return {"type": "rich_text", "elements": [section]}
-
-
-def _warning(text: str) -> list[dict[str, Any]]:
-    return [_text("  "), {"type": "emoji", "name": "warning"}, _text(f" {text}", italic=True)]
-
-
-def _shown(value: Any, **style: bool) -> list[dict[str, Any]]:
-    if value is None or value == "":
-        return [_text("(empty)", italic=True)]
-    shown = [_text(visible(value, PREVIEW_VALUE_LIMIT), **style)]
-    email = ascii_email(value) if isinstance(value, str) and not style else None
-    if email:  # struck (old) values are not flagged: only what the change brings matters
-        shown += _warning(f"not plain ASCII: {visible(email, 120)}")
-    return shown
-
-
-def _change(old: Any, new: Any) -> list[dict[str, Any]]:
-    if old == new:
-        return [*_shown(new), _text(" (unchanged)", italic=True)]
-    shown = [*_shown(old, strike=True), _text(" → "), *_shown(new)]
-    if isinstance(old, str) and isinstance(new, str):
-        if skeleton(old) == skeleton(new):
-            shown += _warning(f"looks unchanged but differs: {spelled(old)} → {spelled(new)}")
-        elif foreign := shown_values.new_foreign_letters(old, new):
-            shown += _warning(f"new characters that may look like others: {foreign}")
-    return shown
-
-
 def quoted(action: PendingAction) -> list[dict[str, Any]]:
     """The messages that led to the action, verbatim, each under its verified speaker: rich
     text, so nothing in them is read as mrkdwn, a mention or a link; hidden characters shown
@@ -212,32 +173,6 @@ def quoted(action: PendingAction) -> list[dict[str, Any]]:
         note = _text(" edited the request after this; the changes below are theirs.", italic=True)
         elements.append({"type": "rich_text_section", "elements": [*editors, note]})
     return [{"type": "rich_text", "elements": elements}] if elements else []
-
-
-def preview(action: PendingAction) -> list[dict[str, Any]]:
-    """What will change, as a rich-text block with one line per field: new fields (POST), before
-    → after (PUT, PATCH) or the record that goes (DELETE), from the stored request and snapshot;
-    no block when there is nothing to compare."""
-    before = action.before if isinstance(action.before, dict) else None
-    current = action.fields_before if action.fields_before is not None else before
-    if action.method == "POST" and action.body:
-        title, lines = "New record", [(k, _shown(v)) for k, v in action.body.items()]
-    elif action.method in ("PUT", "PATCH") and action.body and current is not None:
-        title = "Changes"
-        lines = [(k, _change(current.get(k), v)) for k, v in action.body.items()]
-    elif action.method == "DELETE" and before is not None:
-        title = "Record to delete"
-        lines = [(k, _shown(v)) for k, v in before.items() if k != "avatar"]
-    else:
-        return []
-    elements, size = [_text(title, bold=True)], 0
-    for count, (field, values) in enumerate(lines):
-        size += sum(len(element.get("text", "")) for element in values)
-        if count == PREVIEW_FIELDS or size > SECTION_LIMIT:
-            elements.append(_text(f"\n… {len(lines) - count} more fields", italic=True))
-            break
-        elements += [_text("\n"), _text(visible(field, 50), bold=True), _text(": "), *values]
-    return [_rich_text(*elements)]
 
 
 def render_card(

@@ -14,9 +14,7 @@ from approvals.cards import (
     REJECT_ACTION_ID,
     _button,
     _plain,
-    _rich_text,
     _section,
-    _text,
     approvals_line,
     approve_button,
     escape,
@@ -24,6 +22,7 @@ from approvals.cards import (
     render_card,
     when,
 )
+from approvals.preview import _rich_text, _text
 from approvals.records import PendingAction
 from approvals.values import visible
 

@@ -10,7 +10,6 @@ from typing import Any
 from approvals import stats as figures
 from approvals.cards import (
     REJECT_ACTION_ID,
-    SECTION_LIMIT,
     WITHDRAW_ACTION_ID,
     _button,
     _plain,
@@ -22,6 +21,7 @@ from approvals.cards import (
     summary,
     when,
 )
+from approvals.preview import SECTION_LIMIT
 from approvals.records import PendingAction
 from approvals.values import visible
 

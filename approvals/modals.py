@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from approvals.cards import MAX_REASON, _button, _code, _plain, _rich_text, _text, summary
+from approvals.cards import MAX_REASON, _button, _code, _plain, summary
+from approvals.preview import _rich_text, _text
 from approvals.records import PendingAction
 
 REJECT_MODAL_ID = "approval_reject_reason"

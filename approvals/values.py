@@ -7,6 +7,7 @@ import contextlib
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 _HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})  # controls, format, unassigned…
@@ -71,6 +72,12 @@ def spelled(text: str) -> str:
 def json_escaped(text: str) -> str:
     """Hidden characters and backticks as JSON \\u escapes: a JSON string keeps its value."""
     return "".join("\\u0060" if c == "`" else json.dumps(c)[1:-1] if hidden(c) else c for c in text)
+
+
+def said_in(value: Any, texts: Sequence[str]) -> bool:
+    """Whether `value`, as text, is in one of `texts`, ignoring letter case and runs of spaces."""
+    wanted = " ".join(str(value).split()).casefold()
+    return any(wanted in " ".join(text.split()).casefold() for text in texts)
 
 
 def readable_json(body: Any) -> str:

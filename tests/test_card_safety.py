@@ -216,3 +216,39 @@ def test_a_braille_blank_is_refused_by_the_tool_and_shown_on_a_card():
         before={"job": "analyst\u2800"},
     )
     assert "<U+2800>" in json.dumps(card_for(changed))
+
+
+UNSAID = ":warning: in none of the messages quoted above"
+ASKED = (("U0DANA", "Set Janet Weaver's salary to 100000."),)
+
+
+def test_a_value_none_of_the_quoted_messages_holds_is_flagged():
+    made_up = action(
+        method="PATCH",
+        path="/api/users/2",
+        body={"job": "Software Engineer", "email": "janet.weaver@reqres.in"},
+        fields_before=dict(JANET),
+        words=ASKED,
+    )
+    blocks = card_for(made_up)
+    assert_valid(blocks)
+    assert line_of(blocks, "job").endswith(UNSAID)  # the model's value, not Dana's
+    assert UNSAID not in line_of(blocks, "email")  # unchanged: nothing new to flag
+    create = action(body={"name": "Janet Weaver", "job": "Manager"}, words=ASKED)
+    assert UNSAID not in line_of(card_for(create), "name")  # in her words
+    assert line_of(card_for(create), "job").endswith(UNSAID)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"words": (("U0DANA", "Make Janet Weaver  a  SOFTWARE engineer"),)},  # case, spaces
+        {"words": (("U0DANA", "Janet Weaver:"), ("U0BOB", "software engineer, I'd say"))},
+        {"words": ASKED, "edited_by": ("U0BOB",)},  # an editor's values are theirs, said so
+        {"words": ()},  # no words kept (retention): nothing to compare with
+    ],
+)
+def test_a_value_said_in_any_quoted_message_or_set_by_an_editor_is_not_flagged(overrides):
+    a = update({"job": "Software Engineer"})
+    blocks = card_for(action(**{**a.__dict__, **overrides}))
+    assert UNSAID not in line_of(blocks, "job")

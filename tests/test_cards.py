@@ -5,7 +5,7 @@ import json
 import pytest
 from slack_sdk.models.blocks import Block
 
-from approvals import PendingAction, cards
+from approvals import PendingAction, cards, preview
 from approvals.tokens import TokenSigner
 from bot.catalogue import Catalogue
 from sandbox.fake_slack import SlackError, check_blocks
@@ -58,7 +58,7 @@ def assert_valid(blocks: list[dict]) -> None:
         assert Block.parse(block).to_dict() == block
     check_blocks(blocks)
     for run in rich_text_runs(blocks):
-        assert run["type"] in ("text", "emoji") and run.get("text", "x")
+        assert run["type"] in ("text", "emoji", "user") and run.get("text", "x")
 
 
 def rich_text_runs(blocks: list[dict]) -> list[dict]:
@@ -135,7 +135,7 @@ def test_a_huge_body_is_truncated_safely_within_slack_limits():
     blocks = card_for(action(body=body))
     assert_valid(blocks)
     code = code_block(blocks)
-    assert len(code) <= cards.SECTION_LIMIT and "more characters" in code
+    assert len(code) <= preview.SECTION_LIMIT and "more characters" in code
     assert code.startswith("```") and code.endswith("```")
     assert len(cards.short_summary(action(body=body))) <= cards.SUMMARY_LIMIT
     assert len(cards.summary(action(body=body))) <= cards.SUMMARY_LIMIT
