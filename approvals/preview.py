@@ -61,7 +61,8 @@ def preview(action: PendingAction) -> list[dict[str, Any]]:
     said = () if action.edited_by else tuple(text for _, text in action.words)
 
     def unsaid(value: Any, old: Any = None) -> list[dict[str, Any]]:  # the model's choice
-        new = said and value not in (None, "", old) and not shown_values.said_in(value, said)
+        typed = isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+        new = said and typed and value not in ("", old) and not shown_values.said_in(value, said)
         return _warning("in none of the messages quoted above") if new else []
 
     if action.method == "POST" and action.body:

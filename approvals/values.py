@@ -75,9 +75,11 @@ def json_escaped(text: str) -> str:
 
 
 def said_in(value: Any, texts: Sequence[str]) -> bool:
-    """Whether `value`, as text, is in one of `texts`, ignoring letter case and runs of spaces."""
+    """Whether `value` (text or a whole number) is in one of `texts` as whole words, ignoring
+    letter case and runs of spaces: "CTO" is not in "doctor", nor 1 in "12"."""
     wanted = " ".join(str(value).split()).casefold()
-    return any(wanted in " ".join(text.split()).casefold() for text in texts)
+    found = rf"(?<!\w){re.escape(wanted)}(?!\w)"
+    return any(re.search(found, " ".join(text.split()).casefold()) for text in texts)
 
 
 def readable_json(body: Any) -> str:

@@ -24,7 +24,8 @@ class EmployeeFinder:
     def __init__(self, hr: HRClient | MeteredHR, catalogue: Catalogue) -> None:
         self.hr = hr
         self.catalogue = catalogue
-        self.incomplete = False  # the last search read only the first MAX_PAGES pages
+        self.incomplete = False  # the directory has more than MAX_PAGES pages
+        self._records: list[dict[str, Any]] | None = None  # read once per finder
 
     def _get(self, path: str) -> HRResponse | None:
         request = self.catalogue.validate("GET", path, None)  # the same rules as the model's calls
@@ -35,8 +36,14 @@ class EmployeeFinder:
             raise HRError(f"HR API answered {response.status} for {path}", request_sent=True)
         return response
 
-    def _everyone(self) -> list[dict[str, Any]]:
-        """Every record on up to MAX_PAGES pages; `incomplete` says whether there were more."""
+    def everyone(self) -> list[dict[str, Any]]:
+        """Every record on up to MAX_PAGES pages, as the model sees records, read once per
+        finder; `incomplete` says whether there were more pages."""
+        if self._records is None:
+            self._records = [self.catalogue.record.view(r) for r in self._read_all()]
+        return self._records
+
+    def _read_all(self) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []
         page, pages = 1, 1
         while page <= min(pages, MAX_PAGES):
@@ -91,7 +98,7 @@ class EmployeeFinder:
             record = response.record if response else None
             return [self.catalogue.record.view(record)] if isinstance(record, dict) else []
         wanted = query.casefold()
-        people = [self.catalogue.record.view(r) for r in self._everyone()]
+        people = self.everyone()
         if "@" in wanted:
             return [p for p in people if _text(p, "email") == wanted]
         exact = [p for p in people if _text(p, "name") == wanted]

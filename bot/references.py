@@ -86,17 +86,22 @@ def resolve(finder: EmployeeFinder, value: Any, *, noun: str, change: bool) -> i
 
 
 def unnamed(
-    record: dict[str, Any], said: list[str], noun: str, finder: EmployeeFinder | None = None
+    record: dict[str, Any],
+    said: list[str],
+    noun: str,
+    finder: EmployeeFinder | None = None,
+    *,
+    ident: str,
+    changes: tuple[str, ...] = (),
 ) -> Unresolved | None:
     """None when people's own words in the conversation (`said`) name the record a change is
-    about: its id as a number, its email, every word of its name, or a word of its name that
-    the directory (read through `finder`) gives to this record alone. Otherwise the bot asks
-    which one: the model may not take a change to a record nobody named."""
-    words = " ".join(said)
-    ident = record.get("id")
-    if ident is not None and re.search(rf"(?<![\w.]){re.escape(str(ident))}(?![\w]|\.\d)", words):
+    about: its id (`ident`, from the path) written as an id, its email, every word of a name of
+    two words or more, or a capitalised word of its name that no one else's name in the directory
+    (read through `finder`) holds and that is not one of the new values (`changes`). Otherwise the
+    bot asks which one: the model may not take a change to a record nobody named."""
+    if any(_names_id(text, ident, noun) for text in said):
         return None
-    if _named_in(record, words) or _singled_out(record, words, finder):
+    if _named_in(record, " ".join(said)) or _singled_out(record, said, finder, changes):
         return None
     answer = (
         f"You did not name {_label(withheld(record))} in your messages, so nothing was queued. "
@@ -105,18 +110,53 @@ def unnamed(
     return Unresolved(f"Error: {answer} The user has been asked.", answer)
 
 
-def _singled_out(record: dict[str, Any], text: str, finder: EmployeeFinder | None) -> bool:
-    """Whether the words of the record's name found in `text` ("Janet" of Janet Weaver) match
-    it and no one else in the whole directory."""
+def _names_id(text: str, ident: str, noun: str) -> bool:
+    """Whether `text` writes `ident` as a record's id: `#9`, `employee 9`, `employees 2, 9 and
+    11`, `id: 9`, `/users/9`, or the whole message (an answer to "which one?"); not `$1,500`,
+    `9:00` or `5 days`."""
+    if not ident.isdigit():
+        return False
+    if re.fullmatch(rf"\s*#?\s*0*{ident}\s*[.!]?\s*", text):
+        return True
+    marker = rf"(?:#|/|\b(?:ids?|no|nr|numbers?|records?|{re.escape(noun)}s?)\b[\s:#.]*)"
+    listed = r"(#?\d+(?:\s*(?:,|and|&|or)\s*#?\d+)*)(?![\w:%/-]|\.\d)"
+    return any(
+        int(number) == int(ident)
+        for found in re.finditer(marker + listed, text, re.IGNORECASE)
+        for number in re.findall(r"\d+", found[1])
+    )
+
+
+def _singled_out(
+    record: dict[str, Any], said: list[str], finder: EmployeeFinder | None, changes: tuple[str, ...]
+) -> bool:
+    """Whether a word of the record's name, capitalised in people's words and not opening a
+    sentence ("promote Janet"), is in no other name in the directory; a word of the new values
+    ("make Janet our Cook") or of a one-word name does not count."""
     name = set(_WORD.findall(str(record.get("name") or "").casefold()))
-    partial = sorted(name & set(_WORD.findall(text.casefold())))
-    if not partial or finder is None:
+    proper = {
+        word.casefold()
+        for text in said
+        for sentence in re.split(r"[.!?:;\n]+", text)
+        for word in _WORD.findall(sentence)[1:]
+        if word[0].isupper() and not word.isdigit()
+    }
+    new_words = set(_WORD.findall(" ".join(changes).casefold()))
+    partial = sorted((name & proper) - new_words)
+    if len(name) < 2 or not partial or finder is None:
         return False
     try:
-        found = finder.matches(" ".join(partial))
+        people = finder.everyone()
     except (HRError, RequestRefused):
         return False  # not confirmed: ask
-    return not finder.incomplete and [m.get("id") for m in found] == [record.get("id")]
+    if finder.incomplete:
+        return False
+    holders = [
+        p.get("id")
+        for p in people
+        if set(partial) & set(_WORD.findall(str(p.get("name") or "").casefold()))
+    ]
+    return holders == [record.get("id")]
 
 
 def _fits(reference: str, record: dict[str, Any]) -> bool:
@@ -128,12 +168,13 @@ def _fits(reference: str, record: dict[str, Any]) -> bool:
 
 
 def _named_in(record: dict[str, Any], text: str) -> bool:
-    """Whether `text` holds the record's email, or every word of its name as a whole word."""
-    email = str(record.get("email") or "").casefold()
-    if email and email in text.casefold():
+    """Whether `text` holds the record's email address (whole), or every word of a name of two
+    words or more, each as a whole word."""
+    email = str(record.get("email") or "").strip()
+    if "@" in email and re.search(rf"(?<![\w.@-]){re.escape(email)}(?![\w@-]|\.\w)", text, re.I):
         return True
-    name = _WORD.findall(str(record.get("name") or "").casefold())
-    return bool(name) and set(name) <= set(_WORD.findall(text.casefold()))
+    name = set(_WORD.findall(str(record.get("name") or "").casefold()))
+    return len(name) >= 2 and name <= set(_WORD.findall(text.casefold()))
 
 
 def no_such_field(typed: TypedTool, fields: tuple[str, ...], noun: str) -> str:
@@ -178,4 +219,6 @@ def _label(record: dict[str, Any]) -> str:
     """ "`George Bluth` (#1, chief executive)": what tells two people of one name apart."""
     details = [f"#{record.get('id')}"]
     details += [str(record[k]) for k in ("job", "email") if record.get(k)][:1]
-    return f"{coded(record.get('name') or 'unnamed')} ({visible(', '.join(details), 120)})"
+    if not record.get("name"):
+        return f"#{record.get('id')}"
+    return f"{coded(record.get('name'))} ({visible(', '.join(details), 120)})"

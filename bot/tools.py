@@ -169,6 +169,7 @@ class Toolbox:
             return list_all(
                 hr, self.catalogue, typed.endpoint, max_chars=MAX_RESULT_CHARS, clean=without_noise
             )
+        finder = None  # one per call: the directory is read at most once
         if typed is not None and typed.refers is not None:  # the record, as the user named it
             finder = EmployeeFinder(hr, self.catalogue)
             change = typed.endpoint.is_write
@@ -185,7 +186,7 @@ class Toolbox:
             log.info("tool.refused", tool=name, method=method, reason=str(e))
             return f"Error: request refused: {e}."
         if request.needs_approval:
-            return self._hold(request, context, tool_call_id, hr)
+            return self._hold(request, context, tool_call_id, hr, finder)
         return self._read(request, hr)
 
     @property
@@ -210,7 +211,12 @@ class Toolbox:
         return compact_result(response.status, response.body)
 
     def _hold(
-        self, request: ValidatedRequest, context: ToolContext, tool_call_id: str, hr: MeteredHR
+        self,
+        request: ValidatedRequest,
+        context: ToolContext,
+        tool_call_id: str,
+        hr: MeteredHR,
+        finder: EmployeeFinder | None = None,
     ) -> str | ToolResult:
         before = None
         if request.method in ("PUT", "PATCH", "DELETE") and self.catalogue.readable(request.path):
@@ -223,14 +229,21 @@ class Toolbox:
                     f"Error: there is no record at {request.path}; nothing was queued.",
                     answer=f"There is no {self.noun} at {request.path}, so nothing was queued.",
                 )
-        said = [text for speaker, text in context.words if speaker == context.requester]
-        if isinstance(before, dict):  # only to a record someone named (their words are on the card)
+        if before is not None and not isinstance(before, dict):
+            return f"Error: no record came back for {request.path}; nothing was queued."
+        ident = request.path.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+        if before is not None or (request.method != "POST" and ident.isdigit()):
+            # Only to a record someone named (their words are on the card); unreadable, by its id.
+            record = self.catalogue.record.view(before) if before else {"id": ident}
+            body = request.body if isinstance(request.body, dict) else {}
+            changes = tuple(v for v in body.values() if isinstance(v, str))
+            finder = finder or EmployeeFinder(hr, self.catalogue)
             people = [text for _, text in context.words]
-            finder = EmployeeFinder(hr, self.catalogue)
-            stray = unnamed(self.catalogue.record.view(before), people, self.noun, finder)
+            stray = unnamed(record, people, self.noun, finder, ident=ident, changes=changes)
             if stray is not None:
                 log.info("tool.unnamed_record", method=request.method, path=request.path)
                 return answered(stray)
+        said = [text for speaker, text in context.words if speaker == context.requester]
         request = kept_as_typed(request, said, self.catalogue)
         thread = context.thread
         hr_subject = self.authority.subject(context.requester)

@@ -252,3 +252,20 @@ def test_a_value_said_in_any_quoted_message_or_set_by_an_editor_is_not_flagged(o
     a = update({"job": "Software Engineer"})
     blocks = card_for(action(**{**a.__dict__, **overrides}))
     assert UNSAID not in line_of(blocks, "job")
+
+
+@pytest.mark.parametrize(
+    ("value", "said", "flagged"),
+    [
+        ("CTO", "Janet is our doctor now", True),  # whole words only
+        ("eng", "Janet is an engineer", True),
+        (1, "employee 12", True),
+        (100000, "Set her pay to 100000.", False),
+        ("team lead", "promote Janet to team lead!", False),
+        (True, "make her active", False),  # not text a person types: not compared
+        ({"level": 3}, "level three", False),
+    ],
+)
+def test_only_a_whole_typed_value_counts_as_said(value, said, flagged):
+    a = action(body={"job": value}, words=(("U0DANA", said),))
+    assert (UNSAID in line_of(card_for(a), "job")) is flagged

@@ -14,6 +14,7 @@ from approvals import Thread
 from bot.agent import TOLD, Agent, Design, make_client
 from bot.catalogue import Catalogue
 from bot.conversations import ConversationStore
+from bot.references import unnamed
 from bot.tool_context import ToolContext
 from bot.tools import Toolbox
 from sandbox.scripted_model import rest, say, tool_calls
@@ -141,7 +142,7 @@ def test_a_change_to_a_record_the_requester_never_named_is_asked_about(
         "Remove Tobias Funke",
         "remove funke, tobias",
         "drop tobias.funke@reqres.in",
-        "Funke has left us, remove him",  # a word of his name no one else has
+        "Please remove Funke, he has left",  # a word of his name no one else has
     ],
 )
 def test_a_change_to_a_record_the_requester_named_by_id_name_or_email_is_held(
@@ -154,7 +155,7 @@ def test_a_change_to_a_record_the_requester_named_by_id_name_or_email_is_held(
 
 def test_a_first_name_that_two_people_share_does_not_name_either(agent, model, actions, hr_sandbox):
     model.add(call("delete_employee", employee=11))
-    reply = agent.respond("George has left, delete him", DANA)
+    reply = agent.respond("Please delete George, he has left", DANA)
     assert reply.text.startswith("You did not name `George Edwards` (#11, ")
     assert actions.in_states() == []
     assert len(hr_sandbox.seen) > 2  # the whole directory was read to see who else is George
@@ -328,3 +329,86 @@ def test_where_the_model_words_changes_itself_it_is_asked_after_the_hold(
     model.add(tool_calls(rest("DELETE", "/api/users/5")), say("Action #1 awaits approval."))
     reply = agent.respond("Delete employee 5.", DANA)
     assert reply.text == "Action #1 awaits approval." and not reply.noticed
+
+
+class Directory:
+    """A finder over a fixed directory, counting its reads."""
+
+    def __init__(self, *people: tuple[int, str], incomplete: bool = False) -> None:
+        self.people = [{"id": i, "name": name, "email": f"p{i}@x.in"} for i, name in people]
+        self.incomplete = incomplete
+        self.reads = 0
+
+    def everyone(self) -> list[dict]:
+        self.reads += 1
+        return self.people
+
+
+PEOPLE = Directory(
+    (1, "George Bluth"), (2, "Janet Weaver"), (7, "Michael Cook"), (11, "George Edwards")
+)
+
+
+def named(ident: int, *said: str, changes: tuple[str, ...] = (), finder=PEOPLE) -> bool:
+    record = next((p for p in finder.people if p["id"] == ident), {"id": ident})
+    found = unnamed(record, list(said), "employee", finder, ident=str(ident), changes=changes)
+    return found is None
+
+
+@pytest.mark.parametrize(
+    ("ident", "said"),
+    [
+        (1, "Give Janet a $1,500 bonus"),
+        (5, "Janet is out for 5 days"),
+        (9, "Move her shift to 9:00"),
+        (9, "raise it by 9%"),
+        (1, "employee 12"),
+        (2, "employee 2.5 is not an id"),
+    ],
+)
+def test_a_number_that_is_not_written_as_an_id_names_no_record(ident, said):
+    assert not named(ident, said)
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["employee 9", "Employees 2, 9 and 11", "#9", "id: 9", "PATCH /api/users/9", "9", " #09. "],
+)
+def test_an_id_written_as_one_names_the_record(said):
+    assert named(9, said)
+
+
+def test_a_common_word_in_the_request_does_not_single_out_the_one_person_named_so():
+    assert not named(7, "Make Janet Weaver our Cook", changes=("Cook",))  # the new value
+    assert not named(7, "Cook something up for Janet")  # opens the sentence
+    assert not named(7, "make janet weaver our cook")  # not written as a name
+    assert named(7, "Please promote Cook to head chef")  # a name, and his alone
+    assert not named(1, "Please promote George")  # two Georges: ask
+    assert not named(
+        2, "Please promote Janet", finder=Directory((2, "Janet Weaver"), incomplete=True)
+    )
+
+
+def test_an_email_names_its_record_only_as_a_whole_address():
+    wendy = {"id": 44, "name": "Wendy Eaver", "email": "eaver@x.in"}
+    said = ["Change janet.weaver@x.in to janet@x.in"]
+    assert unnamed(wendy, said, "employee", None, ident="44") is not None
+    junk = {"id": 45, "name": "Zed Q", "email": "e"}
+    assert unnamed(junk, ["Make Janet a manager"], "employee", None, ident="45") is not None
+    assert unnamed(wendy, ["Set eaver@x.in's job"], "employee", None, ident="44") is None
+
+
+def test_a_one_word_name_is_named_only_by_its_id_or_email():
+    janet = {"id": 46, "name": "Janet", "email": ""}
+    assert unnamed(janet, ["Promote Janet Weaver"], "employee", None, ident="46") is not None
+    assert unnamed(janet, ["Promote employee 46"], "employee", None, ident="46") is None
+
+
+def test_a_change_reads_the_directory_once_to_resolve_and_check_a_first_name(
+    agent, model, actions, hr_sandbox
+):
+    model.add(call("update_employee", employee="Tobias", job="senior analyst"))
+    agent.respond("Please make Tobias a senior analyst", DANA)
+    assert [a.path for a in actions.in_states("pending")] == ["/api/users/9"]
+    pages = [r.path for r in hr_sandbox.seen if r.path.startswith("/api/users?page=")]
+    assert len(pages) == len(set(pages))  # each page once

@@ -257,7 +257,9 @@ def test_a_value_outside_the_catalogues_enum_is_refused_by_either_tool(hr_client
     assert run(typed, "update_member", {"member": 2, "job": "king"}) == refusal
     generic_call = {"method": "PATCH", "url": "/api/users/2", "body": {"job": "king"}}
     assert run(generic, "call_rest_api", generic_call) == refusal
-    assert run(typed, "update_member", {"member": 2, "job": "manager"}).startswith("Queued as")
+    member_2 = replace(CONTEXT, words=(("U0ALICE", "member 2 is a manager now"),))
+    queued = run(typed, "update_member", {"member": 2, "job": "manager"}, member_2)
+    assert queued.startswith("Queued as")
     numbers = {"method": "POST", "path": "/x", "body": {"job": {"type": "string", "enum": [1]}}}
     with pytest.raises(CatalogueError, match="POST /x: field job: every enum value must be a"):
         catalogue("member", [numbers])

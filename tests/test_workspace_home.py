@@ -36,7 +36,7 @@ def ask_for_jobs(stack: Stack, *changes: tuple[int, str]) -> None:
     waits for each answer and card."""
     for count, (employee, job) in enumerate(changes, start=1):
         stack.model.add(tool_calls(rest("PATCH", f"/api/users/{employee}", {"job": job})))
-        text = f"@HR Assistant make {employee} a {job}"
+        text = f"@HR Assistant make employee {employee} a {job}"
         said = stack.slack.say({"as": "U0DANA", "channel": HR_CHANNEL, "text": text})
         stack.replies(HR_CHANNEL, said["ts"])  # the held change's notice is the answer
         stack.approval_cards(count)
