@@ -24,7 +24,7 @@ from sandbox.fake_slack import FakeSlack
 from sandbox.scripted_model import ScriptedModel, rest, say, tool_calls
 from sandbox.slack_requests import click_payload, event_body, signed_headers
 from tests.slack_harness import APPROVAL_CHANNEL, loopback_env
-from tests.test_children import free_port
+from tests.test_children import free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "replica-signing-secret"
@@ -62,7 +62,7 @@ class Replicas:
         self._model_free.set()
         self.model = ScriptedModel(responder=self._respond).start()
         self.slack = FakeSlack().start()
-        self.ports = [free_port() for _ in range(count)]
+        self.ports = free_ports(count)
         self.processes: list[subprocess.Popen | None] = [None] * count
         self.env = {
             "PYTHONPATH": str(ROOT),
