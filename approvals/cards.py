@@ -11,7 +11,7 @@ from typing import Any
 
 from approvals.buttons import _approve_button, _button, _plain
 from approvals.preview import _rich_text, _text, preview
-from approvals.records import PendingAction
+from approvals.records import PendingAction, record_id
 from approvals.values import json_escaped, readable_json, visible
 
 APPROVE_ACTION_ID = "approval_approve"
@@ -44,8 +44,7 @@ def _code(value: Any, limit: int = 80) -> str:
 
 def summary_with(action: PendingAction, value: Callable[[Any], str]) -> str:
     """What will happen, each value as `value` shows it (for text escaped later)."""
-    segments = [s for s in action.path.split("?")[0].split("/") if s]
-    target = segments[-1] if segments and segments[-1].isdigit() else ""
+    target = record_id(action.path)
     body = dict(action.body or {})
     name = body.pop("name", None)
     words = [_VERBS.get(action.method, action.method), action.noun or "record"]

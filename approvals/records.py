@@ -62,6 +62,12 @@ class ActionExpired(ActionError):
         self.action = action
 
 
+def record_id(path: str) -> str:
+    """The id a request's path ends in ("/api/users/9" → "9"), or "" when it ends otherwise."""
+    segments = [s for s in path.split("?")[0].split("/") if s]
+    return segments[-1] if segments and segments[-1].isdigit() else ""
+
+
 def canonical_body(body: dict[str, Any] | None) -> str | None:
     if body is None:
         return None

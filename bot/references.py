@@ -133,7 +133,7 @@ def _singled_out(
     """Whether a word of the record's name, capitalised in people's words and not opening a
     sentence ("promote Janet"), is in no other name in the directory; a word of the new values
     ("make Janet our Cook") or of a one-word name does not count."""
-    name = set(_WORD.findall(str(record.get("name") or "").casefold()))
+    name = _name_words(record)
     proper = {
         word.casefold()
         for text in said
@@ -151,11 +151,7 @@ def _singled_out(
         return False  # not confirmed: ask
     if finder.incomplete:
         return False
-    holders = [
-        p.get("id")
-        for p in people
-        if set(partial) & set(_WORD.findall(str(p.get("name") or "").casefold()))
-    ]
+    holders = [p.get("id") for p in people if set(partial) & _name_words(p)]
     return holders == [record.get("id")]
 
 
@@ -164,7 +160,7 @@ def _fits(reference: str, record: dict[str, Any]) -> bool:
     if reference.casefold() == str(record.get("email") or "").casefold():
         return True
     words = _WORD.findall(reference.casefold())
-    return bool(words) and set(words) <= set(_WORD.findall(str(record.get("name")).casefold()))
+    return bool(words) and set(words) <= _name_words(record)
 
 
 def _named_in(record: dict[str, Any], text: str) -> bool:
@@ -173,8 +169,13 @@ def _named_in(record: dict[str, Any], text: str) -> bool:
     email = str(record.get("email") or "").strip()
     if "@" in email and re.search(rf"(?<![\w.@-]){re.escape(email)}(?![\w@-]|\.\w)", text, re.I):
         return True
-    name = set(_WORD.findall(str(record.get("name") or "").casefold()))
+    name = _name_words(record)
     return len(name) >= 2 and name <= set(_WORD.findall(text.casefold()))
+
+
+def _name_words(record: dict[str, Any]) -> set[str]:
+    """The whole words of a record's name, in one letter case."""
+    return set(_WORD.findall(str(record.get("name") or "").casefold()))
 
 
 def no_such_field(typed: TypedTool, fields: tuple[str, ...], noun: str) -> str:
@@ -217,8 +218,8 @@ def _labels(records: list[dict[str, Any]]) -> str:
 
 def _label(record: dict[str, Any]) -> str:
     """ "`George Bluth` (#1, chief executive)": what tells two people of one name apart."""
-    details = [f"#{record.get('id')}"]
-    details += [str(record[k]) for k in ("job", "email") if record.get(k)][:1]
     if not record.get("name"):
         return f"#{record.get('id')}"
+    details = [f"#{record.get('id')}"]
+    details += [str(record[k]) for k in ("job", "email") if record.get(k)][:1]
     return f"{coded(record.get('name'))} ({visible(', '.join(details), 120)})"

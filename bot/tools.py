@@ -10,7 +10,7 @@ import structlog
 
 from approvals import ActionStore, PendingAction, Thread
 from approvals.authority import Authority, NotConnected, SharedToken
-from approvals.records import TooManyPending
+from approvals.records import TooManyPending, record_id
 from bot.budget import MeteredHR, OverBudget
 from bot.catalogue import Catalogue, RequestRefused, ValidatedRequest
 from bot.finder import EmployeeFinder
@@ -231,8 +231,8 @@ class Toolbox:
                 )
         if before is not None and not isinstance(before, dict):
             return f"Error: no record came back for {request.path}; nothing was queued."
-        ident = request.path.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
-        if before is not None or (request.method != "POST" and ident.isdigit()):
+        ident = record_id(request.path)
+        if before is not None or (request.method != "POST" and ident):
             # Only to a record someone named (their words are on the card); unreadable, by its id.
             record = self.catalogue.record.view(before) if before else {"id": ident}
             body = request.body if isinstance(request.body, dict) else {}
