@@ -4,8 +4,6 @@ It never imports `bot`; an HR transport and anything else it needs are passed in
 """
 
 from approvals import audit, schema, stats
-from approvals.card_copies import CardCopies
-from approvals.db import Database, open_database
 from approvals.executor import MISSING, Executor, Transport
 from approvals.records import (
     STATES,
@@ -21,8 +19,10 @@ from approvals.records import (
     Thread,
     request_hash,
 )
+from approvals.slack.card_copies import CardCopies
 from approvals.store import ActionStore
 from approvals.tokens import BadToken, Decision, TokenExpired, TokenSigner
+from infra.db import Database, open_database
 
 # Every table of the approvals engine, on either engine (approvals/db.py).
 MIGRATIONS = (schema.tables, audit.tables)

@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlite_utils
 
 from approvals import audit, checkpoints, stats
-from approvals.db import DatabaseUnavailable, Reader, is_postgres_url
+from infra.db import DatabaseUnavailable, Reader, is_postgres_url
 
 FIELDS = ["id", "at", "action_id", "event", "actor", "detail", "hash"]
 
@@ -38,7 +38,7 @@ def _day(text: str) -> float:
 def open_read_only(path: str) -> Reader:
     """The bot's database, read-only: a SQLite file or a PostgreSQL URL."""
     if is_postgres_url(path):
-        from approvals.postgres import PostgresDatabase
+        from infra.postgres import PostgresDatabase
 
         try:
             return PostgresDatabase(path, read_only=True)

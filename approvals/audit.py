@@ -11,7 +11,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from approvals.db import Reader, Schema, Transaction
+from infra.db import Reader, Schema, Transaction
 
 GENESIS_HASH = "0" * 64
 

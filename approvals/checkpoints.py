@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from approvals import audit
-from approvals.db import Reader
+from infra.db import Reader
 
 KEY_VARIABLE = "AUDIT_CHECKPOINT_KEY"
 MIN_KEY_LENGTH = 32

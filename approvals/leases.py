@@ -9,9 +9,9 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from approvals.db import Database
-from approvals.named_leases import renewing
 from approvals.records import PendingAction
+from infra.db import Database
+from infra.named_leases import renewing
 
 LEASE_SECONDS = 120.0  # far longer than one HR request may take (its timeouts are 3 s + 15 s)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from approvals.db import Database
 from approvals.records import ActionNotFound, PendingAction
+from infra.db import Database
 
 
 class ActionQueries:

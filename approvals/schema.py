@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from approvals.db import Schema
+from infra.db import Schema
 
 migrations = Migrations("approvals")
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from approvals import audit
-from approvals.db import Reader
+from infra.db import Reader
 
 DECISIONS = ("approved", "rejected")
 

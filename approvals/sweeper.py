@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import structlog
 
-from approvals import cards, channel_cards
-from approvals.announce import Announcements
 from approvals.executor import Executor
 from approvals.records import AlreadyDecided
+from approvals.slack import cards, channel_cards
+from approvals.slack.announce import Announcements
 from approvals.store import ActionStore
 from approvals.upkeep import Upkeep
 

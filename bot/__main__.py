@@ -12,14 +12,15 @@ from urllib.parse import urlsplit
 import structlog
 from slack_sdk.errors import SlackApiError
 
-from approvals.db import DatabaseUnavailable
-from bot import app, local_workspace, logs
+from bot import app, local_workspace
 from bot import config as configuration
 from bot.children import Child, ChildFailed, start_sandbox, start_workspace
 from bot.config import SANDBOX_URL, Config, ConfigError
-from bot.hr_accounts import rotate_stored_tokens
-from bot.hr_oauth import ProviderError
-from bot.server import HttpServer, socket_mode_handler, wsgi_application
+from bot.hr.accounts import rotate_stored_tokens
+from bot.hr.oauth import ProviderError
+from bot.slack.server import HttpServer, socket_mode_handler, wsgi_application
+from infra import logs
+from infra.db import DatabaseUnavailable
 
 log = structlog.get_logger("bot")
 SANDBOX_PORT = urlsplit(SANDBOX_URL).port or 8088

@@ -13,40 +13,43 @@ from pathlib import Path
 
 from slack_bolt import App
 
-import approvals.listeners
-from approvals import CardCopies, Executor, PendingAction, TokenSigner
-from approvals.announce import Announcer
+from approvals import Executor, PendingAction, TokenSigner
 from approvals.authority import Authority, SharedToken
-from approvals.clicks import Click, ClickHandler
-from approvals.details import Details
 from approvals.leases import Leases
-from approvals.limits import RateWindow, SharedRateWindow
-from approvals.named_leases import NamedLeases
-from approvals.people import People, active_members, member_problem
-from approvals.revisions import Revisions
-from approvals.roster import Roster
+from approvals.slack import home as app_home
+from approvals.slack import listeners as approval_buttons
+from approvals.slack.announce import Announcer
+from approvals.slack.card_copies import CardCopies
+from approvals.slack.clicks import Click, ClickHandler
+from approvals.slack.details import Details
+from approvals.slack.home import Home
+from approvals.slack.revisions import Revisions
 from approvals.sweeper import Escalation, Sweeper
 from approvals.upkeep import Upkeep
-from bot import edits, listeners
-from bot import home as bot_home
-from bot.agent import SHIPPED, Agent, Design, make_client
-from bot.catalogue import DEFAULT_CATALOGUE, Catalogue
+from bot.agent.loop import SHIPPED, Agent, Design, make_client
 from bot.config import Config
-from bot.dispatch import FairPool
-from bot.gate import Gate
-from bot.home import Home
+from bot.conversation.gate import Gate
+from bot.conversation.inbox import Inbox, Incoming
+from bot.conversation.intake import Intake
+from bot.conversation.replies import Replies, note_outcome
+from bot.conversation.turns import Turns
 from bot.housekeeping import Housekeeper
-from bot.hr_client import HRClient
-from bot.inbox import Inbox, Incoming
-from bot.intake import Intake
-from bot.linking import CALLBACK_PATH, CallbackPage, Linking
+from bot.hr import linking as link_buttons
+from bot.hr.client import HRClient
+from bot.hr.linking import CALLBACK_PATH, CallbackPage, Linking
 from bot.opening import LINK_SECONDS, open_per_user, open_storage
-from bot.parts import Core, HRBot, Storage
-from bot.replies import Replies, note_outcome
-from bot.server import page_application
-from bot.slack_client import make_web_client
-from bot.tools import Toolbox
-from bot.turns import Turns
+from bot.parts import Core, HRBot, PerUser, Storage
+from bot.slack import events
+from bot.slack.client import make_web_client
+from bot.slack.server import page_application
+from bot.tools import edits
+from bot.tools.catalogue import DEFAULT_CATALOGUE, Catalogue
+from bot.tools.toolbox import Toolbox
+from infra.dispatch import FairPool
+from infra.limits import RateWindow, SharedRateWindow
+from infra.named_leases import NamedLeases
+from infra.people import People, active_members, member_problem
+from infra.roster import Roster
 
 Clock = Callable[[], float]
 INTAKE_WORKERS = 4
@@ -68,14 +71,16 @@ def build_core(
     on_pending: Callable[[PendingAction], None] | None = None,
     design: Design = SHIPPED,
     requester_problem: Callable[[str], str | None] | None = None,
+    owner: str | None = None,
+    per_user: PerUser | None = None,
 ) -> Core:
     """The Slack-free part. `on_pending` hears every newly held write (the Slack app posts its
     card); what this opens, `closing` closes. `design` replaces the agent's own (the eval
-    compares designs with it)."""
+    compares designs with it). `owner` names this process among the replicas sharing the
+    database; `per_user`, opened already (HR_AUTH=oauth), is opened here when not given."""
     actions = storage.actions
-    owner = uuid.uuid4().hex  # this process, among the replicas sharing the database
-    per_user = None
-    if config.per_user_hr:
+    owner = owner or uuid.uuid4().hex
+    if per_user is None and config.per_user_hr:
         per_user = open_per_user(config, storage, owner=owner, now=actions.now)
     authority: Authority = per_user.authority if per_user else SharedToken()
     # With per-user authority no shared credential exists: each request carries a person's.
@@ -143,35 +148,15 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
     identity = client.auth_test()
     storage = open_storage(config, closing, now=now)
 
-    # The approvals side: it hears of outcomes through a callback, never by importing the bot.
+    # The approvals side: it reports outcomes to the bot through `on_outcome` alone, never by
+    # importing it.
     cards = CardCopies(storage.database)
     signer = TokenSigner(config.approval_secrets, config.approval_ttl_seconds)
     approvers = Roster(config.approvers, group=config.approver_group, client=client)
     people = People(client)
     team, org = identity["team_id"], identity.get("enterprise_id")  # ours, who may take part
-    announcer = Announcer(
-        client,
-        cards,
-        signer,
-        # Cards carry personal data: only to approvers who are active, full members.
-        approvers=lambda: active_members(approvers.members(), people, team, org),
-        approval_channel=config.approval_channel,
-        on_outcome=functools.partial(note_outcome, storage.conversations),
-    )
     # With per-user authority, a write goes out only while its requester is still a member.
     requester_problem = functools.partial(member_problem, people, team, org)
-    core = build_core(
-        config,
-        storage,
-        closing,
-        catalogue_path=catalogue_path,
-        on_pending=announcer.post,
-        requester_problem=requester_problem,
-    )
-    linking = None
-    if core.per_user is not None:  # people's own HR accounts: how they connect and disconnect
-        linking = Linking(core.per_user, people, client, identity, record=core.actions.record)
-    click_refusals = RateWindow(1, REFUSAL_NOTICE_SECONDS)
     escalation, escalated_to = None, None  # ESCALATION_GROUP: who else, after how long
     if config.escalation_group:
         escalated_to = Roster((), group=config.escalation_group, client=client)
@@ -180,6 +165,45 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
             config.escalation_group,
             lambda: active_members(escalated_to.members(), people, team, org),
         )
+    owner = uuid.uuid4().hex  # this process, among the replicas sharing the database
+    per_user, linking = None, None
+    if config.per_user_hr:  # people's own HR accounts: how they connect and disconnect
+        per_user = open_per_user(config, storage, owner=owner, now=storage.actions.now)
+        linking = Linking(per_user, people, client, identity, record=storage.actions.record)
+    # App Home: published on opening, and again when the announcer changes an action's cards.
+    home = Home(
+        client,
+        storage.actions,
+        signer,
+        people,
+        approvers=approvers,
+        escalation=escalated_to,
+        problem=requester_problem,
+        account_section=linking.home_section if linking else None,
+        now=now,
+    )
+    closing.callback(home.stop)
+    announcer = Announcer(
+        client,
+        cards,
+        signer,
+        # Cards carry personal data: only to approvers who are active, full members.
+        approvers=lambda: active_members(approvers.members(), people, team, org),
+        approval_channel=config.approval_channel,
+        on_outcome=functools.partial(note_outcome, storage.conversations),
+        on_change=home.changed,
+    )
+    core = build_core(
+        config,
+        storage,
+        closing,
+        catalogue_path=catalogue_path,
+        on_pending=announcer.post,
+        requester_problem=requester_problem,
+        owner=owner,
+        per_user=per_user,
+    )
+    click_refusals = RateWindow(1, REFUSAL_NOTICE_SECONDS)
     clicks = ClickHandler(
         core.actions,
         signer,
@@ -194,22 +218,8 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         authority=core.executor.authority,
         offer_link=linking.offer if linking else None,
         escalation=escalated_to,
+        home=home,
     )
-    # App Home: published on opening, and again when the announcer changes an action's cards.
-    home = Home(
-        client,
-        core.actions,
-        signer,
-        clicks,
-        linking,
-        approvers=approvers,
-        escalation=escalated_to,
-        problem=requester_problem,
-        authority=core.executor.authority,
-        now=now,
-    )
-    closing.callback(home.stop)
-    announcer.on_change = home.changed
     upkeep = Upkeep(core.actions)
     sweeper = Sweeper(core.actions, upkeep, announcer, core.executor, escalation)
 
@@ -227,7 +237,7 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
     )
     # What replicas share: claims on stored messages, leases on names (a conversation's turn,
     # the housekeeping round) and each person's limits, all in the database.
-    owner, database = core.executor.leases.owner, storage.database
+    database = storage.database
     inbox_ = Inbox(database, now=now, owner=owner, claim_seconds=config.lease_seconds)
     leases = NamedLeases(database, owner=owner, seconds=config.lease_seconds, now=now)
     rate = SharedRateWindow(database, "messages", config.user_messages_per_minute, now=now)
@@ -255,7 +265,7 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
     )
     closing.callback(answers.shutdown)
     click_pool: FairPool[Click] = FairPool(
-        home.handle_click,
+        clicks.handle,
         owner=lambda click: click.user,
         workers=CLICK_WORKERS,
         per_owner=CLICKS_PER_PERSON,
@@ -277,17 +287,14 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         request_verification_enabled=not config.socket_mode,
         listener_executor=bolt_pool,
     )
-    listeners.register(
-        bolt,
-        intake_pool.submit,
-        bot_user_id=identity["user_id"],
-        disconnect=home.disconnect if linking else None,
-    )
+    events.register(bolt, intake_pool.submit, bot_user_id=identity["user_id"])
+    if linking is not None:
+        link_buttons.register(bolt, linking, on_change=home.refresh)
     revisions = Revisions(clicks, edits.EditRules(core.toolbox.catalogue, storage.conversations))
-    approvals.listeners.register(
+    approval_buttons.register(
         bolt, click_pool.submit, clicks.handle, revisions=revisions, details=Details(clicks)
     )
-    bot_home.register(bolt, home, click_pool.submit)
+    app_home.register(bolt, home, click_pool.submit)
 
     housekeeper = Housekeeper(
         sweeper,

@@ -14,8 +14,7 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-from approvals.db import DatabaseUnavailable
-from bot.hr_accounts import MAKE_A_KEY, TokenCipher
+from bot.hr.accounts import MAKE_A_KEY, TokenCipher
 from bot.settings import (
     DEFAULT_MODEL,
     OAUTH_ENDPOINTS,
@@ -26,6 +25,7 @@ from bot.settings import (
     Config,
     ConfigError,
 )
+from infra.db import DatabaseUnavailable
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,30}$")
@@ -213,7 +213,7 @@ def _database_url(env: Mapping[str, str], problems: list[str]) -> str | None:
             "  DATABASE_URL: must be a PostgreSQL URL like postgresql://user@host:5432/hrbot"
         )
         return None
-    from approvals.postgres import describe  # the driver is loaded only when it is used
+    from infra.postgres import describe
 
     try:
         describe(raw)

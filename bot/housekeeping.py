@@ -7,13 +7,13 @@ from collections.abc import Callable, Sequence
 
 import structlog
 
-from approvals.limits import Limit
-from approvals.named_leases import NamedLeases
 from approvals.sweeper import Sweeper
 from approvals.upkeep import Upkeep
-from bot.conversations import ConversationStore
-from bot.inbox import Inbox, Incoming
-from bot.turns import Turns
+from bot.conversation.history import ConversationStore
+from bot.conversation.inbox import Inbox, Incoming
+from bot.conversation.turns import Turns
+from infra.limits import Limit
+from infra.named_leases import NamedLeases
 
 log = structlog.get_logger(__name__)
 ROUND = "housekeeping-round"

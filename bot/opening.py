@@ -7,15 +7,16 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 
-from approvals import MIGRATIONS, ActionStore, open_database
-from approvals.named_leases import NamedLeases
+from approvals import MIGRATIONS, ActionStore
 from bot.config import Config
-from bot.conversations import ConversationStore
-from bot.hr_accounts import Accounts, TokenCipher
-from bot.hr_authority import REFRESH_LEASE_SECONDS, PersonalAuthority
-from bot.hr_oauth import HRIdentityProvider, find_endpoints
-from bot.link_states import LinkStates
+from bot.conversation.history import ConversationStore
+from bot.hr.accounts import Accounts, TokenCipher
+from bot.hr.authority import REFRESH_LEASE_SECONDS, PersonalAuthority
+from bot.hr.link_states import LinkStates
+from bot.hr.oauth import HRIdentityProvider, find_endpoints
 from bot.parts import BOT_MIGRATIONS, PerUser, Storage
+from infra.db import open_database
+from infra.named_leases import NamedLeases
 
 Clock = Callable[[], float]
 LINK_SECONDS = 600  # a Connect button works once, for this long

@@ -8,28 +8,33 @@ from dataclasses import dataclass, field
 
 from slack_bolt import App
 
-from approvals import ActionStore, Database, Executor
-from bot import conversations, home_viewers, hr_accounts, inbox, link_states
-from bot.agent import Agent
+from approvals import ActionStore, Executor
+from approvals.slack import home as app_home
+from bot.agent.loop import Agent
 from bot.config import Config
-from bot.conversations import ConversationStore
+from bot.conversation import history as conversations
+from bot.conversation import inbox
+from bot.conversation.history import ConversationStore
+from bot.conversation.inbox import Inbox
 from bot.housekeeping import Housekeeper
-from bot.hr_accounts import Accounts
-from bot.hr_authority import PersonalAuthority
-from bot.hr_client import HRClient
-from bot.hr_oauth import HRIdentityProvider
-from bot.inbox import Inbox
-from bot.link_states import LinkStates
-from bot.server import WSGIApp
-from bot.tools import Toolbox
+from bot.hr import accounts as hr_accounts
+from bot.hr import link_states
+from bot.hr.accounts import Accounts
+from bot.hr.authority import PersonalAuthority
+from bot.hr.client import HRClient
+from bot.hr.link_states import LinkStates
+from bot.hr.oauth import HRIdentityProvider
+from bot.slack.server import WSGIApp
+from bot.tools.toolbox import Toolbox
+from infra.db import Database
 
-# The bot's own tables, after the approvals engine's (approvals.MIGRATIONS).
+# The bot's own tables and App Home's, after the approvals engine's (approvals.MIGRATIONS).
 BOT_MIGRATIONS = (
     conversations.tables,
     inbox.tables,
     hr_accounts.tables,
     link_states.tables,
-    home_viewers.tables,
+    app_home.tables,
 )
 
 

@@ -23,8 +23,9 @@ from urllib.parse import urlencode
 
 import requests
 
-from approvals import MIGRATIONS, ActionStore, AlreadyDecided, open_database
-from approvals.cards import APPROVE_ACTION_ID
+from approvals import MIGRATIONS, ActionStore, AlreadyDecided
+from approvals.slack.cards import APPROVE_ACTION_ID
+from infra.db import open_database
 from sandbox import HRSandbox
 from sandbox.fake_slack import FakeSlack
 from sandbox.scripted_model import ScriptedModel, rest, say, tool_calls

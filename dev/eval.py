@@ -17,16 +17,17 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from approvals import Thread
-from bot import app, logs, opening
+from bot import app, opening
 from bot import config as configuration
-from bot.agent import SHIPPED
-from bot.completions import ModelUnavailable
+from bot.agent.completions import ModelUnavailable
+from bot.agent.loop import SHIPPED
 from bot.config import Config
-from bot.tool_context import ToolContext
+from bot.tools.context import ToolContext
 from dev.eval_designs import ARTICLE, DESIGNS, TOOLS, scripted_steps
 from dev.eval_report import Result, Runs, comparison, designs_table, table
 from dev.eval_scoring import Outcome, Records
 from dev.eval_tasks import TASKS, Step, Task
+from infra import logs
 from sandbox import HRSandbox
 from sandbox.hr_api import Directory
 from sandbox.scripted_model import ScriptedModel, say

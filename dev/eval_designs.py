@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.agent import Design
-from bot.catalogue import Catalogue
-from bot.typed_tools import TypedTool, typed_call, typed_tools
+from bot.agent.loop import Design
+from bot.tools.catalogue import Catalogue
+from bot.tools.typed import TypedTool, typed_call, typed_tools
 from dev.eval_answers import ScriptStep, read_other_pages, refuse_off_catalogue, report_held
 from dev.eval_tasks import Find, ListAll, ReportHeld, Step, Task
 from sandbox.hr_api import PER_PAGE, SEED

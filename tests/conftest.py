@@ -5,14 +5,14 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from approvals import MIGRATIONS, ActionStore, open_database
-from approvals.db import Database
-from bot.agent import Agent, make_client
-from bot.catalogue import Catalogue
-from bot.conversations import ConversationStore
-from bot.hr_client import HRClient
+from approvals import MIGRATIONS, ActionStore
+from bot.agent.loop import Agent, make_client
+from bot.conversation.history import ConversationStore
+from bot.hr.client import HRClient
 from bot.parts import BOT_MIGRATIONS
-from bot.tools import Toolbox
+from bot.tools.catalogue import Catalogue
+from bot.tools.toolbox import Toolbox
+from infra.db import Database, open_database
 from sandbox import HRSandbox
 from sandbox.scripted_model import ScriptedModel
 from tests.browser import chromium  # noqa: F401 - a fixture

@@ -18,7 +18,7 @@ import requests
 from approvals import ActionStore, PendingAction
 from approvals.authority import Authority, NotConnected
 from approvals.executor import Response
-from approvals.people import Directory, LookupFailed, Person
+from infra.people import Directory, LookupFailed, Person
 
 
 class Clock:

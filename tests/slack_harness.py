@@ -14,9 +14,9 @@ from cryptography.fernet import Fernet
 
 from approvals import Thread, audit
 from approvals.__main__ import open_read_only
-from approvals.cards import REJECT_ACTION_ID
-from approvals.channel_cards import DETAILS_ACTION_ID
-from approvals.modals import (
+from approvals.slack.cards import REJECT_ACTION_ID
+from approvals.slack.channel_cards import DETAILS_ACTION_ID
+from approvals.slack.modals import (
     ASSIGNEE_BLOCK_ID,
     ASSIGNEE_INPUT_ID,
     EDIT_ACTION_ID,
@@ -29,11 +29,11 @@ from approvals.modals import (
 from bot import app
 from bot import config as configuration
 from bot.app import HRBot
-from bot.catalogue import DEFAULT_CATALOGUE
-from bot.conversations import conversation_key
-from bot.link_messages import CONNECT_ACTION_ID
-from bot.linking import CALLBACK_PATH
-from bot.server import HttpServer, socket_mode_handler, wsgi_application
+from bot.conversation.history import conversation_key
+from bot.hr.link_messages import CONNECT_ACTION_ID
+from bot.hr.linking import CALLBACK_PATH
+from bot.slack.server import HttpServer, socket_mode_handler, wsgi_application
+from bot.tools.catalogue import DEFAULT_CATALOGUE
 from sandbox import HRSandbox
 from sandbox.fake_slack import FakeSlack
 from sandbox.hr_oauth import OAuthSettings

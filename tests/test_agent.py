@@ -6,12 +6,13 @@ from dataclasses import replace
 import openai
 import pytest
 
-from approvals import Executor, Thread, open_database
-from bot import conversations
-from bot.agent import Agent, make_client, skipped_note
-from bot.completions import ANSWER_NOW, ModelUnavailable
-from bot.conversations import ConversationStore, estimate_tokens
-from bot.tool_context import ToolContext, queued_message
+from approvals import Executor, Thread
+from bot.agent.completions import ANSWER_NOW, ModelUnavailable
+from bot.agent.loop import Agent, make_client, skipped_note
+from bot.conversation import history as conversations
+from bot.conversation.history import ConversationStore, estimate_tokens
+from bot.tools.context import ToolContext, queued_message
+from infra.db import open_database
 from sandbox.scripted_model import ScriptedModel, rest, say, tool_calls
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).

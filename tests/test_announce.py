@@ -6,9 +6,10 @@ from typing import Any
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from approvals import Card, CardCopies, PendingAction, TokenSigner
-from approvals.announce import Announcer
-from approvals.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID
+from approvals import Card, PendingAction, TokenSigner
+from approvals.slack.announce import Announcer
+from approvals.slack.card_copies import CardCopies
+from approvals.slack.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID
 from tests.fakes import held_delete
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).

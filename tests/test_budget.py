@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.budget import CUT_NOTE, HRBudget, OverBudget, fit_turn, tokens
+from bot.agent.budget import CUT_NOTE, HRBudget, OverBudget, fit_turn, tokens
 
 
 def turn(*results: str) -> list[dict]:

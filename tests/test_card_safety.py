@@ -8,8 +8,8 @@ import unicodedata
 
 import pytest
 
-from approvals import cards, modals
-from bot.catalogue import Catalogue, RequestRefused
+from approvals.slack import cards, modals
+from bot.tools.catalogue import Catalogue, RequestRefused
 from tests.test_cards import (
     action,
     assert_valid,

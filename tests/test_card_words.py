@@ -6,8 +6,8 @@ from __future__ import annotations
 import itertools
 import json
 
-from approvals import cards
-from approvals.cards import APPROVE_ACTION_ID
+from approvals.slack import cards
+from approvals.slack.cards import APPROVE_ACTION_ID
 from sandbox.fake_slack import check_blocks
 from sandbox.scripted_model import rest, say, tool_calls
 from tests.slack_harness import HR_CHANNEL, mention_event

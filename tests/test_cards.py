@@ -5,9 +5,10 @@ import json
 import pytest
 from slack_sdk.models.blocks import Block
 
-from approvals import PendingAction, cards, preview
+from approvals import PendingAction
+from approvals.slack import cards, preview
 from approvals.tokens import TokenSigner
-from bot.catalogue import Catalogue
+from bot.tools.catalogue import Catalogue
 from sandbox.fake_slack import SlackError, check_blocks
 
 SIGNER = TokenSigner(["k" * 40], max_age_seconds=86400)

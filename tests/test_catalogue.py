@@ -5,8 +5,8 @@ import json
 import pytest
 
 from approvals import Thread
-from bot.catalogue import Catalogue, CatalogueError, RequestRefused
-from bot.tool_context import ToolContext
+from bot.tools.catalogue import Catalogue, CatalogueError, RequestRefused
+from bot.tools.context import ToolContext
 from sandbox import HRSandbox
 
 # Whose words name the records the tests change: a change goes only to a record they name.
@@ -237,7 +237,7 @@ def test_a_bad_record_section_is_a_catalogue_error(record, message):
 
 
 def test_the_listed_fields_must_be_the_records_own():
-    from bot.record_shape import record_shape
+    from bot.tools.record_shape import record_shape
 
     fields = {"name": ["first_name", "last_name"], "job": ["job"]}
     assert record_shape({"fields": fields, "listed": ["name"]}).row(

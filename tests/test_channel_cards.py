@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from approvals import channel_cards
-from approvals.cards import APPROVE_ACTION_ID
-from approvals.channel_cards import DETAILS_ACTION_ID
+from approvals.slack import channel_cards
+from approvals.slack.cards import APPROVE_ACTION_ID
+from approvals.slack.channel_cards import DETAILS_ACTION_ID
 from sandbox.fake_slack import check_blocks
 from sandbox.scripted_model import rest, tool_calls
 from tests.slack_harness import APPROVAL_CHANNEL, HR_CHANNEL, Stack, mention_event

@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 
 from approvals import ActionStore, Executor, PendingAction, TokenSigner, audit
-from approvals.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID
-from approvals.clicks import Click, ClickHandler
 from approvals.records import text_hash
-from approvals.roster import Roster
+from approvals.slack.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID
+from approvals.slack.clicks import Click, ClickHandler
 from approvals.upkeep import Upkeep
+from infra.roster import Roster
 from tests.fakes import Clock, CountingHR, Members, QuietAnnouncer, held_delete
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
@@ -400,7 +400,7 @@ def test_a_clicker_who_cannot_be_looked_up_changes_nothing(desk):
 
 
 def test_one_persons_refused_clicks_on_one_card_are_told_and_audited_once_per_window(actions):
-    from approvals.limits import RateWindow
+    from infra.limits import RateWindow
 
     desk = Desk(actions, refusals=RateWindow(1, 300))
     action = desk.new_action()

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from approvals.cards import APPROVE_ACTION_ID
-from approvals.modals import EDIT_ACTION_ID, FIELD_BLOCK_PREFIX
-from bot.catalogue import DEFAULT_CATALOGUE
+from approvals.slack.cards import APPROVE_ACTION_ID
+from approvals.slack.modals import EDIT_ACTION_ID, FIELD_BLOCK_PREFIX
+from bot.tools.catalogue import DEFAULT_CATALOGUE
 from tests.slack_harness import HR_CHANNEL, Stack
 from tests.test_edit import card_after_edit
 from tests.test_policy import ask_for, ephemeral_for

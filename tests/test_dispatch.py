@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from bot.dispatch import FairPool
+from infra.dispatch import FairPool
 
 
 def test_each_owners_items_run_in_order_one_at_a_time_while_owners_run_in_parallel():

@@ -10,15 +10,15 @@ import pytest
 import requests
 
 from approvals import ActionExpired, ActionStore, AlreadyDecided, audit
-from approvals.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID
-from approvals.clicks import Click, Refused
-from approvals.modals import (
+from approvals.requesting import RequestChanged
+from approvals.slack.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID
+from approvals.slack.clicks import Click, Refused
+from approvals.slack.modals import (
     EDIT_ACTION_ID,
     FIELD_BLOCK_PREFIX,
     FIELD_INPUT_ID,
     REASSIGN_ACTION_ID,
 )
-from approvals.requesting import RequestChanged
 from tests.fakes import Clock
 from tests.slack_harness import HR_CHANNEL, Stack
 from tests.test_clicks import Desk

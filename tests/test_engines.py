@@ -9,11 +9,11 @@ import time
 import psycopg
 import pytest
 
-import approvals.postgres
-from approvals import ActionStore, audit, open_database
-from approvals.db import DatabaseUnavailable
-from approvals.postgres import pyformat
+import infra.postgres
+from approvals import ActionStore, audit
 from bot.parts import BOT_MIGRATIONS
+from infra.db import DatabaseUnavailable, open_database
+from infra.postgres import pyformat
 from tests.fakes import at_once
 from tests.test_children import free_port
 
@@ -130,7 +130,7 @@ def test_a_server_defaulting_to_repeatable_read_still_gets_one_linear_chain(post
 
 
 def test_a_frozen_process_holding_the_write_lock_does_not_stop_the_others(postgres, monkeypatch):
-    monkeypatch.setattr(approvals.postgres, "IDLE_IN_TRANSACTION_SECONDS", 1.0)
+    monkeypatch.setattr(infra.postgres, "IDLE_IN_TRANSACTION_SECONDS", 1.0)
     url = postgres.fresh_database()
     frozen, other = open_database(url, ALL), open_database(url, ALL)
     holding, thaw = threading.Event(), threading.Event()

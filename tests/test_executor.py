@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from approvals import AlreadyDecided, Executor
-from bot.hr_client import HRClient
+from bot.hr.client import HRClient
 from tests.test_store import new_action
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
@@ -129,7 +129,8 @@ def test_a_lost_answer_after_sending_is_unknown_not_retried(actions):
 def test_idempotency_keys_are_unique_across_databases(tmp_path, hr_sandbox):
     # A reset database (or a second deployment) numbers its actions from 1 again. With the bare
     # action number as the key, the HR API replayed the old answer and nothing changed.
-    from approvals import MIGRATIONS, ActionStore, open_database
+    from approvals import MIGRATIONS, ActionStore
+    from infra.db import open_database
 
     sent_keys = []
     for n, job in enumerate(["analyst", "staff analyst"]):

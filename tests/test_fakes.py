@@ -12,11 +12,11 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from approvals.announce import Announcements, Announcer
 from approvals.authority import Authority, SharedToken
 from approvals.executor import Transport
-from bot.hr_authority import PersonalAuthority
-from bot.hr_client import HRClient
+from approvals.slack.announce import Announcements, Announcer
+from bot.hr.authority import PersonalAuthority
+from bot.hr.client import HRClient
 from sandbox.fake_slack import FakeSlack
 from tests.fakes import CountingHR, LinkedAccounts, QuietAnnouncer, RecordingTransport
 

@@ -5,8 +5,8 @@ import json
 import pytest
 import requests
 
-from bot.results import compact_result
-from bot.tool_context import ToolContext
+from bot.tools.context import ToolContext
+from bot.tools.results import compact_result
 
 CONTEXT = ToolContext("U0DANA")
 

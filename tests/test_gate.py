@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from approvals import Thread
-from approvals.roster import Roster
-from bot.gate import Gate
-from bot.inbox import Incoming
+from bot.conversation.gate import Gate
+from bot.conversation.inbox import Incoming
+from infra.roster import Roster
 from tests.fakes import Members
 
 LINK = "https://hr-example.slack.com/app_redirect?channel=U0HRBOT"

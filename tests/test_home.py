@@ -9,11 +9,10 @@ import json
 import pytest
 from structlog.testing import capture_logs
 
-from approvals.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID
-from approvals.home import BATCH_APPROVE_ID
-from approvals.modals import REASON_BLOCK_ID, REASON_INPUT_ID
-from bot.home import CONNECT_FROM_HOME_ID
-from bot.link_messages import DISCONNECT_ACTION_ID
+from approvals.slack.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID
+from approvals.slack.home_blocks import BATCH_APPROVE_ID
+from approvals.slack.modals import REASON_BLOCK_ID, REASON_INPUT_ID
+from bot.hr.link_messages import CONNECT_FROM_HOME_ID, DISCONNECT_ACTION_ID
 from sandbox.scripted_model import rest, tool_calls
 from tests.slack_harness import HR_CHANNEL, Stack, mention_event
 
@@ -254,8 +253,7 @@ def test_the_hr_link_status_is_on_the_page_and_follows_connect_and_disconnect(tm
 
 
 def test_one_item_failing_does_not_stop_the_rest_of_a_batch(actions):
-    from approvals.batch import approve_each
-    from approvals.clicks import Click
+    from approvals.slack.clicks import Click, approve_each
     from approvals.tokens import TokenSigner
     from tests.test_store import new_action
 

@@ -7,12 +7,11 @@ from functools import partial
 import pytest
 from cryptography.fernet import Fernet
 
-import bot.hr_accounts
-import bot.link_states
-from approvals import MIGRATIONS, open_database
-from approvals.db import Database
-from bot.hr_accounts import Accounts, LinkedAccount, SealBroken, TokenCipher
-from bot.link_states import (
+import bot.hr.accounts
+import bot.hr.link_states
+from approvals import MIGRATIONS
+from bot.hr.accounts import Accounts, LinkedAccount, SealBroken, TokenCipher
+from bot.hr.link_states import (
     Claim,
     LinkStateError,
     LinkStates,
@@ -20,6 +19,7 @@ from bot.link_states import (
     StateUsed,
     UnknownState,
 )
+from infra.db import Database, open_database
 from tests.fakes import Clock
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
@@ -56,7 +56,7 @@ def clock() -> Clock:
 def database(tmp_path) -> Iterator[Database]:
     db = open_database(
         tmp_path / "x.sqlite3",
-        [*MIGRATIONS, bot.hr_accounts.tables, bot.link_states.tables],
+        [*MIGRATIONS, bot.hr.accounts.tables, bot.hr.link_states.tables],
     )
     yield db
     db.close()

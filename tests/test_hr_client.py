@@ -5,7 +5,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bot.hr_client import MAX_RESPONSE_BYTES, HRClient, HRError
+from bot.hr.client import MAX_RESPONSE_BYTES, HRClient, HRError
 from sandbox import HRSandbox
 
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 from authlib.common.security import generate_token
 
-from bot.hr_oauth import HRIdentity, HRIdentityProvider, ProviderError, discover
+from bot.hr.oauth import HRIdentity, HRIdentityProvider, ProviderError, discover
 from sandbox import HRSandbox
 from sandbox.hr_oauth import OAuthSettings
 from tests.fakes import Clock, sign_in

@@ -4,10 +4,10 @@ import threading
 
 import pytest
 
-import bot.inbox
-from approvals import Thread, open_database
-from approvals.db import Database
-from bot.inbox import Inbox, Incoming
+import bot.conversation.inbox
+from approvals import Thread
+from bot.conversation.inbox import Inbox, Incoming
+from infra.db import Database, open_database
 from tests.fakes import Clock, at_once
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
@@ -164,7 +164,7 @@ def test_an_event_delivered_to_several_replicas_at_once_is_taken_by_one(
     taken: list[str] = []
 
     def deliver(n: int, barrier: threading.Barrier) -> None:
-        own = open_database(database_location, [bot.inbox.tables])
+        own = open_database(database_location, [bot.conversation.inbox.tables])
         try:
             replica = Inbox(own, owner=f"replica-{n}")
             barrier.wait()

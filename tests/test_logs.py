@@ -7,10 +7,10 @@ import pytest
 import structlog
 
 from approvals import Thread
-from bot import logs
-from bot.agent import Agent, make_client
-from bot.conversations import ConversationStore
-from bot.tool_context import ToolContext
+from bot.agent.loop import Agent, make_client
+from bot.conversation.history import ConversationStore
+from bot.tools.context import ToolContext
+from infra import logs
 from sandbox.scripted_model import ScriptedModel, rest, say, tool_calls
 
 
@@ -96,10 +96,11 @@ def test_a_message_past_its_deadline_stops_with_a_clear_answer(toolbox, database
 
 
 def test_decisions_and_executions_carry_the_action_and_thread(json_log, tmp_path):
-    from approvals import MIGRATIONS, ActionStore, Executor, TokenSigner, open_database
-    from approvals.cards import APPROVE_ACTION_ID
-    from approvals.clicks import Click, ClickHandler
-    from approvals.roster import Roster
+    from approvals import MIGRATIONS, ActionStore, Executor, TokenSigner
+    from approvals.slack.cards import APPROVE_ACTION_ID
+    from approvals.slack.clicks import Click, ClickHandler
+    from infra.db import open_database
+    from infra.roster import Roster
     from tests.fakes import CountingHR, Members, QuietAnnouncer
 
     database = open_database(tmp_path / "l.sqlite3", MIGRATIONS)

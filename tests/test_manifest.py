@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.server import EVENTS_PATH
+from bot.slack.server import EVENTS_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = json.loads((ROOT / "manifest.json").read_text())
@@ -17,12 +17,24 @@ EVENTS = set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
 @pytest.mark.parametrize(
     ("scope", "module", "call"),
     [
-        ("assistant:write", "bot/status.py", ".assistant_threads_setStatus("),  # thinking status
-        ("usergroups:read", "approvals/roster.py", ".usergroups_users_list("),  # *_GROUP settings
-        ("reactions:write", "bot/replies.py", "client.reactions_add"),  # the :eyes: reaction
-        ("im:write", "approvals/announce.py", '"conversations_open"'),  # cards and notes by DM
-        ("chat:write", "approvals/announce.py", '"chat_postEphemeral"'),  # private refusals
-        ("users:read", "approvals/people.py", ".users_info("),  # who someone is
+        (
+            "assistant:write",
+            "bot/slack/status.py",
+            ".assistant_threads_setStatus(",
+        ),  # thinking
+        ("usergroups:read", "infra/roster.py", ".usergroups_users_list("),  # *_GROUP settings
+        (
+            "reactions:write",
+            "bot/conversation/replies.py",
+            "client.reactions_add",
+        ),  # :eyes:
+        (
+            "im:write",
+            "approvals/slack/announce.py",
+            '"conversations_open"',
+        ),  # DM cards
+        ("chat:write", "approvals/slack/announce.py", '"chat_postEphemeral"'),  # private refusals
+        ("users:read", "infra/people.py", ".users_info("),  # who someone is
     ],
 )
 def test_each_web_api_call_the_bot_makes_has_its_scope(scope, module, call):
@@ -38,7 +50,7 @@ def test_the_manifest_asks_for_the_events_and_the_scopes_to_hear_people():
 
 
 def test_app_home_is_enabled_and_its_opening_is_heard():
-    assert '@app.event("app_home_opened")' in (ROOT / "bot" / "home.py").read_text()
+    assert '@app.event("app_home_opened")' in (ROOT / "approvals" / "slack" / "home.py").read_text()
     assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
     assert "app_home_opened" in EVENTS
 

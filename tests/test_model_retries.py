@@ -13,10 +13,10 @@ import pytest
 from structlog.testing import capture_logs
 
 from approvals import Thread
-from bot.agent import Agent, Design, make_client
-from bot.completions import FORMAT_NUDGE, ModelUnavailable
-from bot.conversations import ConversationStore
-from bot.tool_context import ToolContext
+from bot.agent.completions import FORMAT_NUDGE, ModelUnavailable
+from bot.agent.loop import Agent, Design, make_client
+from bot.conversation.history import ConversationStore
+from bot.tools.context import ToolContext
 from sandbox.scripted_model import (
     LLAMA_CPP_PARSE_ERROR,
     ScriptedModel,

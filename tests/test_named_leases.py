@@ -4,9 +4,10 @@ import threading
 
 import pytest
 
-from approvals import MIGRATIONS, open_database
-from approvals.limits import SharedRateWindow
-from approvals.named_leases import NamedLeases, renewing
+from approvals import MIGRATIONS
+from infra.db import open_database
+from infra.limits import SharedRateWindow
+from infra.named_leases import NamedLeases, renewing
 from tests.fakes import Clock, at_once
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).

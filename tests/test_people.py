@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from approvals.people import LookupFailed, Person, active_members, membership_problem
+from infra.people import LookupFailed, Person, active_members, membership_problem
 from sandbox.fake_slack import member
 from tests.fakes import Members
 

@@ -14,13 +14,14 @@ import pytest
 import requests
 from cryptography.fernet import Fernet
 
-from approvals import MIGRATIONS, open_database
-from approvals.cards import APPROVE_ACTION_ID
-from approvals.named_leases import NamedLeases
+from approvals import MIGRATIONS
+from approvals.slack.cards import APPROVE_ACTION_ID
 from bot import __main__ as bot_main
-from bot import hr_accounts
-from bot.hr_accounts import Accounts, SealBroken, TokenCipher
-from bot.hr_authority import PersonalAuthority
+from bot.hr import accounts as hr_accounts
+from bot.hr.accounts import Accounts, SealBroken, TokenCipher
+from bot.hr.authority import PersonalAuthority
+from infra.db import open_database
+from infra.named_leases import NamedLeases
 from sandbox.scripted_model import rest, say, tool_calls
 from tests.fakes import sign_in
 from tests.slack_harness import (

@@ -7,8 +7,8 @@ import json
 import requests
 
 from approvals import audit
-from approvals.cards import APPROVE_ACTION_ID, WITHDRAW_ACTION_ID
-from bot.catalogue import DEFAULT_CATALOGUE
+from approvals.slack.cards import APPROVE_ACTION_ID, WITHDRAW_ACTION_ID
+from bot.tools.catalogue import DEFAULT_CATALOGUE
 from sandbox.fake_slack import TEAM_ID
 from sandbox.scripted_model import rest, say, tool_calls
 from tests.slack_harness import HR_CHANNEL, Stack, click_payload, mention_event
@@ -279,7 +279,7 @@ def test_a_card_that_never_went_out_is_posted_by_the_sweep_once(stack):
 
 def test_open_pending_actions_per_requester_are_capped(stack, tmp_path):
     from approvals import Thread
-    from bot.tool_context import ToolContext
+    from bot.tools.context import ToolContext
 
     toolbox = stack.app.core.toolbox
     asked = " ".join(f"#{n}" for n in range(1, 12))  # a change goes to a record she named

@@ -23,25 +23,17 @@ from hypothesis.stateful import (
     rule,
 )
 
-from approvals import (
-    MIGRATIONS,
-    TERMINAL,
-    ActionStore,
-    Executor,
-    Thread,
-    TokenSigner,
-    audit,
-    open_database,
-)
-from approvals.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID
-from approvals.clicks import Click, ClickHandler
-from approvals.roster import Roster
+from approvals import MIGRATIONS, TERMINAL, ActionStore, Executor, Thread, TokenSigner, audit
+from approvals.slack.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID
+from approvals.slack.clicks import Click, ClickHandler
 from approvals.sweeper import Sweeper
 from approvals.upkeep import Upkeep
-from bot.catalogue import Catalogue
-from bot.hr_client import HRClient
-from bot.tool_context import ToolContext
-from bot.tools import Toolbox
+from bot.hr.client import HRClient
+from bot.tools.catalogue import Catalogue
+from bot.tools.context import ToolContext
+from bot.tools.toolbox import Toolbox
+from infra.db import open_database
+from infra.roster import Roster
 from tests.fakes import Clock, CountingHR, Members, QuietAnnouncer
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).

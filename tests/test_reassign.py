@@ -8,8 +8,8 @@ import json
 import pytest
 import requests
 
-from approvals.cards import APPROVE_ACTION_ID
-from approvals.modals import ASSIGNEE_BLOCK_ID, REASSIGN_ACTION_ID
+from approvals.slack.cards import APPROVE_ACTION_ID
+from approvals.slack.modals import ASSIGNEE_BLOCK_ID, REASSIGN_ACTION_ID
 from tests.slack_harness import APPROVAL_CHANNEL, HR_CHANNEL, Stack
 from tests.test_policy import ask_for, ephemeral_for
 from tests.test_slack_e2e import queue_a_create

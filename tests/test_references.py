@@ -11,12 +11,12 @@ import pytest
 import requests
 
 from approvals import Thread
-from bot.agent import TOLD, Agent, Design, make_client
-from bot.catalogue import Catalogue
-from bot.conversations import ConversationStore
-from bot.references import unnamed
-from bot.tool_context import ToolContext
-from bot.tools import Toolbox
+from bot.agent.loop import TOLD, Agent, Design, make_client
+from bot.conversation.history import ConversationStore
+from bot.tools.catalogue import Catalogue
+from bot.tools.context import ToolContext
+from bot.tools.references import unnamed
+from bot.tools.toolbox import Toolbox
 from sandbox.scripted_model import rest, say, tool_calls
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from approvals.cards import APPROVE_ACTION_ID
+from approvals.slack.cards import APPROVE_ACTION_ID
 from sandbox.slack_requests import HR_CHANNEL, mention_event
 from tests.fakes import at_once
 from tests.replicas import PROMOTION, Replicas

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from approvals import PendingAction
-from bot.conversations import ConversationStore
-from bot.replies import note_outcome, outcome_note
+from bot.conversation.history import ConversationStore
+from bot.conversation.replies import note_outcome, outcome_note
 from tests.test_cards import action
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).

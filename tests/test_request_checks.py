@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalogue import Catalogue, RequestRefused
+from bot.tools.catalogue import Catalogue, RequestRefused
 
 CATALOGUE = Catalogue.load()
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from approvals.roster import Roster, RosterLookupFailed
+from infra.roster import Roster, RosterLookupFailed
 from tests.fakes import Clock
 
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 import requests
 
-from bot.server import HttpServer
+from bot.slack.server import HttpServer
 
 
 def test_a_request_under_way_when_the_server_stops_is_still_answered():

@@ -1,4 +1,4 @@
-from bot.slack_text import MAX_REPLY_CHARS, from_slack, to_slack
+from bot.slack.text import MAX_REPLY_CHARS, from_slack, to_slack
 
 
 def test_the_bots_own_mention_is_stripped_and_escapes_undone():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from approvals.cards import APPROVE_ACTION_ID
+from approvals.slack.cards import APPROVE_ACTION_ID
 from sandbox.scripted_model import rest, say, tool_calls
 from tests.slack_harness import HR_CHANNEL, Stack, click_payload, event_body, mention_event
 

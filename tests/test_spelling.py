@@ -9,10 +9,10 @@ import json
 import pytest
 
 from approvals import Thread
-from bot.catalogue import Catalogue, CatalogueError
-from bot.spelling import kept_as_typed
-from bot.tool_context import ToolContext
-from bot.tools import Toolbox
+from bot.tools.catalogue import Catalogue, CatalogueError
+from bot.tools.context import ToolContext
+from bot.tools.spelling import kept_as_typed
+from bot.tools.toolbox import Toolbox
 
 
 def request(body: dict, catalogue: Catalogue | None = None):

@@ -7,7 +7,7 @@ import json
 import requests
 
 from approvals import MISSING, Executor
-from approvals.cards import APPROVE_ACTION_ID
+from approvals.slack.cards import APPROVE_ACTION_ID
 from sandbox.scripted_model import rest, tool_calls
 from tests.slack_harness import HR_CHANNEL, Stack, mention_event
 from tests.test_cards import shown

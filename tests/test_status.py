@@ -8,8 +8,8 @@ import requests
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.replies import RECEIVED_REACTION
-from bot.streaming import as_markdown, is_long, pieces
+from bot.conversation.replies import RECEIVED_REACTION
+from bot.slack.streaming import as_markdown, is_long, pieces
 from sandbox.fake_slack import TEAM_ID, FakeSlack
 from sandbox.scripted_model import say
 from tests.slack_harness import HR_CHANNEL, Stack, dm_event, mention_event

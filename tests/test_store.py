@@ -16,11 +16,11 @@ from approvals import (
     ActionNotFound,
     ActionStore,
     AlreadyDecided,
-    CardCopies,
     audit,
-    open_database,
 )
 from approvals.records import TooManyPending
+from approvals.slack.card_copies import CardCopies
+from infra.db import open_database
 from tests.fakes import Clock, at_once, drop_audit_guards
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from approvals import ActionStore, CardCopies, Executor, PendingAction, audit
+from approvals import ActionStore, Executor, PendingAction, audit
+from approvals.slack.card_copies import CardCopies
 from approvals.sweeper import Escalation, Sweeper
 from approvals.upkeep import Upkeep
 from tests.fakes import Clock, CountingHR, QuietAnnouncer, held_delete

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.completions import assistant_message
-from bot.tool_arguments import MAX_ARGUMENT_CHARS, BadArguments, parse_arguments
+from bot.agent.completions import assistant_message
+from bot.tools.arguments import MAX_ARGUMENT_CHARS, BadArguments, parse_arguments
 
 # The shape of a typed tool: one function per endpoint, typed and described parameters.
 UPDATE_EMPLOYEE = {

@@ -5,10 +5,10 @@ import json
 import pytest
 
 from approvals import Thread
-from bot.catalogue import Catalogue
-from bot.results import MAX_RESULT_CHARS, compact_result
-from bot.tool_context import ToolContext, queued_message
-from bot.tools import Toolbox
+from bot.tools.catalogue import Catalogue
+from bot.tools.context import ToolContext, queued_message
+from bot.tools.results import MAX_RESULT_CHARS, compact_result
+from bot.tools.toolbox import Toolbox
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
 BOTH_ENGINES = True
@@ -107,7 +107,7 @@ def test_plain_reads_and_the_snapshot_of_a_write_count_against_the_message_budge
 ):
     from dataclasses import replace
 
-    from bot.budget import HRBudget
+    from bot.agent.budget import HRBudget
 
     context = replace(CONTEXT, budget=HRBudget(2))
     read = json.dumps({"method": "GET", "url": "/api/users/2"})

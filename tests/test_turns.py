@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from approvals import MIGRATIONS, open_database
-from approvals.named_leases import NamedLeases
+from approvals import MIGRATIONS
+from bot.conversation.inbox import Inbox, Incoming
+from bot.conversation.turns import Turns, turn_name
 from bot.housekeeping import Housekeeper
-from bot.inbox import Inbox, Incoming
 from bot.parts import BOT_MIGRATIONS
-from bot.turns import Turns, turn_name
+from infra.db import open_database
+from infra.named_leases import NamedLeases
 from tests.fakes import Clock, at_once
 from tests.test_inbox import message
 

@@ -9,14 +9,14 @@ import pytest
 from approvals import Thread
 from bot import app, opening
 from bot import config as configuration
-from bot.agent import Agent, make_client
-from bot.budget import HRBudget
-from bot.catalogue import Catalogue, CatalogueError
+from bot.agent.budget import HRBudget
+from bot.agent.loop import Agent, make_client
 from bot.config import ConfigError
-from bot.conversations import ConversationStore
-from bot.tool_context import ToolContext, queued_message
-from bot.tools import Toolbox
-from bot.typed_tools import list_all, plural, typed_call
+from bot.conversation.history import ConversationStore
+from bot.tools.catalogue import Catalogue, CatalogueError
+from bot.tools.context import ToolContext, queued_message
+from bot.tools.toolbox import Toolbox
+from bot.tools.typed import list_all, plural, typed_call
 from sandbox.scripted_model import say, tool_calls
 
 # Whose words name the records the tests change: a change goes only to a record they name.
@@ -341,7 +341,7 @@ def test_listing_everyone_stops_at_the_message_budget_and_says_the_list_is_incom
 
 
 def test_listing_everyone_keeps_to_the_size_cap_in_whole_rows(hr_client, hr_sandbox):
-    from bot.budget import MeteredHR
+    from bot.agent.budget import MeteredHR
 
     hr = MeteredHR(hr_client, HRBudget(None))
     default = Catalogue.load()

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from approvals.__main__ import open_read_only
-from approvals.cards import APPROVE_ACTION_ID
+from approvals.slack.cards import APPROVE_ACTION_ID
 from sandbox.fake_slack import OTHER_TEAM_ID
 from sandbox.scripted_model import rest, say, tool_calls
 from tests.slack_harness import HR_CHANNEL, Stack, dm_event, event_body, mention_event

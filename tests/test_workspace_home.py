@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from approvals.cards import APPROVE_ACTION_ID, WITHDRAW_ACTION_ID
-from approvals.home import BATCH_APPROVE_ID, BATCH_SELECT_ID
-from bot.link_messages import CONNECT_ACTION_ID
+from approvals.slack.cards import APPROVE_ACTION_ID, WITHDRAW_ACTION_ID
+from approvals.slack.home_blocks import BATCH_APPROVE_ID, BATCH_SELECT_ID
+from bot.hr.link_messages import CONNECT_ACTION_ID
 from sandbox.scripted_model import rest, tool_calls
 from sandbox.workspace import dm_of
 from tests.slack_harness import HR_CHANNEL, PEOPLE_NAMES, Stack

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.status import LOADING_MESSAGES
+from bot.slack.status import LOADING_MESSAGES
 from sandbox.scripted_model import ScriptedModel, rest, say, tool_calls
 from tests.browser import ARTIFACTS
 from tests.slack_harness import Stack

@@ -1,0 +1,315 @@
+"""Posts approval cards, keeps every copy up to date, and tells the requester what happened."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+import structlog
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from approvals.records import Card, PendingAction
+from approvals.slack import cards, channel_cards, modals
+from approvals.slack.card_copies import CardCopies
+from approvals.tokens import TokenSigner
+
+log = structlog.get_logger(__name__)
+
+
+class Announcements(Protocol):
+    """What the click handler and the sweeper need said in Slack; Announcer does it for real."""
+
+    def post(self, action: PendingAction) -> None: ...
+
+    def unposted(self, action: PendingAction) -> bool: ...
+
+    def refresh(self, action: PendingAction) -> None: ...
+
+    def finish(self, action: PendingAction) -> None: ...
+
+    def tell_approvers(
+        self, action: PendingAction, text: str, in_channel: str | None = None
+    ) -> None: ...
+
+    def escalate(self, action: PendingAction, people: list[str]) -> None: ...
+
+    def open_reject_modal(
+        self, action: PendingAction, trigger_id: str, token: str, channel: str | None
+    ) -> bool: ...
+
+    def tell(self, channel: str | None, user: str, text: str) -> None: ...
+
+    def open_modal(self, action: PendingAction, trigger_id: str, view: dict) -> bool: ...
+
+    def tell_requester(self, action: PendingAction, text: str) -> None: ...
+
+    def hand_over(self, action: PendingAction, person: str, note: str) -> bool: ...
+
+
+class Announcer:
+    """All Slack I/O of the approvals engine. `approvers` names who gets a DM when there is no
+    approval channel; `on_outcome` hears every finished action (the bot notes it in the
+    requester's conversation)."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        copies: CardCopies,
+        signer: TokenSigner,
+        *,
+        approvers: Callable[[], Iterable[str]],
+        approval_channel: str | None,
+        on_outcome: Callable[[PendingAction], None] | None = None,
+        on_change: Callable[[PendingAction], None] | None = None,
+    ) -> None:
+        """`on_change` hears of every action whose cards were posted or updated (App Home
+        refreshes the views of the people it concerns)."""
+        self.client = client
+        self.copies = copies
+        self.signer = signer
+        self.approvers = approvers
+        self.approval_channel = approval_channel
+        self.on_outcome = on_outcome
+        self.on_change = on_change
+        self._dm_channels: dict[str, str] = {}
+
+    def _call(self, method: str, action_id: int | None, **kwargs) -> dict | None:
+        """One Web API call; a failure is logged and skipped so the other copies still go out."""
+        try:
+            return getattr(self.client, method)(**kwargs).data
+        except SlackApiError as e:
+            log.error(
+                "slack.call_failed",
+                method=method,
+                action_id=action_id,
+                error=e.response.get("error"),
+            )
+            return None
+
+    def _permalink(self, channel: str | None, ts: str | None) -> str | None:
+        if not channel or not ts:
+            return None
+        answer = self._call("chat_getPermalink", None, channel=channel, message_ts=ts)
+        return answer["permalink"] if answer else None
+
+    def _targets(self) -> list[str]:
+        """Where cards go: the approval channel, or each approver's DM (opened once, then
+        remembered: a DM's channel never changes)."""
+        if self.approval_channel:
+            return [self.approval_channel]
+        return self._direct_messages(self.approvers())
+
+    def _direct_messages(self, people: Iterable[str]) -> list[str]:
+        targets = []
+        for person in people:
+            channel = self._dm_channels.get(person)
+            if channel is None:
+                opened = self._call("conversations_open", None, users=person)
+                if not opened:
+                    continue
+                channel = self._dm_channels[person] = opened["channel"]["id"]
+            targets.append(channel)
+        return targets
+
+    def escalate(self, action: PendingAction, people: list[str]) -> None:
+        """The card, by DM, to each of `people` (the escalation group) who has no copy yet,
+        with a note under it saying why it came; every copy is kept up to date like the others."""
+        carded = {card.channel for card in self.copies.of(action.id) if card.kind == "approver"}
+        missing = [t for t in self._direct_messages(people) if t not in carded]
+        note = (
+            f"Action #{action.id} has waited since {cards.when(action.created_at)} without a "
+            "decision, so it was escalated to your group: you may decide it too."
+        )
+        for channel, ts in self._post_cards(action, missing):
+            self._call("chat_postMessage", action.id, channel=channel, thread_ts=ts, text=note)
+        self._changed(action)
+
+    def _changed(self, action: PendingAction) -> None:
+        if self.on_change is not None:
+            try:
+                self.on_change(action)
+            except Exception:  # a view left stale never stops the cards
+                log.exception("announce.on_change_failed", action_id=action.id)
+
+    def unposted(self, action: PendingAction) -> bool:
+        """Whether a copy is missing: the card in one of its places (one approver's DM failed
+        while the others went out), or the requester's notice."""
+        posted = self.copies.of(action.id)
+        carded = {card.channel for card in posted if card.kind == "approver"}
+        noticed = any(card.kind == "requester" for card in posted)
+        return (action.thread is not None and not noticed) or any(
+            target not in carded for target in self._targets()
+        )
+
+    def _approver_blocks(self, action: PendingAction, channel: str) -> list[dict]:
+        """The full card in a DM; in a channel, read by others too, the summary."""
+        render = cards.render_card if channel.startswith("D") else channel_cards.summary_card
+        if action.status != "pending":
+            return render(action)
+        link = self._permalink(action.channel, action.thread_ts)
+        return render(
+            action,
+            approve_token=self.signer.sign(action.id, "approve", action.request_hash),
+            reject_token=self.signer.sign(action.id, "reject", action.request_hash),
+            conversation_link=link,
+            more_buttons=self._revision_buttons(action),
+        )
+
+    @staticmethod
+    def _card_text(action: PendingAction, channel: str) -> str:
+        return (cards if channel.startswith("D") else channel_cards).card_text(action)
+
+    def _revision_buttons(self, action: PendingAction) -> list[dict]:
+        """Edit (a request with a body: there is something to edit) and Reassign."""
+        edit = self.signer.sign(action.id, "edit", action.request_hash) if action.body else None
+        reassign = self.signer.sign(action.id, "reassign", action.request_hash)
+        return modals.revision_buttons(edit, reassign)
+
+    def _requester_blocks(self, action: PendingAction) -> list[dict]:
+        approver_cards = [c for c in self.copies.of(action.id) if c.kind == "approver"]
+        link = (
+            self._permalink(approver_cards[0].channel, approver_cards[0].ts)
+            if approver_cards
+            else None
+        )
+        token = self.signer.sign(action.id, "withdraw", action.request_hash)
+        return cards.requester_blocks(action, link, token)
+
+    def post(self, action: PendingAction) -> None:
+        """Send the card to the approvers (every copy remembered), then tell the requester.
+        What was posted before is not posted again, so a failed post can simply be retried."""
+        posted = self.copies.of(action.id)
+        carded = {card.channel for card in posted if card.kind == "approver"}
+        missing = [target for target in self._targets() if target not in carded]
+        if missing:
+            self._post_cards(action, missing)
+        if not any(card.kind == "requester" for card in posted):
+            self._post_notice(action)
+        self._changed(action)
+
+    def _post_cards(self, action: PendingAction, targets: list[str]) -> list[tuple[str, str]]:
+        """The card in each of `targets`; the (channel, ts) of those posted, each remembered."""
+        done = []
+        for channel in targets:
+            posted = self._call(
+                "chat_postMessage",
+                action.id,
+                channel=channel,
+                text=self._card_text(action, channel),
+                blocks=self._approver_blocks(action, channel),
+            )
+            if posted:
+                self.copies.add(action.id, posted["channel"], posted["ts"], "approver")
+                done.append((posted["channel"], posted["ts"]))
+        return done
+
+    def _post_notice(self, action: PendingAction) -> None:
+        if action.channel and action.thread_ts:
+            posted = self._call(
+                "chat_postMessage",
+                action.id,
+                channel=action.channel,
+                thread_ts=action.thread_ts,
+                text=cards.requester_notice(action, None),
+                blocks=self._requester_blocks(action),
+            )
+            if posted:
+                self.copies.add(action.id, posted["channel"], posted["ts"], "requester")
+
+    def refresh(self, action: PendingAction) -> None:
+        """Show where the action stands on every copy of its card and on the requester's notice."""
+        requester_blocks = None
+        for card in self.copies.of(action.id):
+            if card.kind == "approver":
+                blocks = self._approver_blocks(action, card.channel)
+                text = self._card_text(action, card.channel)
+            else:
+                requester_blocks = requester_blocks or self._requester_blocks(action)
+                blocks, text = requester_blocks, cards.requester_notice(action, None)
+            self._call(
+                "chat_update", action.id, channel=card.channel, ts=card.ts, text=text, blocks=blocks
+            )
+        self._changed(action)
+
+    def finish(self, action: PendingAction) -> None:
+        """An action reached its end: note it for the model, update every card, then tell the
+        requester (noted first, so a quick follow-up question already knows the outcome)."""
+        if self.on_outcome is not None:
+            self.on_outcome(action)
+        self.refresh(action)
+        self.tell_requester(action, cards.requester_outcome(action))
+
+    def tell_approvers(
+        self, action: PendingAction, text: str, in_channel: str | None = None
+    ) -> None:
+        """A reply under every approver's copy of the card (reminders, recovery notices);
+        `in_channel`, when given, is what copies in a channel get instead (no personal data)."""
+        for card in self.copies.of(action.id):
+            if card.kind == "approver":
+                said = text if card.channel.startswith("D") or in_channel is None else in_channel
+                self._call(
+                    "chat_postMessage",
+                    action.id,
+                    channel=card.channel,
+                    thread_ts=card.ts,
+                    text=said,
+                )
+
+    def open_reject_modal(
+        self, action: PendingAction, trigger_id: str, token: str, channel: str | None
+    ) -> bool:
+        """Ask for an optional reason. Must run within Slack's ~3 s trigger window."""
+        metadata = json.dumps({"token": token, "channel": channel})
+        opened = self._call(
+            "views_open",
+            action.id,
+            trigger_id=trigger_id,
+            view=modals.reject_modal(action, metadata),
+        )
+        return opened is not None
+
+    def tell(self, channel: str | None, user: str, text: str) -> None:
+        """A message only `user` sees (the answer to a refused click): ephemeral where they
+        clicked, or in their DM with the bot when the click came from no channel (App Home)."""
+        if channel:
+            self._call("chat_postEphemeral", None, channel=channel, user=user, text=text)
+        else:
+            for dm in self._direct_messages([user]):
+                self._call("chat_postMessage", None, channel=dm, text=text)
+
+    def open_modal(self, action: PendingAction, trigger_id: str, view: dict) -> bool:
+        """Open `view` (Edit's or Reassign's). Must run within Slack's ~3 s trigger window."""
+        return self._call("views_open", action.id, trigger_id=trigger_id, view=view) is not None
+
+    def tell_requester(self, action: PendingAction, text: str) -> None:
+        """A message in the requester's thread (what an approver's edit changed)."""
+        if action.channel and action.thread_ts:
+            self._call(
+                "chat_postMessage",
+                action.id,
+                channel=action.channel,
+                thread_ts=action.thread_ts,
+                text=text,
+            )
+
+    def hand_over(self, action: PendingAction, person: str, note: str) -> bool:
+        """The card by DM to `person` (a copy kept up to date like the others; a DM that has
+        one already keeps it), with `note` under it. False: the card could not reach them."""
+        dm = next(iter(self._direct_messages([person])), None)
+        if dm is None:
+            return False
+
+        def copy_there() -> Card | None:
+            copies = self.copies.of(action.id)
+            return next((c for c in copies if c.channel == dm and c.kind == "approver"), None)
+
+        card = copy_there()
+        if card is None:
+            self._post_cards(action, [dm])
+            card = copy_there()
+            self._changed(action)
+        if card is not None:
+            self._call("chat_postMessage", action.id, channel=dm, thread_ts=card.ts, text=note)
+        return card is not None

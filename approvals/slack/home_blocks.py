@@ -1,0 +1,141 @@
+"""Block Kit for the approvals' part of a person's App Home (pure functions, like approvals.cards):
+what waits for them as an approver, with Approve and Reject in place and a batch approval; the
+requests they made; how approvals are going. Buttons carry the same signed values as cards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from approvals import stats as figures
+from approvals.records import PendingAction
+from approvals.slack.cards import (
+    REJECT_ACTION_ID,
+    WITHDRAW_ACTION_ID,
+    _button,
+    _plain,
+    _section,
+    approvals_line,
+    approve_button,
+    outcome,
+    short_summary,
+    summary,
+    when,
+)
+from approvals.slack.preview import SECTION_LIMIT
+from approvals.slack.values import visible
+
+BATCH_BLOCK_ID = "home-batch"
+BATCH_SELECT_ID = "home_batch_select"
+BATCH_APPROVE_ID = "home_approve_selected"
+WAITING_SHOWN = 10  # Slack's limit on the options of one checkbox group
+OPTION_TEXT_LIMIT = 75
+
+Sign = Callable[[PendingAction, str], str]  # (action, decision) -> signed button value
+
+
+def _context(mrkdwn: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": _plain(text)}
+
+
+def time_left(action: PendingAction, now: float) -> str:
+    seconds = max(action.expires_at - now, 0)
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min left"
+    if seconds < 86400:
+        return f"{seconds / 3600:.0f} h left"
+    return f"{seconds / 86400:.0f} days left"
+
+
+def waiting(actions: Sequence[PendingAction], sign: Sign, now: float) -> list[dict[str, Any]]:
+    """*Waiting for you*: each action with what it will do, who asked and when, the time left,
+    Approve and Reject; then a checkbox per action and one button that approves those ticked
+    (each still checked and run on its own)."""
+    blocks = [_header("Waiting for you")]
+    if not actions:
+        return [*blocks, _section("Nothing is waiting for your approval.")]
+    shown = actions[:WAITING_SHOWN]
+    for action in shown:
+        approve = approve_button(action, sign(action, "approve"))
+        reject = _button(REJECT_ACTION_ID, "Reject", sign(action, "reject"), style="danger")
+        blocks += [
+            _section(f"*#{action.id}* {short_summary(action)}"),
+            _context(
+                f"Asked by <@{action.requester}> {when(action.created_at)} · "
+                f"{time_left(action, now)} (expires {when(action.expires_at)}) · "
+                f"{approvals_line(action)}"
+            ),
+            {"type": "actions", "block_id": f"home-{action.id}", "elements": [approve, reject]},
+        ]
+    if len(actions) > len(shown):
+        blocks.append(_context(f"…and {len(actions) - len(shown)} more, the soonest due first."))
+    options = [
+        {
+            "text": _plain(visible(f"#{a.id} {summary(a)}", OPTION_TEXT_LIMIT)),
+            "value": sign(a, "approve"),
+        }
+        for a in shown
+    ]
+    batch = {
+        "type": "actions",
+        "block_id": BATCH_BLOCK_ID,
+        "elements": [
+            {"type": "checkboxes", "action_id": BATCH_SELECT_ID, "options": options},
+            _button(BATCH_APPROVE_ID, "Approve selected", "batch", style="primary"),
+        ],
+    }
+    return [*blocks, {"type": "divider"}, _section("*Approve several at once*"), batch]
+
+
+def your_requests(
+    pending: Sequence[PendingAction], finished: Sequence[PendingAction], sign: Sign
+) -> list[dict[str, Any]]:
+    """*Your requests*: those still waiting, each with Withdraw, and the last outcomes."""
+    blocks = [_header("Your requests")]
+    if not pending and not finished:
+        return [*blocks, _section("You have not asked for any change yet.")]
+    for action in pending:
+        withdraw = _button(WITHDRAW_ACTION_ID, "Withdraw", sign(action, "withdraw"))
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"*#{action.id}* {short_summary(action)}\n{outcome(action)}",
+                },
+                "accessory": withdraw,
+            }
+        )
+    if finished:
+        lines = [f"*#{a.id}* {short_summary(a)}: {outcome(a)}" for a in finished]
+        blocks += [_context("Last outcomes"), _section("\n".join(lines))]
+    return blocks
+
+
+def how_it_goes(stats: figures.Stats, user: str, days: int) -> list[dict[str, Any]]:
+    """The last `days` days of approvals, from the audit trail, and the viewer's own share."""
+    counts = ", ".join(f"{status} {n}" for status, n in sorted(stats.outcomes.items()))
+    mine = stats.approvers.get(user)
+    lines = [
+        f"*{stats.requested}* requests in the last {days} days"
+        + (f" ({counts})" if counts else ""),
+        f"Time to decision: median {figures.duration(stats.median_decision_seconds)}, "
+        f"p90 {figures.duration(stats.p90_decision_seconds)}; expired undecided: {stats.expired}",
+    ]
+    if mine:
+        lines.append(
+            f"You: {mine.approvals} approvals, {mine.rejections} rejections, median time to act "
+            f"{figures.duration(mine.median_seconds)}"
+        )
+    return [_header("How approvals are going"), _section("\n".join(lines))]
+
+
+def results(lines: Sequence[str]) -> list[dict[str, Any]]:
+    """What the last batch approval did, one line per action (mrkdwn our own code wrote, values
+    escaped where they were put in)."""
+    text = "\n".join(f"• {line}" for line in lines)
+    return [_section(f"*Your batch approval:*\n{text}"[:SECTION_LIMIT])]

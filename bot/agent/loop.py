@@ -1,0 +1,251 @@
+"""The agent loop: the only code that talks to the model (OpenAI Chat Completions)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+import openai
+import structlog
+
+from bot.agent.budget import HRBudget, fit_turn
+from bot.agent.completions import Completions, Tally, assistant_message
+from bot.agent.prompts import system_prompt
+from bot.conversation.history import ConversationStore, conversation_key
+from bot.tools.context import ToolContext, ToolResult, words_in
+from bot.tools.toolbox import Toolbox
+
+log = structlog.get_logger(__name__)
+
+MAX_USER_MESSAGE_CHARS = 4000
+NO_MODEL = (
+    "No language model is configured, so I cannot answer yet. Set `OPENAI_API_KEY` for OpenAI, "
+    "or `OPENAI_BASE_URL` (and `OPENAI_MODEL`) for any OpenAI-compatible server: for Ollama, "
+    "`OPENAI_BASE_URL=http://localhost:11434/v1` and `OPENAI_MODEL=qwen2.5:1.5b`; for a "
+    "llama.cpp server, `OPENAI_BASE_URL=http://localhost:8080/v1`. Put them in `.env` and "
+    "start `make run` again."
+)
+
+
+NO_ANSWER = "I have no answer to that."
+TOLD = (
+    "The system has already told the user this, in its own words; do not repeat it or say more "
+    "of it. Answer the rest of their message: "
+)
+OUT_OF_TIME = (
+    "I ran out of time on this one. Nothing else was done; any action already queued still "
+    "waits for approval. Please ask again."
+)
+
+
+@dataclass(frozen=True)
+class Design:
+    """What the model is offered, where it differs from the bot as shipped: `prompt` (the
+    messages before the history; default, the system prompt of the toolbox's tool family),
+    `tools` (default, the toolbox's), and `bot_words_changes`: a step that holds a change, or
+    that names nobody, several people or everyone for one, ends the turn with the bot's own
+    words; off, the model words it, as in the design the eval compares against."""
+
+    prompt: list[dict[str, Any]] | None = None
+    tools: list[dict[str, Any]] | None = None
+    bot_words_changes: bool = True
+
+
+SHIPPED = Design()  # the bot as it ships
+
+
+@dataclass
+class Reply(Tally):
+    text: str = ""
+    # The actions held by the step that ended the turn (the bot worded the answer), and
+    # whether the text says nothing but that: each held action has its own notice in the thread.
+    held: tuple[int, ...] = ()
+    noticed: bool = False
+
+
+def make_client(
+    *, api_key: str | None, base_url: str | None, timeout: float, max_retries: int
+) -> openai.OpenAI:
+    """The OpenAI client. `max_retries` (OPENAI_MAX_RETRIES) is how many more tries the Agent
+    gives one completion; it makes them itself, within the message's deadline."""
+    return openai.OpenAI(
+        # A local OpenAI-compatible server may need no key, but the SDK insists on one.
+        api_key=api_key or "unused",
+        base_url=base_url,
+        timeout=timeout,
+        max_retries=max_retries,
+    )
+
+
+class Agent:
+    def __init__(
+        self,
+        client: openai.OpenAI,
+        model: str,
+        toolbox: Toolbox,
+        conversations: ConversationStore,
+        *,
+        max_rounds: int = 6,
+        deadline_seconds: float = 90.0,
+        max_tool_calls_per_round: int = 10,
+        max_hr_requests: int | None = None,
+        temperature: float | None = None,
+        configured: bool = True,
+        design: Design = SHIPPED,
+    ) -> None:
+        """Not `configured`: there is no model to ask, and every answer says what to set.
+        `design` replaces what the model is offered (the eval compares designs with it)."""
+        self.toolbox = toolbox
+        self.conversations = conversations
+        self.max_rounds = max_rounds
+        self.deadline_seconds = deadline_seconds
+        self.max_tool_calls_per_round = max_tool_calls_per_round
+        self.max_hr_requests = max_hr_requests
+        self.prompt = (
+            design.prompt
+            if design.prompt is not None
+            else [{"role": "system", "content": system_prompt(toolbox.family)}]
+        )
+        self.bot_words_changes = design.bot_words_changes
+        self.tools = design.tools if design.tools is not None else toolbox.definitions
+        self.configured = configured
+        self.completions = Completions(
+            client, model, self.prompt, self.tools, temperature=temperature
+        )
+
+    def respond(self, text: str, context: ToolContext) -> Reply:
+        """Answer one user message in the context's thread, running tools as the model asks.
+
+        Raises ModelUnavailable when the model cannot be reached or answers unusably, after the
+        bounded retries; whatever happened before that (including queued actions) is kept in
+        the history.
+        """
+        if not self.configured:
+            return Reply(text=NO_MODEL)
+        if len(text) > MAX_USER_MESSAGE_CHARS:
+            return Reply(
+                text=f"That message is longer than {MAX_USER_MESSAGE_CHARS} characters; "
+                "please shorten it."
+            )
+        if context.thread is None:
+            raise ValueError("a conversation needs the Slack thread it happens in")
+        key = conversation_key(context.thread, context.requester)
+        history = self.conversations.load(key)
+        # The verified speaker of every turn, so the model (and the record of who shaped an
+        # action) never has to take a message's word for who wrote it.
+        new: list[dict[str, Any]] = [{"role": "user", "name": context.requester, "content": text}]
+        context = replace(
+            context,
+            contributors=speakers([*history, *new]),
+            words=words_in([*history, *new]),
+            budget=HRBudget(self.max_hr_requests),  # this message's own
+            strikes=set(),
+        )
+        reply = Reply()
+        deadline = time.monotonic() + self.deadline_seconds
+        made: set[tuple[str, str]] = set()  # the calls run for this message
+        told: list[str] = []  # what the bot itself has said of changes this message
+        answer_now = self.max_rounds == 1
+
+        def finish(text: str | None, *, spoken: bool = False) -> Reply:
+            """End the turn: the bot's own words first, then `text` (the model's when
+            `spoken`, already in the conversation; else the bot's, kept there now)."""
+            reply.text = "\n".join([*told, text] if text else told) or NO_ANSWER
+            if not spoken:
+                new.append({"role": "assistant", "content": reply.text})
+            return reply
+
+        try:
+            for step in range(1, self.max_rounds + 1):
+                if deadline - time.monotonic() <= 1:
+                    return finish(OUT_OF_TIME)
+                # Within the token budget at every step, not only between turns.
+                messages = fit_turn(history, new, self.conversations.token_budget)
+                message = self.completions.next(messages, reply, deadline, answer_now=answer_now)
+                if message is None:  # nothing usable on any try
+                    return finish(NO_ANSWER)
+                assistant = assistant_message(message)
+                calls = assistant.get("tool_calls") or []
+                if not calls:
+                    new.append(assistant)
+                    return finish((message.content or "").strip() or NO_ANSWER, spoken=True)
+                if answer_now:  # a server that ignored tool_choice "none"
+                    return finish(stopped(step))
+                new.append(assistant)
+                cap = self.max_tool_calls_per_round
+                if len(calls) > cap:  # keep only the calls that run; none is left unanswered
+                    assistant["tool_calls"] = calls = calls[:cap]
+                asked = {(c["function"]["name"], c["function"]["arguments"]) for c in calls}
+                results = self._run_tools(calls, context, reply)
+                new.extend(
+                    {"role": "tool", "tool_call_id": i, "content": r.content} for i, r in results
+                )
+                if len(message.tool_calls or []) > cap:
+                    skipped = len(message.tool_calls) - cap
+                    new.append({"role": "system", "content": skipped_note(skipped, cap)})
+                answers = [r.answer for _, r in results if r.answer]
+                if answers and self.bot_words_changes:
+                    told += answers
+                    reply.held += tuple(r.held.id for _, r in results if r.held)
+                    if len(answers) == len(results):  # the bot has said all there is
+                        reply.noticed = len(reply.held) == len(told)
+                        return finish(None)
+                    # Other calls of the step still want an answer: the model gives it, after
+                    # the bot's words, which it must not repeat.
+                    new.append({"role": "system", "content": TOLD + " ".join(answers)})
+                # The last step, or a step that only repeats calls already made (a small model
+                # going round in circles), must answer from what it has.
+                answer_now = step + 1 == self.max_rounds or asked <= made
+                made |= asked
+            return finish(stopped(self.max_rounds))
+        finally:
+            self.conversations.append(key, new)
+
+    def _run_tools(
+        self, calls: list[dict[str, Any]], context: ToolContext, reply: Reply
+    ) -> list[tuple[str, ToolResult]]:
+        """Each call's (id, result), in order: every call gets its result."""
+        results = []
+        for call in calls:
+            function = call.get("function") or {}
+            name = function.get("name", "")
+            if call.get("type") != "function":
+                result = ToolResult("Error: only function tools are available.")
+            elif name not in self.completions.names:
+                result = ToolResult(
+                    f"Error: there is no tool named {name!r}; nothing was run. The tools are: "
+                    f"{', '.join(sorted(self.completions.names))}."
+                )
+            else:
+                try:
+                    result = self.toolbox.call(
+                        name, function.get("arguments") or "", context, call["id"]
+                    )
+                except Exception:  # a tool bug must not leave the call unanswered
+                    log.exception("tool.crashed", tool=name)
+                    result = ToolResult(
+                        "Error: the tool failed unexpectedly; nothing was queued or changed."
+                    )
+            results.append((call["id"], result))
+        return results
+
+
+def stopped(rounds: int) -> str:
+    return (
+        f"I stopped after {rounds} steps without finishing. Nothing else was done; any action "
+        "already queued still waits for approval. Please narrow the request."
+    )
+
+
+def skipped_note(skipped: int, cap: int) -> str:
+    return (
+        f"{skipped} more tool calls in that step were not run: at most {cap} run per step. "
+        "Ask for fewer things at once."
+    )
+
+
+def speakers(messages: list[dict[str, Any]]) -> frozenset[str]:
+    """Everyone whose words are in `messages`. A user turn without a verified name (history
+    written before names were kept) counts as an unknown speaker."""
+    return frozenset(str(m.get("name") or "unknown") for m in messages if m.get("role") == "user")

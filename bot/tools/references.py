@@ -1,0 +1,225 @@
+"""Which record a call is about, settled in code. A typed call names it as the user did (an id,
+a name or an email) and it is resolved here; a change goes only to a record people's own words
+in the conversation name. A change to several people, nobody, everyone or a web address ends
+with the bot's own question or answer, and the model never picks one of several people for a
+change."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from approvals.slack.values import visible
+from bot.hr.client import HRError
+from bot.tools.checks import RequestRefused
+from bot.tools.context import coded
+from bot.tools.finder import RECORD_ID, WEB_ADDRESS, EmployeeFinder
+from bot.tools.suspicious import withheld
+from bot.tools.typed import TypedTool
+
+# Words that name no one person: a change to them is a change to everyone.
+EVERYONE = frozenset({"all", "everyone", "everybody", "all of them", "every employee", "*"})
+MAX_NAMED = 10  # candidates named in a question
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """Why a reference names no single record: `content` for the model; `answer`, when set, for
+    the user (the turn ends there)."""
+
+    content: str
+    answer: str | None = None
+
+
+def resolve(finder: EmployeeFinder, value: Any, *, noun: str, change: bool) -> int | Unresolved:
+    """The id `value` names: an id as it is; else, for a change, the one record whose email or
+    whole name words match (never a part of a word); for a read, the one record the finder
+    finds. Anything else is Unresolved."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    number = RECORD_ID.fullmatch(text)
+    if number:
+        return int(number[1])
+    elsewhere = off_the_api(text, noun)
+    if elsewhere is not None:
+        return elsewhere
+    if not text.strip(" .!?"):
+        return Unresolved(f"Error: `{noun}` is empty: give the {noun}'s id, name or email.")
+    if text.casefold().strip(" .!") in EVERYONE:
+        if change:
+            return several_at_once(noun)
+        return Unresolved(f"Error: `{noun}` names one {noun}; to read them all, list them.")
+    try:
+        found = finder.matches(text)
+    except (HRError, RequestRefused) as e:
+        return Unresolved(f"Error: the HR API could not be searched ({e}); nothing was run.")
+    if not change:  # a read: the one found, or the candidates (or no one) for the model
+        if len(found) == 1 and isinstance(found[0].get("id"), int):
+            return int(found[0]["id"])
+        return Unresolved(finder.described(text, found))
+    matches = [record for record in found if _fits(text, record)]
+    if len(matches) == 1 and isinstance(matches[0].get("id"), int):
+        return int(matches[0]["id"])
+    if not matches and finder.incomplete:
+        answer = (
+            f"The directory is too large to search whole, so I cannot tell who {coded(text)} "
+            f"is; nothing was queued. Name the {noun} by id or email."
+        )
+        return Unresolved(f"Error: {answer} The user has been told.", answer)
+    if not matches:
+        near = f" The nearest: {_labels(found)}." if found else ""
+        answer = f"No {noun} is named {coded(text)}, so nothing was queued.{near}"
+        return Unresolved(f"Error: {answer} The user has been told.", answer)
+    more = f" (the first {MAX_NAMED} of {len(matches)})" if len(matches) > MAX_NAMED else ""
+    answer = (
+        f"{len(matches)} {noun}s match {coded(text)}{more}: {_labels(matches)}. Which one do "
+        "you mean? Nothing was queued."
+    )
+    return Unresolved(
+        f"Error: several match; nothing was queued. The user was asked which one: "
+        f"{finder.described(text, matches)}",
+        answer,
+    )
+
+
+def unnamed(
+    record: dict[str, Any],
+    said: list[str],
+    noun: str,
+    finder: EmployeeFinder | None = None,
+    *,
+    ident: str,
+    changes: tuple[str, ...] = (),
+) -> Unresolved | None:
+    """None when people's own words in the conversation (`said`) name the record a change is
+    about: its id (`ident`, from the path) written as an id, its email, every word of a name of
+    two words or more, or a capitalised word of its name that no one else's name in the directory
+    (read through `finder`) holds and that is not one of the new values (`changes`). Otherwise the
+    bot asks which one: the model may not take a change to a record nobody named."""
+    if any(_names_id(text, ident, noun) for text in said):
+        return None
+    if _named_in(record, " ".join(said)) or _singled_out(record, said, finder, changes):
+        return None
+    answer = (
+        f"You did not name {_label(withheld(record))} in your messages, so nothing was queued. "
+        f"Which {noun} do you mean? Name them by full name, email or id."
+    )
+    return Unresolved(f"Error: {answer} The user has been asked.", answer)
+
+
+def _names_id(text: str, ident: str, noun: str) -> bool:
+    """Whether `text` writes `ident` as a record's id: `#9`, `employee 9`, `employees 2, 9 and
+    11`, `id: 9`, `/users/9`, or the whole message (an answer to "which one?"); not `$1,500`,
+    `9:00` or `5 days`."""
+    if not ident.isdigit():
+        return False
+    if re.fullmatch(rf"\s*#?\s*0*{ident}\s*[.!]?\s*", text):
+        return True
+    marker = rf"(?:#|/|\b(?:ids?|no|nr|numbers?|records?|{re.escape(noun)}s?)\b[\s:#.]*)"
+    listed = r"(#?\d+(?:\s*(?:,|and|&|or)\s*#?\d+)*)(?![\w:%/-]|\.\d)"
+    return any(
+        int(number) == int(ident)
+        for found in re.finditer(marker + listed, text, re.IGNORECASE)
+        for number in re.findall(r"\d+", found[1])
+    )
+
+
+def _singled_out(
+    record: dict[str, Any], said: list[str], finder: EmployeeFinder | None, changes: tuple[str, ...]
+) -> bool:
+    """Whether a word of the record's name, capitalised in people's words and not opening a
+    sentence ("promote Janet"), is in no other name in the directory; a word of the new values
+    ("make Janet our Cook") or of a one-word name does not count."""
+    name = _name_words(record)
+    proper = {
+        word.casefold()
+        for text in said
+        for sentence in re.split(r"[.!?:;\n]+", text)
+        for word in _WORD.findall(sentence)[1:]
+        if word[0].isupper() and not word.isdigit()
+    }
+    new_words = set(_WORD.findall(" ".join(changes).casefold()))
+    partial = sorted((name & proper) - new_words)
+    if len(name) < 2 or not partial or finder is None:
+        return False
+    try:
+        people = finder.everyone()
+    except (HRError, RequestRefused):
+        return False  # not confirmed: ask
+    if finder.incomplete:
+        return False
+    holders = [p.get("id") for p in people if set(partial) & _name_words(p)]
+    return holders == [record.get("id")]
+
+
+def _fits(reference: str, record: dict[str, Any]) -> bool:
+    """Whether a reference names the record: its email, or only whole words of its name."""
+    if reference.casefold() == str(record.get("email") or "").casefold():
+        return True
+    words = _WORD.findall(reference.casefold())
+    return bool(words) and set(words) <= _name_words(record)
+
+
+def _named_in(record: dict[str, Any], text: str) -> bool:
+    """Whether `text` holds the record's email address (whole), or every word of a name of two
+    words or more, each as a whole word."""
+    email = str(record.get("email") or "").strip()
+    if "@" in email and re.search(rf"(?<![\w.@-]){re.escape(email)}(?![\w@-]|\.\w)", text, re.I):
+        return True
+    name = _name_words(record)
+    return len(name) >= 2 and name <= set(_WORD.findall(text.casefold()))
+
+
+def _name_words(record: dict[str, Any]) -> set[str]:
+    """The whole words of a record's name, in one letter case."""
+    return set(_WORD.findall(str(record.get("name") or "").casefold()))
+
+
+def no_such_field(typed: TypedTool, fields: tuple[str, ...], noun: str) -> str:
+    """The requester's answer when a change names fields its record does not have."""
+    named = ", ".join(coded(field) for field in fields)
+    taken = [f.name for f in typed.endpoint.body or ()]
+    takes = " and ".join(filter(None, [", ".join(taken[:-1]), *taken[-1:]]))
+    if typed.endpoint.method == "POST":
+        return (
+            f"I can't set {named}: a new {noun} is given only {takes} here, so nothing was queued."
+        )
+    return f"I can't change {named}: only {takes} can be changed here, so nothing was queued."
+
+
+def several_at_once(noun: str) -> Unresolved:
+    """A change to several records at once, or to all of them: one at a time, or none."""
+    return Unresolved(
+        f"Error: one {noun} per change; nothing was queued. The user has been told.",
+        f"I change one {noun} at a time, never everyone at once, so nothing was queued: ask "
+        f"for each change on its own, naming the {noun}.",
+    )
+
+
+def off_the_api(text: str, noun: str) -> Unresolved | None:
+    """A web address where a record should be named: whatever was asked of it, the bot itself
+    says what it can reach."""
+    if not WEB_ADDRESS.fullmatch(text.strip()):
+        return None
+    return Unresolved(
+        f"Error: a web address names no {noun}, and no tool reaches anything but the HR API; "
+        "nothing was run. The user has been told.",
+        f"I can only reach the HR API's {noun} records, not web addresses such as "
+        f"{coded(text.strip())}, so I did not try.",
+    )
+
+
+def _labels(records: list[dict[str, Any]]) -> str:
+    return "; ".join(_label(record) for record in withheld(records[:MAX_NAMED]))
+
+
+def _label(record: dict[str, Any]) -> str:
+    """ "`George Bluth` (#1, chief executive)": what tells two people of one name apart."""
+    if not record.get("name"):
+        return f"#{record.get('id')}"
+    details = [f"#{record.get('id')}"]
+    details += [str(record[k]) for k in ("job", "email") if record.get(k)][:1]
+    return f"{coded(record.get('name'))} ({visible(', '.join(details), 120)})"

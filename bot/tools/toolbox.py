@@ -1,0 +1,300 @@
+"""The tools the model can call, and the gate that turns every write into a pending action."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from approvals import ActionStore, PendingAction, Thread
+from approvals.authority import Authority, NotConnected, SharedToken
+from approvals.records import TooManyPending, record_id
+from bot.agent.budget import MeteredHR, OverBudget
+from bot.hr.client import HRClient, HRError
+from bot.tools.arguments import BadArguments, parse_arguments
+from bot.tools.catalogue import Catalogue, RequestRefused, ValidatedRequest
+from bot.tools.context import ToolContext, ToolResult, held_answer, queued_message
+from bot.tools.finder import EmployeeFinder
+from bot.tools.references import (
+    Unresolved,
+    no_such_field,
+    off_the_api,
+    resolve,
+    several_at_once,
+    unnamed,
+)
+from bot.tools.results import MAX_RESULT_CHARS, compact_result, without_noise
+from bot.tools.spelling import kept_as_typed
+from bot.tools.typed import list_all, typed_tools
+
+log = structlog.get_logger(__name__)
+
+FIND_EMPLOYEE_DEFINITION: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "find_employee",
+        "description": "Find employees by id, name (or part) or email, across all pages.",
+        "parameters": {
+            "type": "object",
+            "properties": {"query": {"type": "string"}},
+            "required": ["query"],
+        },
+    },
+}
+
+
+class Toolbox:
+    """Tool definitions for the model, and their execution."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        hr: HRClient,
+        actions: ActionStore,
+        *,
+        approval_ttl_seconds: int,
+        on_pending: Callable[[PendingAction], None] | None = None,
+        max_pending_per_requester: int = 10,
+        max_pending_total: int | None = None,
+        authority: Authority | None = None,
+        family: str = "generic",
+    ) -> None:
+        """`authority` decides whose HR credentials each request carries (the requester's own
+        in OAuth mode). `family`: "generic" offers call_rest_api; "typed" one function per
+        endpoint (bot/typed_tools.py), and raises CatalogueError if two would share a name."""
+        self.catalogue = catalogue
+        self.authority = authority or SharedToken()
+        self.hr = hr
+        self.actions = actions
+        self.approval_ttl_seconds = approval_ttl_seconds
+        self.on_pending = on_pending
+        self.max_pending_per_requester = max_pending_per_requester
+        self.max_pending_total = max_pending_total
+        if family not in ("typed", "generic"):
+            raise ValueError(f"family is typed or generic, not {family!r}")
+        self.family = family
+        self.typed = typed_tools(catalogue) if family == "typed" else {}
+        # Built once: an identical prefix on every model call lets providers cache it.
+        self.definitions: list[dict[str, Any]] = [
+            FIND_EMPLOYEE_DEFINITION,
+            *([t.definition for t in self.typed.values()] or [self._call_rest_api_definition()]),
+        ]
+
+    def _call_rest_api_definition(self) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {
+                "name": "call_rest_api",
+                "description": (
+                    "HR REST API. GET runs at once; POST, PUT, PATCH and DELETE are queued "
+                    "for a human approver.\n" + self.catalogue.describe()
+                ),
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "method": {
+                            "type": "string",
+                            "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"],
+                        },
+                        "url": {"type": "string", "description": "path, e.g. /api/users/2"},
+                        "body": {"type": "object", "description": "POST, PUT, PATCH only"},
+                    },
+                    "required": ["method", "url"],
+                },
+            },
+        }
+
+    def run(self, name: str, arguments: str, context: ToolContext, tool_call_id: str) -> str:
+        """Run one tool call; the text for the model (call() tells the rest)."""
+        return self.call(name, arguments, context, tool_call_id).content
+
+    def call(
+        self, name: str, arguments: str, context: ToolContext, tool_call_id: str
+    ) -> ToolResult:
+        """Run one tool call; never raises."""
+        try:
+            result = self._run(name, arguments, context, tool_call_id)
+        except OverBudget as e:
+            log.info("tool.over_budget", tool=name, limit=context.budget.limit)
+            result = (
+                f"Error: {e}, the most one message may make; nothing more was read or queued. "
+                "Answer with what you have, or ask the user to narrow the question."
+            )
+        except NotConnected as e:
+            log.info("tool.not_connected", tool=name)
+            result = (
+                f"Error: nothing was read or queued: {e} Stop here and tell the user exactly "
+                "that; when they must connect their HR account again, the system sends them a "
+                "button for it."
+            )
+        return result if isinstance(result, ToolResult) else ToolResult(result)
+
+    def _run(
+        self, name: str, arguments: str, context: ToolContext, tool_call_id: str
+    ) -> str | ToolResult:
+        schemas = {d["function"]["name"]: d["function"]["parameters"] for d in self.definitions}
+        if name not in schemas:
+            return f"Error: there is no tool named {name!r}; use {', '.join(schemas)}."
+        typed = self.typed.get(name)
+        if typed is not None and typed.changes_several(arguments or ""):
+            log.info("tool.several_at_once", tool=name)
+            return answered(several_at_once(self.noun))
+        if typed is not None:
+            arguments = typed.one_named(arguments or "")
+        try:  # the shape first: a call in the wrong shape reads and queues nothing
+            args = parse_arguments(name, arguments or "", schemas[name])
+        except BadArguments as e:
+            log.info("tool.bad_arguments", tool=name)
+            if typed is not None and typed.endpoint.body and e.unexpected:
+                # A field the record does not have: the model may drop it once; given again,
+                # the bot says it cannot be changed.
+                strike = (name, e.unexpected)
+                if strike in context.strikes:
+                    return ToolResult(
+                        f"Error: {e}", answer=no_such_field(typed, e.unexpected, self.noun)
+                    )
+                context.strikes.add(strike)
+            return f"Error: {e}"
+        hr = MeteredHR(self.hr, context.budget, authority=self.authority, person=context.requester)
+        if name == "find_employee":
+            log.info("tool.find_employee")
+            elsewhere = off_the_api(str(args.get("query")), self.noun)
+            if elsewhere is not None:
+                return answered(elsewhere)
+            return EmployeeFinder(hr, self.catalogue).find(args.get("query"))
+        if typed is not None and typed.lists_all and args.get("page") is None:
+            log.info("tool.list_all", tool=name)
+            return list_all(
+                hr, self.catalogue, typed.endpoint, max_chars=MAX_RESULT_CHARS, clean=without_noise
+            )
+        finder = None  # one per call: the directory is read at most once
+        if typed is not None and typed.refers is not None:  # the record, as the user named it
+            finder = EmployeeFinder(hr, self.catalogue)
+            change = typed.endpoint.is_write
+            found = resolve(finder, args[typed.refers], noun=self.noun, change=change)
+            if isinstance(found, Unresolved):
+                log.info("tool.unresolved", tool=name, answered=found.answer is not None)
+                return answered(found)
+            args = {**args, typed.refers: found}
+        try:  # a typed call becomes the generic call it stands for, checked the same way
+            generic = (args.get("method"), args.get("url"), args.get("body"))
+            request = self.catalogue.validate(*(typed.request(args) if typed else generic))
+        except RequestRefused as e:
+            method = typed.endpoint.method if typed else args.get("method")
+            log.info("tool.refused", tool=name, method=method, reason=str(e))
+            return f"Error: request refused: {e}."
+        if request.needs_approval:
+            return self._hold(request, context, tool_call_id, hr, finder)
+        return self._read(request, hr)
+
+    @property
+    def noun(self) -> str:
+        """What a record is called (the catalogue's "noun"), for the bot's own words."""
+        return self.catalogue.record.noun or "record"
+
+    def _read(self, request: ValidatedRequest, hr: MeteredHR) -> str:
+        try:
+            response = hr.request(request.method, request.path)
+        except HRError as e:
+            log.warning("tool.hr_unreachable", method=request.method, path=request.path)
+            return f"Error: the HR API could not be reached ({e}). Tell the user it is unavailable."
+        log.info("tool.read", method=request.method, path=request.path, status=response.status)
+        if 300 <= response.status < 400:
+            return json.dumps(
+                {
+                    "status": response.status,
+                    "error": "the HR API redirected; redirects are not followed",
+                }
+            )
+        return compact_result(response.status, response.body)
+
+    def _hold(
+        self,
+        request: ValidatedRequest,
+        context: ToolContext,
+        tool_call_id: str,
+        hr: MeteredHR,
+        finder: EmployeeFinder | None = None,
+    ) -> str | ToolResult:
+        before = None
+        if request.method in ("PUT", "PATCH", "DELETE") and self.catalogue.readable(request.path):
+            try:
+                before = hr.read_record(request.path)
+            except HRError as e:
+                return f"Error: could not read the current record ({e}); nothing was queued."
+            if before is None:
+                return ToolResult(
+                    f"Error: there is no record at {request.path}; nothing was queued.",
+                    answer=f"There is no {self.noun} at {request.path}, so nothing was queued.",
+                )
+        if before is not None and not isinstance(before, dict):
+            return f"Error: no record came back for {request.path}; nothing was queued."
+        ident = record_id(request.path)
+        if before is not None or (request.method != "POST" and ident):
+            # Only to a record someone named (their words are on the card); unreadable, by its id.
+            record = self.catalogue.record.view(before) if before else {"id": ident}
+            body = request.body if isinstance(request.body, dict) else {}
+            changes = tuple(v for v in body.values() if isinstance(v, str))
+            finder = finder or EmployeeFinder(hr, self.catalogue)
+            people = [text for _, text in context.words]
+            stray = unnamed(record, people, self.noun, finder, ident=ident, changes=changes)
+            if stray is not None:
+                log.info("tool.unnamed_record", method=request.method, path=request.path)
+                return answered(stray)
+        said = [text for speaker, text in context.words if speaker == context.requester]
+        request = kept_as_typed(request, said, self.catalogue)
+        thread = context.thread
+        hr_subject = self.authority.subject(context.requester)
+        if self.authority.required and hr_subject is None:
+            raise NotConnected("your HR account is not connected.")
+        try:
+            action = self._create(request, context, tool_call_id, before, thread, hr_subject)
+        except TooManyPending as e:
+            who = "this user already has" if e.scope == "requester" else "there are already"
+            return (
+                f"Error: {who} {e.limit} actions waiting for approval; nothing was queued. "
+                "Tell the user to wait for decisions (or withdraw one of theirs)."
+            )
+        log.info("action.requested", action_id=action.id, method=action.method, path=action.path)
+        if self.on_pending is not None:
+            try:
+                self.on_pending(action)
+            except Exception:  # the action is stored either way; approvers can still find it
+                log.exception("action.notify_failed", action_id=action.id)
+        return ToolResult(queued_message(action), answer=held_answer(action), held=action)
+
+    def _create(
+        self,
+        request: ValidatedRequest,
+        context: ToolContext,
+        tool_call_id: str,
+        before: Any,
+        thread: Thread | None,
+        hr_subject: str | None,
+    ) -> PendingAction:
+        return self.actions.create(
+            requester=context.requester,
+            channel=thread.channel if thread else None,
+            thread_ts=thread.ts if thread else None,
+            method=request.method,
+            path=request.path,
+            body=request.body,
+            ttl_seconds=self.approval_ttl_seconds,
+            approvals_required=request.endpoint.approvals_required,
+            tool_call_id=tool_call_id,
+            before=before,
+            contributors=sorted(context.contributors | {context.requester}),
+            noun=self.catalogue.record.noun,  # None stays None on the action
+            fields_before=self.catalogue.record.view(before) if isinstance(before, dict) else None,
+            max_pending_per_requester=self.max_pending_per_requester,
+            max_pending_total=self.max_pending_total,
+            hr_subject=hr_subject,
+            words=context.words,
+        )
+
+
+def answered(unresolved: Unresolved) -> ToolResult:
+    """A call the bot answers itself (when `answer` is set), the model told why."""
+    return ToolResult(unresolved.content, answer=unresolved.answer)
