@@ -1,30 +1,29 @@
-"""The approvals engine: pending actions, signed decisions, the executor and the audit trail.
+"""The approvals engine: pending actions and their store, signed decisions, the executor, the
+audit trail and its checkpoints, the sweeper, stats; `python -m approvals` reads the audit.
+Its Slack screens are in `approvals.slack`.
 
-It never imports `bot`; an HR transport and anything else it needs are passed in.
+It imports neither `bot` nor its own Slack screens: an HR transport, the announcer and
+anything else it needs are passed in when bot/app.py assembles the app.
 """
 
-from approvals import audit, schema, stats
-from approvals.executor import MISSING, Executor, Transport
+from approvals import audit, schema
+from approvals.executor import MISSING, Executor
 from approvals.records import (
     STATES,
     TERMINAL,
     TRANSITIONS,
-    ActionError,
     ActionExpired,
     ActionNotFound,
     AlreadyDecided,
-    AlreadyVoted,
     Card,
     PendingAction,
     Thread,
     request_hash,
 )
-from approvals.slack.card_copies import CardCopies
 from approvals.store import ActionStore
 from approvals.tokens import BadToken, Decision, TokenExpired, TokenSigner
-from infra.db import Database, open_database
 
-# Every table of the approvals engine, on either engine (approvals/db.py).
+# Every table of the approvals engine, on either engine (infra/db.py).
 MIGRATIONS = (schema.tables, audit.tables)
 
 __all__ = [
@@ -33,25 +32,17 @@ __all__ = [
     "STATES",
     "TERMINAL",
     "TRANSITIONS",
-    "ActionError",
     "ActionExpired",
     "ActionNotFound",
     "ActionStore",
     "AlreadyDecided",
-    "AlreadyVoted",
     "BadToken",
     "Card",
-    "CardCopies",
-    "Database",
     "Decision",
     "Executor",
     "PendingAction",
     "Thread",
     "TokenExpired",
     "TokenSigner",
-    "Transport",
-    "audit",
-    "open_database",
     "request_hash",
-    "stats",
 ]

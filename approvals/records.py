@@ -203,3 +203,15 @@ class PendingAction:
         values["words"] = tuple((str(w[0]), str(w[1])) for w in values.get("words") or ())
         values["edited_by"] = tuple(values.get("edited_by") or ())
         return cls(**values)
+
+
+def about(action: PendingAction, email: str | None) -> bool:
+    """The action is about the HR record of the person with this (Slack profile) email: the
+    record's email as it was when the card was made (the snapshot of an update or a delete), or
+    the email the request gives a record (a create has no snapshot; an update may set one).
+    Both are under the request's field names, the `email` field of the catalogue's record."""
+    if not email:
+        return False
+    body = action.body if isinstance(action.body, dict) else {}
+    emails = ((action.fields_before or {}).get("email"), body.get("email"))
+    return any(isinstance(e, str) and e.strip().lower() == email for e in emails)

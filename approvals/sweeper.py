@@ -4,17 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import structlog
 
 from approvals.executor import Executor
-from approvals.records import AlreadyDecided
-from approvals.slack import cards, channel_cards
-from approvals.slack.announce import Announcements
+from approvals.records import AlreadyDecided, PendingAction
 from approvals.store import ActionStore
 from approvals.upkeep import Upkeep
 
 log = structlog.get_logger(__name__)
+
+
+class Notices(Protocol):
+    """What the sweeper needs said in Slack (approvals.slack.announce does it)."""
+
+    def post(self, action: PendingAction) -> None: ...
+
+    def unposted(self, action: PendingAction) -> bool: ...
+
+    def finish(self, action: PendingAction) -> None: ...
+
+    def remind(self, action: PendingAction) -> None: ...
+
+    def tell_approvers(
+        self, action: PendingAction, text: str, in_channel: str | None = None
+    ) -> None: ...
+
+    def escalate(self, action: PendingAction, people: list[str]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -37,7 +54,7 @@ class Sweeper:
         self,
         store: ActionStore,
         upkeep: Upkeep,
-        announcer: Announcements,
+        announcer: Notices,
         executor: Executor,
         escalation: Escalation | None = None,
     ) -> None:
@@ -63,9 +80,7 @@ class Sweeper:
             self.announcer.finish(done)
         reminded = self.upkeep.claim_reminder(REMINDER_AT)
         for action in reminded:
-            self.announcer.tell_approvers(
-                action, cards.reminder(action), channel_cards.reminder(action)
-            )
+            self.announcer.remind(action)
         escalated = self.escalate() if self.escalation else 0
         reposted = self.repost_missing()
         lapsed, ran = 0, 0

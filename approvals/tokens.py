@@ -9,7 +9,7 @@ from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
 # One salt per purpose: a value signed for anything else never verifies here.
 SALT = "hr-approval-bot.approval-button.v1"
-# Edit and Reassign decide nothing themselves; they get a decision's checks (approvals.revisions).
+# Edit and Reassign decide nothing themselves; they get a decision's checks (slack/revisions.py).
 DECISIONS = {"approve": "a", "reject": "r", "withdraw": "w", "edit": "e", "reassign": "s"}
 _DECISION_NAMES = {code: name for name, code in DECISIONS.items()}
 MAX_TOKEN_LENGTH = 2000  # Slack's limit for a button value

@@ -26,23 +26,26 @@ from approvals.slack.home import Home
 from approvals.slack.revisions import Revisions
 from approvals.sweeper import Escalation, Sweeper
 from approvals.upkeep import Upkeep
+from bot import edits
 from bot.agent.loop import SHIPPED, Agent, Design, make_client
 from bot.config import Config
+from bot.conversation.callback import CallbackPage
 from bot.conversation.gate import Gate
-from bot.conversation.inbox import Inbox, Incoming
+from bot.conversation.inbox import Inbox
 from bot.conversation.intake import Intake
 from bot.conversation.replies import Replies, note_outcome
 from bot.conversation.turns import Turns
 from bot.housekeeping import Housekeeper
 from bot.hr import linking as link_buttons
+from bot.hr.authority import PerUser
 from bot.hr.client import HRClient
-from bot.hr.linking import CALLBACK_PATH, CallbackPage, Linking
+from bot.hr.linking import CALLBACK_PATH, Linking
 from bot.opening import LINK_SECONDS, open_per_user, open_storage
-from bot.parts import Core, HRBot, PerUser, Storage
+from bot.parts import Core, HRBot, Storage
 from bot.slack import events
 from bot.slack.client import make_web_client
+from bot.slack.events import Incoming
 from bot.slack.server import page_application
-from bot.tools import edits
 from bot.tools.catalogue import DEFAULT_CATALOGUE, Catalogue
 from bot.tools.toolbox import Toolbox
 from infra.dispatch import FairPool
@@ -144,7 +147,7 @@ def build(
 
 
 def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: ExitStack) -> HRBot:
-    client = make_web_client(config)
+    client = make_web_client(config.slack_bot_token, config.slack_api_url)
     identity = client.auth_test()
     storage = open_storage(config, closing, now=now)
 

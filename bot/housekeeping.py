@@ -9,9 +9,10 @@ import structlog
 
 from approvals.sweeper import Sweeper
 from approvals.upkeep import Upkeep
-from bot.conversation.history import ConversationStore
-from bot.conversation.inbox import Inbox, Incoming
+from bot.agent.history import ConversationStore
+from bot.conversation.inbox import Inbox
 from bot.conversation.turns import Turns
+from bot.slack.events import Incoming
 from infra.limits import Limit
 from infra.named_leases import NamedLeases
 

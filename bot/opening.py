@@ -8,13 +8,13 @@ from collections.abc import Callable
 from contextlib import ExitStack
 
 from approvals import MIGRATIONS, ActionStore
+from bot.agent.history import ConversationStore
 from bot.config import Config
-from bot.conversation.history import ConversationStore
 from bot.hr.accounts import Accounts, TokenCipher
-from bot.hr.authority import REFRESH_LEASE_SECONDS, PersonalAuthority
+from bot.hr.authority import REFRESH_LEASE_SECONDS, PersonalAuthority, PerUser
 from bot.hr.link_states import LinkStates
 from bot.hr.oauth import HRIdentityProvider, find_endpoints
-from bot.parts import BOT_MIGRATIONS, PerUser, Storage
+from bot.parts import BOT_MIGRATIONS, Storage
 from infra.db import open_database
 from infra.named_leases import NamedLeases
 

@@ -10,20 +10,17 @@ from slack_bolt import App
 
 from approvals import ActionStore, Executor
 from approvals.slack import home as app_home
+from bot.agent import history as conversations
+from bot.agent.history import ConversationStore
 from bot.agent.loop import Agent
 from bot.config import Config
-from bot.conversation import history as conversations
 from bot.conversation import inbox
-from bot.conversation.history import ConversationStore
 from bot.conversation.inbox import Inbox
 from bot.housekeeping import Housekeeper
 from bot.hr import accounts as hr_accounts
 from bot.hr import link_states
-from bot.hr.accounts import Accounts
-from bot.hr.authority import PersonalAuthority
+from bot.hr.authority import PerUser
 from bot.hr.client import HRClient
-from bot.hr.link_states import LinkStates
-from bot.hr.oauth import HRIdentityProvider
 from bot.slack.server import WSGIApp
 from bot.tools.toolbox import Toolbox
 from infra.db import Database
@@ -45,18 +42,6 @@ class Storage:
     database: Database
     actions: ActionStore
     conversations: ConversationStore
-
-
-@dataclass(frozen=True)
-class PerUser:
-    """Per-user HR authority (HR_AUTH=oauth): who is linked to which HR account, the links
-    being made, the HR identity provider, and the authority that gives requests a person's
-    token."""
-
-    accounts: Accounts
-    states: LinkStates
-    provider: HRIdentityProvider
-    authority: PersonalAuthority
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The one SQL layer every store uses, on either engine: SQLite (a file, one process, the
-embedded default) or PostgreSQL (DATABASE_URL, any number of replicas; approvals/postgres.py).
+embedded default) or PostgreSQL (DATABASE_URL, any number of replicas; infra/postgres.py).
 
 Stores write plain SQL with `?` placeholders in the subset both engines speak, and use only:
 - `database.immediate()`: a write transaction, run one at a time across every process sharing

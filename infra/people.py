@@ -7,12 +7,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
-
-if TYPE_CHECKING:
-    from approvals.records import PendingAction
 
 CACHE_SECONDS = 60.0
 MAX_CACHED = 10_000
@@ -93,18 +90,6 @@ def member_problem(
         return membership_problem(people.get(user_id), team_id, enterprise_id)
     except LookupFailed:
         return "could not be checked"
-
-
-def about(action: PendingAction, email: str | None) -> bool:
-    """The action is about the HR record of the person with this (Slack profile) email: the
-    record's email as it was when the card was made (the snapshot of an update or a delete), or
-    the email the request gives a record (a create has no snapshot; an update may set one).
-    Both are under the request's field names, the `email` field of the catalogue's record."""
-    if not email:
-        return False
-    body = action.body if isinstance(action.body, dict) else {}
-    emails = ((action.fields_before or {}).get("email"), body.get("email"))
-    return any(isinstance(e, str) and e.strip().lower() == email for e in emails)
 
 
 class Directory(Protocol):

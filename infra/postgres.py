@@ -1,4 +1,4 @@
-"""The PostgreSQL engine of the SQL layer (approvals/db.py): a connection pool, stores' `?` SQL
+"""The PostgreSQL engine of the SQL layer (infra/db.py): a connection pool, stores' `?` SQL
 sent with psycopg's placeholders, write transactions serialised by one advisory lock, and
 migrations applied once even when several replicas start together."""
 

@@ -6,8 +6,8 @@ import pytest
 import structlog
 
 from approvals import MIGRATIONS, ActionStore
+from bot.agent.history import ConversationStore
 from bot.agent.loop import Agent, make_client
-from bot.conversation.history import ConversationStore
 from bot.hr.client import HRClient
 from bot.parts import BOT_MIGRATIONS
 from bot.tools.catalogue import Catalogue

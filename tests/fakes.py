@@ -18,6 +18,7 @@ import requests
 from approvals import ActionStore, PendingAction
 from approvals.authority import Authority, NotConnected
 from approvals.executor import Response
+from approvals.slack import cards, channel_cards
 from infra.people import Directory, LookupFailed, Person
 
 
@@ -38,7 +39,7 @@ class Clock:
 
 @dataclass(frozen=True)
 class Answer:
-    """An HR API answer, shaped like bot.hr_client.HRResponse."""
+    """An HR API answer, shaped like bot.hr.client.HRResponse."""
 
     status: int
     body: Any = None
@@ -111,6 +112,10 @@ class QuietAnnouncer:
 
     def finish(self, action: PendingAction) -> None:
         self.finished.append(action.id)
+
+    def remind(self, action: PendingAction) -> None:
+        """As the real one: the reminder's words, told to the approvers."""
+        self.tell_approvers(action, cards.reminder(action), channel_cards.reminder(action))
 
     def tell_approvers(
         self, action: PendingAction, text: str, in_channel: str | None = None

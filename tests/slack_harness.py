@@ -28,8 +28,8 @@ from approvals.slack.modals import (
 )
 from bot import app
 from bot import config as configuration
+from bot.agent.history import conversation_key
 from bot.app import HRBot
-from bot.conversation.history import conversation_key
 from bot.hr.link_messages import CONNECT_ACTION_ID
 from bot.hr.linking import CALLBACK_PATH
 from bot.slack.server import HttpServer, socket_mode_handler, wsgi_application

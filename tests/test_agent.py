@@ -7,10 +7,10 @@ import openai
 import pytest
 
 from approvals import Executor, Thread
+from bot.agent import history as conversations
 from bot.agent.completions import ANSWER_NOW, ModelUnavailable
+from bot.agent.history import ConversationStore, estimate_tokens
 from bot.agent.loop import Agent, make_client, skipped_note
-from bot.conversation import history as conversations
-from bot.conversation.history import ConversationStore, estimate_tokens
 from bot.tools.context import ToolContext, queued_message
 from infra.db import open_database
 from sandbox.scripted_model import ScriptedModel, rest, say, tool_calls

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.agent.budget import CUT_NOTE, HRBudget, OverBudget, fit_turn, tokens
+from bot.agent.budget import CUT_NOTE, fit_turn, tokens
+from bot.tools.budget import HRBudget, OverBudget
 
 
 def turn(*results: str) -> list[dict]:

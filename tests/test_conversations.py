@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.conversation.history import ConversationStore, estimate_tokens, kept_indexes
+from bot.agent.history import ConversationStore, estimate_tokens, kept_indexes
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
 BOTH_ENGINES = True

@@ -10,7 +10,6 @@ import pytest
 import requests
 
 from approvals import ActionExpired, ActionStore, AlreadyDecided, audit
-from approvals.requesting import RequestChanged
 from approvals.slack.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID
 from approvals.slack.clicks import Click, Refused
 from approvals.slack.modals import (
@@ -19,6 +18,7 @@ from approvals.slack.modals import (
     FIELD_INPUT_ID,
     REASSIGN_ACTION_ID,
 )
+from approvals.store import RequestChanged
 from tests.fakes import Clock
 from tests.slack_harness import HR_CHANNEL, Stack
 from tests.test_clicks import Desk

@@ -6,7 +6,7 @@ import pytest
 
 from approvals import Thread
 from bot.conversation.gate import Gate
-from bot.conversation.inbox import Incoming
+from bot.slack.events import Incoming
 from infra.roster import Roster
 from tests.fakes import Members
 

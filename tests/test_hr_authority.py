@@ -7,11 +7,11 @@ import pytest
 
 from approvals import Executor
 from approvals.authority import NotConnected
-from bot.agent.budget import HRBudget, MeteredHR
 from bot.hr.accounts import LinkedAccount
 from bot.hr.authority import PersonalAuthority
 from bot.hr.client import HRResponse
 from bot.hr.oauth import ProviderError
+from bot.tools.budget import HRBudget, MeteredHR
 from tests.fakes import Answer, LinkedAccounts, RecordingTransport, held_delete
 
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).

@@ -6,7 +6,8 @@ import pytest
 
 import bot.conversation.inbox
 from approvals import Thread
-from bot.conversation.inbox import Inbox, Incoming
+from bot.conversation.inbox import Inbox
+from bot.slack.events import Incoming
 from infra.db import Database, open_database
 from tests.fakes import Clock, at_once
 

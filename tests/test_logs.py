@@ -7,8 +7,8 @@ import pytest
 import structlog
 
 from approvals import Thread
+from bot.agent.history import ConversationStore
 from bot.agent.loop import Agent, make_client
-from bot.conversation.history import ConversationStore
 from bot.tools.context import ToolContext
 from infra import logs
 from sandbox.scripted_model import ScriptedModel, rest, say, tool_calls

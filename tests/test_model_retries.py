@@ -14,8 +14,8 @@ from structlog.testing import capture_logs
 
 from approvals import Thread
 from bot.agent.completions import FORMAT_NUDGE, ModelUnavailable
+from bot.agent.history import ConversationStore
 from bot.agent.loop import Agent, Design, make_client
-from bot.conversation.history import ConversationStore
 from bot.tools.context import ToolContext
 from sandbox.scripted_model import (
     LLAMA_CPP_PARSE_ERROR,

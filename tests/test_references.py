@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from approvals import Thread
+from bot.agent.history import ConversationStore
 from bot.agent.loop import TOLD, Agent, Design, make_client
-from bot.conversation.history import ConversationStore
 from bot.tools.catalogue import Catalogue
 from bot.tools.context import ToolContext
 from bot.tools.references import unnamed

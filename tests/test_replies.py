@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from approvals import PendingAction
-from bot.conversation.history import ConversationStore
+from bot.agent.history import ConversationStore
 from bot.conversation.replies import note_outcome, outcome_note
 from tests.test_cards import action
 

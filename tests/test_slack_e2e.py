@@ -10,8 +10,8 @@ import requests
 
 from approvals import Thread, audit
 from approvals.slack.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID
-from bot.conversation.history import conversation_key
-from bot.conversation.inbox import Incoming
+from bot.agent.history import conversation_key
+from bot.slack.events import Incoming
 from sandbox.fake_slack import TEAM_ID
 from sandbox.scripted_model import rest, say, tool_calls
 from tests.slack_harness import (

@@ -107,7 +107,7 @@ def test_plain_reads_and_the_snapshot_of_a_write_count_against_the_message_budge
 ):
     from dataclasses import replace
 
-    from bot.agent.budget import HRBudget
+    from bot.tools.budget import HRBudget
 
     context = replace(CONTEXT, budget=HRBudget(2))
     read = json.dumps({"method": "GET", "url": "/api/users/2"})

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 import pytest
 
 from approvals import MIGRATIONS
-from bot.conversation.inbox import Inbox, Incoming
+from bot.conversation.inbox import Inbox
 from bot.conversation.turns import Turns, turn_name
 from bot.housekeeping import Housekeeper
 from bot.parts import BOT_MIGRATIONS
+from bot.slack.events import Incoming
 from infra.db import open_database
 from infra.named_leases import NamedLeases
 from tests.fakes import Clock, at_once

@@ -9,10 +9,10 @@ import pytest
 from approvals import Thread
 from bot import app, opening
 from bot import config as configuration
-from bot.agent.budget import HRBudget
+from bot.agent.history import ConversationStore
 from bot.agent.loop import Agent, make_client
 from bot.config import ConfigError
-from bot.conversation.history import ConversationStore
+from bot.tools.budget import HRBudget
 from bot.tools.catalogue import Catalogue, CatalogueError
 from bot.tools.context import ToolContext, queued_message
 from bot.tools.toolbox import Toolbox
@@ -341,7 +341,7 @@ def test_listing_everyone_stops_at_the_message_budget_and_says_the_list_is_incom
 
 
 def test_listing_everyone_keeps_to_the_size_cap_in_whole_rows(hr_client, hr_sandbox):
-    from bot.agent.budget import MeteredHR
+    from bot.tools.budget import MeteredHR
 
     hr = MeteredHR(hr_client, HRBudget(None))
     default = Catalogue.load()

@@ -29,6 +29,10 @@ class Announcements(Protocol):
 
     def finish(self, action: PendingAction) -> None: ...
 
+    def remind(self, action: PendingAction) -> None:
+        """Once, near its expiry: the action still waits for a decision."""
+        self.tell_approvers(action, cards.reminder(action), channel_cards.reminder(action))
+
     def tell_approvers(
         self, action: PendingAction, text: str, in_channel: str | None = None
     ) -> None: ...
@@ -240,6 +244,10 @@ class Announcer:
             self.on_outcome(action)
         self.refresh(action)
         self.tell_requester(action, cards.requester_outcome(action))
+
+    def remind(self, action: PendingAction) -> None:
+        """Once, near its expiry: the action still waits for a decision."""
+        self.tell_approvers(action, cards.reminder(action), channel_cards.reminder(action))
 
     def tell_approvers(
         self, action: PendingAction, text: str, in_channel: str | None = None

@@ -1,6 +1,6 @@
 """Block Kit for approvals, built only from stored actions: pure functions that return dicts.
 A value (from the request or the HR record) is shown as rich text, plain text or inline code,
-never as mrkdwn, and made visible by approvals.values."""
+never as mrkdwn, and made visible by approvals.slack.values."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from approvals.records import PendingAction, record_id
-from approvals.slack.blocks import _approve_button, _button, _plain
-from approvals.slack.preview import _rich_text, _text, preview
+from approvals.slack import blocks as kit
+from approvals.slack.preview import preview
 from approvals.slack.values import json_escaped, readable_json, visible
 
 APPROVE_ACTION_ID = "approval_approve"
@@ -22,7 +22,7 @@ SUMMARY_LIMIT = 200  # fits the card, the notification text and the 300-characte
 CODE_LIMIT = 2600  # leaves room for the fences and the truncation note inside one section
 QUOTE_LIMIT = 900  # per message; three fit a card with room to spare
 _USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
-_VERBS = {"POST": "Create", "PUT": "Update", "PATCH": "Update", "DELETE": "Delete"}
+VERBS = {"POST": "Create", "PUT": "Update", "PATCH": "Update", "DELETE": "Delete"}
 
 
 def escape(text: str) -> str:
@@ -36,7 +36,7 @@ def when(epoch: float) -> str:
     return f"<!date^{int(epoch)}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
-def _code(value: Any, limit: int = 80) -> str:
+def code(value: Any, limit: int = 80) -> str:
     """A value inside mrkdwn: an inline code span, where Slack applies no formatting, with &, <
     and > escaped and a backtick (which would end the span) spelled <U+0060>."""
     return "`" + escape(visible(value, limit).replace("`", "<U+0060>")) + "`"
@@ -47,7 +47,7 @@ def summary_with(action: PendingAction, value: Callable[[Any], str]) -> str:
     target = record_id(action.path)
     body = dict(action.body or {})
     name = body.pop("name", None)
-    words = [_VERBS.get(action.method, action.method), action.noun or "record"]
+    words = [VERBS.get(action.method, action.method), action.noun or "record"]
     if target:
         words.append(target)
     if name:
@@ -68,7 +68,7 @@ def summary(action: PendingAction) -> str:
 def short_summary(action: PendingAction) -> str:
     """The summary as mrkdwn (messages, notifications), each value in inline code; clipped to
     SUMMARY_LIMIT without leaving half an entity such as "&am" or an open code span."""
-    text = summary_with(action, _code)
+    text = summary_with(action, code)
     if len(text) > SUMMARY_LIMIT:
         text = re.sub(r"&[a-z]*$", "", text[: SUMMARY_LIMIT - 2])
         text += "`…" if text.count("`") % 2 else "…"
@@ -128,7 +128,7 @@ def outcome(action: PendingAction) -> str:
                 "not have reached the HR system. Check it there; it will not be retried."
             )
         case "rejected":
-            reason = f": {_code(action.reason, MAX_REASON)}" if action.reason else ""
+            reason = f": {code(action.reason, MAX_REASON)}" if action.reason else ""
             return f":no_entry_sign: Rejected by {by} at {at}{reason}"
         case "expired":
             return ":hourglass: Expired, not run"
@@ -140,13 +140,9 @@ def outcome(action: PendingAction) -> str:
     return escape(action.status)
 
 
-def _section(mrkdwn: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
-
-
 def approve_button(action: PendingAction, token: str, confirm: str | None = None) -> dict[str, Any]:
     """Approve; for a DELETE it asks first, saying `confirm` (by default what will run)."""
-    return _approve_button(
+    return kit.approve(
         APPROVE_ACTION_ID, token, action.method, confirm or f"This runs: {summary(action)}"
     )
 
@@ -162,14 +158,16 @@ def quoted(action: PendingAction) -> list[dict[str, Any]]:
         if len(shown) > QUOTE_LIMIT:
             shown = shown[:QUOTE_LIMIT] + f"… ({len(shown) - QUOTE_LIMIT} more characters)"
         said = "asked" if speaker == action.requester else "said"
-        who = {"type": "user", "user_id": speaker} if _USER.match(speaker) else _text(speaker)
+        who = {"type": "user", "user_id": speaker} if _USER.match(speaker) else kit.text(speaker)
         elements += [
-            {"type": "rich_text_section", "elements": [who, _text(f" {said}:", italic=True)]},
-            {"type": "rich_text_quote", "elements": [_text(shown)]},
+            {"type": "rich_text_section", "elements": [who, kit.text(f" {said}:", italic=True)]},
+            {"type": "rich_text_quote", "elements": [kit.text(shown)]},
         ]
     if action.edited_by:  # the words asked for one thing, the card shows another
         editors = [{"type": "user", "user_id": u} for u in action.edited_by if _USER.match(u)]
-        note = _text(" edited the request after this; the changes below are theirs.", italic=True)
+        note = kit.text(
+            " edited the request after this; the changes below are theirs.", italic=True
+        )
         elements.append({"type": "rich_text_section", "elements": [*editors, note]})
     return [{"type": "rich_text", "elements": elements}] if elements else []
 
@@ -192,20 +190,20 @@ def render_card(
         "Action": f"#{action.id}",
     }
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _plain(f"Approval needed: action #{action.id}")},
-        _rich_text(_text(summary(action), bold=True)),
+        {"type": "header", "text": kit.plain(f"Approval needed: action #{action.id}")},
+        kit.rich_text(kit.text(summary(action), bold=True)),
         *quoted(action),
         *preview(action),
         {
             "type": "section",
             "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in facts.items()],
         },
-        _section(request_block_text(action)),
+        kit.section(request_block_text(action)),
     ]
     if not (approve_token and reject_token and action.status == "pending"):
-        return [*blocks, _section(outcome(action))]
+        return [*blocks, kit.section(outcome(action))]
     approve = approve_button(action, approve_token)
-    reject = _button(REJECT_ACTION_ID, "Reject", reject_token, style="danger")
+    reject = kit.button(REJECT_ACTION_ID, "Reject", reject_token, style="danger")
     buttons = {
         "type": "actions",
         "block_id": f"approval-{action.id}",
@@ -223,7 +221,7 @@ def requester_notice(action: PendingAction, card_link: str | None) -> str:
     """The change in the requester's thread, with whose record it is (read when asked for)."""
     where = f" — <{card_link}|view the card>" if card_link else ""
     whose = (action.fields_before or {}).get("name")
-    record = f", on the record of {_code(whose)}" if whose else ""
+    record = f", on the record of {code(whose)}" if whose else ""
     return f"Sent for approval (#{action.id}): {short_summary(action)}{record}{where}"
 
 
@@ -233,10 +231,10 @@ def requester_blocks(
     """The requester's notice; while pending it has a Withdraw button (the requester's only)."""
     text = requester_notice(action, card_link)
     if action.status != "pending" or not withdraw_token:
-        return [_section(f"{text}\n{outcome(action)}")]
-    withdraw = _button(WITHDRAW_ACTION_ID, "Withdraw", withdraw_token)
+        return [kit.section(f"{text}\n{outcome(action)}")]
+    withdraw = kit.button(WITHDRAW_ACTION_ID, "Withdraw", withdraw_token)
     return [
-        _section(text),
+        kit.section(text),
         {"type": "actions", "block_id": f"withdraw-{action.id}", "elements": [withdraw]},
     ]
 

@@ -1,7 +1,7 @@
-"""The card as a channel shows it (pure Block Kit, like approvals.cards). A channel is read by
+"""The card as a channel shows it (pure Block Kit, like approvals.slack.cards). A channel is read by
 people who are not approvers, so its card says who asked and what kind of change, never the
 personal data: the values, the record, the quoted words and a reject reason stay out. The full
-record opens in a modal that only approvers can open (approvals.details checks who)."""
+record opens in a modal that only approvers can open (approvals.slack.details checks who)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from approvals.records import PendingAction
+from approvals.slack import blocks as kit
 from approvals.slack.cards import (
-    _VERBS,
     REJECT_ACTION_ID,
-    _button,
-    _plain,
-    _section,
+    VERBS,
     approvals_line,
     approve_button,
     escape,
@@ -23,7 +21,6 @@ from approvals.slack.cards import (
     render_card,
     when,
 )
-from approvals.slack.preview import _rich_text, _text
 from approvals.slack.values import visible
 
 DETAILS_ACTION_ID = "approval_details"
@@ -33,7 +30,7 @@ TITLE_LIMIT = 24  # Slack's limit on a modal's title
 def kind_of_change(action: PendingAction) -> str:
     """ "Update employee (fields: job)": the verb, the record's noun and the field names; no
     value and no record id."""
-    words = f"{_VERBS.get(action.method, action.method)} {action.noun or 'record'}"
+    words = f"{VERBS.get(action.method, action.method)} {action.noun or 'record'}"
     names = [visible(k, 40) for k in (action.body or {})]
     return words + (f" (fields: {', '.join(names)})" if names else "")
 
@@ -55,15 +52,15 @@ def summary_card(
     pending Approve and Reject (then `more_buttons`)."""
     asked = [
         {"type": "user", "user_id": action.requester},
-        _text(" asks to "),
-        _text(kind_of_change(action).lower(), bold=True),
+        kit.text(" asks to "),
+        kit.text(kind_of_change(action).lower(), bold=True),
     ]
     if action.edited_by:
-        asked.append(_text(", edited by "))
+        asked.append(kit.text(", edited by "))
         asked += [{"type": "user", "user_id": u} for u in action.edited_by]
     if conversation_link:
         asked += [
-            _text(" in a "),
+            kit.text(" in a "),
             {"type": "link", "url": conversation_link, "text": "conversation"},
         ]
     facts = {
@@ -72,8 +69,8 @@ def summary_card(
         "Action": f"#{action.id}",
     }
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _plain(f"Approval needed: action #{action.id}")},
-        _rich_text(*asked),
+        {"type": "header", "text": kit.plain(f"Approval needed: action #{action.id}")},
+        kit.rich_text(*asked),
         {
             "type": "context",
             "elements": [
@@ -89,16 +86,16 @@ def summary_card(
             "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in facts.items()],
         },
     ]
-    details = _button(DETAILS_ACTION_ID, "Show details", str(action.id))
+    details = kit.button(DETAILS_ACTION_ID, "Show details", str(action.id))
     if not (approve_token and reject_token and action.status == "pending"):
         return [
             *blocks,
-            _section(_ending(action)),
+            kit.section(_ending(action)),
             {"type": "actions", "block_id": f"details-{action.id}", "elements": [details]},
         ]
     noun = action.noun or "record"
     approve = approve_button(action, approve_token, f"This deletes a {noun}; see Show details.")
-    reject = _button(REJECT_ACTION_ID, "Reject", reject_token, style="danger")
+    reject = kit.button(REJECT_ACTION_ID, "Reject", reject_token, style="danger")
     buttons = [details, approve, reject, *more_buttons]
     return [*blocks, {"type": "actions", "block_id": f"approval-{action.id}", "elements": buttons}]
 
@@ -121,7 +118,7 @@ def details_modal(action: PendingAction) -> dict[str, Any]:
     """The full card, without buttons, in a modal: what only approvers may see."""
     return {
         "type": "modal",
-        "title": _plain(f"Action #{action.id}"[:TITLE_LIMIT]),
-        "close": _plain("Close"),
+        "title": kit.plain(f"Action #{action.id}"[:TITLE_LIMIT]),
+        "close": kit.plain("Close"),
         "blocks": render_card(action)[1:],  # the header repeats the title
     }

@@ -21,15 +21,15 @@ from approvals.records import (
     AlreadyDecided,
     AlreadyVoted,
     PendingAction,
+    about,
 )
-from approvals.requesting import RequestChanged
 from approvals.slack import cards, modals
 from approvals.slack.announce import Announcements
 from approvals.slack.home_blocks import BATCH_APPROVE_ID, WAITING_SHOWN
-from approvals.store import ActionStore
+from approvals.store import ActionStore, RequestChanged
 from approvals.tokens import BadToken, Decision, TokenExpired, TokenSigner
 from infra.limits import RateWindow
-from infra.people import Directory, LookupFailed, Person, about, membership_problem
+from infra.people import Directory, LookupFailed, Person, membership_problem
 from infra.roster import Roster
 
 log = structlog.get_logger(__name__)

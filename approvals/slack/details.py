@@ -1,6 +1,6 @@
 """Show details, on a card in a channel: the full record (values, snapshot, the quoted words),
 in a modal only an approver of the request can open. Everyone else in the channel sees the
-summary alone (approvals.channel_cards); a refusal is theirs alone, and every opening and every
+summary alone (channel_cards); a refusal is theirs alone, and every opening and every
 refusal is audited."""
 
 from __future__ import annotations

@@ -19,11 +19,11 @@ from sqlite_utils import Migrations
 
 from approvals import ActionStore, PendingAction, TokenSigner
 from approvals import stats as figures
-from approvals.records import TERMINAL
+from approvals.records import TERMINAL, about
 from approvals.slack import home_blocks as view
 from approvals.slack.clicks import Click
 from infra.db import Database, Schema
-from infra.people import Directory, LookupFailed, about
+from infra.people import Directory, LookupFailed
 from infra.roster import Roster, RosterLookupFailed
 
 log = structlog.get_logger(__name__)

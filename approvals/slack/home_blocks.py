@@ -1,4 +1,4 @@
-"""Block Kit for the approvals' part of a person's App Home (pure functions, like approvals.cards):
+"""Block Kit for the approvals' part of a person's App Home (pure functions, like cards.py):
 what waits for them as an approver, with Approve and Reject in place and a batch approval; the
 requests they made; how approvals are going. Buttons carry the same signed values as cards."""
 
@@ -9,12 +9,10 @@ from typing import Any
 
 from approvals import stats as figures
 from approvals.records import PendingAction
+from approvals.slack import blocks as kit
 from approvals.slack.cards import (
     REJECT_ACTION_ID,
     WITHDRAW_ACTION_ID,
-    _button,
-    _plain,
-    _section,
     approvals_line,
     approve_button,
     outcome,
@@ -39,7 +37,7 @@ def _context(mrkdwn: str) -> dict[str, Any]:
 
 
 def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": _plain(text)}
+    return {"type": "header", "text": kit.plain(text)}
 
 
 def time_left(action: PendingAction, now: float) -> str:
@@ -57,13 +55,13 @@ def waiting(actions: Sequence[PendingAction], sign: Sign, now: float) -> list[di
     (each still checked and run on its own)."""
     blocks = [_header("Waiting for you")]
     if not actions:
-        return [*blocks, _section("Nothing is waiting for your approval.")]
+        return [*blocks, kit.section("Nothing is waiting for your approval.")]
     shown = actions[:WAITING_SHOWN]
     for action in shown:
         approve = approve_button(action, sign(action, "approve"))
-        reject = _button(REJECT_ACTION_ID, "Reject", sign(action, "reject"), style="danger")
+        reject = kit.button(REJECT_ACTION_ID, "Reject", sign(action, "reject"), style="danger")
         blocks += [
-            _section(f"*#{action.id}* {short_summary(action)}"),
+            kit.section(f"*#{action.id}* {short_summary(action)}"),
             _context(
                 f"Asked by <@{action.requester}> {when(action.created_at)} · "
                 f"{time_left(action, now)} (expires {when(action.expires_at)}) · "
@@ -75,7 +73,7 @@ def waiting(actions: Sequence[PendingAction], sign: Sign, now: float) -> list[di
         blocks.append(_context(f"…and {len(actions) - len(shown)} more, the soonest due first."))
     options = [
         {
-            "text": _plain(visible(f"#{a.id} {summary(a)}", OPTION_TEXT_LIMIT)),
+            "text": kit.plain(visible(f"#{a.id} {summary(a)}", OPTION_TEXT_LIMIT)),
             "value": sign(a, "approve"),
         }
         for a in shown
@@ -85,10 +83,10 @@ def waiting(actions: Sequence[PendingAction], sign: Sign, now: float) -> list[di
         "block_id": BATCH_BLOCK_ID,
         "elements": [
             {"type": "checkboxes", "action_id": BATCH_SELECT_ID, "options": options},
-            _button(BATCH_APPROVE_ID, "Approve selected", "batch", style="primary"),
+            kit.button(BATCH_APPROVE_ID, "Approve selected", "batch", style="primary"),
         ],
     }
-    return [*blocks, {"type": "divider"}, _section("*Approve several at once*"), batch]
+    return [*blocks, {"type": "divider"}, kit.section("*Approve several at once*"), batch]
 
 
 def your_requests(
@@ -97,9 +95,9 @@ def your_requests(
     """*Your requests*: those still waiting, each with Withdraw, and the last outcomes."""
     blocks = [_header("Your requests")]
     if not pending and not finished:
-        return [*blocks, _section("You have not asked for any change yet.")]
+        return [*blocks, kit.section("You have not asked for any change yet.")]
     for action in pending:
-        withdraw = _button(WITHDRAW_ACTION_ID, "Withdraw", sign(action, "withdraw"))
+        withdraw = kit.button(WITHDRAW_ACTION_ID, "Withdraw", sign(action, "withdraw"))
         blocks.append(
             {
                 "type": "section",
@@ -112,7 +110,7 @@ def your_requests(
         )
     if finished:
         lines = [f"*#{a.id}* {short_summary(a)}: {outcome(a)}" for a in finished]
-        blocks += [_context("Last outcomes"), _section("\n".join(lines))]
+        blocks += [_context("Last outcomes"), kit.section("\n".join(lines))]
     return blocks
 
 
@@ -131,11 +129,11 @@ def how_it_goes(stats: figures.Stats, user: str, days: int) -> list[dict[str, An
             f"You: {mine.approvals} approvals, {mine.rejections} rejections, median time to act "
             f"{figures.duration(mine.median_seconds)}"
         )
-    return [_header("How approvals are going"), _section("\n".join(lines))]
+    return [_header("How approvals are going"), kit.section("\n".join(lines))]
 
 
 def results(lines: Sequence[str]) -> list[dict[str, Any]]:
     """What the last batch approval did, one line per action (mrkdwn our own code wrote, values
     escaped where they were put in)."""
     text = "\n".join(f"• {line}" for line in lines)
-    return [_section(f"*Your batch approval:*\n{text}"[:SECTION_LIMIT])]
+    return [kit.section(f"*Your batch approval:*\n{text}"[:SECTION_LIMIT])]

@@ -1,4 +1,4 @@
-"""Block Kit for the approvals' modals (pure functions, like approvals.cards): the reason a
+"""Block Kit for the approvals' modals (pure functions, like approvals.slack.cards): the reason a
 Reject asks for, the fields Edit offers, the colleague Reassign hands a request to; and the
 buttons that open the last two."""
 
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from approvals.records import PendingAction
-from approvals.slack.cards import MAX_REASON, _button, _code, _plain, summary
-from approvals.slack.preview import _rich_text, _text
+from approvals.slack import blocks as kit
+from approvals.slack.cards import MAX_REASON, code, summary
 
 REJECT_MODAL_ID = "approval_reject_reason"
 REASON_BLOCK_ID = "reason"
@@ -44,16 +44,16 @@ def reject_modal(action: PendingAction, private_metadata: str) -> dict[str, Any]
         "type": "modal",
         "callback_id": REJECT_MODAL_ID,
         "private_metadata": private_metadata,
-        "title": _plain(f"Reject action #{action.id}"),
-        "submit": _plain("Reject"),
-        "close": _plain("Cancel"),
+        "title": kit.plain(f"Reject action #{action.id}"),
+        "submit": kit.plain("Reject"),
+        "close": kit.plain("Cancel"),
         "blocks": [
-            _rich_text(_text(summary(action), bold=True)),
+            kit.rich_text(kit.text(summary(action), bold=True)),
             {
                 "type": "input",
                 "block_id": REASON_BLOCK_ID,
                 "optional": True,
-                "label": _plain("Reason (shown to the requester)"),
+                "label": kit.plain("Reason (shown to the requester)"),
                 "element": {**reason, "max_length": MAX_REASON},
             },
         ],
@@ -64,9 +64,9 @@ def revision_buttons(edit_token: str | None, reassign_token: str | None) -> list
     """Edit (for a request with a body) and Reassign, next to Approve and Reject."""
     buttons = []
     if edit_token:
-        buttons.append(_button(EDIT_ACTION_ID, "Edit", edit_token))
+        buttons.append(kit.button(EDIT_ACTION_ID, "Edit", edit_token))
     if reassign_token:
-        buttons.append(_button(REASSIGN_ACTION_ID, "Reassign", reassign_token))
+        buttons.append(kit.button(REASSIGN_ACTION_ID, "Reassign", reassign_token))
     return buttons
 
 
@@ -84,10 +84,10 @@ def edit_modal(
 ) -> dict[str, Any]:
     """One text input per body field, holding the value the request has now."""
     blocks: list[dict[str, Any]] = [
-        _rich_text(_text(summary(action), bold=True)),
+        kit.rich_text(kit.text(summary(action), bold=True)),
         {
             "type": "context",
-            "elements": [_plain("After your edit another approver must approve the request.")],
+            "elements": [kit.plain("After your edit another approver must approve the request.")],
         },
     ]
     for field in fields:
@@ -100,19 +100,19 @@ def edit_modal(
             "type": "input",
             "block_id": field_block_id(field.name),
             "optional": not field.required,
-            "label": _plain(field.name),
+            "label": kit.plain(field.name),
             "element": element,
         }
         if field.description:
-            block["hint"] = _plain(field.description)
+            block["hint"] = kit.plain(field.description)
         blocks.append(block)
     return {
         "type": "modal",
         "callback_id": EDIT_MODAL_ID,
         "private_metadata": private_metadata,
-        "title": _plain(f"Edit action #{action.id}"),
-        "submit": _plain("Save"),
-        "close": _plain("Cancel"),
+        "title": kit.plain(f"Edit action #{action.id}"),
+        "submit": kit.plain("Save"),
+        "close": kit.plain("Cancel"),
         "blocks": blocks,
     }
 
@@ -122,21 +122,21 @@ def reassign_modal(action: PendingAction, private_metadata: str) -> dict[str, An
     choose = {
         "type": "users_select",
         "action_id": ASSIGNEE_INPUT_ID,
-        "placeholder": _plain("Choose an approver"),
+        "placeholder": kit.plain("Choose an approver"),
     }
     return {
         "type": "modal",
         "callback_id": REASSIGN_MODAL_ID,
         "private_metadata": private_metadata,
-        "title": _plain(f"Reassign action #{action.id}"),
-        "submit": _plain("Send"),
-        "close": _plain("Cancel"),
+        "title": kit.plain(f"Reassign action #{action.id}"),
+        "submit": kit.plain("Send"),
+        "close": kit.plain("Cancel"),
         "blocks": [
-            _rich_text(_text(summary(action), bold=True)),
+            kit.rich_text(kit.text(summary(action), bold=True)),
             {
                 "type": "input",
                 "block_id": ASSIGNEE_BLOCK_ID,
-                "label": _plain("Colleague who should decide it"),
+                "label": kit.plain("Colleague who should decide it"),
                 "element": choose,
             },
         ],
@@ -144,14 +144,14 @@ def reassign_modal(action: PendingAction, private_metadata: str) -> dict[str, An
 
 
 def _field_value(value: Any) -> str:
-    return "_(not set)_" if value is None else _code(as_typed(value))
+    return "_(not set)_" if value is None else code(as_typed(value))
 
 
 def edit_notice(action: PendingAction, editor: str, changes: Sequence[tuple[str, Any, Any]]) -> str:
     """For the requester's thread (mrkdwn): who edited, and each change as field: old → new,
     every value in inline code."""
     lines = [
-        f"{name if name.isascii() and name.isidentifier() else _code(name)}: "
+        f"{name if name.isascii() and name.isidentifier() else code(name)}: "
         f"{_field_value(old)} → {_field_value(new)}"
         for name, old, new in changes
     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from approvals.records import PendingAction
+from approvals.slack import blocks as kit
 from approvals.slack import values as shown_values
 from approvals.slack.values import ascii_email, skeleton, spelled, visible
 
@@ -16,24 +17,18 @@ PREVIEW_VALUE_LIMIT = 200
 PREVIEW_FIELDS = 10
 
 
-def _text(text: str, **style: bool) -> dict[str, Any]:
-    """A rich-text run: Slack shows its text literally (no mrkdwn, links or mentions)."""
-    return {"type": "text", "text": text, **({"style": style} if style else {})}
-
-
-def _rich_text(*elements: dict[str, Any]) -> dict[str, Any]:
-    section = {"type": "rich_text_section", "elements": list(elements)}
-    return {"type": "rich_text", "elements": [section]}
-
-
 def _warning(text: str) -> list[dict[str, Any]]:
-    return [_text("  "), {"type": "emoji", "name": "warning"}, _text(f" {text}", italic=True)]
+    return [
+        kit.text("  "),
+        {"type": "emoji", "name": "warning"},
+        kit.text(f" {text}", italic=True),
+    ]
 
 
 def _shown(value: Any, **style: bool) -> list[dict[str, Any]]:
     if value is None or value == "":
-        return [_text("(empty)", italic=True)]
-    shown = [_text(visible(value, PREVIEW_VALUE_LIMIT), **style)]
+        return [kit.text("(empty)", italic=True)]
+    shown = [kit.text(visible(value, PREVIEW_VALUE_LIMIT), **style)]
     email = ascii_email(value) if isinstance(value, str) and not style else None
     if email:  # struck (old) values are not flagged: only what the change brings matters
         shown += _warning(f"not plain ASCII: {visible(email, 120)}")
@@ -42,8 +37,8 @@ def _shown(value: Any, **style: bool) -> list[dict[str, Any]]:
 
 def _change(old: Any, new: Any) -> list[dict[str, Any]]:
     if old == new:
-        return [*_shown(new), _text(" (unchanged)", italic=True)]
-    shown = [*_shown(old, strike=True), _text(" → "), *_shown(new)]
+        return [*_shown(new), kit.text(" (unchanged)", italic=True)]
+    shown = [*_shown(old, strike=True), kit.text(" → "), *_shown(new)]
     if isinstance(old, str) and isinstance(new, str):
         if skeleton(old) == skeleton(new):
             shown += _warning(f"looks unchanged but differs: {spelled(old)} → {spelled(new)}")
@@ -76,11 +71,16 @@ def preview(action: PendingAction) -> list[dict[str, Any]]:
         lines = [(k, _shown(v)) for k, v in before.items() if k != "avatar"]
     else:
         return []
-    elements, size = [_text(title, bold=True)], 0
+    elements, size = [kit.text(title, bold=True)], 0
     for count, (field, values) in enumerate(lines):
         size += sum(len(element.get("text", "")) for element in values)
         if count == PREVIEW_FIELDS or size > SECTION_LIMIT:
-            elements.append(_text(f"\n… {len(lines) - count} more fields", italic=True))
+            elements.append(kit.text(f"\n… {len(lines) - count} more fields", italic=True))
             break
-        elements += [_text("\n"), _text(visible(field, 50), bold=True), _text(": "), *values]
-    return [_rich_text(*elements)]
+        elements += [
+            kit.text("\n"),
+            kit.text(visible(field, 50), bold=True),
+            kit.text(": "),
+            *values,
+        ]
+    return [kit.rich_text(*elements)]

@@ -1,4 +1,4 @@
-"""Edit and Reassign on a pending card: each button gets a decision's checks (approvals.clicks)
+"""Edit and Reassign on a pending card: each button gets a decision's checks (clicks.py)
 and opens a modal; its submission is checked again, then either changes the request (Edit) or
 hands the card to a colleague (Reassign). Nothing is decided here: Approve stays four-eyed."""
 
@@ -11,10 +11,10 @@ from typing import Any, Protocol
 
 import structlog
 
-from approvals.records import ActionError, PendingAction, canonical_body
+from approvals.records import ActionError, PendingAction, about, canonical_body
 from approvals.slack import modals
 from approvals.slack.clicks import Click, ClickHandler, Refused, collected
-from infra.people import LookupFailed, about, membership_problem
+from infra.people import LookupFailed, membership_problem
 from infra.roster import RosterLookupFailed
 
 log = structlog.get_logger(__name__)

@@ -9,10 +9,11 @@ from typing import Any
 import openai
 import structlog
 
-from bot.agent.budget import HRBudget, fit_turn
+from bot.agent.budget import fit_turn
 from bot.agent.completions import Completions, Tally, assistant_message
+from bot.agent.history import ConversationStore, conversation_key
 from bot.agent.prompts import system_prompt
-from bot.conversation.history import ConversationStore, conversation_key
+from bot.tools.budget import HRBudget
 from bot.tools.context import ToolContext, ToolResult, words_in
 from bot.tools.toolbox import Toolbox
 

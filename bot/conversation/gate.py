@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.conversation.inbox import Incoming
+from bot.slack.events import Incoming
 from infra.people import (
     DEACTIVATED,
     EXTERNAL,

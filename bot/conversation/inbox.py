@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from approvals import Thread
+from bot.slack.events import Incoming
 from infra.db import Database, Schema
 
 migrations = Migrations("inbox")
@@ -90,34 +89,6 @@ POSTGRES = (
 )
 
 tables = Schema("inbox", migrations, POSTGRES)
-
-
-@dataclass(frozen=True)
-class Incoming:
-    event_id: str
-    user: str
-    channel: str
-    thread_ts: str
-    message_ts: str
-    text: str
-    channel_type: str | None = None  # "im" for a direct message
-    teams: tuple[str, ...] = ()  # team, user_team, source_team and the envelope's team_id
-    shared: bool = False  # the envelope's is_ext_shared_channel
-
-    @property
-    def thread(self) -> Thread:
-        return Thread(self.channel, self.thread_ts)
-
-    @property
-    def reply_thread_ts(self) -> str | None:
-        """Where a reply only this person sees goes: their thread, or beside a top-level
-        message (None)."""
-        return self.thread_ts if self.thread_ts != self.message_ts else None
-
-    @property
-    def is_direct(self) -> bool:
-        """A direct message with the bot: Slack says so and the channel is a DM's (D…)."""
-        return self.channel_type == "im" and self.channel.startswith("D")
 
 
 COLUMNS = 'event_id, "user", channel, thread_ts, message_ts, text, channel_type, teams, shared'

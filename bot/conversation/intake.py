@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import structlog
 
-from bot.conversation.inbox import Inbox, Incoming
+from bot.conversation.inbox import Inbox
+from bot.slack.events import Incoming
 from infra.limits import RateWindow
 
 log = structlog.get_logger(__name__)

@@ -11,12 +11,13 @@ from slack_sdk.errors import SlackApiError
 from approvals import PendingAction, Thread
 from approvals.authority import Authority, SharedToken
 from bot.agent.completions import ModelUnavailable
+from bot.agent.history import NOTICE_PREFIX, ConversationStore, conversation_key
 from bot.agent.loop import Agent
 from bot.conversation.gate import CHECK_FAILED, Gate, Refusal
-from bot.conversation.history import NOTICE_PREFIX, ConversationStore, conversation_key
-from bot.conversation.inbox import Inbox, Incoming
+from bot.conversation.inbox import Inbox
 from bot.hr.link_messages import ASKED_TO_CONNECT
 from bot.hr.linking import Linking
+from bot.slack.events import Incoming
 from bot.slack.status import ThinkingStatus
 from bot.slack.streaming import Streamer, is_long
 from bot.slack.text import to_slack

@@ -9,8 +9,9 @@ from collections.abc import Callable
 
 import structlog
 
-from bot.conversation.history import conversation_key
-from bot.conversation.inbox import Inbox, Incoming
+from bot.agent.history import conversation_key
+from bot.conversation.inbox import Inbox
+from bot.slack.events import Incoming
 from infra.named_leases import NamedLeases
 
 log = structlog.get_logger(__name__)

@@ -9,12 +9,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
 from approvals.authority import NotConnected
 from bot.hr.accounts import Accounts, LinkedAccount, SealBroken
+from bot.hr.link_states import LinkStates
 from bot.hr.oauth import HRIdentityProvider, ProviderError, revoked
 from infra.named_leases import NamedLeases
 
@@ -144,3 +146,15 @@ class PersonalAuthority:
         if current is None or current.token.get("refresh_token") != token.get("refresh_token"):
             return False
         return self.accounts.unlink(slack_user, why=why) is not None
+
+
+@dataclass(frozen=True)
+class PerUser:
+    """Per-user HR authority (HR_AUTH=oauth): who is linked to which HR account, the links
+    being made, the HR identity provider, and the authority that gives requests a person's
+    token."""
+
+    accounts: Accounts
+    states: LinkStates
+    provider: HRIdentityProvider
+    authority: PersonalAuthority

@@ -14,12 +14,11 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.conversation.inbox import Inbox, Incoming
 from bot.hr import link_messages as say
 from bot.hr.accounts import Accounts, SealBroken
+from bot.hr.authority import PerUser
 from bot.hr.link_states import LinkStates, StateExpired, StateUsed, UnknownState
 from bot.hr.oauth import HRIdentityProvider, ProviderError, revoked
-from bot.parts import PerUser
 from infra.people import Directory, LookupFailed, membership_problem
 
 log = structlog.get_logger(__name__)
@@ -211,41 +210,6 @@ class Linking:
             "Disconnected here: I deleted your HR account's tokens, but the HR system did not "
             "confirm revoking them; you can also end the access from your HR account settings."
         )
-
-
-class CallbackPage:
-    """GET /oauth/callback: the link made (or refused), then the message that led to it is
-    answered: taken up again from the inbox, so a crash meanwhile does not lose it."""
-
-    def __init__(
-        self,
-        linking: Linking,
-        inbox: Inbox,
-        queue_answer: Callable[[Incoming], bool],
-        *,
-        within_seconds: float,
-        on_linked: Callable[[str], None] | None = None,
-    ) -> None:
-        """`on_linked(user)` hears of every link made (App Home shows it)."""
-        self.linking = linking
-        self.inbox = inbox
-        self.queue_answer = queue_answer
-        self.within_seconds = within_seconds
-        self.on_linked = on_linked
-
-    def __call__(self, query: Mapping[str, str]) -> Page:
-        linked = self.linking.callback(query)
-        if linked.slack_user and self.on_linked is not None:
-            self.on_linked(linked.slack_user)
-        if linked.slack_user and linked.event_id:
-            message = self.inbox.reopen(
-                linked.event_id, linked.slack_user, within_seconds=self.within_seconds
-            )
-            if message is None or not self.queue_answer(message):
-                if message is not None:
-                    self.inbox.answered(message.event_id)
-                self.linking.tell(linked.slack_user, "Please ask your question again.")
-        return linked.page
 
 
 def register(app: App, linking: Linking, *, on_change: Callable[[str], None]) -> None:

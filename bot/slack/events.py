@@ -4,15 +4,44 @@ handed to the intake. Bolt acknowledges events before these run; they only parse
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from slack_bolt import App
 
-from bot.conversation.inbox import Incoming
+from approvals import Thread
 from bot.slack.text import from_slack
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    event_id: str
+    user: str
+    channel: str
+    thread_ts: str
+    message_ts: str
+    text: str
+    channel_type: str | None = None  # "im" for a direct message
+    teams: tuple[str, ...] = ()  # team, user_team, source_team and the envelope's team_id
+    shared: bool = False  # the envelope's is_ext_shared_channel
+
+    @property
+    def thread(self) -> Thread:
+        return Thread(self.channel, self.thread_ts)
+
+    @property
+    def reply_thread_ts(self) -> str | None:
+        """Where a reply only this person sees goes: their thread, or beside a top-level
+        message (None)."""
+        return self.thread_ts if self.thread_ts != self.message_ts else None
+
+    @property
+    def is_direct(self) -> bool:
+        """A direct message with the bot: Slack says so and the channel is a DM's (D…)."""
+        return self.channel_type == "im" and self.channel.startswith("D")
 
 
 def parse_message(body: dict[str, Any], event: dict[str, Any], bot_user_id: str) -> Incoming | None:

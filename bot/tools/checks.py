@@ -23,7 +23,7 @@ FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "boolean": (bool,),
 }
 # Every body field is single-line text: these characters would let a value forge lines, reorder
-# what an approver reads, or hide a difference (see approvals/cards.py for how cards show them).
+# what an approver reads, or hide a difference (approvals/slack/cards.py shows them).
 LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"

@@ -9,7 +9,7 @@ from typing import Any
 from approvals import PendingAction, Thread
 from approvals.slack.cards import summary_with
 from approvals.slack.values import visible
-from bot.agent.budget import HRBudget
+from bot.tools.budget import HRBudget
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import json
 import re
 from typing import Any
 
-from bot.agent.budget import MeteredHR
 from bot.hr.client import HRClient, HRError, HRResponse
+from bot.tools.budget import MeteredHR
 from bot.tools.catalogue import Catalogue, RequestRefused
 from bot.tools.suspicious import withheld
 

@@ -11,9 +11,9 @@ import structlog
 from approvals import ActionStore, PendingAction, Thread
 from approvals.authority import Authority, NotConnected, SharedToken
 from approvals.records import TooManyPending, record_id
-from bot.agent.budget import MeteredHR, OverBudget
 from bot.hr.client import HRClient, HRError
 from bot.tools.arguments import BadArguments, parse_arguments
+from bot.tools.budget import MeteredHR, OverBudget
 from bot.tools.catalogue import Catalogue, RequestRefused, ValidatedRequest
 from bot.tools.context import ToolContext, ToolResult, held_answer, queued_message
 from bot.tools.finder import EmployeeFinder
@@ -63,7 +63,7 @@ class Toolbox:
     ) -> None:
         """`authority` decides whose HR credentials each request carries (the requester's own
         in OAuth mode). `family`: "generic" offers call_rest_api; "typed" one function per
-        endpoint (bot/typed_tools.py), and raises CatalogueError if two would share a name."""
+        endpoint (bot/tools/typed.py), and raises CatalogueError if two would share a name."""
         self.catalogue = catalogue
         self.authority = authority or SharedToken()
         self.hr = hr

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.agent.budget import MeteredHR, OverBudget
 from bot.hr.client import HRError
+from bot.tools.budget import MeteredHR, OverBudget
 from bot.tools.catalogue import Catalogue, CatalogueError, Endpoint
 from bot.tools.checks import PARAM_TYPES, RequestRefused
 from bot.tools.suspicious import withheld

@@ -14,7 +14,7 @@ from typing import Any
 from approvals import PendingAction
 from approvals.slack.modals import EditableField
 from approvals.slack.revisions import BodyRefused, Change
-from bot.conversation.history import NOTICE_PREFIX, ConversationStore, conversation_key, written_for
+from bot.agent.history import NOTICE_PREFIX, ConversationStore, conversation_key, written_for
 from bot.tools.catalogue import BodyField, Catalogue
 from bot.tools.checks import RequestRefused, check_body
 

@@ -53,7 +53,7 @@ def written_for(person: str, text: str) -> dict[str, Any]:
     the values they typed): theirs, so they count as having shaped what the model queues next,
     but not words they said, so no card quotes it. Its content is a list of text parts, which
     the model reads as the same text, while a card quotes only string content: what someone
-    typed (bot.tools.words_in)."""
+    typed (bot.tools.context.words_in)."""
     return {"role": "user", "name": person, "content": [{"type": "text", "text": text}]}
 
 
