@@ -9,7 +9,8 @@ SANDBOX_URL = "http://127.0.0.1:8088"
 DEFAULT_MODEL = "gpt-4o-mini"
 SLACK_API_URL = "https://slack.com/api/"
 
-# Every variable the bot reads, in documentation order (README and .env.example list them all).
+# Every variable the bot reads, in documentation order (docs/configuration.md and .env.example
+# list them all).
 VARIABLES = (
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",

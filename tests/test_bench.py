@@ -1,5 +1,5 @@
 """The benchmark at a tiny size: correctness only (every message acked and answered, the click
-executed, no store errors); timings are for README, not for tests."""
+executed, no store errors); timings are for docs/performance.md, not for tests."""
 
 from __future__ import annotations
 

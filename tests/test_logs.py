@@ -40,7 +40,7 @@ def test_json_lines_carry_model_and_tool_events_without_bodies(json_log, agent, 
         "timestamp",
         "level",
     } <= set(calls[0])
-    # Counts README promises stay readable: the redaction is for secrets, not for numbers.
+    # Counts the docs promise stay readable: the redaction is for secrets, not for numbers.
     assert isinstance(calls[0]["prompt_tokens"], int) and calls[0]["prompt_tokens"] > 0
     assert isinstance(calls[0]["completion_tokens"], int)
     (read,) = [e for e in events if e["event"] == "tool.read"]

@@ -1,5 +1,5 @@
 """manifest.json asks Slack for what the bot uses, each scope and setting for a feature whose
-code is there: an app made from it has every feature README describes."""
+code is there: an app made from it has every feature the docs describe."""
 
 import json
 from pathlib import Path

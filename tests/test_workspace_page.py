@@ -89,8 +89,8 @@ def card(page):
 
 
 def shoot(locator, name: str) -> None:
-    """A screenshot for README's "What people see", cropped to what it shows: `make test`
-    takes it again each time, so the README shows the page as it is."""
+    """A screenshot for the docs (README's and docs/approvals.md's pictures), cropped to what it
+    shows: `make test` takes it again each time, so the docs show the page as it is."""
     ARTIFACTS.mkdir(exist_ok=True)
     locator.screenshot(path=str(ARTIFACTS / name), animations="disabled")
 
@@ -399,11 +399,14 @@ def test_the_page_script_never_turns_text_into_html():
     assert [sink for sink in sinks if sink in script] == []
 
 
-def test_readme_shows_each_feature_with_the_screenshot_a_test_takes():
-    readme = (ROOT / "README.md").read_text()
-    # Every picture, each followed by its one-line italic caption.
-    shown = re.findall(r"!\[[^\]]+\]\(([^)]+)\)\n\n *\*[^*\n]+\*\n", readme)
-    assert len(shown) == readme.count("![")
+def test_the_docs_show_each_feature_with_the_screenshot_a_test_takes():
+    shown = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = page.read_text()
+        # Every picture, each followed by its one-line italic caption.
+        pictures = re.findall(r"!\[[^\]]+\]\(([^)]+)\)\n\n *\*[^*\n]+\*\n", text)
+        assert len(pictures) == text.count("!["), page.name
+        shown += [(page.parent / p).resolve().relative_to(ROOT).as_posix() for p in pictures]
     tests = (ROOT / "tests").glob("test_workspace_*.py")
     taken = re.findall(
         r'shoot(?:_page)?\([^\n]*"([\w-]+\.png)"', "".join(t.read_text() for t in tests)
