@@ -19,7 +19,8 @@ log = structlog.get_logger(__name__)
 
 
 class Announcements(Protocol):
-    """What the click handler and the sweeper need said in Slack; Announcer does it for real."""
+    """What the click handler needs said in Slack; Announcer does it for real (and what the
+    sweeper needs: approvals.sweeper.Notices)."""
 
     def post(self, action: PendingAction) -> None: ...
 
@@ -28,10 +29,6 @@ class Announcements(Protocol):
     def refresh(self, action: PendingAction) -> None: ...
 
     def finish(self, action: PendingAction) -> None: ...
-
-    def remind(self, action: PendingAction) -> None:
-        """Once, near its expiry: the action still waits for a decision."""
-        self.tell_approvers(action, cards.reminder(action), channel_cards.reminder(action))
 
     def tell_approvers(
         self, action: PendingAction, text: str, in_channel: str | None = None
