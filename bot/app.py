@@ -13,7 +13,7 @@ from pathlib import Path
 
 from slack_bolt import App
 
-from approvals import Executor, PendingAction, TokenSigner
+from approvals import MIGRATIONS, ActionStore, Executor, PendingAction, TokenSigner
 from approvals.authority import Authority, SharedToken
 from approvals.leases import Leases
 from approvals.slack import home as app_home
@@ -27,27 +27,30 @@ from approvals.slack.revisions import Revisions
 from approvals.sweeper import Escalation, Sweeper
 from approvals.upkeep import Upkeep
 from bot import edits
+from bot.agent.history import ConversationStore
 from bot.agent.loop import SHIPPED, Agent, Design, make_client
 from bot.config import Config
 from bot.conversation.callback import CallbackPage
 from bot.conversation.gate import Gate
-from bot.conversation.inbox import Inbox
-from bot.conversation.intake import Intake
+from bot.conversation.inbox import Inbox, Intake
 from bot.conversation.replies import Replies, note_outcome
 from bot.conversation.turns import Turns
 from bot.housekeeping import Housekeeper
 from bot.hr import linking as link_buttons
-from bot.hr.authority import PerUser
+from bot.hr.accounts import Accounts, TokenCipher
+from bot.hr.authority import REFRESH_LEASE_SECONDS, PersonalAuthority, PerUser
 from bot.hr.client import HRClient
+from bot.hr.link_states import LinkStates
 from bot.hr.linking import CALLBACK_PATH, Linking
-from bot.opening import LINK_SECONDS, open_per_user, open_storage
-from bot.parts import Core, HRBot, Storage
+from bot.hr.oauth import HRIdentityProvider, find_endpoints
+from bot.parts import BOT_MIGRATIONS, Core, HRBot, Storage
 from bot.slack import events
 from bot.slack.client import make_web_client
 from bot.slack.events import Incoming
 from bot.slack.server import page_application
 from bot.tools.catalogue import DEFAULT_CATALOGUE, Catalogue
 from bot.tools.toolbox import Toolbox
+from infra.db import open_database
 from infra.dispatch import FairPool
 from infra.limits import RateWindow, SharedRateWindow
 from infra.named_leases import NamedLeases
@@ -62,7 +65,40 @@ QUEUED_PER_PERSON = 50  # messages one person may have waiting; past it they are
 CLICKS_PER_PERSON = 20  # clicks one person may have waiting
 STORED_PER_MINUTE_FACTOR = 3  # a person's messages stored per minute, times the answer limit
 REFUSAL_NOTICE_SECONDS = 300  # one refusal notice per person, reason and channel in this time
+LINK_SECONDS = 600  # a Connect button works once, for this long
 LINK_STATES_KEPT = 6 * LINK_SECONDS  # after which a late click reads "unknown", not "expired"
+
+
+def open_storage(config: Config, closing: ExitStack, *, now: Clock = time.time) -> Storage:
+    database = open_database(config.database, [*MIGRATIONS, *BOT_MIGRATIONS])
+    closing.callback(database.close)
+    return Storage(
+        database,
+        ActionStore(database, now=now),
+        ConversationStore(database, token_budget=config.history_token_budget, now=now),
+    )
+
+
+def open_per_user(
+    config: Config, storage: Storage, *, owner: str, now: Clock = time.time
+) -> PerUser:
+    """Per-user HR authority (HR_AUTH=oauth): linked accounts, sealed; the identity provider
+    found by discovery (explicit endpoint URLs win). Raises ProviderError when it cannot be.
+    `owner` names this process among replicas: one refresh of a person's token at a time."""
+    cipher = TokenCipher.from_setting(config.token_encryption_keys or "")
+    provider = HRIdentityProvider(
+        find_endpoints(config.hr_oauth_issuer, **config.hr_oauth_endpoints),
+        client_id=config.hr_oauth_client_id or "",
+        client_secret=config.hr_oauth_client_secret or "",
+        scopes=config.hr_oauth_scopes,
+        redirect_uri=config.oauth_callback_url,
+    )
+    accounts = Accounts(storage.database, cipher, now=now)
+    states = LinkStates(storage.database, cipher, now=now, ttl_seconds=LINK_SECONDS)
+    # Token refreshes are timed by the real clock, as the tokens' expiry is.
+    refreshes = NamedLeases(storage.database, owner=owner, seconds=REFRESH_LEASE_SECONDS)
+    authority = PersonalAuthority(accounts, provider, leases=refreshes)
+    return PerUser(accounts, states, provider, authority)
 
 
 def build_core(

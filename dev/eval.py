@@ -17,7 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from approvals import Thread
-from bot import app, opening
+from bot import app
 from bot import config as configuration
 from bot.agent.completions import ModelUnavailable
 from bot.agent.loop import SHIPPED
@@ -66,7 +66,7 @@ def run_task(task: Task, config: Config, design: str, workdir: Path) -> Result:
     article = design == "article"
     with ExitStack() as closing:
         closing.callback(sandbox.stop)
-        storage = opening.open_storage(config, closing)
+        storage = app.open_storage(config, closing)
         core = app.build_core(
             config,
             storage,

@@ -237,7 +237,7 @@ def test_a_bad_record_section_is_a_catalogue_error(record, message):
 
 
 def test_the_listed_fields_must_be_the_records_own():
-    from bot.tools.record_shape import record_shape
+    from bot.tools.catalogue import record_shape
 
     fields = {"name": ["first_name", "last_name"], "job": ["job"]}
     assert record_shape({"fields": fields, "listed": ["name"]}).row(

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from approvals import Thread
-from bot import app, opening
+from bot import app
 from bot import config as configuration
 from bot.agent.history import ConversationStore
 from bot.agent.loop import Agent, make_client
@@ -298,7 +298,7 @@ def test_the_tools_setting_chooses_what_the_model_is_offered(setting, names, tmp
         env["TOOLS"] = setting
     config = configuration.load(env, env_file=None)
     with ExitStack() as closing:
-        core = app.build_core(config, opening.open_storage(config, closing), closing)
+        core = app.build_core(config, app.open_storage(config, closing), closing)
         assert [t["function"]["name"] for t in core.agent.tools] == names
 
 
