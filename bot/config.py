@@ -145,7 +145,7 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         openai_base_url=url("OPENAI_BASE_URL", None),
         openai_model=env.get("OPENAI_MODEL", DEFAULT_MODEL),
         openai_timeout_seconds=float(integer("OPENAI_TIMEOUT_SECONDS", 30, 1, 600)),
-        openai_max_retries=integer("OPENAI_MAX_RETRIES", 2, 0, 10),
+        openai_max_retries=integer("OPENAI_MAX_RETRIES", 6, 0, 10),
         openai_temperature=number("OPENAI_TEMPERATURE", 0, 2),
         tools=tools,
         hr_api_url=hr_api_url,

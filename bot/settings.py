@@ -98,7 +98,7 @@ class Config:
     openai_base_url: str | None = None
     openai_model: str = DEFAULT_MODEL
     openai_timeout_seconds: float = 30.0
-    openai_max_retries: int = 2
+    openai_max_retries: int = 6
     # Sampling temperature sent with every model call; None sends none (the server's default).
     openai_temperature: float | None = None
     tools: str = "typed"  # what the model is offered: typed tools, or the generic call_rest_api

@@ -66,6 +66,7 @@ ARTICLE = Design(
     prompt=[{"role": "user", "content": text} for text in ARTICLE_CONTEXT],
     tools=[ARTICLE_TOOL],
     bot_words_changes=False,
+    checks_answers=False,
 )
 PAGES = -(-len(SEED) // PER_PAGE)
 

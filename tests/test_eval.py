@@ -148,8 +148,9 @@ def wrong_ending(name: str, *steps: dict) -> evaluation.Task:
 
 
 # In our designs the bot itself words what becomes of a change (held, or refused for a field it
-# does not have), so a wrong wording of those can only come from the article's design, where
-# the model words everything: its rules are shown failing there.
+# does not have), and checks an answer against what was read (a list cut short is asked again,
+# then worded by the bot), so a wrong wording of those can only come from the article's design,
+# where the model words everything unchecked: its rules are shown failing there.
 @pytest.mark.parametrize(
     ("design", "task", "why"),
     [
@@ -159,7 +160,7 @@ def wrong_ending(name: str, *steps: dict) -> evaluation.Task:
             "does not say",
         ),
         (
-            "typed",
+            "article",
             wrong_ending(
                 "list-everyone", say(", ".join(f"{first} {last}" for first, last, _ in SEED[:-1]))
             ),
@@ -175,7 +176,11 @@ def wrong_ending(name: str, *steps: dict) -> evaluation.Task:
             wrong_ending("last-page", say("George Bluth, Ines Carvalho and Noah Lindqvist.")),
             "wrongly says 'bluth'",
         ),
-        ("typed", wrong_ending("ambiguous-delete", say("George Bluth is George.")), "does not ask"),
+        (
+            "article",
+            wrong_ending("ambiguous-delete", say("George Bluth is George.")),
+            "does not ask",
+        ),
         (
             "typed",
             wrong_ending("lookup-by-id", tool_calls(rest("DELETE", "/api/users/2"))),

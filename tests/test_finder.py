@@ -76,3 +76,33 @@ def find_text(toolbox) -> str:
 def test_results_drop_noise_fields():
     body = {"data": [{"id": 1, "avatar": "https://x/1.jpg"}], "support": {"url": "ad"}}
     assert json.loads(compact_result(200, body)) == {"status": 200, "body": {"data": [{"id": 1}]}}
+
+
+@pytest.mark.parametrize(
+    ("query", "ids"),
+    [
+        ("Who works in engineering?", [3, 10, 11, 14, 17, 20]),
+        ("engineers", [3, 10, 11, 14, 17, 20]),
+        ("software engineer", [3]),  # a whole job title: that job alone
+        ("who looks after payroll", [2]),
+        ("who is our lawyer", [15]),
+        ("is there anyone in finance?", [2, 5]),
+        ("surname Funke", [9]),
+        ("last name Wong", [3]),
+        ("Janet's", [2]),
+        ("managers", [8, 12, 16]),
+        ("who handles recruiting", [4]),
+        ("astronaut", []),
+    ],
+)
+def test_a_search_finds_everyone_a_question_means_by_job_work_or_part_of_a_name(
+    toolbox, query, ids
+):
+    result = find(toolbox, query)
+    assert [m["id"] for m in result["matches"]] == ids
+    assert result["count"] == len(ids) and result["complete"] is True
+
+
+def test_a_question_with_nothing_to_search_by_means_everyone(toolbox):
+    result = find(toolbox, "How many employees do we have?")
+    assert result["count"] == 20 and len(result["matches"]) == 20

@@ -391,3 +391,17 @@ def test_a_tool_the_model_was_not_offered_is_not_run(model, toolbox, database, h
         "call_rest_api."
     )
     assert hr_sandbox.seen == []
+
+
+def test_a_local_server_answering_500_four_times_running_is_ridden_out_by_default(
+    model, toolbox, database
+):
+    from bot import config as configuration
+
+    defaults = configuration.load({"OPENAI_BASE_URL": model.url}, env_file=None)
+    model.add(*[server_error("Internal Server Error")] * 4, say("Twenty people work here."))
+    agent = retrying_agent(model.url, toolbox, database, retries=defaults.openai_max_retries)
+    with capture_logs() as logs:
+        reply = agent.respond("How many people work here?", ALICE)
+    assert reply.text == "Twenty people work here."
+    assert [r["attempt"] for r in retries_logged(logs)] == [1, 2, 3, 4]

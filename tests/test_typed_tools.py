@@ -345,7 +345,7 @@ def test_listing_everyone_keeps_to_the_size_cap_in_whole_rows(hr_client, hr_sand
 
     hr = MeteredHR(hr_client, HRBudget(None))
     default = Catalogue.load()
-    text = list_all(hr, default, default.endpoints[0], max_chars=600)
+    text, _ = list_all(hr, default, default.endpoints[0], max_chars=600)
     table = json.loads(text)
     assert len(text) <= 600 and 0 < len(table["rows"]) < 20
     assert table["note"].startswith("incomplete: read 3 of 4 pages, all there is room for")

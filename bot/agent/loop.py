@@ -9,12 +9,20 @@ from typing import Any
 import openai
 import structlog
 
+from bot.agent import answers
 from bot.agent.budget import fit_turn
-from bot.agent.completions import Completions, Tally, assistant_message
+from bot.agent.completions import (
+    Completions,
+    ModelUnavailable,
+    Tally,
+    assistant_message,
+    text_of,
+)
 from bot.agent.history import ConversationStore, conversation_key
 from bot.agent.prompts import system_prompt
 from bot.tools.budget import HRBudget
 from bot.tools.context import ToolContext, ToolResult, words_in
+from bot.tools.finder import Found
 from bot.tools.toolbox import Toolbox
 
 log = structlog.get_logger(__name__)
@@ -30,6 +38,7 @@ NO_MODEL = (
 
 
 NO_ANSWER = "I have no answer to that."
+UNCHECKED = "I could not give an answer that matches what I read; please ask again."
 TOLD = (
     "The system has already told the user this, in its own words; do not repeat it or say more "
     "of it. Answer the rest of their message: "
@@ -46,11 +55,14 @@ class Design:
     messages before the history; default, the system prompt of the toolbox's tool family),
     `tools` (default, the toolbox's), and `bot_words_changes`: a step that holds a change, or
     that names nobody, several people or everyone for one, ends the turn with the bot's own
-    words; off, the model words it, as in the design the eval compares against."""
+    words; off, the model words it, as in the design the eval compares against.
+    `checks_answers`: an answer is checked against what its turn read before it is posted
+    (bot.agent.answers); off, as in that design."""
 
     prompt: list[dict[str, Any]] | None = None
     tools: list[dict[str, Any]] | None = None
     bot_words_changes: bool = True
+    checks_answers: bool = True
 
 
 SHIPPED = Design()  # the bot as it ships
@@ -109,6 +121,7 @@ class Agent:
             else [{"role": "system", "content": system_prompt(toolbox.family)}]
         )
         self.bot_words_changes = design.bot_words_changes
+        self.checks_answers = design.checks_answers
         self.tools = design.tools if design.tools is not None else toolbox.definitions
         self.configured = configured
         self.completions = Completions(
@@ -147,6 +160,8 @@ class Agent:
         deadline = time.monotonic() + self.deadline_seconds
         made: set[tuple[str, str]] = set()  # the calls run for this message
         told: list[str] = []  # what the bot itself has said of changes this message
+        found: list[Found] = []  # the people each read of this message settled
+        read: list[str] = []  # the tool results of this message, as the model saw them
         answer_now = self.max_rounds == 1
 
         def finish(text: str | None, *, spoken: bool = False) -> Reply:
@@ -169,8 +184,12 @@ class Agent:
                 assistant = assistant_message(message)
                 calls = assistant.get("tool_calls") or []
                 if not calls:
+                    text = (message.content or "").strip()
+                    if text and read and self.checks_answers:  # checked before anyone sees it
+                        text = self._checked(text, messages, found, read, context, reply, deadline)
+                        assistant = {"role": "assistant", "content": text}
                     new.append(assistant)
-                    return finish((message.content or "").strip() or NO_ANSWER, spoken=True)
+                    return finish(text or NO_ANSWER, spoken=True)
                 if answer_now:  # a server that ignored tool_choice "none"
                     return finish(stopped(step))
                 new.append(assistant)
@@ -179,6 +198,8 @@ class Agent:
                     assistant["tool_calls"] = calls = calls[:cap]
                 asked = {(c["function"]["name"], c["function"]["arguments"]) for c in calls}
                 results = self._run_tools(calls, context, reply)
+                found += [r.found for _, r in results if r.found is not None]
+                read += [r.content for _, r in results]
                 new.extend(
                     {"role": "tool", "tool_call_id": i, "content": r.content} for i, r in results
                 )
@@ -202,6 +223,42 @@ class Agent:
             return finish(stopped(self.max_rounds))
         finally:
             self.conversations.append(key, new)
+
+    def _checked(
+        self,
+        text: str,
+        messages: list[dict[str, Any]],
+        found: list[Found],
+        read: list[str],
+        context: ToolContext,
+        reply: Reply,
+        deadline: float,
+    ) -> str:
+        """The model's answer if it holds against what was read (answers.problems); else its
+        second try, told what is wrong; else the bot's own answer from the last read."""
+        said = " ".join(text for _, text in context.words)
+        wrong = answers.problems(text, found, read, said)
+        if wrong:
+            log.info("answer.mismatch", problems=wrong, attempt=1)
+            asked = [
+                *messages,
+                {"role": "assistant", "content": text},
+                {"role": "system", "content": answers.ASK_AGAIN.format(problems="; ".join(wrong))},
+            ]
+            again = ""
+            if deadline - time.monotonic() > 1:
+                try:
+                    again = text_of(self.completions.next(asked, reply, deadline, answer_now=True))
+                except ModelUnavailable:
+                    again = ""
+            wrong = answers.problems(again.strip(), found, read, said) if again.strip() else wrong
+            if again.strip() and not wrong:
+                text = again.strip()
+            else:
+                log.info("answer.mismatch", problems=wrong, attempt=2, worded_by="bot")
+                text = answers.bot_answer(found[-1]) if found else UNCHECKED
+                return text
+        return answers.with_completeness(text, found[-1]) if found else text
 
     def _run_tools(
         self, calls: list[dict[str, Any]], context: ToolContext, reply: Reply

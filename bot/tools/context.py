@@ -10,6 +10,7 @@ from approvals import PendingAction, Thread
 from approvals.slack.cards import summary_with
 from approvals.slack.values import visible
 from bot.tools.budget import HRBudget
+from bot.tools.finder import Found
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,13 @@ def words_in(messages: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
 class ToolResult:
     """What one tool call gives back: `content` for the model; `answer`, when set, ends the turn
     with the bot's own words to the user (a change held, or one that names nobody or several
-    people), so the model never words what happens to a change."""
+    people), so the model never words what happens to a change. `found`: the people a read
+    settled (a search, the whole directory, a page), which the answer is checked against."""
 
     content: str
     answer: str | None = None
     held: PendingAction | None = None
+    found: Found | None = None
 
 
 def held_answer(action: PendingAction) -> str:

@@ -11,12 +11,12 @@ import structlog
 from approvals import ActionStore, PendingAction, Thread
 from approvals.authority import Authority, NotConnected, SharedToken
 from approvals.records import TooManyPending, record_id
-from bot.hr.client import HRClient, HRError
+from bot.hr.client import HRClient, HRError, HRResponse
 from bot.tools.arguments import BadArguments, parse_arguments
 from bot.tools.budget import MeteredHR, OverBudget
 from bot.tools.catalogue import Catalogue, RequestRefused, ValidatedRequest
 from bot.tools.context import ToolContext, ToolResult, held_answer, queued_message
-from bot.tools.finder import EmployeeFinder
+from bot.tools.finder import EmployeeFinder, Found
 from bot.tools.references import (
     Unresolved,
     no_such_field,
@@ -35,7 +35,8 @@ FIND_EMPLOYEE_DEFINITION: dict[str, Any] = {
     "type": "function",
     "function": {
         "name": "find_employee",
-        "description": "Find employees by id, name (or part) or email, across all pages.",
+        "description": "Search the whole directory by id, email, name (or part), job, or the "
+        "work a team does (engineering, payroll): every match, and the count.",
         "parameters": {
             "type": "object",
             "properties": {"query": {"type": "string"}},
@@ -163,12 +164,14 @@ class Toolbox:
             elsewhere = off_the_api(str(args.get("query")), self.noun)
             if elsewhere is not None:
                 return answered(elsewhere)
-            return EmployeeFinder(hr, self.catalogue).find(args.get("query"))
+            content, found = EmployeeFinder(hr, self.catalogue).find(args.get("query"))
+            return ToolResult(content, found=found)
         if typed is not None and typed.lists_all and args.get("page") is None:
             log.info("tool.list_all", tool=name)
-            return list_all(
+            content, found = list_all(
                 hr, self.catalogue, typed.endpoint, max_chars=MAX_RESULT_CHARS, clean=without_noise
             )
+            return ToolResult(content, found=found)
         finder = None  # one per call: the directory is read at most once
         if typed is not None and typed.refers is not None:  # the record, as the user named it
             finder = EmployeeFinder(hr, self.catalogue)
@@ -194,7 +197,7 @@ class Toolbox:
         """What a record is called (the catalogue's "noun"), for the bot's own words."""
         return self.catalogue.record.noun or "record"
 
-    def _read(self, request: ValidatedRequest, hr: MeteredHR) -> str:
+    def _read(self, request: ValidatedRequest, hr: MeteredHR) -> ToolResult | str:
         try:
             response = hr.request(request.method, request.path)
         except HRError as e:
@@ -208,7 +211,22 @@ class Toolbox:
                     "error": "the HR API redirected; redirects are not followed",
                 }
             )
-        return compact_result(response.status, response.body)
+        return ToolResult(
+            compact_result(response.status, response.body),
+            found=self._read_found(request, response),
+        )
+
+    def _read_found(self, request: ValidatedRequest, response: HRResponse) -> Found | None:
+        """The people a successful read shows: a page of the list, or one record."""
+        if response.status != 200:
+            return None
+        record = self.catalogue.record
+        try:
+            records, _ = response.page()
+        except HRError:  # not a list: one record, or something else
+            one = response.record
+            return Found(request.path, (record.view(one),)) if isinstance(one, dict) else None
+        return Found(request.path, tuple(record.view(r) for r in records))
 
     def _hold(
         self,

@@ -17,6 +17,7 @@ from bot.hr.client import HRError
 from bot.tools.budget import MeteredHR, OverBudget
 from bot.tools.catalogue import Catalogue, CatalogueError, Endpoint
 from bot.tools.checks import PARAM_TYPES, RequestRefused
+from bot.tools.finder import Found
 from bot.tools.suspicious import withheld
 
 RESERVED = frozenset({"find_employee", "call_rest_api"})  # the Toolbox's own tools
@@ -239,10 +240,12 @@ def list_all(
     *,
     max_chars: int,
     clean: Callable[[Any], Any] = lambda value: value,
-) -> str:
+) -> tuple[str, Found | None]:
     """Every page of a list endpoint as one compact table (JSON for the model), within this
-    message's HR request budget and about `max_chars`; what is left out is said, never hidden."""
+    message's HR request budget and about `max_chars`; what is left out is said, never hidden.
+    With it, everyone read (None when the list could not be read)."""
     views: list[dict[str, Any]] = []
+    everyone: list[dict[str, Any]] = []
     page, pages, size, stopped = 1, 1, 0, None
     try:
         while page <= pages:
@@ -263,14 +266,16 @@ def list_all(
                 raise HRError(f"it answered {response.status} for page {page}", request_sent=True)
             found, total = response.page()
             for record in found:
+                everyone.append(catalogue.record.view(record))
                 views.append(withheld(clean(catalogue.record.row(record))))
                 size += len(json.dumps(list(views[-1].values()), ensure_ascii=False)) + 1
             pages, page = total or page, page + 1
     except (HRError, RequestRefused) as e:
-        return f"Error: the HR API could not be read ({e}). Tell the user it is unavailable."
+        return f"Error: the HR API could not be read ({e}). Tell the user it is unavailable.", None
     columns = list(dict.fromkeys(key for view in views for key in view))
     rows = [[view.get(column) for column in columns] for view in views]
-    return _table(columns, rows, stopped, max_chars)
+    read = tuple(everyone)
+    return _table(columns, rows, stopped, max_chars), Found("everyone", read, stopped is None, read)
 
 
 def _table(columns: list[str], rows: list[list[Any]], stopped: str | None, max_chars: int) -> str:

@@ -1,0 +1,161 @@
+"""Answers are checked against what their turn read before anyone sees them: a list shorter
+than the search, a wrong count, a name or email nothing read holds, a note meant for the model.
+What fails is asked for once more, then worded by the bot from the result."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from approvals import Thread
+from bot.agent.answers import bot_answer, problems
+from bot.agent.completions import ANSWER_NOW
+from bot.tools.context import ToolContext
+from bot.tools.finder import Found
+from sandbox.scripted_model import say, tool_calls
+
+ALICE = ToolContext(requester="U0ALICE", thread=Thread("C0HR", "1700000000.000100"))
+ENGINEERS = (
+    "Emma Wong",
+    "Byron Fields",
+    "George Edwards",
+    "Lukas Brandt",
+    "Hannah Kowalski",
+    "Noah Lindqvist",
+)
+
+
+def find(query: str) -> dict:
+    return tool_calls(("find_employee", json.dumps({"query": query})))
+
+
+def asked_again(model) -> list[str]:
+    """The system notes of the requests after the first answer: what the model was told."""
+    return [
+        m["content"]
+        for r in model.requests
+        for m in r["messages"]
+        if m["role"] == "system" and m["content"].startswith("Your answer does not match")
+    ]
+
+
+def test_a_search_by_work_finds_everyone_in_it_with_the_count(agent, model):
+    model.add(find("engineering"), say(", ".join(ENGINEERS) + ": 6 engineers."))
+    reply = agent.respond("Who works in engineering?", ALICE)
+    result = json.loads(model.requests[1]["messages"][-1]["content"])
+    assert [m["name"] for m in result["matches"]] == list(ENGINEERS)
+    assert result["count"] == 6 and result["complete"] is True
+    assert reply.text == ", ".join(ENGINEERS) + ": 6 engineers."  # it holds: posted as is
+
+
+def test_a_list_shorter_than_the_search_is_asked_again_with_who_is_missing(agent, model):
+    model.add(find("engineering"), say("Emma Wong is our engineer."), say(", ".join(ENGINEERS)))
+    reply = agent.respond("Who works in engineering?", ALICE)
+    assert reply.text == ", ".join(ENGINEERS)
+    (note,) = asked_again(model)
+    assert "it names 1 of the 6 who match, leaving out Byron Fields" in note
+    assert model.requests[-1]["tool_choice"] == "none"
+
+
+def test_a_second_short_list_gives_way_to_the_bots_own_answer(agent, model):
+    model.add(find("engineering"), say("Emma Wong."), say("Emma Wong and Noah Lindqvist."))
+    reply = agent.respond("Who works in engineering?", ALICE)
+    assert reply.text.startswith("6 people match “engineering”:\n• Emma Wong, software engineer")
+    assert all(name in reply.text for name in ENGINEERS)
+    history = agent.conversations.load("C0HR:1700000000.000100:U0ALICE")
+    assert history[-1] == {"role": "assistant", "content": reply.text}  # only what was posted
+    assert "Emma Wong." not in [m.get("content") for m in history]
+
+
+def test_a_wrong_count_is_not_posted(agent, model):
+    model.add(find("engineers"), say("We have 4 engineers."), say("We have six engineers."))
+    reply = agent.respond("How many engineers do we have?", ALICE)
+    assert reply.text == "We have six engineers."
+    assert "it says 4, but 6 match" in asked_again(model)[0]
+
+
+def test_an_invented_name_or_email_is_not_posted(agent, model):
+    model.add(
+        find("payroll"),
+        say("Janet Weaver and Charles Morris look after payroll."),
+        say("Janet Weaver (janet@payroll.example) looks after payroll."),
+    )
+    reply = agent.respond("Who looks after payroll?", ALICE)
+    first, second = asked_again(model), None
+    assert "it names Charles Morris, who did not match" in first[0]
+    assert reply.text.startswith("1 person matches “payroll”:\n• Janet Weaver")
+    assert second is None
+
+
+def test_a_note_meant_for_the_model_is_never_posted(agent, model):
+    note = "No employee matches 'zzz'. Say so; do not guess."
+    model.add(find("zzz"), say(note), say(note))
+    reply = agent.respond("Who is zzz?", ALICE)
+    assert reply.text == "No one in the directory matches “zzz”."
+    assert "it repeats a note meant for you" in asked_again(model)[0]
+
+
+def test_an_answer_without_reads_is_not_checked(agent, model):
+    model.add(say("There are 4 of us in the meeting."))
+    assert agent.respond("hi", ALICE).text == "There are 4 of us in the meeting."
+
+
+def test_a_directory_read_only_in_part_is_said_to_be_so():
+    found = Found("design", ({"id": 6, "name": "Tracey Ramos", "job": "designer"},), False)
+    assert bot_answer(found).endswith("so there may be more.")
+
+
+@pytest.mark.parametrize(
+    ("answer", "wrong"),
+    [
+        ("Emma Wong and Byron Fields.", "names 2 of the 3"),
+        ("There are 5 engineers.", "says 5, but 3 match"),
+        ("There are five engineers.", "says five, but 3 match"),
+        ("Emma, Byron and Eve Holt.", "names Eve Holt, who did not match"),
+        ("Write to emma@example.org.", "gives emma@example.org"),
+        ('{"matches": []}', "shows a tool result"),
+        ("Emma Wong has 42 reports.", "says 42, which nothing read shows"),
+    ],
+)
+def test_each_check_names_what_is_wrong(answer, wrong):
+    people = (
+        {"id": 3, "name": "Emma Wong", "email": "emma.wong@reqres.in", "job": "software engineer"},
+        {"id": 10, "name": "Byron Fields", "email": "byron@reqres.in", "job": "support engineer"},
+        {"id": 20, "name": "Noah Lindqvist", "email": "noah@reqres.in", "job": "security engineer"},
+    )
+    everyone = (
+        *people,
+        {"id": 4, "name": "Eve Holt", "email": "eve@reqres.in", "job": "recruiter"},
+    )
+    found = [Found("engineer", people, True, everyone)]
+    assert any(wrong in p for p in problems(answer, found, ['{"count":3}'], "engineers?"))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Emma Wong, Byron Fields and Noah Lindqvist: 3 engineers.",
+        "1. Emma Wong\n2. Byron Fields\n3. Noah Lindqvist",
+        "Three: Emma, Byron and Noah.",
+        "Emma Wong (#3) is one of them.",
+    ],
+)
+def test_answers_that_hold_pass(answer):
+    people = (
+        {"id": 3, "name": "Emma Wong", "job": "software engineer"},
+        {"id": 10, "name": "Byron Fields", "job": "support engineer"},
+        {"id": 20, "name": "Noah Lindqvist", "job": "security engineer"},
+    )
+    found = [Found("engineer", people, True, people)]
+    if answer.startswith("Emma Wong (#3)"):
+        found = [Found("Emma", people[:1], True, people)]
+    assert problems(answer, found, ['{"count":3}'], "who are the engineers?") == []
+
+
+def test_the_note_to_answer_again_is_for_that_call_only(agent, model):
+    model.add(find("engineering"), say("Emma Wong."), say(", ".join(ENGINEERS)))
+    agent.respond("Who works in engineering?", ALICE)
+    history = agent.conversations.load("C0HR:1700000000.000100:U0ALICE")
+    assert not [m for m in history if m["role"] == "system"]
+    assert model.requests[-1]["messages"][-1] == ANSWER_NOW
