@@ -59,7 +59,10 @@ def problems(answer: str, found: list[Found], results: list[str], said: str) -> 
     read = {id(p): p for f in found for p in (*f.matches, *f.directory)}.values()
     firsts = _unique_first_names(read)
     named = [p for p in last.matches if _mentioned(p, answer, firsts)]
-    if 1 < last.count <= MAX_CANDIDATES and 0 < len(named) < last.count:
+    # From a search, any part of the set is a list cut short; from a listing (a page, the whole
+    # directory) the model may pick some, so only a list of most of it, not all, is.
+    least = 1 if last.searched else last.count // 2 + 1
+    if 1 < last.count <= MAX_CANDIDATES and least <= len(named) < last.count:
         missing = [str(p.get("name")) for p in last.matches if p not in named]
         wrong.append(
             f"it names {len(named)} of the {last.count} who match, leaving out "
@@ -162,7 +165,8 @@ def _numbers(
     everyone_read = {p.get("id") for f in found for p in f.matches}
     counts = {f.count for f in found} | {len(everyone_read)} | _totals(results)
     theirs = {int(n) for n in re.findall(r"\d{1,6}", said)}
-    for match in COUNTED.finditer(answer):
+    # A count is checked against a search's; from a listing the model may count a part itself.
+    for match in COUNTED.finditer(answer) if found[-1].searched else ():
         told = match[1].casefold()
         if told == "one":  # "one of them", "one engineer": seldom a count of the result
             continue

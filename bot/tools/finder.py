@@ -97,14 +97,17 @@ _SPLIT_NAME_WORDS = (
 
 @dataclass(frozen=True)
 class Found:
-    """What one search found: every match (`matches`, records as the model sees them) for
+    """What one read found: every match (`matches`, records as the model sees them) for
     `query`; `complete`, whether the whole directory was read; `directory`, every record read
-    (empty when one was looked up by its id or read from a page)."""
+    (empty when one was looked up by its id or read from a page). `searched`: code chose who
+    matches (a search), rather than listing what was there (a page, the whole directory), from
+    which the model may rightly pick some."""
 
     query: str
     matches: tuple[dict[str, Any], ...]
     complete: bool = True
     directory: tuple[dict[str, Any], ...] = ()
+    searched: bool = True
 
     @property
     def count(self) -> int:

@@ -19,6 +19,9 @@ from bot.tools.context import ToolContext, ToolResult, held_answer, queued_messa
 from bot.tools.finder import EmployeeFinder, Found
 from bot.tools.references import (
     Unresolved,
+    asks_for_new_record,
+    field_named,
+    new_record_unasked,
     no_such_field,
     off_the_api,
     resolve,
@@ -27,7 +30,7 @@ from bot.tools.references import (
 )
 from bot.tools.results import MAX_RESULT_CHARS, compact_result, without_noise
 from bot.tools.spelling import kept_as_typed
-from bot.tools.typed import list_all, typed_tools
+from bot.tools.typed import TypedTool, list_all, typed_tools
 
 log = structlog.get_logger(__name__)
 
@@ -172,6 +175,8 @@ class Toolbox:
                 hr, self.catalogue, typed.endpoint, max_chars=MAX_RESULT_CHARS, clean=without_noise
             )
             return ToolResult(content, found=found)
+        if typed is not None and typed.endpoint.method in ("PUT", "PATCH"):
+            args = self._field_as_named(typed, args, context)
         finder = None  # one per call: the directory is read at most once
         if typed is not None and typed.refers is not None:  # the record, as the user named it
             finder = EmployeeFinder(hr, self.catalogue)
@@ -191,6 +196,21 @@ class Toolbox:
         if request.needs_approval:
             return self._hold(request, context, tool_call_id, hr, finder)
         return self._read(request, hr)
+
+    @staticmethod
+    def _field_as_named(typed: TypedTool, args: dict[str, Any], context: ToolContext) -> dict:
+        """A change of one field, where the requester's last message names another field by its
+        words ("update her title" sets the job, whatever field the model chose), goes to that
+        field: code, not the model, settles what is changed."""
+        fields = tuple(f.name for f in typed.endpoint.body or ())
+        given = [f for f in fields if f in args]
+        mine = [text for speaker, text in context.words if speaker == context.requester]
+        named = field_named(mine[-1], fields) if mine else None
+        if len(given) != 1 or named is None or named == given[0]:
+            return args
+        log.info("tool.field_as_named", tool=typed.name, given=given[0], named=named)
+        rest = {k: v for k, v in args.items() if k != given[0]}
+        return {**rest, named: args[given[0]]}
 
     @property
     def noun(self) -> str:
@@ -225,8 +245,10 @@ class Toolbox:
             records, _ = response.page()
         except HRError:  # not a list: one record, or something else
             one = response.record
-            return Found(request.path, (record.view(one),)) if isinstance(one, dict) else None
-        return Found(request.path, tuple(record.view(r) for r in records))
+            if not isinstance(one, dict):
+                return None
+            return Found(request.path, (record.view(one),), searched=False)
+        return Found(request.path, tuple(record.view(r) for r in records), searched=False)
 
     def _hold(
         self,
@@ -250,6 +272,11 @@ class Toolbox:
         if before is not None and not isinstance(before, dict):
             return f"Error: no record came back for {request.path}; nothing was queued."
         ident = record_id(request.path)
+        said = [text for _, text in context.words]
+        if request.method == "POST" and not ident and not asks_for_new_record(said):
+            # A new record only when people asked for one: not for a memo, a room or a lunch.
+            log.info("tool.create_unasked", path=request.path)
+            return answered(new_record_unasked(self.noun))
         if before is not None or (request.method != "POST" and ident):
             # Only to a record someone named (their words are on the card); unreadable, by its id.
             record = self.catalogue.record.view(before) if before else {"id": ident}

@@ -275,7 +275,9 @@ def list_all(
     columns = list(dict.fromkeys(key for view in views for key in view))
     rows = [[view.get(column) for column in columns] for view in views]
     read = tuple(everyone)
-    return _table(columns, rows, stopped, max_chars), Found("everyone", read, stopped is None, read)
+    return _table(columns, rows, stopped, max_chars), Found(
+        "everyone", read, stopped is None, read, searched=False
+    )
 
 
 def _table(columns: list[str], rows: list[list[Any]], stopped: str | None, max_chars: int) -> str:
