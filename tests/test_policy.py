@@ -16,7 +16,8 @@ from tests.slack_harness import HR_CHANNEL, Stack, click_payload, mention_event
 
 def ask_for(stack: Stack, method: str, url: str, body=None, user: str = "U0DANA") -> dict:
     stack.model.add(tool_calls(rest(method, url, body)))
-    event = mention_event(user, f"please {method} {url}")
+    new = " (add the new employee)" if method == "POST" else ""  # a create is asked for
+    event = mention_event(user, f"please {method} {url}{new}")
     stack.send_event(event)
     stack.replies(HR_CHANNEL, event["ts"])
     stack.answered(event)

@@ -412,3 +412,23 @@ def test_a_change_reads_the_directory_once_to_resolve_and_check_a_first_name(
     assert [a.path for a in actions.in_states("pending")] == ["/api/users/9"]
     pages = [r.path for r in hr_sandbox.seen if r.path.startswith("/api/users?page=")]
     assert len(pages) == len(set(pages))  # each page once
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Cook's new job title is head chef",
+        "Cook is now our head chef.",
+        "Thanks. Cook has been promoted, please update the title",
+        "“Cook’s title should read head chef”",
+    ],
+)
+def test_a_name_opening_a_sentence_names_its_record_when_written_as_a_name(said):
+    assert named(7, said)
+
+
+@pytest.mark.parametrize(
+    "said", ["Cook something up for Janet", "Cook the books", "Will you promote Janet?"]
+)
+def test_a_word_opening_a_sentence_as_a_word_names_no_one(said):
+    assert not named(7, said)

@@ -13,11 +13,12 @@ from bot.tools.toolbox import Toolbox
 # Each database test runs on SQLite and on PostgreSQL (tests/conftest.py).
 BOTH_ENGINES = True
 
-# Whose words name the records the tests change: a change goes only to a record they name.
+# Whose words name the records the tests change (a change goes only to a record they name),
+# and ask for a new one (a record is created only when people ask for one).
 CONTEXT = ToolContext(
     requester="U0ALICE",
     thread=Thread("C0HR", "1.1"),
-    words=(("U0ALICE", "employees 2, 3, 5 and 99"),),
+    words=(("U0ALICE", "employees 2, 3, 5 and 99"), ("U0ALICE", "and add the new hire")),
 )
 
 

@@ -19,9 +19,12 @@ from bot.tools.toolbox import Toolbox
 from bot.tools.typed import list_all, plural, typed_call
 from sandbox.scripted_model import say, tool_calls
 
-# Whose words name the records the tests change: a change goes only to a record they name.
+# Whose words name the records the tests change (a change goes only to a record they name),
+# and ask for a new one (a record is created only when people ask for one).
 CONTEXT = ToolContext(
-    requester="U0ALICE", thread=Thread("C0HR", "1.1"), words=(("U0ALICE", "employees 2, 5 and 9"),)
+    requester="U0ALICE",
+    thread=Thread("C0HR", "1.1"),
+    words=(("U0ALICE", "employees 2, 5 and 9"), ("U0ALICE", "and add the new hire")),
 )
 NAMES = [
     "find_employee",

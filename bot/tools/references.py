@@ -22,6 +22,13 @@ from bot.tools.typed import TypedTool
 EVERYONE = frozenset({"all", "everyone", "everybody", "all of them", "every employee", "*"})
 MAX_NAMED = 10  # candidates named in a question
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# After a sentence's first word, what makes it the subject a person is: "Kiera is now…",
+# "Kiera got married", "Kiera has left". ("Cook something up" opens with a word, not a name.)
+AS_SUBJECT = re.compile(
+    r"\s+(?:is|was|has|had|got|gets|will|just|now|needs|wants|became|becomes|left|joined|"
+    r"moved|married|starts|started|changed|should)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,10 @@ def resolve(finder: EmployeeFinder, value: Any, *, noun: str, change: bool) -> i
             return int(found[0]["id"])
         return Unresolved(finder.described(text, found))
     matches = [record for record in found if _fits(text, record)]
+    if not matches:  # "Ana Souza Pereira": a rename or a marriage names the record as it is now
+        matches = _within(finder, text)
+    if not matches:  # "the controller": the one person with that job (whom people must name)
+        matches = _by_job(finder, text)
     if len(matches) == 1 and isinstance(matches[0].get("id"), int):
         return int(matches[0]["id"])
     if not matches and finder.incomplete:
@@ -103,6 +114,8 @@ def unnamed(
         return None
     if _named_in(record, " ".join(said)) or _singled_out(record, said, finder, changes):
         return None
+    if said and PRONOUN.search(said[-1]) and _asked_about(record, said[:-1], finder):
+        return None
     answer = (
         f"You did not name {_label(withheld(record))} in your messages, so nothing was queued. "
         f"Which {noun} do you mean? Name them by full name, email or id."
@@ -130,16 +143,17 @@ def _names_id(text: str, ident: str, noun: str) -> bool:
 def _singled_out(
     record: dict[str, Any], said: list[str], finder: EmployeeFinder | None, changes: tuple[str, ...]
 ) -> bool:
-    """Whether a word of the record's name, capitalised in people's words and not opening a
-    sentence ("promote Janet"), is in no other name in the directory; a word of the new values
-    ("make Janet our Cook") or of a one-word name does not count."""
+    """Whether a word of the record's name, capitalised in people's words ("promote Janet";
+    opening a sentence only as a name: "Janet's title", "Janet is now…"), is in no other name
+    in the directory; a word of the new values ("make Janet our Cook") or of a one-word name
+    does not count."""
     name = _name_words(record)
     proper = {
         word.casefold()
         for text in said
         for sentence in re.split(r"[.!?:;\n]+", text)
-        for word in _WORD.findall(sentence)[1:]
-        if word[0].isupper() and not word.isdigit()
+        for at, word in enumerate(_WORD.findall(sentence))
+        if word[0].isupper() and not word.isdigit() and (at > 0 or _names_as_opener(sentence, word))
     }
     new_words = set(_WORD.findall(" ".join(changes).casefold()))
     partial = sorted((name & proper) - new_words)
@@ -153,6 +167,90 @@ def _singled_out(
         return False
     holders = [p.get("id") for p in people if set(partial) & _name_words(p)]
     return holders == [record.get("id")]
+
+
+# A request for a new record says so: "add", "hire", "a new starter", "joins on Monday".
+NEW_RECORD = re.compile(
+    r"\b(?:add|adding|hire|hired|hiring|create|creating|onboard|onboarding|join|joins|joined|"
+    r"joining|welcome|recruited|enrol|enroll|register|new (?:\w+ )?(?:employee|hire|starter|"
+    r"joiner|colleague|person|record|member|engineer|team member))\b",
+    re.IGNORECASE,
+)
+# The words by which people name a field of a record: "update her title", "her surname is now…".
+FIELD_NAMED = {
+    "job": re.compile(r"\b(?:title|job|role|position|promoted|promotion)\b", re.IGNORECASE),
+    "name": re.compile(r"\b(?:name|surname|renamed?|married|maiden)\b", re.IGNORECASE),
+    "email": re.compile(r"\b(?:e-?mail|mail address)\b", re.IGNORECASE),
+}
+
+
+def asks_for_new_record(said: list[str]) -> bool:
+    """Whether people's words ask for a new record at all (not a memo, a room or a lunch)."""
+    return any(NEW_RECORD.search(text) for text in said)
+
+
+def new_record_unasked(noun: str) -> Unresolved:
+    answer = (
+        f"I can only add a new {noun} to the directory when you ask for one (to add or hire "
+        "someone), so nothing was queued. I look up and change HR records; I cannot send "
+        "messages, book or order anything."
+    )
+    return Unresolved(f"Error: {answer} The user has been told.", answer)
+
+
+def field_named(text: str, fields: tuple[str, ...]) -> str | None:
+    """The one field of `fields` a message names by its words ("update her title": job), or
+    None when it names none or several."""
+    named = [f for f in fields if f in FIELD_NAMED and FIELD_NAMED[f].search(text)]
+    return named[0] if len(named) == 1 else None
+
+
+def _names_as_opener(sentence: str, word: str) -> bool:
+    """Whether a sentence's first word is written as a name: possessive ("Kiera's new title")
+    or the subject of what follows ("Kiera is now…")."""
+    rest = sentence[sentence.find(word) + len(word) :]
+    return bool(re.match(r"['’]s\b", rest) or AS_SUBJECT.match(rest))
+
+
+def _by_job(finder: EmployeeFinder, reference: str) -> list[dict[str, Any]]:
+    """The one record a job or work word finds ("the controller"), or none; never by a name
+    or a part of one ("Tobias Funke" is not "Tobias Funkelstein")."""
+    try:
+        found = finder.search(reference)
+    except (HRError, RequestRefused):
+        return []
+    words = set(_WORD.findall(reference.casefold()))
+    if found.count != 1 or not found.complete or words & _name_words(found.matches[0]):
+        return []
+    name = " ".join(sorted(_name_words(found.matches[0])))
+    return [] if any(w in name for w in words) else list(found.matches)
+
+
+# "his job", "her title", "change them": a person the conversation was just about.
+PRONOUN = re.compile(r"\b(?:he|him|his|she|her|hers|they|them|their)\b", re.IGNORECASE)
+
+
+def _asked_about(record: dict[str, Any], earlier: list[str], finder: EmployeeFinder | None) -> bool:
+    """Whether the person's last question before this message was about this record alone: a
+    search of its words finds it and no one else ("Who is our controller?")."""
+    if finder is None or not earlier:
+        return False
+    try:
+        found = finder.search(earlier[-1])
+    except (HRError, RequestRefused):
+        return False
+    return found.complete and [m.get("id") for m in found.matches] == [record.get("id")]
+
+
+def _within(finder: EmployeeFinder, reference: str) -> list[dict[str, Any]]:
+    """The records whose whole name (two words or more) stands inside the reference, each word
+    whole: "Ana Souza Pereira" holds "Ana Souza"."""
+    words = set(_WORD.findall(reference.casefold()))
+    try:
+        people = finder.everyone()
+    except (HRError, RequestRefused):
+        return []
+    return [p for p in people if len(name := _name_words(p)) >= 2 and name <= words]
 
 
 def _fits(reference: str, record: dict[str, Any]) -> bool:

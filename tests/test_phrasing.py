@@ -1,0 +1,100 @@
+"""Changes read the way people write them: the field named in the words is the field changed, a
+name opening a sentence or in the possessive names its record, a rename or a marriage names it
+as it is now, "his"/"her" after a question about one person names that person; a new record
+only when people ask for one. None of it loosens the rule that a change goes only to a record
+people named."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from approvals import Thread
+from bot.tools.catalogue import Catalogue
+from bot.tools.context import ToolContext
+from bot.tools.toolbox import Toolbox
+
+
+@pytest.fixture
+def typed(hr_client, actions) -> Toolbox:
+    return Toolbox(Catalogue.load(), hr_client, actions, approval_ttl_seconds=3600, family="typed")
+
+
+def asked(*said: str) -> ToolContext:
+    return ToolContext("U0DANA", Thread("C0HR", "1.1"), words=tuple(("U0DANA", s) for s in said))
+
+
+def call(toolbox: Toolbox, context: ToolContext, tool: str, **arguments) -> str:
+    return toolbox.call(tool, json.dumps(arguments), context, "call_1").answer or ""
+
+
+def test_the_field_the_words_name_is_the_field_changed(typed, actions):
+    said = asked("Rachel Howell has been promoted to head of operations, please update her title")
+    call(typed, said, "update_employee", employee="Rachel Howell", name="Head of Operations")
+    (action,) = actions.in_states("pending")
+    # the job, as the requester spelled it (the job field keeps their letter case)
+    assert (action.path, action.body) == ("/api/users/12", {"job": "head of operations"})
+
+
+def test_a_field_the_model_chose_stands_when_the_words_name_none_or_the_same(typed, actions):
+    call(typed, asked("Eve Holt is eve@corp.example now"), "update_employee", employee="Eve Holt",
+         email="eve@corp.example")  # fmt: skip
+    call(typed, asked("Set Byron Fields's job to support lead"), "update_employee",
+         employee="Byron Fields", job="support lead")  # fmt: skip
+    assert [a.body for a in actions.in_states("pending")] == [
+        {"email": "eve@corp.example"},
+        {"job": "support lead"},
+    ]
+
+
+@pytest.mark.parametrize(
+    "said", ["Priya's new job title is general counsel", "Priya is now our general counsel"]
+)
+def test_a_name_opening_a_sentence_names_its_record(typed, actions, said):
+    call(typed, asked(said), "update_employee", employee="Priya", job="general counsel")
+    (action,) = actions.in_states("pending")
+    assert action.path == "/api/users/15"
+
+
+def test_a_marriage_names_the_record_by_its_name_as_it_is(typed, actions):
+    said = asked("Eve Holt got married and her surname is now Pereira")
+    call(typed, said, "update_employee", employee="Eve Holt Pereira", name="Eve Pereira")
+    (action,) = actions.in_states("pending")
+    assert (action.path, action.body) == ("/api/users/4", {"name": "Eve Pereira"})
+
+
+def test_her_after_a_question_about_one_person_names_that_person(typed, actions):
+    said = asked("Who is our recruiter?", "Please change her job to talent lead")
+    call(typed, said, "update_employee", employee="recruiter", job="talent lead")
+    (action,) = actions.in_states("pending")
+    assert (action.path, action.body) == ("/api/users/4", {"job": "talent lead"})
+
+
+def test_a_pronoun_names_no_one_after_a_question_about_several(typed, actions):
+    said = asked("Who are our engineers?", "Please change his job to staff engineer")
+    answer = call(typed, said, "update_employee", employee="Emma Wong", job="staff engineer")
+    assert "You did not name `Emma Wong`" in answer and actions.in_states() == []
+
+
+def test_a_job_word_alone_names_no_record_for_a_change(typed, actions):
+    answer = call(typed, asked("Make the recruiter a talent lead"), "update_employee",
+                  employee="recruiter", job="talent lead")  # fmt: skip
+    assert "You did not name `Eve Holt`" in answer and actions.in_states() == []
+
+
+def test_a_request_that_is_not_for_a_new_record_creates_none(typed, actions, hr_sandbox):
+    said = asked("Email everyone a memo about Friday's office closure")
+    answer = call(typed, said, "create_employee", name="Friday's Office Closure Memo",
+                  job="HR Representative")  # fmt: skip
+    assert answer.startswith("I can only add a new employee to the directory when you ask")
+    assert actions.in_states() == [] and hr_sandbox.writes_seen() == []
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["Add Neo Anderson as an engineer", "We hired Neo Anderson", "Neo Anderson joins Monday"],
+)
+def test_a_new_record_asked_for_is_held(typed, actions, said):
+    call(typed, asked(said), "create_employee", name="Neo Anderson", job="engineer")
+    assert len(actions.in_states("pending")) == 1
