@@ -1,8 +1,10 @@
 """`python -m dev.eval`: HR tasks end to end against the sandbox, each scored by what its last
 answer says, how many writes were held for approval (none may reach the HR API) and the HR data
 once they are approved. Scripted model by default; a real one when OPENAI_API_KEY or
-OPENAI_BASE_URL is set (or with --real). `--design` picks the design (typed tools, the generic
-tool, or the article's), `--compare` runs all three; `--runs N` runs every task N times."""
+OPENAI_BASE_URL is set (or with --real). `--set` picks the tasks: the development set (tuned
+on; the default), the held-out set (dev/eval_heldout.py, run only to report), or all.
+`--design` picks the design (typed tools, the generic tool, or the article's), `--compare` runs
+all three; `--runs N` runs every task N times."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from bot.agent.loop import SHIPPED
 from bot.config import Config
 from bot.tools.context import ToolContext
 from dev.eval_designs import ARTICLE, DESIGNS, TOOLS, scripted_steps
+from dev.eval_heldout import HELDOUT
 from dev.eval_report import Result, Runs, comparison, designs_table, table
 from dev.eval_scoring import Outcome, Records
 from dev.eval_tasks import TASKS, Step, Task
@@ -33,6 +36,8 @@ from sandbox.hr_api import Directory
 from sandbox.scripted_model import ScriptedModel, say
 
 EVAL_THREAD = Thread("C0EVAL", "1.1")
+SETS = {"dev": TASKS, "heldout": HELDOUT}
+SET_NAMES = {"dev": "development set", "heldout": "held-out set (never tuned on)"}
 Script = Callable[[Task, str], list[Step]]
 
 
@@ -205,14 +210,20 @@ def main(argv: list[str] | None = None) -> int:
         "--runs", type=int, default=1, metavar="N", help="run every task N times (default 1)"
     )
     parser.add_argument(
+        "--set",
+        choices=[*SETS, "all"],
+        default="dev",
+        help="the tasks: dev (the development set, default), heldout (never tuned on), or all",
+    )
+    parser.add_argument(
         "--task",
         action="append",
-        choices=[task.name for task in TASKS],
+        choices=[task.name for tasks in SETS.values() for task in tasks],
         metavar="NAME",
         help="run only this task (repeat for several)",
     )
     args = parser.parse_args(argv)
-    tasks = tuple(t for t in TASKS if not args.task or t.name in args.task)
+    chosen = SETS if args.set == "all" else {args.set: SETS[args.set]}
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     designs = DESIGNS if args.compare else tuple(dict.fromkeys(args.design or ["typed"]))
@@ -226,17 +237,23 @@ def main(argv: list[str] | None = None) -> int:
         + (config.openai_model if real else "scripted (tokens estimated at 4 characters each)")
         + f", {args.runs} run(s) per task"
     )
-    reports: dict[str, list[Runs]] = {}
-    for design in designs:
-        reports[design] = run(design, real, tasks, runs=args.runs)
-        print(f"\ndesign {design} ({DESCRIBED[design]}):")
-        print(table(reports[design]))
-    if len(reports) > 1:
-        print("\nThe designs per task:")
-        print(comparison(reports))
-        print("\nThe designs over all the tasks (calls and tokens: means per run, summed):")
-        print(designs_table(reports))
-    passed = all(r.all_passed for report in reports.values() for r in report)
+    passed = True
+    for name, every in chosen.items():
+        tasks = tuple(t for t in every if not args.task or t.name in args.task)
+        if not tasks:
+            continue
+        print(f"\n=== the {SET_NAMES[name]}: {len(tasks)} tasks")
+        reports: dict[str, list[Runs]] = {}
+        for design in designs:
+            reports[design] = run(design, real, tasks, runs=args.runs)
+            print(f"\ndesign {design} ({DESCRIBED[design]}):")
+            print(table(reports[design]))
+        if len(reports) > 1:
+            print("\nThe designs per task:")
+            print(comparison(reports))
+            print("\nThe designs over all the tasks (calls and tokens: means per run, summed):")
+            print(designs_table(reports))
+        passed = passed and all(r.all_passed for report in reports.values() for r in report)
     return 0 if real or passed else 1
 
 

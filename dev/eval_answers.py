@@ -161,6 +161,23 @@ def list_matches(query: str) -> ScriptStep:
     return answer(compose)
 
 
+def count_job(word: str, what: str) -> ScriptStep:
+    """How many people read this turn have `word` in their job."""
+    return answer(
+        lambda turn: f"We have {sum(word in p.job.casefold() for p in turn.people)} {what}."
+    )
+
+
+def list_job(word: str) -> ScriptStep:
+    """The people read this turn (a search, or the whole directory) whose job has `word`."""
+
+    def compose(turn: Turn) -> str:
+        people = [p for p in turn.people if word in p.job.casefold()]
+        return "; ".join(f"{p.label}, {p.job}" for p in people) or "Nobody does."
+
+    return answer(compose)
+
+
 def resolve(query: str) -> ScriptStep:
     """Before a change to the person `query` names: nobody or several match, so say so or ask
     which one (and queue nothing)."""
