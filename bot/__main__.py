@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -119,6 +120,10 @@ def serve(config: Config, running: ExitStack) -> int:
         print(e, file=sys.stderr)
         return 2
     running.callback(bot.close)
+    if config.openai_warm_up and config.model_configured:
+        threading.Thread(
+            target=bot.core.agent.completions.warm_up, name="warm-up", daemon=True
+        ).start()
     resumed = bot.start()
     log.info("bot.started", team=bot.team_id, bot_user=bot.bot_user_id, resumed=resumed)
     if bot.routes:

@@ -147,6 +147,7 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         openai_timeout_seconds=float(integer("OPENAI_TIMEOUT_SECONDS", 30, 1, 600)),
         openai_max_retries=integer("OPENAI_MAX_RETRIES", 6, 0, 10),
         openai_temperature=number("OPENAI_TEMPERATURE", 0, 2),
+        openai_warm_up=boolean("OPENAI_WARM_UP"),
         tools=tools,
         hr_api_url=hr_api_url,
         hr_api_token=env.get("HR_API_TOKEN"),

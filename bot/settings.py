@@ -22,6 +22,7 @@ VARIABLES = (
     "OPENAI_TIMEOUT_SECONDS",
     "OPENAI_MAX_RETRIES",
     "OPENAI_TEMPERATURE",
+    "OPENAI_WARM_UP",
     "TOOLS",
     "HR_API_URL",
     "HR_API_TOKEN",
@@ -101,6 +102,8 @@ class Config:
     openai_max_retries: int = 6
     # Sampling temperature sent with every model call; None sends none (the server's default).
     openai_temperature: float | None = None
+    # One small request at start-up, so a local server's first question need not wait for it.
+    openai_warm_up: bool = False
     tools: str = "typed"  # what the model is offered: typed tools, or the generic call_rest_api
     hr_api_url: str = SANDBOX_URL
     hr_api_token: str | None = field(default=None, repr=False)

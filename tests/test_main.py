@@ -75,3 +75,46 @@ def test_an_unreachable_postgresql_is_one_clear_line_without_its_password(tmp_pa
     assert "cannot connect to PostgreSQL at 127.0.0.1:9/hrbot (DATABASE_URL)" in done.stderr
     assert "hunter2" not in done.stderr + done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_with_warm_up_on_the_model_is_asked_once_at_start_before_any_question(tmp_path):
+    import socket
+    import time
+
+    from sandbox import HRSandbox
+    from sandbox.scripted_model import ScriptedModel, say
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    hr = HRSandbox(tmp_path / "hr.sqlite3").start()
+    with FakeSlack(bot_token="xoxb-1-2-3") as slack, ScriptedModel([say("Hi")]) as model:
+        env = {
+            **DEPLOYMENT,
+            "SLACK_API_URL": slack.api_url,
+            "HR_API_URL": hr.url,
+            "OPENAI_BASE_URL": model.url,
+            "OPENAI_WARM_UP": "true",
+            "PORT": str(port),
+            "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+        }
+        bot = subprocess.Popen(
+            [sys.executable, "-m", "bot"],
+            cwd=tmp_path,
+            env={"PYTHONPATH": str(ROOT), **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while not model.requests and bot.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)  # waiting for the warm-up request itself, not for a pause
+            (request,) = model.requests
+        finally:
+            bot.terminate()
+            bot.communicate(timeout=30)
+            hr.stop()
+    assert request["max_tokens"] == 1
+    assert request["messages"][0]["role"] == "system" and request["tools"]
+    assert request["messages"][-1] == {"role": "user", "content": "Hello."}

@@ -144,6 +144,27 @@ class Completions:
         self.retries = client.max_retries
         self._once = client.with_options(max_retries=0)
 
+    def warm_up(self) -> None:
+        """One small request that starts as every call does (prompt and tools) and asks for one
+        token back, so a local server loads the model and caches that prefix now, not during
+        someone's first question. A failure is logged, never raised: questions still work."""
+        started = time.monotonic()
+        try:
+            self._once.chat.completions.create(
+                model=self.model,
+                messages=[*self.prompt, {"role": "user", "content": "Hello."}],
+                tools=self.tools,
+                max_tokens=1,
+            )
+        except (openai.APIError, json.JSONDecodeError) as e:
+            log.warning("model.warm_up_failed", model=self.model, error=type(e).__name__)
+            return
+        log.info(
+            "model.warmed_up",
+            model=self.model,
+            latency_ms=round((time.monotonic() - started) * 1000),
+        )
+
     def next(
         self,
         messages: list[dict[str, Any]],
