@@ -98,3 +98,11 @@ def test_a_request_that_is_not_for_a_new_record_creates_none(typed, actions, hr_
 def test_a_new_record_asked_for_is_held(typed, actions, said):
     call(typed, asked(said), "create_employee", name="Neo Anderson", job="engineer")
     assert len(actions.in_states("pending")) == 1
+
+
+def test_a_name_beside_the_field_the_words_name_is_dropped(typed, actions):
+    said = asked("Rachel Howell has been promoted to head of operations, please update her title")
+    call(typed, said, "update_employee", employee="Rachel Howell", name="Head of Operations",
+         job="head of operations")  # fmt: skip
+    (action,) = actions.in_states("pending")
+    assert action.body == {"job": "head of operations"}

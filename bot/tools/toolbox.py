@@ -199,18 +199,24 @@ class Toolbox:
 
     @staticmethod
     def _field_as_named(typed: TypedTool, args: dict[str, Any], context: ToolContext) -> dict:
-        """A change of one field, where the requester's last message names another field by its
-        words ("update her title" sets the job, whatever field the model chose), goes to that
-        field: code, not the model, settles what is changed."""
+        """Where the requester's last message names one field by its words ("update her title":
+        the job), a change goes to that field alone: its value if the model gave one (and no
+        other field beside it), else the one value the model put in another field. Code, not
+        the model, settles what is changed."""
         fields = tuple(f.name for f in typed.endpoint.body or ())
         given = [f for f in fields if f in args]
         mine = [text for speaker, text in context.words if speaker == context.requester]
         named = field_named(mine[-1], fields) if mine else None
-        if len(given) != 1 or named is None or named == given[0]:
+        if named is None or given in ([], [named]):
             return args
-        log.info("tool.field_as_named", tool=typed.name, given=given[0], named=named)
-        rest = {k: v for k, v in args.items() if k != given[0]}
-        return {**rest, named: args[given[0]]}
+        rest = {k: v for k, v in args.items() if k not in given}
+        if named in given:  # "update her title": the title alone, not a name beside it
+            log.info("tool.field_as_named", tool=typed.name, given=given, named=named)
+            return {**rest, named: args[named]}
+        if len(given) == 1:  # the one value, in the field the words name
+            log.info("tool.field_as_named", tool=typed.name, given=given, named=named)
+            return {**rest, named: args[given[0]]}
+        return args
 
     @property
     def noun(self) -> str:
