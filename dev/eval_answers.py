@@ -168,11 +168,12 @@ def count_job(word: str, what: str) -> ScriptStep:
     )
 
 
-def list_job(word: str) -> ScriptStep:
-    """The people read this turn (a search, or the whole directory) whose job has `word`."""
+def list_job(*words: str) -> ScriptStep:
+    """The people read this turn (a search, or the whole directory) whose job has one of
+    `words`."""
 
     def compose(turn: Turn) -> str:
-        people = [p for p in turn.people if word in p.job.casefold()]
+        people = [p for p in turn.people if any(w in p.job.casefold() for w in words)]
         return "; ".join(f"{p.label}, {p.job}" for p in people) or "Nobody does."
 
     return answer(compose)
@@ -192,10 +193,14 @@ def resolve(query: str) -> ScriptStep:
 
 
 def count() -> ScriptStep:
+    """How many employees there are: the total a page gives, or everyone a listing read."""
+
     def compose(turn: Turn) -> str:
-        if not turn.pages:
-            return f"I could not read the directory: {'; '.join(turn.errors) or 'no list'}."
-        return f"There are {turn.pages[0]['total']} employees."
+        if turn.pages:
+            return f"There are {turn.pages[0]['total']} employees."
+        if turn.people:
+            return f"There are {len(turn.people)} employees."
+        return f"I could not read the directory: {'; '.join(turn.errors) or 'no list'}."
 
     return answer(compose)
 
