@@ -159,3 +159,64 @@ def test_the_note_to_answer_again_is_for_that_call_only(agent, model):
     history = agent.conversations.load("C0HR:1700000000.000100:U0ALICE")
     assert not [m for m in history if m["role"] == "system"]
     assert model.requests[-1]["messages"][-1] == ANSWER_NOW
+
+
+def test_several_searches_in_one_step_are_checked_and_answered_together(agent, model):
+    both = tool_calls(
+        ("find_employee", json.dumps({"query": "sales"})),
+        ("find_employee", json.dumps({"query": "marketing"})),
+    )
+    model.add(both, say("Michael Lawson."), say("Michael Lawson, sales lead."))
+    reply = agent.respond("Who is in sales and marketing?", ALICE)
+    (note,) = asked_again(model)
+    assert "it names 1 of the 2 who match, leaving out Mateo Silva" in note
+    assert reply.text.startswith("2 people match “sales or marketing”:\n• Michael Lawson")
+    assert "Mateo Silva, marketing manager" in reply.text
+
+
+COORDINATORS = (
+    {"id": 13, "name": "Amara Okafor", "job": "benefits coordinator"},
+    {"id": 19, "name": "Ines Carvalho", "job": "training coordinator"},
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "holds"),
+    [
+        ("Amara Okafor and Ines Carvalho.", False),
+        ("We have 2: Amara Okafor and Ines Carvalho.", True),
+        ("Two coordinators: Amara Okafor and Ines Carvalho.", True),
+    ],
+)
+def test_an_answer_to_how_many_gives_the_count(answer, holds):
+    found = [Found("coordinators", COORDINATORS, True, COORDINATORS)]
+    wrong = problems(answer, found, [], "", "How many coordinators are on staff?")
+    assert (wrong == []) is holds
+    if not holds:
+        assert wrong == ["it does not say how many: 2 match"]
+
+
+@pytest.mark.parametrize(
+    "answer", ["No one does that job here.", "Nobody.", "There are none.", "We have 0."]
+)
+def test_no_one_is_a_count(answer):
+    found = [Found("astronauts", (), True, COORDINATORS)]
+    assert problems(answer, found, [], "", "How many astronauts do we have?") == []
+
+
+def test_a_count_asked_for_but_left_out_is_asked_again_then_given_by_the_bot(agent, model):
+    model.add(find("coordinators"), say("Amara Okafor, Ines Carvalho"), say("Amara and Ines."))
+    reply = agent.respond("How many coordinators are on staff?", ALICE)
+    assert "it does not say how many: 2 match" in asked_again(model)[0]
+    assert reply.text.startswith("2 people match “coordinators”:")
+
+
+def test_the_bots_own_answer_gives_a_few_people_with_their_email():
+    people = tuple(
+        {"id": i, "name": f"P{i} Q", "email": f"p{i}@reqres.in", "job": "analyst"}
+        for i in (1, 2, 3, 4)
+    )
+    assert bot_answer(Found("analyst", people[:1])) == (
+        "1 person matches “analyst”:\n• P1 Q, analyst, p1@reqres.in"
+    )
+    assert "• P4 Q, analyst\n" in bot_answer(Found("analyst", people)) + "\n"

@@ -106,3 +106,65 @@ def test_a_name_beside_the_field_the_words_name_is_dropped(typed, actions):
          job="head of operations")  # fmt: skip
     (action,) = actions.in_states("pending")
     assert action.body == {"job": "head of operations"}
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Sam Ortiz starts on Monday as our new office assistant",
+        "Sam Ortiz is starting next week",
+        "Please welcome Sam Ortiz",
+    ],
+)
+def test_a_new_starter_is_a_new_record_asked_for(typed, actions, said):
+    call(typed, asked(said), "create_employee", name="Sam Ortiz", job="office assistant")
+    assert len(actions.in_states("pending")) == 1
+
+
+@pytest.mark.parametrize("said", ["The meeting starts at noon", "Book a room for Sam's start"])
+def test_a_start_that_is_not_someone_joining_creates_none(typed, actions, said):
+    answer = call(typed, asked(said), "create_employee", name="Sam Ortiz", job="office assistant")
+    assert answer.startswith("I can only add a new employee") and actions.in_states() == []
+
+
+@pytest.mark.parametrize("written", ["yusufdemir", "Yusuf_Demir", "YUSUFDEMIR"])
+def test_a_whole_name_the_model_ran_together_names_that_record(typed, actions, written):
+    call(typed, asked("Yusuf Demir doesn't work for us any more."), "delete_employee",
+         employee=written)  # fmt: skip
+    (action,) = actions.in_states("pending")
+    assert (action.method, action.path) == ("DELETE", "/api/users/18")
+
+
+@pytest.mark.parametrize("written", ["yusu", "demiryusuf", "yusufdemirx", "ines_carvalho"])
+def test_part_of_a_name_or_another_order_run_together_names_no_one(typed, actions, written):
+    call(typed, asked("Yusuf Demir doesn't work for us any more."), "delete_employee",
+         employee=written)  # fmt: skip
+    assert actions.in_states() == []
+
+
+def test_an_id_nobody_gave_goes_to_the_one_record_the_words_name(typed, actions, hr_sandbox):
+    said = asked("Lukas is our new platform lead, update his job please.")
+    answer = call(typed, said, "update_employee", employee=12345, job="platform lead")
+    (action,) = actions.in_states("pending")
+    assert (action.path, action.body) == ("/api/users/14", {"job": "platform lead"})
+    assert "Lukas Brandt" in answer
+
+
+@pytest.mark.parametrize(
+    ("said", "wanted"),
+    [
+        # The id people gave stands, even when there is no such record: they are told so.
+        ("Update employee 12345's job to platform lead", "There is no employee at"),
+        # Words that name no one, or two people: the model is told, and may name it again.
+        ("Update the job to platform lead", None),
+        ("Lukas and Noah are both platform leads now", None),
+    ],
+)
+def test_an_id_nobody_gave_is_never_guessed_past_what_the_words_name(typed, actions, said, wanted):
+    result = typed.call("update_employee", json.dumps({"employee": 12345, "job": "platform lead"}),
+                        asked(said), "c1")  # fmt: skip
+    assert actions.in_states() == []
+    if wanted:
+        assert (result.answer or "").startswith(wanted)
+    else:
+        assert result.answer is None and "the user never gave that id" in result.content

@@ -89,7 +89,7 @@ def test_the_default_catalogue_makes_one_typed_function_per_endpoint_with_typed_
 def test_a_typed_read_runs_at_once_and_returns_the_record(typed, hr_sandbox):
     result = json.loads(run(typed, "get_employee", {"employee": 2}))
     assert result["status"] == 200 and result["body"]["data"]["last_name"] == "Weaver"
-    page = json.loads(run(typed, "list_employees", {"page": 2}))
+    page = json.loads(run(typed, "list_employees", {"page": 2}, asking("Who is on page 2?")))
     assert page["body"]["page"] == 2
     assert [(r.method, r.path) for r in hr_sandbox.seen] == [
         ("GET", "/api/users/2"),
@@ -353,3 +353,48 @@ def test_listing_everyone_keeps_to_the_size_cap_in_whole_rows(hr_client, hr_sand
     assert len(text) <= 600 and 0 < len(table["rows"]) < 20
     assert table["note"].startswith("incomplete: read 3 of 4 pages, all there is room for")
     assert len(hr_sandbox.seen) == 3  # no page is read that could not be shown
+
+
+def asking(text: str) -> ToolContext:
+    return replace(CONTEXT, words=(("U0ALICE", text),))
+
+
+def test_a_listing_asked_for_by_whom_it_wants_answers_with_them_from_the_whole_directory(
+    typed, hr_sandbox
+):
+    # A small model asked "list our recruiters and accountants" reads page 1 and lists it.
+    said = run(typed, "list_employees", {"page": 1}, asking("List our recruiters and accountants."))
+    result = json.loads(said)
+    assert [m["id"] for m in result["matches"]] == [4, 5]
+    assert result["count"] == 2 and result["complete"] is True
+    assert [r.path for r in hr_sandbox.seen] == [f"/api/users?page={n}" for n in range(1, 5)]
+
+
+@pytest.mark.parametrize(
+    "question", ["List all our employees.", "Show me everyone with their emails, please."]
+)
+def test_a_listing_whose_words_find_everyone_or_no_one_is_the_whole_list(typed, question):
+    result = json.loads(run(typed, "list_employees", {"page": 2}, asking(question)))
+    assert len(result["rows"]) == 20 and result["note"].startswith("all 20")
+
+
+@pytest.mark.parametrize(
+    ("question", "given", "page"),
+    [
+        ("Who is on page 3?", {}, 3),
+        ("Who is on page 3?", {"page": 1}, 3),
+        ("Show me the second page of the directory.", {"page": 1}, 2),
+        ("Who is on the last page?", {}, 4),
+        ("Who is on the final page?", {"page": 1}, 4),
+        ("Anything on page 2 worth knowing?", {"page": 2}, 2),
+    ],
+)
+def test_the_page_people_name_is_the_page_read(typed, hr_sandbox, question, given, page):
+    result = json.loads(run(typed, "list_employees", given, asking(question)))
+    assert result["body"]["page"] == page and hr_sandbox.seen[-1].path == f"/api/users?page={page}"
+    assert len(hr_sandbox.seen) <= 2  # "last": its number, from the first page
+
+
+def test_a_page_beyond_the_list_is_read_as_named_and_answered_as_the_api_answers(typed):
+    result = json.loads(run(typed, "list_employees", {}, asking("Who is on page 9?")))
+    assert result["body"]["data"] == [] and result["body"]["page"] == 9

@@ -29,6 +29,8 @@ COUNTED = re.compile(
     r"ants|ors|ians|ives|ads|eads|ns|ts|ds))\b",
     re.IGNORECASE,
 )
+# A question asking for a count: "how many", "number of", "headcount".
+HOW_MANY = re.compile(r"\bhow many\b|\bnumber of\b|\bhead ?count\b", re.IGNORECASE)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # What a tool result tells the model, never meant for people's eyes.
 RAW = re.compile(r'\{\s*"(?:matches|columns|rows|status|note|error)"', re.IGNORECASE)
@@ -38,6 +40,7 @@ GUIDANCE = re.compile(
     re.IGNORECASE,
 )
 TOTAL = re.compile(r'"(?:total|count)"\s*:\s*(\d{1,6})\b')
+FULLY_SHOWN = 3  # matches the bot's own answer gives with their email too
 NOTE_MIN = 24  # a shorter stretch of a note may be a plain phrase an answer shares
 INCOMPLETE = "I could not read the whole directory, so there may be more."
 ASK_AGAIN = (
@@ -47,14 +50,18 @@ ASK_AGAIN = (
 )
 
 
-def problems(answer: str, found: list[Found], results: list[str], said: str) -> list[str]:
+def problems(
+    answer: str, found: list[Found], results: list[str], said: str, asked: str = ""
+) -> list[str]:
     """What is wrong with `answer` against the turn's reads (`found`, the people each read
     settled, and `results`, the tool results as the model saw them) and people's own words
-    (`said`): nothing when it holds."""
+    (`said`; `asked`, the requester's last message): nothing when it holds."""
     wrong = _notes_repeated(answer, results)
     if not found:
         return wrong
     last = found[-1]
+    if HOW_MANY.search(asked) and last.searched and not _says_count(answer, last.count):
+        wrong.append(f"it does not say how many: {last.count} match")
     matched = [p for f in found for p in f.matches]
     read = {id(p): p for f in found for p in (*f.matches, *f.directory)}.values()
     firsts = _unique_first_names(read)
@@ -85,14 +92,45 @@ def problems(answer: str, found: list[Found], results: list[str], said: str) -> 
     return wrong
 
 
+def together(founds: list[Found]) -> list[Found]:
+    """A step's reads, and after several searches one more: everyone they found together
+    ("sales", then "marketing"), so the answer is checked, and worded, against all of them."""
+    searches = [f for f in founds if f.searched]
+    if len(searches) < 2 or len(searches) != len(founds):
+        return founds
+    seen: dict[Any, dict[str, Any]] = {}
+    for person in (p for f in searches for p in f.matches):
+        seen.setdefault(person.get("id", id(person)), person)
+    queries = list(dict.fromkeys(f.query for f in searches))
+    query = f"{', '.join(queries[:-1])} or {queries[-1]}" if len(queries) > 1 else queries[0]
+    directory = next((f.directory for f in searches if f.directory), ())
+    complete = all(f.complete for f in searches)
+    return [*founds, Found(query, tuple(seen.values()), complete, directory)]
+
+
+def _says_count(answer: str, count: int) -> bool:
+    """Whether an answer to "how many" gives the count: as a number or a number word; none as
+    "no one", "nobody" or "none"; one needs no number ("Priya Raman is our lawyer")."""
+    if count == 1:
+        return True
+    words = {w.casefold() for w in re.findall(r"[A-Za-z]+", answer)}
+    given = {int(n) for n in re.findall(r"(?<![\w.])\d{1,6}(?![\w]|\.\d)", answer)}
+    given |= {n for w, n in NUMBER_WORDS.items() if w in words}
+    folded = answer.casefold()
+    nobody = bool(words & {"nobody", "none"}) or "no one" in folded or "no-one" in folded
+    return count in given or (count == 0 and nobody)
+
+
 def bot_answer(found: Found) -> str:
     """The bot's own answer from what a read found: who matches, one line each, and how many."""
     if not found.matches:
         text = f"No one in the directory matches “{found.query}”."
     else:
         people = "person matches" if found.count == 1 else "people match"
+        # A few people: each with what the directory says of them; many: name and job.
+        shown = ("job", "email") if found.count <= FULLY_SHOWN else ("job",)
         lines = [
-            f"• {p.get('name')}" + (f", {p['job']}" if p.get("job") else "")
+            f"• {p.get('name')}" + "".join(f", {p[k]}" for k in shown if p.get(k))
             for p in found.matches[:MAX_CANDIDATES]
         ]
         if found.count > MAX_CANDIDATES:

@@ -198,7 +198,7 @@ class Agent:
                     assistant["tool_calls"] = calls = calls[:cap]
                 asked = {(c["function"]["name"], c["function"]["arguments"]) for c in calls}
                 results = self._run_tools(calls, context, reply)
-                found += [r.found for _, r in results if r.found is not None]
+                found += answers.together([r.found for _, r in results if r.found is not None])
                 read += [r.content for _, r in results]
                 new.extend(
                     {"role": "tool", "tool_call_id": i, "content": r.content} for i, r in results
@@ -206,16 +206,16 @@ class Agent:
                 if len(message.tool_calls or []) > cap:
                     skipped = len(message.tool_calls) - cap
                     new.append({"role": "system", "content": skipped_note(skipped, cap)})
-                answers = [r.answer for _, r in results if r.answer]
-                if answers and self.bot_words_changes:
-                    told += answers
+                worded = [r.answer for _, r in results if r.answer]
+                if worded and self.bot_words_changes:
+                    told += worded
                     reply.held += tuple(r.held.id for _, r in results if r.held)
-                    if len(answers) == len(results):  # the bot has said all there is
+                    if len(worded) == len(results):  # the bot has said all there is
                         reply.noticed = len(reply.held) == len(told)
                         return finish(None)
                     # Other calls of the step still want an answer: the model gives it, after
                     # the bot's words, which it must not repeat.
-                    new.append({"role": "system", "content": TOLD + " ".join(answers)})
+                    new.append({"role": "system", "content": TOLD + " ".join(worded)})
                 # The last step, or a step that only repeats calls already made (a small model
                 # going round in circles), must answer from what it has.
                 answer_now = step + 1 == self.max_rounds or asked <= made
@@ -237,7 +237,9 @@ class Agent:
         """The model's answer if it holds against what was read (answers.problems); else its
         second try, told what is wrong; else the bot's own answer from the last read."""
         said = " ".join(text for _, text in context.words)
-        wrong = answers.problems(text, found, read, said)
+        mine = [text for speaker, text in context.words if speaker == context.requester]
+        question = mine[-1] if mine else ""
+        wrong = answers.problems(text, found, read, said, question)
         if wrong:
             log.info("answer.mismatch", problems=wrong, attempt=1)
             asked = [
@@ -251,7 +253,11 @@ class Agent:
                     again = text_of(self.completions.next(asked, reply, deadline, answer_now=True))
                 except ModelUnavailable:
                     again = ""
-            wrong = answers.problems(again.strip(), found, read, said) if again.strip() else wrong
+            wrong = (
+                answers.problems(again.strip(), found, read, said, question)
+                if again.strip()
+                else wrong
+            )
             if again.strip() and not wrong:
                 text = again.strip()
             else:

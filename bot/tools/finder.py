@@ -95,6 +95,10 @@ _SPLIT_NAME_WORDS = (
 )
 
 
+# What joins kinds of people in one question: "engineers and designers", "sales or marketing".
+ALTERNATIVES = re.compile(r"\s*(?:\b(?:and|or|plus|as well as)\b|[,;/&])\s*", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Found:
     """What one read found: every match (`matches`, records as the model sees them) for
@@ -132,11 +136,17 @@ def _meets(term: str, word: str) -> bool:
 
 
 class EmployeeFinder:
-    def __init__(self, hr: HRClient | MeteredHR, catalogue: Catalogue) -> None:
+    def __init__(
+        self,
+        hr: HRClient | MeteredHR,
+        catalogue: Catalogue,
+        everyone: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """`everyone`: the whole directory, as the model sees records, when it was just read."""
         self.hr = hr
         self.catalogue = catalogue
         self.incomplete = False  # the directory has more than MAX_PAGES pages
-        self._records: list[dict[str, Any]] | None = None  # read once per finder
+        self._records = everyone  # read once per finder
 
     def _get(self, path: str) -> HRResponse | None:
         request = self.catalogue.validate("GET", path, None)  # the same rules as the model's calls
@@ -190,6 +200,12 @@ class EmployeeFinder:
         directory cannot be read."""
         if RECORD_ID.fullmatch(query) or ("@" in query and " " not in query):
             return Found(query, tuple(self.matches(query)))
+        kinds = self._kinds(query)
+        if kinds:  # "recruiters and accountants": everyone either finds
+            people = self.everyone()
+            wanted = {id(p) for kind in kinds for p in self.search(kind).matches}
+            matches = [p for p in people if id(p) in wanted]
+            return Found(query, tuple(matches), not self.incomplete, tuple(people))
         text = query.casefold()
         for spaced, joined in _SPLIT_NAME_WORDS:
             text = text.replace(spaced, joined)
@@ -212,6 +228,19 @@ class EmployeeFinder:
         if by_job:
             return found(by_job)
         return found([p for p in people if all(_job_has(p, (t, *WORK.get(t, ()))) for t in terms)])
+
+    def _kinds(self, query: str) -> list[str]:
+        """The parts of a query joined by "and", "or" or a comma, when there are several with
+        something to search by and no job holds the words as they stand ("sales and marketing"
+        is two teams unless someone's job is "head of sales and marketing")."""
+        parts = [p for p in ALTERNATIVES.split(query) if p and p.strip(" .?!")]
+        searchable = [p for p in parts if terms(p)]
+        if len(searchable) < 2:
+            return []
+        phrase = " ".join(_WORD.findall(query.casefold()))
+        if any(phrase in " ".join(_WORD.findall(_text(p, "job"))) for p in self.everyone()):
+            return []
+        return searchable
 
     def described(
         self, query: str, matches: list[dict[str, Any]], *, complete: bool | None = None
@@ -271,3 +300,19 @@ def _job_has(person: dict[str, Any], alternatives: tuple[str, ...]) -> bool:
     """Whether any of the alternatives meets a word of the person's job."""
     job = _WORD.findall(_text(person, "job"))
     return any(_meets(term, word) for term in alternatives for word in job)
+
+
+def terms(query: str) -> list[str]:
+    """The words of a query left to search by, once the words of a question are set aside."""
+    words = [w.removesuffix("'s").removesuffix("’s") for w in _WORD.findall(query.casefold())]
+    return [w for w in words if w not in QUESTION_WORDS and w not in NAME_PARTS]
+
+
+def wanted(query: str) -> str:
+    """Whom a question asks for, in its own words without those of the question: "List our
+    recruiters and accountants." is "recruiters or accountants"."""
+    kinds = [" ".join(terms(part)) for part in ALTERNATIVES.split(query)]
+    kinds = [kind for kind in kinds if kind]
+    if len(kinds) < 2:
+        return " or ".join(kinds) or query.strip()
+    return f"{', '.join(kinds[:-1])} or {kinds[-1]}"

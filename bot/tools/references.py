@@ -70,6 +70,8 @@ def resolve(finder: EmployeeFinder, value: Any, *, noun: str, change: bool) -> i
     matches = [record for record in found if _fits(text, record)]
     if not matches:  # "Ana Souza Pereira": a rename or a marriage names the record as it is now
         matches = _within(finder, text)
+    if not matches:  # "yusufdemir", "yusuf_demir": a whole name the model wrote run together
+        matches = _run_together(finder, text)
     if not matches:  # "the controller": the one person with that job (whom people must name)
         matches = _by_job(finder, text)
     if len(matches) == 1 and isinstance(matches[0].get("id"), int):
@@ -110,7 +112,7 @@ def unnamed(
     two words or more, or a capitalised word of its name that no one else's name in the directory
     (read through `finder`) holds and that is not one of the new values (`changes`). Otherwise the
     bot asks which one: the model may not take a change to a record nobody named."""
-    if any(_names_id(text, ident, noun) for text in said):
+    if id_written(said, ident, noun):
         return None
     if _named_in(record, " ".join(said)) or _singled_out(record, said, finder, changes):
         return None
@@ -173,7 +175,8 @@ def _singled_out(
 NEW_RECORD = re.compile(
     r"\b(?:add|adding|hire|hired|hiring|create|creating|onboard|onboarding|join|joins|joined|"
     r"joining|welcome|recruited|enrol|enroll|register|new (?:\w+ )?(?:employee|hire|starter|"
-    r"joiner|colleague|person|record|member|engineer|team member))\b",
+    r"joiner|colleague|person|record|member|engineer|team member)|(?:starts|starting|started) "
+    r"(?:on|next|this|today|tomorrow|work|with us)|as (?:our|a|an) new)\b",
     re.IGNORECASE,
 )
 # The words by which people name a field of a record: "update her title", "her surname is now…".
@@ -251,6 +254,52 @@ def _within(finder: EmployeeFinder, reference: str) -> list[dict[str, Any]]:
     except (HRError, RequestRefused):
         return []
     return [p for p in people if len(name := _name_words(p)) >= 2 and name <= words]
+
+
+def _run_together(finder: EmployeeFinder, reference: str) -> list[dict[str, Any]]:
+    """The records whose whole name, letters only, is the reference's letters ("yusufdemir",
+    "Yusuf_Demir"): a name run together, never a part of one."""
+    letters = "".join(_WORD.findall(reference.casefold().replace("_", " ")))
+    if " " in reference.strip() or len(letters) < 2:
+        return []
+    try:
+        people = finder.everyone()
+    except (HRError, RequestRefused):
+        return []
+    return [
+        p
+        for p in people
+        if len(_WORD.findall(str(p.get("name") or ""))) >= 2
+        and "".join(_WORD.findall(str(p.get("name") or "").casefold())) == letters
+    ]
+
+
+def named_record(
+    finder: EmployeeFinder, text: str, changes: tuple[str, ...] = ()
+) -> dict[str, Any] | None:
+    """The one record a message names (its email, its whole name, or a capitalised word of its
+    name no one else's holds, as `unnamed` counts them), or None when it names none or
+    several."""
+    try:
+        people = finder.everyone()
+    except (HRError, RequestRefused):
+        return None
+    if finder.incomplete:
+        return None
+    whole = [p for p in people if _named_in(p, text)]
+    if whole:
+        return whole[0] if len(whole) == 1 else None
+    capitalised = {w.casefold() for w in _WORD.findall(text) if w[0].isupper()}
+    capitalised -= set(_WORD.findall(" ".join(changes).casefold()))
+    if len([p for p in people if _name_words(p) & capitalised]) > 1:
+        return None  # "Lukas and Noah": several people, wherever their names stand
+    singled = [p for p in people if _singled_out(p, [text], finder, changes)]
+    return singled[0] if len(singled) == 1 else None
+
+
+def id_written(said: list[str], ident: str, noun: str) -> bool:
+    """Whether people's words (`said`) write `ident` as a record's id."""
+    return any(_names_id(text, ident, noun) for text in said)
 
 
 def _fits(reference: str, record: dict[str, Any]) -> bool:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -16,11 +18,13 @@ from bot.tools.arguments import BadArguments, parse_arguments
 from bot.tools.budget import MeteredHR, OverBudget
 from bot.tools.catalogue import Catalogue, RequestRefused, ValidatedRequest
 from bot.tools.context import ToolContext, ToolResult, held_answer, queued_message
-from bot.tools.finder import EmployeeFinder, Found
+from bot.tools.finder import MAX_QUERY, EmployeeFinder, Found, terms, wanted
 from bot.tools.references import (
     Unresolved,
     asks_for_new_record,
     field_named,
+    id_written,
+    named_record,
     new_record_unasked,
     no_such_field,
     off_the_api,
@@ -47,6 +51,21 @@ FIND_EMPLOYEE_DEFINITION: dict[str, Any] = {
         },
     },
 }
+
+
+# People asking for a page of the directory: "who is on page 3", "the last page".
+PAGE_ASKED = re.compile(r"\bpages?\b", re.IGNORECASE)
+ORDINALS = {
+    word: n
+    for n, word in enumerate(
+        ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"), start=1
+    )
+}
+PAGE_NAMED = re.compile(
+    r"\bpage\s+(?:no\.?\s*|number\s+|#\s*)?(?P<which>\d{1,5})\b"
+    r"|\b(?P<which2>" + "|".join([*ORDINALS, "last", "final"]) + r")\s+page\b",
+    re.IGNORECASE,
+)
 
 
 class Toolbox:
@@ -167,14 +186,32 @@ class Toolbox:
             elsewhere = off_the_api(str(args.get("query")), self.noun)
             if elsewhere is not None:
                 return answered(elsewhere)
-            content, found = EmployeeFinder(hr, self.catalogue).find(args.get("query"))
-            return ToolResult(content, found=found)
-        if typed is not None and typed.lists_all and args.get("page") is None:
-            log.info("tool.list_all", tool=name)
-            content, found = list_all(
-                hr, self.catalogue, typed.endpoint, max_chars=MAX_RESULT_CHARS, clean=without_noise
-            )
-            return ToolResult(content, found=found)
+            finder = EmployeeFinder(hr, self.catalogue)
+            content, found = finder.find(args.get("query"))
+            widened = self._as_asked(hr, found, self._last_words(context), finder, within=found)
+            return widened or ToolResult(content, found=found)
+        if typed is not None and typed.lists_all:
+            asked = self._last_words(context)
+            page = args.get("page")
+            if isinstance(page, int) and page >= 1 and not PAGE_ASKED.search(asked):
+                # People do not read the directory a page at a time unless they say so.
+                log.info("tool.page_unasked", tool=name)
+                args = {k: v for k, v in args.items() if k != "page"}
+            page = self._page_asked(typed, hr, asked)
+            if page is not None and page != args.get("page"):  # the page people named
+                log.info("tool.page_as_asked", tool=name)
+                args = {**args, "page": page}
+            if args.get("page") is None:
+                log.info("tool.list_all", tool=name)
+                content, found = list_all(
+                    hr,
+                    self.catalogue,
+                    typed.endpoint,
+                    max_chars=MAX_RESULT_CHARS,
+                    clean=without_noise,
+                )
+                narrowed = self._as_asked(hr, found, asked)
+                return narrowed or ToolResult(content, found=found)
         if typed is not None and typed.endpoint.method in ("PUT", "PATCH"):
             args = self._field_as_named(typed, args, context)
         finder = None  # one per call: the directory is read at most once
@@ -196,6 +233,67 @@ class Toolbox:
         if request.needs_approval:
             return self._hold(request, context, tool_call_id, hr, finder)
         return self._read(request, hr)
+
+    @staticmethod
+    def _last_words(context: ToolContext) -> str:
+        """The requester's last message: what the read is for."""
+        mine = [text for speaker, text in context.words if speaker == context.requester]
+        return mine[-1] if mine else ""
+
+    def _page_asked(self, typed: TypedTool, hr: MeteredHR, asked: str) -> int | None:
+        """The page of the list people's words name ("page 3", "the first page", "the last
+        page"), or None; the last is learnt from the list's first page."""
+        named = PAGE_NAMED.search(asked)
+        if named is None:
+            return None
+        word = (named["which"] or named["which2"]).casefold()
+        if word.isdigit():
+            return int(word) if 0 < int(word) <= 10_000 else None
+        if word in ORDINALS:
+            return ORDINALS[word]
+        try:  # "last" or "final"
+            request = self.catalogue.validate("GET", f"{typed.endpoint.path}?page=1", None)
+            response = hr.request("GET", request.path)
+            return response.page()[1] if response.status == 200 else None
+        except (HRError, RequestRefused, OverBudget):
+            return None  # the model's own call then says what could not be read
+
+    def _as_asked(
+        self,
+        hr: MeteredHR,
+        read: Found | None,
+        asked: str,
+        finder: EmployeeFinder | None = None,
+        *,
+        within: Found | None = None,
+    ) -> ToolResult | None:
+        """Whom the requester's question names, searched by its own words over the directory
+        `read` whole, when that is not everyone and not no one: so a listing asked for by whom
+        it wants ("list our recruiters") answers with them, not with a page or the model's
+        sorting. With `within` (the model's own search), only when the question's words find
+        all of those and more: the model narrowed what people asked ("engineers" searched as
+        "software engineer", or worded so that it finds no one). None otherwise: the read
+        answers as it is."""
+        if read is None or not read.complete or not terms(asked[:MAX_QUERY]):
+            return None  # "list everyone": nothing to search by
+        if within is not None and not read.directory:
+            return None  # looked up by id or email: the directory was not read
+        everyone = list(read.directory or read.matches)
+        finder = finder or EmployeeFinder(hr, self.catalogue, everyone=everyone)
+        try:
+            found = finder.search(asked[:MAX_QUERY])
+        except (HRError, RequestRefused, OverBudget):
+            return None  # a search by id that could not be read: the read answers
+        if not found.complete or not 0 < found.count < len(everyone):
+            return None
+        if within is not None:  # the question's words find all the model's search did, and more
+            theirs = {p.get("id") for p in within.matches}
+            if not theirs < {p.get("id") for p in found.matches}:
+                return None
+        log.info("tool.read_as_asked", matches=found.count, widened=within is not None)
+        found = replace(found, query=wanted(asked))
+        content = finder.described(found.query, list(found.matches), complete=True)
+        return ToolResult(content, found=found)
 
     @staticmethod
     def _field_as_named(typed: TypedTool, args: dict[str, Any], context: ToolContext) -> dict:
@@ -270,6 +368,19 @@ class Toolbox:
                 before = hr.read_record(request.path)
             except HRError as e:
                 return f"Error: could not read the current record ({e}); nothing was queued."
+            ident = record_id(request.path)
+            said = [text for _, text in context.words]
+            if before is None and ident and not id_written(said, ident, self.noun):
+                # An id nobody gave (a small model's guess): the change goes to the one record
+                # the requester's words name, or the model may name it again.
+                log.info("tool.unknown_id", method=request.method, path=request.path)
+                named = self._named_instead(request, context, hr)
+                if named is not None:
+                    return self._hold(named, context, tool_call_id, hr, finder)
+                return (
+                    f"Error: no {self.noun} has id {ident}, and the user never gave that id; "
+                    f"nothing was queued. Name the {self.noun} as the user did: name, email or id."
+                )
             if before is None:
                 return ToolResult(
                     f"Error: there is no record at {request.path}; nothing was queued.",
@@ -315,6 +426,23 @@ class Toolbox:
             except Exception:  # the action is stored either way; approvers can still find it
                 log.exception("action.notify_failed", action_id=action.id)
         return ToolResult(queued_message(action), answer=held_answer(action), held=action)
+
+    def _named_instead(
+        self, request: ValidatedRequest, context: ToolContext, hr: MeteredHR
+    ) -> ValidatedRequest | None:
+        """The same change on the one record the requester's last message names, when the
+        model gave an id that is no one's; None when the message names none or several."""
+        body = request.body if isinstance(request.body, dict) else {}
+        changes = tuple(v for v in body.values() if isinstance(v, str))
+        finder = EmployeeFinder(hr, self.catalogue)
+        record = named_record(finder, self._last_words(context), changes)
+        if record is None or not isinstance(record.get("id"), int):
+            return None
+        path = request.path.rsplit("/", 1)[0] + f"/{record['id']}"
+        try:
+            return self.catalogue.validate(request.method, path, request.body)
+        except RequestRefused:
+            return None
 
     def _create(
         self,
