@@ -432,3 +432,137 @@ def test_a_name_opening_a_sentence_names_its_record_when_written_as_a_name(said)
 )
 def test_a_word_opening_a_sentence_as_a_word_names_no_one(said):
     assert not named(7, said)
+
+
+# A record is named only by what names it. Each phrasing names the id beside it, or none of
+# the ids its numbers could be read as.
+WRITTEN_AS_AN_ID = [
+    (9, "employee 9"),
+    (9, "Employee 9"),
+    (9, "EMPLOYEE 9"),
+    (9, "employee #9"),
+    (9, "employee no. 9"),
+    (9, "Employees 2, 9 and 11"),
+    (9, "employees 9 & 11"),
+    (9, "employees 2 or 9"),
+    (9, "#9"),
+    (9, "# 9"),
+    (9, "#9 please"),
+    (9, "#9 and #11"),
+    (9, "Delete #9 Tobias Funke"),
+    (9, "id: 9"),
+    (9, "ID 9"),
+    (9, "ids 4, 9"),
+    (9, "No. 9"),
+    (9, "no #9"),
+    (9, "No: 9"),
+    (9, "record 9"),
+    (9, "records 9 and 10"),
+    (9, "number 9"),
+    (9, "nr 9"),
+    (9, "PATCH /api/users/9"),
+    (9, "users/9"),
+    (9, "9"),
+    (9, " #09. "),
+    (9, "9!"),
+    (9, "Employee 9's job is wrong"),
+    (9, "please delete employee 9 now"),
+    (9, "employee 9, then employee 11"),
+    (9, "Change employee 9 to analyst"),
+    (12, "Promote employee 12 on 3/1"),
+]
+NOT_AN_ID = [
+    (3, "effective 3/1"),
+    (1, "effective 3/1"),
+    (1, "Janet Weaver's promotion is effective 3/1"),
+    (15, "starting 1/15"),
+    (1, "starting 1/15"),
+    (7, "support 24/7"),
+    (24, "support 24/7"),
+    (1, "our #1 recruiter"),
+    (1, "#1 recruiter"),
+    (2, "the #2 seller this year"),
+    (2, "no 2 ways about it"),
+    (2, "No 2 people agree"),
+    (3, "record 3 hours of overtime"),
+    (3, "record 3 days of leave"),
+    (5, "Janet is out for 5 days"),
+    (9, "Move her shift to 9:00"),
+    (9, "Move her shift to 9 pm"),
+    (9, "raise it by 9%"),
+    (1, "Give Janet a $1,500 bonus"),
+    (1, "employee 1,500"),
+    (2, "employee 2.5 is not an id"),
+    (9, "the 9th"),
+    (9, "employee 9th in line"),
+    (9, "#9th"),
+    (9, "from 9/1"),
+    (9, "on 2026-09-01"),
+    (9, "employee 9-5 shifts"),
+    (1, "1/2 time"),
+    (2, "1/2 time"),
+    (4, "record 4 weeks"),
+    (3, "a number 3 times"),
+    (10, "number 10 points"),
+    (6, "records 6 months back"),
+    (1, "No 1 fan of the new policy"),
+]
+
+
+@pytest.mark.parametrize(("ident", "said"), WRITTEN_AS_AN_ID)
+def test_an_id_written_as_one_names_the_record_in_every_phrasing(ident, said):
+    assert named(ident, said)
+
+
+@pytest.mark.parametrize(("ident", "said"), NOT_AN_ID)
+def test_dates_times_ranks_ordinals_counts_and_fractions_never_name_a_record(ident, said):
+    assert not named(ident, said)
+
+
+def test_a_promotion_effective_on_a_date_never_deletes_the_record_the_date_looks_like(
+    agent, model, actions, hr_sandbox
+):
+    # A model that reads "3/1" as ids asks to delete employee 1; the words name no one but Janet.
+    model.add(call("delete_employee", employee=1))
+    reply = agent.respond("Janet Weaver's promotion to payroll lead is effective 3/1", DANA)
+    assert actions.in_states() == [] and hr_sandbox.writes_seen() == []
+    assert "You did not name `George Bluth`" in reply.text
+
+
+EVERYDAY = Directory(
+    (30, "Will Read"), (31, "Mark Young"), (7, "Michael Cook"), (2, "Janet Weaver")
+)
+
+
+@pytest.mark.parametrize(
+    ("ident", "said"),
+    [
+        (30, "Will you read the report and make Janet a manager?"),
+        (30, "I will read it later; make Janet a manager"),
+        (30, "will read: promote Janet"),
+        (30, "Read this, will you: Janet is a manager now"),
+        (30, "Will, Read the memo first"),
+        (31, "Mark the young ones as interns"),
+        (31, "Mark Janet's record: young starters get a mentor"),
+        (31, "Young people join in March; mark them"),
+        (31, "Mark is young"),
+    ],
+)
+def test_a_name_of_everyday_words_is_not_named_by_ordinary_prose(ident, said):
+    assert not named(ident, said, finder=EVERYDAY)
+
+
+@pytest.mark.parametrize(
+    ("ident", "said"),
+    [
+        (30, "Will Read is now a senior analyst"),
+        (30, "Please promote Will Read"),
+        (30, "Will Read's title should read head of data"),
+        (30, "employee 30"),
+        (31, "Make Mark Young a director"),
+        (31, "MARK YOUNG has left"),
+        (7, "Please promote Cook to head chef"),  # one everyday word in a name: as before
+    ],
+)
+def test_a_name_of_everyday_words_is_named_whole_as_a_name_or_by_id(ident, said):
+    assert named(ident, said, finder=EVERYDAY)

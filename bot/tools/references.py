@@ -18,6 +18,36 @@ from bot.tools.finder import RECORD_ID, WEB_ADDRESS, EmployeeFinder
 from bot.tools.suspicious import withheld
 from bot.tools.typed import TypedTool
 
+# Everyday words that are also people's names: a name made only of them (*Will Read*, *Mark
+# Young*) is named only when written whole, as a name.
+EVERYDAY_WORDS = frozenset(
+    """
+    april art ash august autumn baker banks bell best bill birch bishop black bliss bloom bob
+    bond bright brook brooks brown bush carpenter case cash chance chase church clay cliff cook
+    crane crystal dale dawn day dean don down drew duke dusty early earl east fair faith field
+    fields finch fisher fox frank friend gene glen glory gold good grace grant gray green grey
+    guy hall hart heath hill holly honor hope house hunter iris ivy jack joy june king lamb lane
+    little long lord love lucky major mark marshall mason may miles miller more moss new noble
+    north oak old page park pat pearl penny pierce porter price prince rich river rivers rob
+    rock rod rose ruby rusty sandy sharp short sky smith south spring star sterling stone storm
+    strong sue summer sunny swan swift taylor turner walker ward well wells west white will
+    winter wise wolf wood woods young read reed rice ray
+    """.split()  # noqa: SIM905 - a list of words reads best as words
+)
+# What follows a number that counts or measures: never a record's id ("record 3 hours").
+UNITS = (
+    r"s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|nights?|weeks?|wks?|months?|"
+    r"years?|yrs?|times?|people|persons?|employees|staff|members|percent|per|pm|am|o'clock|"
+    r"ways?|points?|places?|spots?|steps?|items?|pages?|shifts?|dollars?|euros?|pounds?|usd|"
+    r"eur|gbp|k|m|bn|hundred|thousand|million"
+)
+# Lowercase words that may follow an id written "#9" ("#9 please", "#9 and #11").
+FOLLOWS_AN_ID = frozenset(
+    """
+    and or please pls now too also is was has had to from as in on at with which who whose
+    instead then thanks today tomorrow immediately asap right
+    """.split()  # noqa: SIM905 - a list of words reads best as words
+)
 # Words that name no one person: a change to them is a change to everyone.
 EVERYONE = frozenset({"all", "everyone", "everybody", "all of them", "every employee", "*"})
 MAX_NAMED = 10  # candidates named in a question
@@ -127,19 +157,42 @@ def unnamed(
 
 def _names_id(text: str, ident: str, noun: str) -> bool:
     """Whether `text` writes `ident` as a record's id: `#9`, `employee 9`, `employees 2, 9 and
-    11`, `id: 9`, `/users/9`, or the whole message (an answer to "which one?"); not `$1,500`,
-    `9:00` or `5 days`."""
+    11`, `id: 9`, `No. 9`, `/users/9`, or the whole message (an answer to "which one?"). Dates,
+    times, fractions, ranks, ordinals, counts and amounts never are: not `3/1`, `24/7`, `9:00`,
+    `#1 recruiter`, `no 2 ways`, `record 3 hours`, `$1,500`, `5 days`, `3rd`."""
     if not ident.isdigit():
         return False
     if re.fullmatch(rf"\s*#?\s*0*{ident}\s*[.!]?\s*", text):
         return True
-    marker = rf"(?:#|/|\b(?:ids?|no|nr|numbers?|records?|{re.escape(noun)}s?)\b[\s:#.]*)"
-    listed = r"(#?\d+(?:\s*(?:,|and|&|or)\s*#?\d+)*)(?![\w:%/-]|\.\d)"
+    marker = (
+        r"(?:(?<![\w#])#\s*|(?<=[a-z])/|\b(?:ids?|nr\.?|numbers?|records?|"
+        + re.escape(noun)
+        + r"s?)\b[\s:#.]*|\bno(?:\.\s*|\s*[:#]\s*))"
+    )
+    one = r"#?\d+(?![\w:%/,.$€£-]\d|[\w%/$€£:-]|\.\d|,\d{3})"
+    listed = rf"({one}(?:\s*(?:,|and|&|or)\s*{one})*)"
     return any(
         int(number) == int(ident)
         for found in re.finditer(marker + listed, text, re.IGNORECASE)
+        if not _counted_or_ranked(text, found)
         for number in re.findall(r"\d+", found[1])
     )
+
+
+def _counted_or_ranked(text: str, found: re.Match[str]) -> bool:
+    """Whether the numbers a marker led to count or rank something rather than name a record:
+    a unit or a noun after them (`record 3 hours`, `#1 recruiter`), or a date or fraction
+    around them (`3/1`, `1/15`)."""
+    before, after = text[: found.start()], text[found.end() :]
+    if re.match(r"\s*(?:/|-)\s*\d", after) or re.search(r"\d\s*[/-]\s*$", before):
+        return True
+    if re.match(rf"\s+(?:{UNITS})\b", after, re.IGNORECASE):
+        return True
+    # "#1 recruiter": a rank, where a word other than a name or a joining word follows "#N".
+    if found[0].lstrip().startswith("#"):
+        word = re.match(r"\s+([A-Za-z]+)", after)
+        return bool(word and word[1].islower() and word[1] not in FOLLOWS_AN_ID)
+    return False
 
 
 def _singled_out(
@@ -159,8 +212,8 @@ def _singled_out(
     }
     new_words = set(_WORD.findall(" ".join(changes).casefold()))
     partial = sorted((name & proper) - new_words)
-    if len(name) < 2 or not partial or finder is None:
-        return False
+    if len(name) < 2 or not partial or finder is None or everyday_name(record):
+        return False  # an everyday name is named only whole (_written_as_name)
     try:
         people = finder.everyone()
     except (HRError, RequestRefused):
@@ -317,7 +370,27 @@ def _named_in(record: dict[str, Any], text: str) -> bool:
     if "@" in email and re.search(rf"(?<![\w.@-]){re.escape(email)}(?![\w@-]|\.\w)", text, re.I):
         return True
     name = _name_words(record)
+    if len(name) >= 2 and everyday_name(record):
+        return _written_as_name(record, text)
     return len(name) >= 2 and name <= set(_WORD.findall(text.casefold()))
+
+
+def everyday_name(record: dict[str, Any]) -> bool:
+    """Whether a name is made only of everyday words (*Will Read*, *Mark Young*), which
+    ordinary prose holds without meaning anyone."""
+    name = _name_words(record)
+    return bool(name) and name <= EVERYDAY_WORDS
+
+
+def _written_as_name(record: dict[str, Any], text: str) -> bool:
+    """Whether `text` writes the whole name as a name: its words together, in order, each
+    capitalised (*Will Read*, *Will Read's*), not *will read* nor *Read… Will*."""
+    words = _WORD.findall(str(record.get("name") or ""))
+    together = r"\s+".join(re.escape(w) for w in words)
+    return any(
+        all(w[0].isupper() for w in _WORD.findall(m[0]))
+        for m in re.finditer(rf"(?<![\w-]){together}(?![\w-])", text, re.IGNORECASE)
+    )
 
 
 def _name_words(record: dict[str, Any]) -> set[str]:
