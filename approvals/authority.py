@@ -23,6 +23,10 @@ class Authority(Protocol):
         """The HR identity linked to this Slack user, or None."""
         ...
 
+    def email(self, slack_user: str) -> str | None:
+        """The email of the HR account linked to this Slack user, or None."""
+        ...
+
     def headers(self, slack_user: str) -> dict[str, str]:
         """What to send with an HR request made as this person (a fresh bearer token); raises
         NotConnected when there is none."""
@@ -40,6 +44,9 @@ class SharedToken:
     required = False
 
     def subject(self, slack_user: str) -> str | None:
+        return None
+
+    def email(self, slack_user: str) -> str | None:
         return None
 
     def headers(self, slack_user: str) -> dict[str, str]:

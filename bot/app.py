@@ -24,6 +24,7 @@ from approvals.slack.clicks import Click, ClickHandler
 from approvals.slack.details import Details
 from approvals.slack.home import Home
 from approvals.slack.revisions import Revisions
+from approvals.subjects import Subjects
 from approvals.sweeper import Escalation, Sweeper
 from approvals.upkeep import Upkeep
 from bot import edits
@@ -209,6 +210,9 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
     if config.per_user_hr:  # people's own HR accounts: how they connect and disconnect
         per_user = open_per_user(config, storage, owner=owner, now=storage.actions.now)
         linking = Linking(per_user, people, client, identity, record=storage.actions.record)
+    # The person a change is about takes no part in it: told by their Slack (or linked HR)
+    # email, failing closed when it cannot be checked.
+    subjects = Subjects(people, per_user.authority if per_user else SharedToken())
     # App Home: published on opening, and again when the announcer changes an action's cards.
     home = Home(
         client,
@@ -220,6 +224,7 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         problem=requester_problem,
         account_section=linking.home_section if linking else None,
         now=now,
+        subjects=subjects,
     )
     closing.callback(home.stop)
     announcer = Announcer(
@@ -231,6 +236,8 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         approval_channel=config.approval_channel,
         on_outcome=functools.partial(note_outcome, storage.conversations),
         on_change=home.changed,
+        excluded=subjects.excluded,
+        contributors_decide=config.allow_self_approval,
     )
     core = build_core(
         config,
@@ -258,6 +265,7 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         offer_link=linking.offer if linking else None,
         escalation=escalated_to,
         home=home,
+        subjects=subjects,
     )
     upkeep = Upkeep(core.actions)
     sweeper = Sweeper(core.actions, upkeep, announcer, core.executor, escalation)

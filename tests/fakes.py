@@ -183,10 +183,14 @@ class LinkedAccounts:
 
     def __init__(self, **subjects: str) -> None:
         self.subjects = dict(subjects)
+        self.emails: dict[str, str] = {}  # the linked HR accounts' emails, where a test sets one
         self.dropped: list[str] = []
 
     def subject(self, slack_user: str) -> str | None:
         return self.subjects.get(slack_user)
+
+    def email(self, slack_user: str) -> str | None:
+        return self.emails.get(slack_user)
 
     def headers(self, slack_user: str) -> dict[str, str]:
         if slack_user not in self.subjects:

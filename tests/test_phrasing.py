@@ -114,6 +114,8 @@ def test_a_name_beside_the_field_the_words_name_is_dropped(typed, actions):
         "Sam Ortiz starts on Monday as our new office assistant",
         "Sam Ortiz is starting next week",
         "Please welcome Sam Ortiz",
+        "Please set up a record for Sam Ortiz, our new office assistant",
+        "Can you set her up in the directory? Sam Ortiz, office assistant",
     ],
 )
 def test_a_new_starter_is_a_new_record_asked_for(typed, actions, said):

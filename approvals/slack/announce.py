@@ -64,9 +64,14 @@ class Announcer:
         approval_channel: str | None,
         on_outcome: Callable[[PendingAction], None] | None = None,
         on_change: Callable[[PendingAction], None] | None = None,
+        excluded: Callable[[PendingAction, str], bool] | None = None,
+        contributors_decide: bool = False,
     ) -> None:
         """`on_change` hears of every action whose cards were posted or updated (App Home
-        refreshes the views of the people it concerns)."""
+        refreshes the views of the people it concerns). `excluded(action, person)`: the
+        person is, or may be, the one the action is about (approvals.subjects): no card by DM
+        for them, whatever brings it (posting, escalation, a hand-over). `contributors_decide`
+        (ALLOW_SELF_APPROVAL): those whose words shaped an action may decide it too."""
         self.client = client
         self.copies = copies
         self.signer = signer
@@ -74,6 +79,8 @@ class Announcer:
         self.approval_channel = approval_channel
         self.on_outcome = on_outcome
         self.on_change = on_change
+        self.excluded = excluded or (lambda action, person: False)
+        self.contributors_decide = contributors_decide
         self._dm_channels: dict[str, str] = {}
 
     def _call(self, method: str, action_id: int | None, **kwargs) -> dict | None:
@@ -95,12 +102,22 @@ class Announcer:
         answer = self._call("chat_getPermalink", None, channel=channel, message_ts=ts)
         return answer["permalink"] if answer else None
 
-    def _targets(self) -> list[str]:
-        """Where cards go: the approval channel, or each approver's DM (opened once, then
-        remembered: a DM's channel never changes)."""
+    def _targets(self, action: PendingAction) -> list[str]:
+        """Where cards go: the approval channel, or the DM of each approver but the person the
+        action is about (opened once, then remembered: a DM's channel never changes)."""
         if self.approval_channel:
             return [self.approval_channel]
-        return self._direct_messages(self.approvers())
+        return self._direct_messages(p for p in self.approvers() if not self.excluded(action, p))
+
+    def _deciders(self, action: PendingAction) -> list[str]:
+        """The approvers who may decide `action`: not the person it is about, nor (unless
+        they may) anyone whose words shaped it."""
+        return [
+            person
+            for person in self.approvers()
+            if (self.contributors_decide or person not in action.shaped_by)
+            and not self.excluded(action, person)
+        ]
 
     def _direct_messages(self, people: Iterable[str]) -> list[str]:
         targets = []
@@ -118,7 +135,8 @@ class Announcer:
         """The card, by DM, to each of `people` (the escalation group) who has no copy yet,
         with a note under it saying why it came; every copy is kept up to date like the others."""
         carded = {card.channel for card in self.copies.of(action.id) if card.kind == "approver"}
-        missing = [t for t in self._direct_messages(people) if t not in carded]
+        allowed = [p for p in people if not self.excluded(action, p)]
+        missing = [t for t in self._direct_messages(allowed) if t not in carded]
         note = (
             f"Action #{action.id} has waited since {cards.when(action.created_at)} without a "
             "decision, so it was escalated to your group: you may decide it too."
@@ -141,7 +159,7 @@ class Announcer:
         carded = {card.channel for card in posted if card.kind == "approver"}
         noticed = any(card.kind == "requester" for card in posted)
         return (action.thread is not None and not noticed) or any(
-            target not in carded for target in self._targets()
+            target not in carded for target in self._targets(action)
         )
 
     def _approver_blocks(self, action: PendingAction, channel: str) -> list[dict]:
@@ -183,12 +201,44 @@ class Announcer:
         What was posted before is not posted again, so a failed post can simply be retried."""
         posted = self.copies.of(action.id)
         carded = {card.channel for card in posted if card.kind == "approver"}
-        missing = [target for target in self._targets() if target not in carded]
+        missing = [target for target in self._targets(action) if target not in carded]
         if missing:
             self._post_cards(action, missing)
         if not any(card.kind == "requester" for card in posted):
             self._post_notice(action)
+            self._too_few(action)
         self._changed(action)
+
+    def _too_few(self, action: PendingAction) -> None:
+        """When too few approvers may decide the action for its quorum (the person it is about
+        and those who shaped it take no part), the requester's thread and the approvers' cards
+        say so; it escalates as usual if it waits."""
+        try:
+            deciders = len(self._deciders(action))
+        except Exception:  # an unreadable roster: the clicks are checked (and refused) anyway
+            log.warning("announce.deciders_unknown", action_id=action.id)
+            return
+        if deciders >= action.approvals_required:
+            return
+        text = (
+            f"Only {deciders} of the approvers may decide action #{action.id}, which needs "
+            f"{action.approvals_required}: the person a change is about, and anyone whose words "
+            "shaped it, take no part. It waits for more approvers, and escalates if it waits "
+            "too long."
+        )
+        log.info("announce.too_few_deciders", action_id=action.id, deciders=deciders)
+        if action.channel and action.thread_ts:
+            self._call(
+                "chat_postMessage",
+                action.id,
+                channel=action.channel,
+                thread_ts=action.thread_ts,
+                text=text,
+            )
+        for card in (c for c in self.copies.of(action.id) if c.kind == "approver"):
+            self._call(
+                "chat_postMessage", action.id, channel=card.channel, thread_ts=card.ts, text=text
+            )
 
     def _post_cards(self, action: PendingAction, targets: list[str]) -> list[tuple[str, str]]:
         """The card in each of `targets`; the (channel, ts) of those posted, each remembered."""
@@ -302,6 +352,8 @@ class Announcer:
     def hand_over(self, action: PendingAction, person: str, note: str) -> bool:
         """The card by DM to `person` (a copy kept up to date like the others; a DM that has
         one already keeps it), with `note` under it. False: the card could not reach them."""
+        if self.excluded(action, person):
+            return False  # the person it is about never gets its card
         dm = next(iter(self._direct_messages([person])), None)
         if dm is None:
             return False

@@ -21,12 +21,12 @@ from approvals.records import (
     AlreadyDecided,
     AlreadyVoted,
     PendingAction,
-    about,
 )
 from approvals.slack import cards, modals
 from approvals.slack.announce import Announcements
 from approvals.slack.home_blocks import BATCH_APPROVE_ID, WAITING_SHOWN
 from approvals.store import ActionStore, RequestChanged
+from approvals.subjects import Subjects
 from approvals.tokens import BadToken, Decision, TokenExpired, TokenSigner
 from infra.limits import RateWindow
 from infra.people import Directory, LookupFailed, Person, membership_problem
@@ -104,6 +104,7 @@ class ClickHandler:
         offer_link: Callable[[str | None, str, str], None] | None = None,
         escalation: Roster | None = None,
         home: HomePages | None = None,
+        subjects: Subjects | None = None,
     ) -> None:
         """`refusals` bounds the notices and audit rows one person's refused clicks on one
         action can cause (a guest clicking the same button again and again). With per-user HR
@@ -124,6 +125,8 @@ class ClickHandler:
         self.offer_link = offer_link
         self.escalation = escalation  # who may also decide an escalated action
         self.home = home
+        # The person a change is about takes no part in it (fails closed: approvals.subjects).
+        self.subjects = subjects or Subjects(people, self.authority)
 
     def handle(self, click: Click) -> None:
         """A card's button, a submitted reject reason, or App Home's batch approval."""
@@ -180,7 +183,7 @@ class ClickHandler:
             raise Refused("This button does not match its decision; nothing was done.")
         if click.team != self.team_id:
             raise Refused("Clicks from another workspace are not accepted.", token.action_id)
-        person = self._check_member(click, token.action_id)
+        person = self.check_member(click, token.action_id)
         try:
             action = self.store.get(token.action_id)
         except ActionNotFound as e:
@@ -215,12 +218,9 @@ class ClickHandler:
             else:
                 why = f"Your words were part of the conversation that led to action #{action.id}"
             raise Refused(f"{why}, so another approver must approve it.", action.id)
-        if token.decision in ("approve", "edit") and about(action, person.email):
-            raise Refused(
-                f"Action #{action.id} changes your own HR record, so another approver must "
-                "approve it.",
-                action.id,
-            )
+        subject = self.subjects.problem(action, click.user, person=person)
+        if subject is not None:  # no decision of any kind: approve, reject, edit, reassign
+            raise Refused(subject, action.id)
         if self.authority.required and not self._linked(click.user):
             if self.offer_link is not None:
                 self.offer_link(click.channel, click.user, NOT_LINKED)
@@ -239,7 +239,7 @@ class ClickHandler:
             return False
         return True
 
-    def _check_member(self, click: Click, action_id: int) -> Person:
+    def check_member(self, click: Click, action_id: int) -> Person:
         """The clicker is an active human member here: no guest, outsider, bot or leaver."""
         try:
             person = self.people.get(click.user)

@@ -49,7 +49,7 @@ class Details:
         action_id = int(click.value)
         if click.team != self.clicks.team_id:
             raise Refused("Clicks from another workspace are not accepted.", action_id)
-        self.clicks._check_member(click, action_id)
+        person = self.clicks.check_member(click, action_id)
         try:
             action = self.clicks.store.get(action_id)
         except ActionNotFound as e:
@@ -62,4 +62,7 @@ class Details:
         )
         if not (self.clicks.approvers.includes(click.user) or escalated_to):
             raise Refused(f"Only approvers can see the details of action #{action.id}.", action.id)
+        subject = self.clicks.subjects.problem(action, click.user, person=person)
+        if subject is not None:  # the person it is about never reads the requester's words
+            raise Refused(f"{subject} Its details are not shown to you.", action.id)
         return action

@@ -19,11 +19,12 @@ from sqlite_utils import Migrations
 
 from approvals import ActionStore, PendingAction, TokenSigner
 from approvals import stats as figures
-from approvals.records import TERMINAL, about
+from approvals.records import TERMINAL
 from approvals.slack import home_blocks as view
 from approvals.slack.clicks import Click
+from approvals.subjects import Subjects
 from infra.db import Database, Schema
-from infra.people import Directory, LookupFailed
+from infra.people import Directory
 from infra.roster import Roster, RosterLookupFailed
 
 log = structlog.get_logger(__name__)
@@ -86,8 +87,10 @@ class Home:
         problem: Callable[[str], str | None],
         account_section: Callable[[str], list[dict[str, Any]]] | None = None,
         now: Callable[[], float] = time.time,
+        subjects: Subjects | None = None,
     ) -> None:
         self.client = client
+        self.subjects = subjects or Subjects(people)  # whom each action is about
         self.actions = actions
         self.signer = signer
         self.people = people
@@ -139,14 +142,13 @@ class Home:
         escalated_to = self.escalation is not None and self._is(self.escalation, user)
         blocks = view.results(results) if results else []
         if approver or escalated_to:
-            email = self._email(user)
             waiting = [
                 a
                 for a in pending
                 if a.expires_at > now
                 and user not in a.shaped_by
                 and user not in a.approved_by
-                and not about(a, email)  # their own HR record: never theirs to decide
+                and not self.subjects.excluded(a, user)  # their own record, or unchecked
                 and (approver or a.escalated_at is not None)
             ]
             waiting.sort(key=lambda a: (a.expires_at, a.id))
@@ -163,12 +165,6 @@ class Home:
 
     def _sign(self, action: PendingAction, decision: str) -> str:
         return self.signer.sign(action.id, decision, action.request_hash)
-
-    def _email(self, user: str) -> str | None:
-        try:
-            return self.people.get(user).email
-        except LookupFailed:
-            return None  # listed, then: a click on it is still checked and refused
 
     @staticmethod
     def _is(roster: Roster, user: str) -> bool:

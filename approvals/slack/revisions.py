@@ -159,11 +159,10 @@ class Revisions:
     def _own_record(self, editor: str, edited: PendingAction) -> str | None:
         """Why `editor` may not make this edit: it would make the request about their own HR
         record (which they may then neither edit nor approve)."""
-        try:
-            email = self.clicks.people.get(editor).email
-        except LookupFailed:
+        emails = self.clicks.subjects.emails(editor)
+        if emails is None:
             return "Your account could not be checked just now; nothing was changed."
-        if about(edited, email):
+        if any(about(edited, email) for email in emails):
             return "This would make the request change your own HR record; nothing was changed."
         return None
 
@@ -220,9 +219,7 @@ class Revisions:
             )
         if assignee in action.shaped_by:
             return f"They asked for action #{action.id} or took part in it, so cannot approve it."
-        if about(action, person.email):
-            return f"Action #{action.id} changes their own HR record, so they cannot approve it."
-        return None
+        return self.clicks.subjects.problem(action, assignee, person=person, you=False)
 
     def _hand_over(self, click: Click, action_id: int, assignee: str) -> None:
         action = self.store.get(action_id)  # as it is now: the card shows where it stands

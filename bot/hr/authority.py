@@ -71,6 +71,10 @@ class PersonalAuthority:
         account = self._account(slack_user)
         return account.hr_subject if account else None
 
+    def email(self, slack_user: str) -> str | None:
+        account = self._account(slack_user)
+        return account.hr_email if account else None
+
     def headers(self, slack_user: str) -> dict[str, str]:
         with self._lock(slack_user):
             account = self._account(slack_user)

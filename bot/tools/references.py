@@ -228,7 +228,8 @@ def _singled_out(
 NEW_RECORD = re.compile(
     r"\b(?:add|adding|hire|hired|hiring|create|creating|onboard|onboarding|join|joins|joined|"
     r"joining|welcome|recruited|enrol|enroll|register|new (?:\w+ )?(?:employee|hire|starter|"
-    r"joiner|colleague|person|record|member|engineer|team member)|(?:starts|starting|started) "
+    r"joiner|colleague|person|record|member|engineer|team member)|set (?:them |him |her )?up|"
+    r"(?:a|new) (?:record|profile|entry) for|(?:starts|starting|started) "
     r"(?:on|next|this|today|tomorrow|work|with us)|as (?:our|a|an) new)\b",
     re.IGNORECASE,
 )
