@@ -10,11 +10,12 @@ import pytest
 from structlog.testing import capture_logs
 
 from approvals.slack.cards import APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID
-from approvals.slack.home_blocks import BATCH_APPROVE_ID
+from approvals.slack.home_blocks import BATCH_APPROVE_ID, BATCH_CONFIRM_ID
 from approvals.slack.modals import REASON_BLOCK_ID, REASON_INPUT_ID
 from bot.hr.link_messages import CONNECT_FROM_HOME_ID, DISCONNECT_ACTION_ID
 from sandbox.scripted_model import rest, tool_calls
 from tests.slack_harness import HR_CHANNEL, Stack, mention_event
+from tests.test_policy import ask_for
 
 
 def ask_for_jobs(stack: Stack, *changes: tuple[int, str], user: str = "U0DANA") -> None:
@@ -301,3 +302,58 @@ def test_someone_taken_off_the_approver_list_loses_the_pending_requests_on_their
         assert "employee 2" not in text_of(home) and not buttons(home, APPROVE_ACTION_ID)
     finally:
         stack.stop()
+
+
+def batch_with_a_delete(stack: Stack) -> dict:
+    """#1 changes a job, #2 deletes Tobias Funke; Bob ticks both and presses the batch button.
+    Returns the modal it opened."""
+    ask_for_jobs(stack, (3, "analyst"))
+    ask_for(stack, "DELETE", "/api/users/9")
+    stack.approval_cards(2)
+    home = stack.open_home("U0BOB")
+    stack.home_click("U0BOB", BATCH_APPROVE_ID, tick=buttons(home, APPROVE_ACTION_ID))
+    return stack.slack.wait_for(lambda: stack.slack.views and stack.slack.views[-1])
+
+
+def test_a_batch_with_a_delete_names_each_delete_and_runs_only_once_confirmed(stack):
+    modal = batch_with_a_delete(stack)
+
+    assert modal["callback_id"] == BATCH_CONFIRM_ID
+    assert modal["submit"]["text"] == "Approve all 2"
+    words = text_of(modal)
+    assert "*#2* Delete employee 9" in words and "Tobias Funke" in words
+    assert "#1" not in words  # only the deletes are named
+    assert stack.audit("approved") == []
+
+    stack.submit("U0BOB", modal, {})
+
+    stack.slack.wait_for(lambda: len(stack.audit("executed")) == 2)
+    assert sorted((r.method, r.path) for r in stack.hr.writes_seen()) == [
+        ("DELETE", "/api/users/9"),
+        ("PATCH", "/api/users/3"),
+    ]
+
+
+def test_a_batch_with_a_delete_left_unconfirmed_approves_nothing(stack):
+    batch_with_a_delete(stack)  # Bob closes the modal: Slack sends the bot nothing
+
+    stack.drain()
+
+    assert stack.audit("approved") == [] and stack.hr.writes_seen() == []
+
+
+def published_to(stack: Stack, user: str) -> int:
+    return sum(1 for c in stack.slack.calls_to("views.publish") if c.args.get("user_id") == user)
+
+
+def test_a_change_republishes_only_the_pages_of_the_people_it_concerns(stack):
+    for user in ("U0BOB", "U0DANA", "U0EVE", "U0GINA"):  # Eve and Gina: not concerned
+        stack.open_home(user)
+    ask_for_jobs(stack, (3, "analyst"))  # Dana asks; Bob, Carol and Alice approve
+
+    stack.slack.wait_for(lambda: published_to(stack, "U0BOB") >= 2)
+    stack.slack.wait_for(lambda: published_to(stack, "U0DANA") >= 2)
+    stack.drain()  # every refresh handed over has run
+
+    assert published_to(stack, "U0EVE") == 1 and published_to(stack, "U0GINA") == 1
+    assert published_to(stack, "U0CAROL") == 0  # an approver who never opened the tab

@@ -24,7 +24,7 @@ from approvals.records import (
 )
 from approvals.slack import cards, modals
 from approvals.slack.announce import Announcements
-from approvals.slack.home_blocks import BATCH_APPROVE_ID, WAITING_SHOWN
+from approvals.slack.home_blocks import BATCH_APPROVE_ID, WAITING_SHOWN, batch_confirmation
 from approvals.store import ActionStore, RequestChanged
 from approvals.subjects import Subjects
 from approvals.tokens import BadToken, Decision, TokenExpired, TokenSigner
@@ -337,6 +337,26 @@ class ClickHandler:
 
     # --- several at once ---------------------------------------------------------------
 
+    def _action_of(self, value: str) -> int | None:
+        """The action a signed approve value is for; None when it is not one (the click's own
+        checks then refuse it)."""
+        try:
+            return self.signer.verify(value).action_id
+        except (BadToken, TokenExpired):
+            return None
+
+    def _deletes_among(self, values: Sequence[str]) -> list[PendingAction]:
+        """The pending deletes a batch's values would approve, which ask for confirmation."""
+        deletes = []
+        for action_id in dict.fromkeys(self._action_of(v) for v in values):
+            try:
+                action = self.store.get(action_id) if action_id is not None else None
+            except ActionNotFound:
+                action = None
+            if action is not None and _pending_delete(action):
+                deletes.append(action)
+        return deletes
+
     def approve_batch(self, batch: Click) -> None:
         """App Home's batch button: each ticked action approved on its own, exactly as if
         clicked alone; the results listed on the page and sent to the clicker's DM (theirs
@@ -352,14 +372,29 @@ class ClickHandler:
         elif len(values) > WAITING_SHOWN:
             lines = [f"At most {WAITING_SHOWN} at once; nothing was approved."]
         else:
+            deletes = [] if batch.submitted else self._deletes_among(values)
+            if deletes and batch.trigger_id:
+                view = batch_confirmation(values, deletes)
+                if self.announcer.open_modal(deletes[0], batch.trigger_id, view):
+                    return  # the batch runs when the modal naming each delete is submitted
+            unconfirmed = {a.id for a in deletes}
             each = [
                 Click(batch.user, batch.team, cards.APPROVE_ACTION_ID, value, None)
                 for value in values
+                if self._action_of(value) not in unconfirmed
             ]
-            lines = approve_each(self, each)
+            lines = approve_each(self, each) + [
+                f"• Action #{i} deletes a record, which needs its confirmation: approve it on "
+                "its own, or press the batch button again."
+                for i in sorted(unconfirmed)
+            ]
         self.announcer.tell(None, batch.user, "Your batch approval:\n" + "\n".join(lines))
         if self.home is not None:
             self.home.publish(batch.user, lines)
+
+
+def _pending_delete(action: PendingAction) -> bool:
+    return action.method == "DELETE" and action.status == "pending"
 
 
 def approve_each(handler: ClickHandler, clicks: Iterable[Click]) -> list[str]:

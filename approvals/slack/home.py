@@ -22,6 +22,7 @@ from approvals import stats as figures
 from approvals.records import TERMINAL
 from approvals.slack import home_blocks as view
 from approvals.slack.clicks import Click
+from approvals.slack.home_blocks import BATCH_APPROVE_ID
 from approvals.subjects import Subjects
 from infra.db import Database, Schema
 from infra.people import Directory
@@ -32,6 +33,7 @@ log = structlog.get_logger(__name__)
 STATS_DAYS = 30
 OUTCOMES_SHOWN = 5
 RESULTS_KEPT = 600
+MAX_REFRESHED = 500  # pages refreshed for one change of one action
 NOT_FOR_YOU = "This app answers HR questions for members of this workspace."
 
 # Who has opened the Home tab: only their views are kept up to date when something changes
@@ -44,11 +46,19 @@ def create_home_viewers(db: sqlite_utils.Database) -> None:
     db["home_viewers"].create({"user": str, "opened_at": float}, pk="user", not_null={"opened_at"})
 
 
+@migrations()
+def home_viewers_shown(db: sqlite_utils.Database) -> None:
+    # The actions each viewer's last page showed, as ",1,5,": they see them go, whoever they
+    # are by then (an approver no longer, say), across restarts and replicas.
+    db["home_viewers"].add_column("shown", str)
+
+
 POSTGRES = (
     (
         "create_home_viewers",
         'CREATE TABLE home_viewers ("user" TEXT PRIMARY KEY, opened_at DOUBLE PRECISION NOT NULL);',
     ),
+    ("home_viewers_shown", "ALTER TABLE home_viewers ADD COLUMN shown TEXT;"),
 )
 
 tables = Schema("home", migrations, POSTGRES)
@@ -68,6 +78,19 @@ class HomeViewers:
 
     def all(self) -> list[str]:
         return [row[0] for row in self.database.execute('SELECT "user" FROM home_viewers')]
+
+    def showing(self, user: str, action_ids: set[int]) -> None:
+        """The actions `user`'s page shows now."""
+        shown = "," + "".join(f"{i}," for i in sorted(action_ids))
+        with self.database.immediate() as db:
+            db.execute('UPDATE home_viewers SET shown = ? WHERE "user" = ?', (shown, user))
+
+    def showed(self, action_id: int) -> list[str]:
+        """The viewers whose last page showed the action."""
+        rows = self.database.execute(
+            'SELECT "user" FROM home_viewers WHERE shown LIKE ?', (f"%,{int(action_id)},%",)
+        )
+        return [row[0] for row in rows]
 
 
 class Home:
@@ -100,6 +123,7 @@ class Home:
         self.account_section = account_section
         self.now = now
         self._dirty: set[str] = set()
+        self._shown: dict[str, set[int]] = {}  # what was last written for each page
         self._results: dict[str, tuple[list[str], float]] = {}
         self._wake = threading.Condition()
         self._stopping = False
@@ -135,8 +159,10 @@ class Home:
     def blocks(self, user: str, results: Sequence[str] = ()) -> list[dict[str, Any]]:
         """The page `user` sees now. Nobody but an active full member sees any HR data."""
         if self.problem(user) is not None:
+            self._showing(user, [])
             return [{"type": "section", "text": {"type": "mrkdwn", "text": NOT_FOR_YOU}}]
         now = self.now()
+        waiting: list[PendingAction] = []
         pending = self.actions.in_states("pending")
         approver = self._is(self.approvers, user)
         escalated_to = self.escalation is not None and self._is(self.escalation, user)
@@ -154,7 +180,9 @@ class Home:
             waiting.sort(key=lambda a: (a.expires_at, a.id))
             blocks += view.waiting(waiting, self._sign, now)
         mine = [a for a in pending if a.requester == user]
-        blocks += view.your_requests(mine, self._finished(user), self._sign)
+        finished = self._finished(user)
+        blocks += view.your_requests(mine, finished, self._sign)
+        self._showing(user, [*waiting, *mine, *finished])
         if self.account_section is not None:
             blocks += self.account_section(user)
         if approver:
@@ -162,6 +190,15 @@ class Home:
             stats = figures.compute(self.database, since=since, until=now + 1)
             blocks += view.how_it_goes(stats, user, STATS_DAYS)
         return blocks
+
+    def _showing(self, user: str, actions: Sequence[PendingAction]) -> None:
+        """Remember what `user`'s page shows (written only when it differs)."""
+        shown = {a.id for a in actions}
+        with self._wake:
+            if self._shown.get(user) == shown:
+                return
+            self._shown[user] = shown
+        HomeViewers(self.database).showing(user, shown)
 
     def _sign(self, action: PendingAction, decision: str) -> str:
         return self.signer.sign(action.id, decision, action.request_hash)
@@ -185,10 +222,26 @@ class Home:
     # --- keeping views up to date --------------------------------------------------------
 
     def changed(self, action: PendingAction) -> None:
-        """Something about `action` changed: refresh every viewer's page, in the background
-        (each refresh coalesced). Not only those it concerns now: someone who was an approver
-        when their page was published must see its HR data go once they are not."""
-        self.refresh(*HomeViewers(self.database).all())
+        """Something about `action` changed: refresh, in the background (each refresh
+        coalesced), the pages of the people it concerns who have opened the tab: its
+        approvers, its requester and those whose words shaped it, its escalation group once
+        escalated, and whoever's last page showed it (an approver no longer, say, sees its
+        HR data go). Never everyone who ever opened the tab; at most MAX_REFRESHED."""
+        concerned = {action.requester, *action.shaped_by}
+        rosters = [self.approvers]
+        if action.escalated_at is not None and self.escalation is not None:
+            rosters.append(self.escalation)
+        for roster in rosters:
+            try:
+                concerned |= roster.members()
+            except RosterLookupFailed:
+                log.warning("home.roster_unreadable", action_id=action.id)
+        viewers = HomeViewers(self.database)
+        concerned |= set(viewers.showed(action.id))
+        viewers = sorted(concerned & set(viewers.all()))
+        if len(viewers) > MAX_REFRESHED:
+            log.warning("home.refresh_capped", action_id=action.id, concerned=len(viewers))
+        self.refresh(*viewers[:MAX_REFRESHED])
 
     def refresh(self, *users: str) -> None:
         with self._wake:
@@ -239,5 +292,19 @@ def register(app: App, home: Home, take: Callable[[Click], bool]) -> None:
         ]
         user = (body.get("user") or {}).get("id", "")
         team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
-        if not take(Click(user, team, view.BATCH_APPROVE_ID, json.dumps(chosen))):
+        trigger = body.get("trigger_id") if isinstance(body.get("trigger_id"), str) else None
+        click = Click(user, team, view.BATCH_APPROVE_ID, json.dumps(chosen), trigger_id=trigger)
+        if not take(click):
+            log.warning("click.dropped", user=user)
+
+    @app.view(view.BATCH_CONFIRM_ID)
+    def on_batch_confirmed(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """The modal naming each delete of a batch, submitted: the batch it carries runs, each
+        item checked as if clicked alone."""
+        ack()
+        user = (body.get("user") or {}).get("id", "")
+        team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+        carried = view.get("private_metadata") or "[]"
+        click = Click(user, team, BATCH_APPROVE_ID, carried, submitted=True)
+        if not take(click):
             log.warning("click.dropped", user=user)

@@ -4,6 +4,7 @@ requests they made; how approvals are going. Buttons carry the same signed value
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ from approvals.slack.cards import (
     WITHDRAW_ACTION_ID,
     approvals_line,
     approve_button,
+    code,
     outcome,
     short_summary,
     summary,
@@ -26,6 +28,7 @@ from approvals.slack.values import visible
 BATCH_BLOCK_ID = "home-batch"
 BATCH_SELECT_ID = "home_batch_select"
 BATCH_APPROVE_ID = "home_approve_selected"
+BATCH_CONFIRM_ID = "home_batch_confirm"  # the modal naming each delete of a batch
 WAITING_SHOWN = 10  # Slack's limit on the options of one checkbox group
 OPTION_TEXT_LIMIT = 75
 
@@ -137,3 +140,32 @@ def results(lines: Sequence[str]) -> list[dict[str, Any]]:
     escaped where they were put in)."""
     text = "\n".join(f"• {line}" for line in lines)
     return [kit.section(f"*Your batch approval:*\n{text}"[:SECTION_LIMIT])]
+
+
+def batch_confirmation(values: Sequence[str], deletes: Sequence[PendingAction]) -> dict[str, Any]:
+    """The modal a batch with deletes opens before anything runs: each delete named, as a single
+    Approve's confirmation names it; submitting approves the whole batch, Cancel nothing."""
+    count = len(values)
+    lines = "\n".join(f"• *#{a.id}* {short_summary(a)}{_whose(a)}" for a in deletes)
+    return {
+        "type": "modal",
+        "callback_id": BATCH_CONFIRM_ID,
+        "private_metadata": json.dumps(list(values)),
+        "title": kit.plain("Approve selected"),
+        "submit": kit.plain(f"Approve all {count}"),
+        "close": kit.plain("Cancel"),
+        "blocks": [
+            kit.section(
+                f"You ticked {count}. Approving runs each one on its own; "
+                f"{'this deletes a record' if len(deletes) == 1 else 'these delete records'} "
+                "for good:"
+            ),
+            kit.section(visible(lines, 2900)),
+        ],
+    }
+
+
+def _whose(action: PendingAction) -> str:
+    """ ", the record of Tobias Funke": whose record, as the card's snapshot read it."""
+    name = (action.fields_before or {}).get("name")
+    return f", the record of {code(name)}" if isinstance(name, str) and name.strip() else ""
