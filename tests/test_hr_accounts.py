@@ -353,3 +353,31 @@ def test_purge_drops_only_states_older_than_asked(states, clock):
     with pytest.raises(UnknownState):
         states.claim(old)
     assert states.claim(recent).slack_user == "U0ERIN"
+
+
+@pytest.mark.parametrize(
+    ("state", "error"),
+    [
+        ("Q" * 43, UnknownState),  # the right shape, never started
+        ("not a state!", UnknownState),  # malformed
+        ("x" * 5000, UnknownState),
+        ("used", StateUsed),
+        ("stale", StateExpired),
+    ],
+)
+def test_a_state_that_cannot_be_claimed_never_takes_the_write_lock(
+    states, database, clock, monkeypatch, state, error
+):
+    if state == "used":
+        state = states.start("U0DANA", VERIFIER)
+        states.claim(state)
+    elif state == "stale":
+        state = states.start("U0DANA", VERIFIER)
+        clock.advance(TEN_MINUTES + 1)
+
+    def no_write_lock():
+        raise AssertionError("a write transaction was started")
+
+    monkeypatch.setattr(database, "immediate", no_write_lock)
+    with pytest.raises(error):
+        states.claim(state)

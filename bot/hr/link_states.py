@@ -7,6 +7,7 @@ LinkStateError → UnknownState, StateExpired, StateUsed.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import sqlite3
 import time
@@ -20,7 +21,8 @@ from bot.hr.accounts import SealBroken, TokenCipher
 from infra.db import Database, Schema
 
 PURPOSE = "hr-account.link-state.v1"
-MAX_STATE_LENGTH = 200  # token_urlsafe(32) is 43 characters; anything far longer is not ours
+# What start() hands out: token_urlsafe(32), 43 URL-safe characters; anything else is not ours.
+STATE_SHAPE = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
 migrations = Migrations("link_states")
 
@@ -132,10 +134,21 @@ class LinkStates:
     def claim(self, state: object) -> Claim:
         """Take the state once: who started the link, the PKCE verifier, and the event it came
         from. Raises UnknownState, StateExpired or StateUsed."""
-        if not isinstance(state, str) or not state or len(state) > MAX_STATE_LENGTH:
+        if not isinstance(state, str) or not STATE_SHAPE.fullmatch(state):
             raise UnknownState("the state is missing or malformed")
         digest = state_digest(state)
         now = self.now()
+        # Read first, without the write lock: a flood of unknown, used or stale states never
+        # queues behind (or ahead of) the bot's own writes.
+        seen = self.database.execute(
+            "SELECT claimed_at, started_at FROM link_states WHERE state_digest = ?", (digest,)
+        ).fetchone()
+        if seen is None:
+            raise UnknownState("no link was started with this state")
+        if seen["claimed_at"] is not None:
+            raise StateUsed("this link was already completed")
+        if now - seen["started_at"] > self.ttl_seconds:
+            raise StateExpired("this link was started too long ago; start again")
         with self.database.immediate() as db:
             row = db.execute(
                 "SELECT * FROM link_states WHERE state_digest = ?", (digest,)
