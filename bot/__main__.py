@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     if args not in ([], ["rotate-keys"]):
         print(USAGE, file=sys.stderr)
         return 2
+    config = None
     try:
         config = configuration.load()
         if args:
@@ -47,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
             config = local_workspace.prepare(config)
         config.require_slack()
     except ConfigError as e:
-        print(e, file=sys.stderr)
+        why = local_workspace.not_here(config) if config is not None else None
+        print(f"{why}\n{e}" if why else e, file=sys.stderr)
         return 2
     logs.configure(config.log_format)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)

@@ -38,6 +38,10 @@ SANDBOX_CLIENT_ID = "hr-bot-sandbox"
 SANDBOX_SCOPES = "hr"
 
 
+# Settings that say where a deployment's data is: set, they mean "not the local workspace".
+DEPLOYMENT_DATA = ("DATABASE_PATH", "DATABASE_URL", "HR_API_URL")
+
+
 def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Config:
     """Build the Config from `environ` (default: os.environ) over the values in `env_file`."""
     values: dict[str, str] = {}
@@ -181,6 +185,7 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         sweep_interval_seconds=integer("SWEEP_INTERVAL_SECONDS", 30, 1, 3600),
         model_deadline_seconds=integer("MODEL_DEADLINE_SECONDS", 90, 5, 3600),
         log_format=log_format,
+        deployment_data=tuple(name for name in DEPLOYMENT_DATA if name in env),
     )
     if bool(config.escalate_after_seconds) != bool(config.escalation_group):
         problems.append(

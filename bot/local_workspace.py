@@ -18,7 +18,6 @@ APPROVERS = ("U0BOB", "U0CAROL")
 HR_CHANNEL = "C0HR"
 APPROVAL_CHANNEL = "C0APPROVALS"
 DATABASE = "data/local-workspace.sqlite3"
-DEFAULT_DATABASE = Config().database_path
 
 
 def wanted(config: Config) -> bool:
@@ -35,13 +34,28 @@ def wanted(config: Config) -> bool:
         config.approver_group,
         config.approval_secrets,
         config.database_url,
+        config.deployment_data,
     )
     return config.uses_sandbox and not any(deployment)
 
 
+def not_here(config: Config) -> str | None:
+    """Why `make run` did not open the local workspace although no Slack app is configured:
+    a setting that points at a deployment's data. None otherwise."""
+    if config.slack_bot_token or not config.deployment_data:
+        return None
+    named = ", ".join(config.deployment_data)
+    return (
+        f"{named} {'is' if len(config.deployment_data) == 1 else 'are'} set, so this is not "
+        "the local workspace (which never runs on a deployment's data or HR API): the Slack "
+        f"settings below are needed. To try the local workspace, unset {named}."
+    )
+
+
 def prepare(config: Config) -> Config:
-    """The configuration for the local workspace: Slack's settings point at the page."""
-    database = DATABASE if config.database_path == DEFAULT_DATABASE else config.database_path
+    """The configuration for the local workspace: Slack's settings point at the page, and
+    its data is a database of its own."""
+    database = DATABASE
     public_url = config.public_url
     if config.per_user_hr and public_url == f"http://127.0.0.1:{config.port}":
         public_url = f"http://127.0.0.1:{config.port + 1}"  # the sandbox default: the bot's port

@@ -160,6 +160,9 @@ class Config:
 
     # Set by `python -m bot` when no Slack app is configured: Slack is the local workspace page.
     local_workspace: bool = False
+    # Which of the settings that say where a deployment's data is (DEPLOYMENT_DATA) were set,
+    # in the environment or .env: the local workspace never runs on them.
+    deployment_data: tuple[str, ...] = ()
 
     @property
     def socket_mode(self) -> bool:

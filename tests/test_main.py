@@ -47,6 +47,15 @@ def test_a_half_configured_slack_app_stops_naming_every_missing_variable(tmp_pat
     assert "Traceback" not in done.stderr
 
 
+def test_a_deployments_database_is_never_opened_as_the_local_workspace(tmp_path):
+    database = tmp_path / "prod.sqlite3"
+    done = run_bot(tmp_path, {"DATABASE_PATH": str(database)}, timeout=30)
+    assert done.returncode == 2
+    assert done.stderr.startswith("DATABASE_PATH is set, so this is not the local workspace")
+    assert "SLACK_BOT_TOKEN" in done.stderr and "Traceback" not in done.stderr
+    assert not database.exists() and not (tmp_path / "data").exists()
+
+
 def test_an_unreachable_slack_is_one_clear_line(tmp_path):
     env = {
         **DEPLOYMENT,
