@@ -146,6 +146,15 @@ def add_editors(db: sqlite_utils.Database) -> None:
     db["actions"].add_column("edited_by", str)
 
 
+@migrations()
+def add_redaction(db: sqlite_utils.Database) -> None:
+    # When retention purged an action's personal data; and, for each message the bot posted
+    # about it, when it was rewritten without that data (and how many tries that took).
+    db["actions"].add_column("purged_at", float)
+    db["cards"].add_column("redacted_at", float)
+    db["cards"].add_column("redact_tries", int, not_null_default=0)
+
+
 POSTGRES = (
     (
         "create_actions_cards_votes",
@@ -222,6 +231,12 @@ POSTGRES = (
     ("add_escalation", "ALTER TABLE actions ADD COLUMN escalated_at DOUBLE PRECISION;"),
     ("add_requester_words", "ALTER TABLE actions ADD COLUMN words TEXT;"),
     ("add_editors", "ALTER TABLE actions ADD COLUMN edited_by TEXT;"),
+    (
+        "add_redaction",
+        "ALTER TABLE actions ADD COLUMN purged_at DOUBLE PRECISION; "
+        "ALTER TABLE cards ADD COLUMN redacted_at DOUBLE PRECISION; "
+        "ALTER TABLE cards ADD COLUMN redact_tries INTEGER NOT NULL DEFAULT 0;",
+    ),
 )
 
 tables = Schema("approvals", migrations, POSTGRES)

@@ -55,17 +55,18 @@ class Upkeep:
         """Retention: drop the personal data kept with long-finished actions: the request body,
         the reject reason (and the salt of its hash in the audit), the quoted messages, the
         record snapshots shown on the card and the HR API's answer. The method, path, request
-        hash, who decided and when, and the audit stay."""
+        hash, who decided and when, and the audit stay. `purged_at` marks them, so every message
+        the bot posted about them is rewritten too (Announcer.redact_purged)."""
         cutoff = self.store.now() - older_than_days * 86400
         terminal = tuple(sorted(TERMINAL))
         with self.store.database.immediate() as db:
             return db.execute(
                 "UPDATE actions SET before = NULL, hr_body = NULL, fields_before = NULL, "
-                "body = NULL, reason = NULL, text_salt = NULL, words = NULL "
+                "body = NULL, reason = NULL, text_salt = NULL, words = NULL, purged_at = ? "
                 f"WHERE status IN ({', '.join('?' * len(terminal))}) "
                 "AND COALESCE(finished_at, decided_at, created_at) < ? "
                 "AND (before IS NOT NULL OR hr_body IS NOT NULL OR fields_before IS NOT NULL "
                 "OR body IS NOT NULL OR reason IS NOT NULL OR text_salt IS NOT NULL "
                 "OR words IS NOT NULL)",
-                (*terminal, cutoff),
+                (self.store.now(), *terminal, cutoff),
             ).rowcount

@@ -299,6 +299,7 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         record=core.actions.record,
         authority=core.executor.authority,
         linking=linking,
+        posted_about=cards.remember,
     )
     # People take turns; each person's messages are answered one at a time, in order, and one
     # conversation's in the order they were sent across replicas.
@@ -352,7 +353,11 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         queue_answer=answers.submit,
         retention_days=config.conversation_retention_days,
         interval_seconds=config.sweep_interval_seconds,
-        chores=[lambda: core.per_user.states.purge(LINK_STATES_KEPT)] if core.per_user else [],
+        # Once retention purged an action's personal data, its Slack messages lose it too.
+        chores=[
+            lambda: announcer.redact_purged(core.actions.get),
+            *([lambda: core.per_user.states.purge(LINK_STATES_KEPT)] if core.per_user else []),
+        ],
         leases=leases,
         turns=turns,
     )

@@ -9,9 +9,9 @@ import requests
 from approvals import audit
 from approvals.slack.cards import APPROVE_ACTION_ID, WITHDRAW_ACTION_ID
 from bot.tools.catalogue import DEFAULT_CATALOGUE
-from sandbox.fake_slack import TEAM_ID
+from sandbox.fake_slack import BOT_USER_ID, TEAM_ID
 from sandbox.scripted_model import rest, say, tool_calls
-from tests.slack_harness import HR_CHANNEL, Stack, click_payload, mention_event
+from tests.slack_harness import APPROVAL_CHANNEL, HR_CHANNEL, Stack, click_payload, mention_event
 
 
 def ask_for(stack: Stack, method: str, url: str, body=None, user: str = "U0DANA") -> dict:
@@ -365,5 +365,94 @@ def test_a_request_left_pending_escalates_to_the_group_whose_member_approves_it(
         assert "HR API answered 204" in outcome.text
         assert [e.detail for e in stack.audit("escalated")] == [{"to": "S0ESCALATE"}]
         assert stack.app.actions.get(1).decided_by == "U0GINA"
+    finally:
+        stack.stop()
+
+
+# Personal data purged everywhere it was put: every message the bot posted about the action.
+JANET = ("Janet", "Weaver", "janet.weaver", "head of payroll", "payroll specialist")
+
+
+def bots_messages_saying(stack: Stack, words: tuple[str, ...]) -> list:
+    """The bot's messages whose text or blocks, as they stand now, hold any of `words`."""
+    return [
+        m
+        for m in list(stack.slack.messages.values())
+        if m.user == BOT_USER_ID
+        and any(
+            w.casefold() in (json.dumps([m.text, m.blocks], ensure_ascii=False)).casefold()
+            for w in words
+        )
+    ]
+
+
+def unrewritten(stack: Stack) -> list[tuple[int]]:
+    """The tries of each message about an action that is still to be rewritten."""
+    rows = stack.app.actions.database.execute(
+        "SELECT redact_tries FROM cards WHERE redacted_at IS NULL"
+    )
+    return [tuple(row) for row in rows]
+
+
+def promote_janet(stack: Stack) -> None:
+    """Dana asks, in her words, to promote Janet Weaver; Bob approves; it runs."""
+    stack.model.add(tool_calls(rest("PATCH", "/api/users/2", {"job": "head of payroll"})))
+    event = mention_event("U0DANA", "Janet Weaver is now our head of payroll")
+    stack.send_event(event)
+    stack.replies(HR_CHANNEL, event["ts"])
+    stack.answered(event)
+    for card in stack.approval_cards():
+        if card.channel == "D0BOB" or card.channel == APPROVAL_CHANNEL:
+            stack.click("U0BOB", card, APPROVE_ACTION_ID)
+            break
+    stack.slack.wait_for(lambda: stack.app.actions.get(1).status == "succeeded")
+    stack.replies(HR_CHANNEL, event["ts"], count=2)  # the outcome, in her thread
+
+
+def test_after_retention_no_message_the_bot_posted_holds_the_actions_personal_data(tmp_path):
+    stack = Stack(tmp_path, APPROVAL_CHANNEL=None, APPROVERS="U0BOB,U0CAROL").start()
+    try:
+        promote_janet(stack)
+        assert bots_messages_saying(stack, JANET)  # the cards, the notice, the outcome
+        stack.clock.advance(31 * 86400)
+
+        stack.housekeep()
+
+        assert bots_messages_saying(stack, JANET) == []
+        rewritten = bots_messages_saying(stack, ("its details were removed",))
+        assert len(rewritten) >= 4  # Bob's and Carol's cards, the notice, the outcome
+        assert all("Action #1: Update employee, done by <@U0BOB>" in m.text for m in rewritten)
+        assert stack.app.actions.get(1).body is None  # and the database's copy is gone
+    finally:
+        stack.stop()
+
+
+def test_a_message_slack_cannot_update_is_retried_then_given_up_and_the_purge_goes_on(tmp_path):
+    stack = Stack(tmp_path).start()
+    try:
+        promote_janet(stack)
+        stack.clock.advance(31 * 86400)
+        stack.slack.fail("chat.update", "internal_error")  # the first rewrite fails, for now
+
+        stack.housekeep()
+
+        assert stack.app.actions.get(1).body is None  # the database's purge never waits
+        assert unrewritten(stack) == [(1,)]  # one left, tried once, tried again next round
+        stack.housekeep()
+        assert unrewritten(stack) == [] and bots_messages_saying(stack, JANET) == []
+    finally:
+        stack.stop()
+
+
+def test_a_message_that_is_gone_is_given_up_on_after_one_try(tmp_path):
+    stack = Stack(tmp_path).start()
+    try:
+        promote_janet(stack)
+        stack.clock.advance(31 * 86400)
+        stack.slack.fail("chat.update", "message_not_found", times=100)
+        stack.housekeep()
+        tried = len(stack.slack.calls_to("chat.update"))
+        stack.housekeep()
+        assert len(stack.slack.calls_to("chat.update")) == tried  # not tried again
     finally:
         stack.stop()

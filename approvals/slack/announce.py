@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
@@ -11,11 +12,26 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from approvals.records import Card, PendingAction
+from approvals.slack import blocks as kit
 from approvals.slack import cards, channel_cards, modals
 from approvals.slack.card_copies import CardCopies
 from approvals.tokens import TokenSigner
 
 log = structlog.get_logger(__name__)
+
+REDACTED_PER_ROUND = 200  # messages rewritten per housekeeping round, once purged
+MAX_REDACT_TRIES = 5
+# What Slack answers for a message that cannot be updated ever again.
+GONE = frozenset(
+    {
+        "message_not_found",
+        "channel_not_found",
+        "is_archived",
+        "cant_update_message",
+        "not_in_channel",
+        "account_inactive",
+    }
+)
 
 
 class Announcements(Protocol):
@@ -83,10 +99,14 @@ class Announcer:
         self.contributors_decide = contributors_decide
         self._dm_channels: dict[str, str] = {}
 
-    def _call(self, method: str, action_id: int | None, **kwargs) -> dict | None:
-        """One Web API call; a failure is logged and skipped so the other copies still go out."""
+    def _call(
+        self, method: str, action_id: int | None, *, remember: bool = True, **kwargs
+    ) -> dict | None:
+        """One Web API call; a failure is logged and skipped so the other copies still go out.
+        A message posted about an action is remembered (unless `remember` is off: the caller
+        keeps it as a card), so retention can rewrite it."""
         try:
-            return getattr(self.client, method)(**kwargs).data
+            answer = getattr(self.client, method)(**kwargs).data
         except SlackApiError as e:
             log.error(
                 "slack.call_failed",
@@ -95,6 +115,38 @@ class Announcer:
                 error=e.response.get("error"),
             )
             return None
+        if method == "chat_postMessage" and action_id is not None and remember and answer:
+            self.copies.remember(action_id, answer["channel"], answer["ts"])
+        return answer
+
+    def redact_purged(
+        self, action_of: Callable[[int], PendingAction], *, limit: int = REDACTED_PER_ROUND
+    ) -> int:
+        """Rewrite every message posted about an action whose personal data retention purged
+        (its cards, the requester's notice and outcome, the notes under them) to a summary
+        without it; how many were rewritten. A message Slack cannot update now is tried again
+        next round, at most MAX_REDACT_TRIES times; one that is gone (deleted, its channel
+        archived) is given up on. Logged either way; the database's purge never waits on it."""
+        done = 0
+        for card in self.copies.unredacted(limit, MAX_REDACT_TRIES):
+            text = cards.purged(action_of(card.action_id))
+            try:
+                self.client.chat_update(
+                    channel=card.channel, ts=card.ts, text=text, blocks=[kit.section(text)]
+                )
+            except SlackApiError as e:
+                error = e.response.get("error")
+                gone = error in GONE
+                log.warning(
+                    "slack.redact_failed", action_id=card.action_id, error=error, given_up=gone
+                )
+                self.copies.redaction_failed(card, give_up=gone, max_tries=MAX_REDACT_TRIES)
+                continue
+            self.copies.redacted(card, time.time())
+            done += 1
+        if done:
+            log.info("slack.redacted", messages=done)
+        return done
 
     def _permalink(self, channel: str | None, ts: str | None) -> str | None:
         if not channel or not ts:
@@ -247,6 +299,7 @@ class Announcer:
             posted = self._call(
                 "chat_postMessage",
                 action.id,
+                remember=False,
                 channel=channel,
                 text=self._card_text(action, channel),
                 blocks=self._approver_blocks(action, channel),
@@ -261,6 +314,7 @@ class Announcer:
             posted = self._call(
                 "chat_postMessage",
                 action.id,
+                remember=False,
                 channel=action.channel,
                 thread_ts=action.thread_ts,
                 text=cards.requester_notice(action, None),

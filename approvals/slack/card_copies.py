@@ -1,4 +1,6 @@
-"""Where each action's card and requester notice were posted, so every copy can be updated."""
+"""Where each action's card and requester notice were posted, so every copy can be updated; and
+every other message the bot posted about it (kind "message"), so that once retention purges
+the action's personal data, each one is rewritten without it."""
 
 from __future__ import annotations
 
@@ -25,10 +27,48 @@ class CardCopies:
             )
         return Card(action_id, channel, ts, kind)
 
-    def of(self, action_id: int) -> list[Card]:
-        """Every copy of the action's card and notice, in the order they were posted."""
+    def remember(self, action_id: int, channel: str, ts: str) -> None:
+        """A message about the action that is not one of its cards (an outcome, a note)."""
+        with self.database.immediate() as db:
+            db.execute(
+                "INSERT INTO cards (channel, ts, action_id, kind) VALUES (?, ?, ?, 'message') "
+                "ON CONFLICT (channel, ts) DO NOTHING",  # one answer telling of two actions
+                (channel, ts, action_id),
+            )
+
+    def unredacted(self, limit: int, max_tries: int) -> list[Card]:
+        """Messages about purged actions not yet rewritten, with tries left; oldest first."""
         rows = self.database.execute(
-            "SELECT action_id, channel, ts, kind FROM cards WHERE action_id = ? ORDER BY rowid",
+            "SELECT c.action_id, c.channel, c.ts, c.kind FROM cards c "
+            "JOIN actions a ON a.id = c.action_id "
+            "WHERE a.purged_at IS NOT NULL AND c.redacted_at IS NULL AND c.redact_tries < ? "
+            "ORDER BY c.rowid LIMIT ?",
+            (max_tries, limit),
+        )
+        return [Card(**dict(row)) for row in rows]
+
+    def redacted(self, card: Card, at: float) -> None:
+        with self.database.immediate() as db:
+            db.execute(
+                "UPDATE cards SET redacted_at = ? WHERE channel = ? AND ts = ?",
+                (at, card.channel, card.ts),
+            )
+
+    def redaction_failed(self, card: Card, *, give_up: bool, max_tries: int) -> None:
+        tries = "?" if give_up else "redact_tries + 1"
+        params = (max_tries,) if give_up else ()
+        with self.database.immediate() as db:
+            db.execute(
+                f"UPDATE cards SET redact_tries = {tries} WHERE channel = ? AND ts = ?",
+                (*params, card.channel, card.ts),
+            )
+
+    def of(self, action_id: int) -> list[Card]:
+        """Every copy of the action's card and notice, in the order they were posted (not the
+        other messages about it)."""
+        rows = self.database.execute(
+            "SELECT action_id, channel, ts, kind FROM cards "
+            "WHERE action_id = ? AND (kind IS NULL OR kind <> 'message') ORDER BY rowid",
             (action_id,),
         )
         return [Card(**dict(row)) for row in rows]

@@ -248,3 +248,26 @@ def reminder(action: PendingAction) -> str:
 
 def requester_outcome(action: PendingAction) -> str:
     return f"Action #{action.id} ({short_summary(action)}): {outcome(action)}"
+
+
+# What each end is called in a message rewritten once its action's personal data is purged.
+ENDED = {
+    "succeeded": "done",
+    "failed": "failed",
+    "unknown": "outcome unknown",
+    "rejected": "rejected",
+    "withdrawn": "withdrawn",
+    "expired": "expired",
+}
+
+
+def purged(action: PendingAction) -> str:
+    """A message about an action whose personal data retention purged: its number, the kind
+    of change and how it ended, nothing of whom it was about or what it said."""
+    verb = VERBS.get(action.method, action.method)
+    ended = ENDED.get(action.status, action.status)
+    by = f" by <@{action.decided_by}>" if action.decided_by else ""
+    return (
+        f"Action #{action.id}: {verb} {action.noun or 'record'}, {ended}{by}. Its details were "
+        "removed under the retention policy."
+    )

@@ -87,9 +87,13 @@ class Replies:
         record: Callable[..., None],
         authority: Authority | None = None,
         linking: Linking | None = None,
+        posted_about: Callable[[int, str, str], None] | None = None,
     ) -> None:
         """With per-user HR authority, `authority` holds each person's HR account and `linking`
-        asks them to connect it: nobody without a connected account reaches the model."""
+        asks them to connect it: nobody without a connected account reaches the model.
+        `posted_about(action_id, channel, ts)` hears of each answer that tells of a held action
+        (retention rewrites it with the action's other messages)."""
+        self.posted_about = posted_about
         self.client = client
         self.agent = agent
         self.inbox = inbox
@@ -192,27 +196,29 @@ class Replies:
     def _run_agent(self, message: Incoming) -> None:
         status = self.show_working(message)
         try:
-            text = self._respond(message)
+            text, held = self._respond(message)
             if text is not None:
-                self.deliver(message, text)
+                ts = self.deliver(message, text)
+                for action_id in held if ts and self.posted_about else ():
+                    self.posted_about(action_id, message.thread.channel, ts)
         finally:
             self.stop_working(message, status=status)
 
-    def _respond(self, message: Incoming) -> str | None:
-        """The answer to post; None when the thread already says it all (a held change's own
-        notice, with its link and Withdraw button, is the answer)."""
+    def _respond(self, message: Incoming) -> tuple[str | None, tuple[int, ...]]:
+        """The answer to post, and the actions it tells of; None when the thread already says
+        it all (a held change's own notice, with its link and Withdraw button, is the answer)."""
         context = ToolContext(message.user, message.thread)
         structlog.contextvars.bind_contextvars(thread=message.thread.key)
         try:
             if not message.text:
-                return GREETING
+                return GREETING, ()
             reply = self.agent.respond(message.text, context)
-            return None if reply.noticed else to_slack(reply.text)
+            return (None if reply.noticed else to_slack(reply.text)), reply.held
         except ModelUnavailable:
-            return MODEL_DOWN
+            return MODEL_DOWN, ()
         except Exception:
             log.exception("answer.failed")
-            return BROKEN
+            return BROKEN, ()
         finally:
             structlog.contextvars.unbind_contextvars("thread")
 
@@ -230,22 +236,25 @@ class Replies:
         else:
             self.react(message, added=False)
 
-    def deliver(self, message: Incoming, text: str) -> None:
+    def deliver(self, message: Incoming, text: str) -> str | None:
         """The answer in the person's thread: a long one in a direct message is streamed where
-        Slack allows it; anything else, or a stream that did not show it all, is posted."""
-        if (
-            message.is_direct
-            and is_long(text)
-            and self.streamer.stream(message.thread, self.gate.team_id, message.user, text)
-        ):
-            return
-        self.post(message.thread, text)
+        Slack allows it; anything else, or a stream that did not show it all, is posted. The
+        ts of the message that shows it, when known."""
+        if message.is_direct and is_long(text):
+            streamed = self.streamer.stream(message.thread, self.gate.team_id, message.user, text)
+            if streamed:
+                return streamed
+        return self.post(message.thread, text)
 
-    def post(self, thread: Thread, text: str) -> None:
+    def post(self, thread: Thread, text: str) -> str | None:
         try:
-            self.client.chat_postMessage(channel=thread.channel, thread_ts=thread.ts, text=text)
+            posted = self.client.chat_postMessage(
+                channel=thread.channel, thread_ts=thread.ts, text=text
+            )
         except SlackApiError as e:  # retried already (429, connection); re-running won't help
             log.error("slack.answer_failed", error=e.response.get("error"))
+            return None
+        return posted.get("ts")
 
     def react(self, message: Incoming, *, added: bool = True) -> None:
         """Show (or take back) the "working on it" reaction on the person's message: in

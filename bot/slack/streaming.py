@@ -61,11 +61,12 @@ class Streamer:
         self.client = client
         self.refused = False
 
-    def stream(self, thread: Thread, team_id: str, user: str, text: str) -> bool:
-        """Stream `text` (mrkdwn) into `thread` for `user` of `team_id`. False when the
-        person has not been shown the whole answer, which the caller then posts."""
+    def stream(self, thread: Thread, team_id: str, user: str, text: str) -> str | None:
+        """Stream `text` (mrkdwn) into `thread` for `user` of `team_id`: the streamed
+        message's ts. None when the person has not been shown the whole answer, which the
+        caller then posts."""
         if self.refused:
-            return False
+            return None
         parts = pieces(as_markdown(text))
         try:
             started = self.client.chat_startStream(
@@ -81,7 +82,7 @@ class Streamer:
                 log.warning("slack.stream_refused", error=code, needed=e.response.get("needed"))
             else:
                 log.warning("slack.stream_failed", error=e.response.get("error"))
-            return False
+            return None
         sent = 1
         try:
             for part in parts[1:]:
@@ -98,5 +99,5 @@ class Streamer:
             )
         except SlackApiError as e:
             log.error("slack.stream_stop_failed", error=e.response.get("error"))
-            return not rest  # all of it was shown; else it is posted whole
-        return True
+            return None if rest else started["ts"]  # all of it was shown; else posted whole
+        return started["ts"]
