@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import signal
+import socket
 import sys
 import threading
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -73,27 +75,60 @@ def rotate_keys(config: Config) -> int:
     return 0
 
 
-def start_local_hr(config: Config) -> Child:
+def sandbox_port(config: Config) -> int:
+    """SANDBOX_PORT when set (it must be free); else 8088, or any free port when that is
+    taken (another `make run`, say), so the local workspace always starts."""
+    wanted = config.sandbox_port or SANDBOX_PORT
+    if port_free(wanted):
+        return wanted
+    if config.sandbox_port is not None:
+        raise ChildFailed(
+            f"Cannot start the sandbox HR API: SANDBOX_PORT {wanted} is taken. Choose another "
+            "port, or unset SANDBOX_PORT to let it take a free one."
+        )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    print(f"Port {wanted} is taken, so the sandbox HR API uses port {port} instead.")
+    return port
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def start_local_hr(config: Config) -> tuple[Child, Config]:
+    """The sandbox HR API, and the configuration pointed at it (the port it took)."""
     oauth = (config.hr_oauth_client_id or "", config.hr_oauth_client_secret or "")
+    port = sandbox_port(config)
+    url = f"http://127.0.0.1:{port}"
     child = start_sandbox(
-        SANDBOX_PORT,
+        port,
         "data/sandbox.sqlite3",
         oauth_client=oauth if config.per_user_hr else None,
         redirect_uri=config.oauth_callback_url,
     )
-    print(f"HR_API_URL is not set: using the sandbox HR API at {SANDBOX_URL}/api/users")
+    issuer = url if config.hr_oauth_issuer == SANDBOX_URL else config.hr_oauth_issuer
+    config = replace(config, hr_api_url=url, hr_oauth_issuer=issuer)
+    print(f"HR_API_URL is not set: using the sandbox HR API at {url}/api/users")
     if config.per_user_hr:
         print(
             "HR_AUTH=oauth: the sandbox is the HR identity provider. Sign in as "
             f"NAME@hr.example (password {SANDBOX_PASSWORD}), the same person as in Slack."
         )
-    return child
+    return child, config
 
 
 def serve(config: Config, running: ExitStack) -> int:
     try:
         if config.uses_sandbox:
-            running.callback(start_local_hr(config).stop)
+            sandbox, config = start_local_hr(config)
+            running.callback(sandbox.stop)
         if config.local_workspace:
             workspace = start_workspace(
                 config.port,

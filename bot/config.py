@@ -186,6 +186,7 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         model_deadline_seconds=integer("MODEL_DEADLINE_SECONDS", 90, 5, 3600),
         log_format=log_format,
         deployment_data=tuple(name for name in DEPLOYMENT_DATA if name in env),
+        sandbox_port=integer("SANDBOX_PORT", 8088, 1, 65535) if "SANDBOX_PORT" in env else None,
     )
     if bool(config.escalate_after_seconds) != bool(config.escalation_group):
         problems.append(

@@ -25,6 +25,7 @@ VARIABLES = (
     "OPENAI_WARM_UP",
     "TOOLS",
     "HR_API_URL",
+    "SANDBOX_PORT",
     "HR_API_TOKEN",
     "HR_AUTH",
     "HR_OAUTH_ISSUER",
@@ -163,6 +164,9 @@ class Config:
     # Which of the settings that say where a deployment's data is (DEPLOYMENT_DATA) were set,
     # in the environment or .env: the local workspace never runs on them.
     deployment_data: tuple[str, ...] = ()
+    # SANDBOX_PORT: where `make run` starts the sandbox HR API (HR_API_URL unset); unset, 8088
+    # or, when that is taken, any free port.
+    sandbox_port: int | None = None
 
     @property
     def socket_mode(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -127,3 +128,13 @@ def test_with_warm_up_on_the_model_is_asked_once_at_start_before_any_question(tm
     assert request["max_tokens"] == 1
     assert request["messages"][0]["role"] == "system" and request["tools"]
     assert request["messages"][-1] == {"role": "user", "content": "Hello."}
+
+
+def test_a_sandbox_port_that_is_taken_is_one_clear_line(tmp_path):
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        done = run_bot(tmp_path, {"SANDBOX_PORT": str(port), "PORT": "9"}, timeout=30)
+    assert done.returncode == 2
+    assert f"SANDBOX_PORT {port} is taken" in done.stderr and "Traceback" not in done.stderr

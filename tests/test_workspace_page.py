@@ -4,6 +4,7 @@ Events API and interactivity requests."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -473,9 +474,14 @@ def stop_bot(bot: subprocess.Popen) -> int:
 
 @pytest.fixture
 def local_run(tmp_path) -> Iterator[dict]:
-    """No Slack settings, nothing but a model: the sandbox HR API and the local workspace."""
+    """No Slack settings, nothing but a model: the sandbox HR API and the local workspace,
+    with the sandbox's own port (8088) taken, as by a `make run` already open."""
     model = ScriptedModel().start()
     port = free_pair()
+    held = socket.socket()
+    with contextlib.suppress(OSError):  # taken by someone else already: taken either way
+        held.bind(("127.0.0.1", 8088))
+        held.listen()
     try:
         bot, lines = start_bot(
             tmp_path,
@@ -489,12 +495,14 @@ def local_run(tmp_path) -> Iterator[dict]:
         finally:
             assert stop_bot(bot) == 0
     finally:
+        held.close()
         model.stop()
 
 
 def test_make_run_without_slack_serves_the_workspace_and_the_bot_answers(chromium, local_run):
     printed = "".join(local_run["lines"])
     assert f"Open {local_run['url']}" in printed and "Requester: Dana" in printed
+    assert "Port 8088 is taken, so the sandbox HR API uses port " in printed
     local_run["model"].add(
         tool_calls(("get_employee", json.dumps({"employee": 2}))), say("Janet Weaver.")
     )  # `make run` offers the typed tools (TOOLS unset)
