@@ -531,4 +531,205 @@ TASKS: tuple[Task, ...] = (
             ReportHeld(),
         ),
     ),
+    Task(
+        "filter-legal-side",
+        "filter",
+        (
+            "A question came up on the vendor contract, who do we have handling the legal side "
+            "of things?",
+        ),
+        (Says("raman"), Omits("bluth", "weaver", "ferguson", "howell")),
+        UNCHANGED,
+        0,
+        (Find("legal"), list_job("legal", "counsel")),
+    ),
+    Task(
+        "filter-count-leads",
+        "filter",
+        ("Out of curiosity, how many of our people hold a lead role at the moment?",),
+        (Says(("2", "two")),),
+        UNCHANGED,
+        0,
+        (Find("lead"), count_job("lead", "leads")),
+    ),
+    Task(
+        "filter-anybody-security",
+        "filter",
+        (
+            "Is there anybody here who knows about security? A new starter asked about laptop "
+            "encryption.",
+        ),
+        (Says("lindqvist"), Omits("wong", "fields", "edwards", "brandt", "kowalski")),
+        UNCHANGED,
+        0,
+        (Find("security"), list_job("security")),
+    ),
+    Task(
+        "filter-sales-and-marketing",
+        "filter",
+        ("For the budget review I need our sales and marketing folks, who are they?",),
+        (Says("lawson", "silva"), Omits("ferguson", "howell", "bluth", "weaver")),
+        UNCHANGED,
+        0,
+        (Find("sales and marketing"), list_job("sales", "marketing")),
+    ),
+    Task(
+        "lookup-surname-role",
+        "lookup",
+        ("What's Kowalski's role again? I always forget.",),
+        (Says("qa engineer"),),
+        UNCHANGED,
+        0,
+        (Find("Kowalski"), describe("Kowalski")),
+    ),
+    Task(
+        "lookup-first-name-email",
+        "lookup",
+        ("Can you grab me Yusuf's email? I need to ask him about the parking passes.",),
+        (Says("yusuf.demir@reqres.in"),),
+        UNCHANGED,
+        0,
+        (Find("Yusuf"), describe("Yusuf")),
+    ),
+    Task(
+        "lookup-who-wrote-in",
+        "lookup",
+        (
+            "Got a note from ines.carvalho@reqres.in and I've no idea who that is. What does "
+            "she do here?",
+        ),
+        (Says("training coordinator"),),
+        UNCHANGED,
+        0,
+        (Find("ines.carvalho@reqres.in"), describe("ines.carvalho@reqres.in")),
+    ),
+    Task(
+        "title-moving-over",
+        "update",
+        (
+            "Heads up: Michael Lawson is moving over to run partnerships, so his title should be "
+            "head of partnerships.",
+        ),
+        WAITS,
+        Updated(7, job="head of partnerships"),
+        1,
+        (
+            Find("Michael Lawson"),
+            tool_calls(rest("PATCH", "/api/users/7", {"job": "head of partnerships"})),
+            ReportHeld(),
+        ),
+    ),
+    Task(
+        "email-bounces",
+        "update",
+        (
+            "Small fix: mail to Hannah Kowalski keeps bouncing, her address should be "
+            "hannah.kowalski@reqres.com. Can you correct it?",
+        ),
+        WAITS,
+        Updated(17, email="hannah.kowalski@reqres.com"),
+        1,
+        (
+            Find("Hannah Kowalski"),
+            tool_calls(rest("PATCH", "/api/users/17", {"email": "hannah.kowalski@reqres.com"})),
+            ReportHeld(),
+        ),
+    ),
+    Task(
+        "married-new-surname",
+        "update",
+        (
+            "Ms Okafor got married over the summer and is Amara Mensah now, so her surname "
+            "needs changing.",
+        ),
+        WAITS,
+        Updated(13, last_name="Mensah"),
+        1,
+        (
+            Find("Okafor"),
+            tool_calls(rest("PATCH", "/api/users/13", {"name": "Amara Mensah"})),
+            ReportHeld(),
+        ),
+    ),
+    Task(
+        "handed-in-notice",
+        "delete",
+        ("Mr Brandt handed in his notice and today is his last day, so his record can go.",),
+        WAITS,
+        Deleted(14),
+        1,
+        (Find("Brandt"), tool_calls(rest("DELETE", "/api/users/14")), ReportHeld()),
+    ),
+    Task(
+        "new-joiner-next-week",
+        "create",
+        (
+            "We've got a new joiner next week, Olivia Grant, coming in as a recruitment "
+            "coordinator. Can you get her into the directory?",
+        ),
+        WAITS,
+        Created(first_name="Olivia", last_name="Grant", job="recruitment coordinator"),
+        1,
+        (
+            tool_calls(
+                rest(
+                    "POST",
+                    "/api/users",
+                    {"name": "Olivia Grant", "job": "recruitment coordinator"},
+                )
+            ),
+            ReportHeld(),
+        ),
+    ),
+    Task(
+        "create-just-hired",
+        "create",
+        ("Please set up a record for Daniel Osei, he's our new warehouse supervisor.",),
+        WAITS,
+        Created(first_name="Daniel", last_name="Osei", job="warehouse supervisor"),
+        1,
+        (
+            tool_calls(
+                rest("POST", "/api/users", {"name": "Daniel Osei", "job": "warehouse supervisor"})
+            ),
+            ReportHeld(),
+        ),
+    ),
+    Task(
+        "not-hr-book-meeting",
+        "not-hr",
+        ("Can you book me a half hour catch-up with Rachel Howell on Thursday afternoon?",),
+        (Refuses(*ONLY_HR),),
+        UNCHANGED,
+        0,
+        (
+            say(
+                "I can't book meetings or touch calendars; I only look up and change employee "
+                "records."
+            ),
+        ),
+    ),
+    Task(
+        "not-hr-send-reminder",
+        "not-hr",
+        ("Could you ping Tobias on Slack and remind him his timesheet is overdue?",),
+        (Refuses(*ONLY_HR),),
+        UNCHANGED,
+        0,
+        (
+            say(
+                "Sorry, I can't send messages or reminders to people; all I can do is look up "
+                "and change employee records."
+            ),
+        ),
+    ),
+    Task(
+        "ambiguous-george-leaving",
+        "ambiguous",
+        ("George is leaving us at the end of the month, can you take him out of the directory?",),
+        (AsksWhich(BLUTH, EDWARDS),),
+        UNCHANGED,
+        0,
+        (Find("George"), resolve("George")),
+    ),
 )
