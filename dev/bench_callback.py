@@ -6,6 +6,7 @@ see them. Prints a table; a benchmark, not a test: its figures depend on the mac
 from __future__ import annotations
 
 import argparse
+import contextlib
 import secrets
 import statistics
 import tempfile
@@ -37,10 +38,8 @@ def flood(states: LinkStates, used: str, stop: threading.Event, tried: list[int]
     bogus = [lambda: secrets.token_urlsafe(32), lambda: "<script>" * 3, lambda: used]
     n = 0
     while not stop.is_set():
-        try:
+        with contextlib.suppress(LinkStateError):
             states.claim(bogus[n % 3]())
-        except LinkStateError:
-            pass
         n += 1
     tried.append(n)
 

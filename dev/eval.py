@@ -42,8 +42,15 @@ Script = Callable[[Task, str], list[Step]]
 
 
 def do_nothing(answer: str) -> Script:
-    """A model that answers every message with `answer` and calls no tool: no task may pass."""
-    return lambda task, design: [say(answer) for _ in task.messages]
+    """A model that answers every message it is asked about with `answer` and calls no tool:
+    no task may pass but those the bot settles without asking the model (a message it
+    declines itself leaves its answer unused)."""
+
+    def script(task: Task, design: str) -> list[dict]:
+        return [say(answer) for _ in task.messages]
+
+    script.lenient = True  # type: ignore[attr-defined]
+    return script
 
 
 def everyone(directory: Directory) -> Records:
@@ -169,7 +176,8 @@ def run(
                     continue
                 with ScriptedModel(script(task, design)) as model:
                     result = run_task(task, scripted_config(model), design, Path(tmp))
-                    if model.remaining or model.rejected or model.unscripted:
+                    unused = model.remaining and not getattr(script, "lenient", False)
+                    if unused or model.rejected or model.unscripted:
                         result.problems.insert(0, "the scripted model was not followed exactly")
                     unoffered = not_offered(model)
                     if unoffered:

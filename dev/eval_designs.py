@@ -11,9 +11,9 @@ from bot.agent.loop import Design
 from bot.tools.catalogue import Catalogue
 from bot.tools.typed import TypedTool, typed_call, typed_tools
 from dev.eval_answers import ScriptStep, read_other_pages, refuse_off_catalogue, report_held
-from dev.eval_tasks import Find, ListAll, ReportHeld, Step, Task
+from dev.eval_tasks import Declined, Find, ListAll, ReportHeld, Step, Task
 from sandbox.hr_api import PER_PAGE, SEED
-from sandbox.scripted_model import rest, tool_calls
+from sandbox.scripted_model import rest, say, tool_calls
 
 DESIGNS = ("typed", "generic", "article")
 TOOLS = {"typed": "typed", "generic": "generic", "article": "generic"}  # the TOOLS setting
@@ -63,6 +63,7 @@ ARTICLE_TOOL: dict[str, Any] = {
 # The article's design as the agent runs it: its context, its one tool, and its model words
 # everything itself, held changes included.
 ARTICLE = Design(
+    declines_elsewhere=False,
     prompt=[{"role": "user", "content": text} for text in ARTICLE_CONTEXT],
     tools=[ARTICLE_TOOL],
     bot_words_changes=False,
@@ -130,6 +131,10 @@ def _expanded(task: Task, design: str) -> list[Step]:
         elif isinstance(step, ReportHeld) and design == "article":
             steps.append(report_held())
         elif isinstance(step, ReportHeld):  # the bot words it: no step of the model's
+            continue
+        elif isinstance(step, Declined) and design == "article":
+            steps.append(say(step.text))
+        elif isinstance(step, Declined):  # the bot declines it before asking the model
             continue
         else:
             steps.append(step)

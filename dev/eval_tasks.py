@@ -60,7 +60,15 @@ class ReportHeld:
     with the write), the model's in the article's."""
 
 
-Step = dict[str, Any] | ScriptStep | Find | ListAll | ReportHeld
+@dataclass(frozen=True)
+class Declined:
+    """A request no tool can do: declined in the bot's own words in our designs (the model is
+    not asked), in the model's (`text`) in the article's."""
+
+    text: str
+
+
+Step = dict[str, Any] | ScriptStep | Find | ListAll | ReportHeld | Declined
 
 
 @dataclass(frozen=True)
@@ -410,7 +418,7 @@ TASKS: tuple[Task, ...] = (
         (Refuses(*ONLY_HR),),
         UNCHANGED,
         0,
-        (say("I can't send emails or memos; I only look up and change employee records."),),
+        (Declined("I can't send emails or memos; I only look up and change employee records."),),
     ),
     Task(
         "title-promotion",
@@ -703,7 +711,7 @@ TASKS: tuple[Task, ...] = (
         UNCHANGED,
         0,
         (
-            say(
+            Declined(
                 "I can't book meetings or touch calendars; I only look up and change employee "
                 "records."
             ),
@@ -717,7 +725,7 @@ TASKS: tuple[Task, ...] = (
         UNCHANGED,
         0,
         (
-            say(
+            Declined(
                 "Sorry, I can't send messages or reminders to people; all I can do is look up "
                 "and change employee records."
             ),

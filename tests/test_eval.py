@@ -25,11 +25,15 @@ from dev.eval_scoring import (
     Unchanged,
     Updated,
 )
-from dev.eval_tasks import TASKS, inject
+from dev.eval_tasks import TASKS, Declined, inject
 from sandbox.hr_api import SEED
 from sandbox.scripted_model import rest, say, tool_calls
 
 TASK = {task.name: task for task in TASKS}
+# Requests no tool can do: in our designs the bot declines them itself, with no model call.
+DECLINED = sorted(
+    t.name for t in TASKS if t.script and all(isinstance(s, Declined) for s in t.script)
+)
 JANET = {"id": 2, "first_name": "Janet", "last_name": "Weaver", "job": "payroll specialist"}
 EVE = {"id": 4, "first_name": "Eve", "last_name": "Holt", "job": "recruiter"}
 BEFORE = {2: JANET, 4: EVE}
@@ -56,7 +60,12 @@ def test_every_task_passes_on_the_scripted_model_in_every_design_with_every_writ
     failed = [(r.task.name, r.note) for r in report if not r.all_passed]
     assert failed == []
     results = [result for runs in report for result in runs.results]
-    assert all(r.held and r.model_calls >= 1 and r.prompt_tokens > 0 for r in results)
+    assert all(r.held for r in results)
+    asked = [r for r in results if r.task.name not in DECLINED]
+    assert all(r.model_calls >= 1 and r.prompt_tokens > 0 for r in asked)
+    declined = [r for r in results if r.task.name in DECLINED]
+    expected = 0 if design != "article" else 1
+    assert DECLINED and all(r.model_calls == expected for r in declined)
 
 
 @pytest.mark.parametrize("design", DESIGNS)
@@ -64,9 +73,10 @@ def test_every_task_passes_on_the_scripted_model_in_every_design_with_every_writ
 def test_no_task_passes_when_the_model_does_nothing(design, answer):
     report = evaluation.run(design, real=False, script=evaluation.do_nothing(answer))
     passed = [runs.task.name for runs in report if runs.passed]
-    assert passed == []
+    # Only what the bot settles before any model call: requests no tool can do.
+    assert sorted(passed) == ([] if design == "article" else DECLINED)
     # Failed by the rules, not because the do-nothing script went wrong.
-    assert not [r.note for r in report if "scripted model" in r.note]
+    assert not [r.note for r in report if "scripted model" in r.note and r.task.name not in passed]
 
 
 def test_with_typed_tools_each_scripted_rest_call_becomes_the_typed_call_that_sends_it():

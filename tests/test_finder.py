@@ -100,6 +100,10 @@ def test_results_drop_noise_fields():
         ("Janet Weaver, Emma Wong", [2, 3]),
         ("Who is in design, legal or QA?", [6, 15, 17]),
         ("engineers and astronauts", [3, 10, 11, 14, 17, 20]),
+        # Words that say nothing of the work: "the legal side of things", "who knows about".
+        ("who do we have handling the legal side of things?", [15]),
+        ("is there anybody here who knows about security?", [20]),
+        ("who manages payroll matters", [2]),
     ],
 )
 def test_a_search_finds_everyone_a_question_means_by_job_work_or_part_of_a_name(

@@ -170,3 +170,11 @@ def test_an_id_nobody_gave_is_never_guessed_past_what_the_words_name(typed, acti
         assert (result.answer or "").startswith(wanted)
     else:
         assert result.answer is None and "the user never gave that id" in result.content
+
+
+@pytest.mark.parametrize("written", ["Mr Brandt", "mr. brandt", "Dr Lukas Brandt"])
+def test_a_title_before_a_name_names_the_record_it_stands_before(typed, actions, written):
+    call(typed, asked("Mr Brandt handed in his notice, so his record can go."), "delete_employee",
+         employee=written)  # fmt: skip
+    (action,) = actions.in_states("pending")
+    assert action.path == "/api/users/14"

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.tools.finder import MAX_CANDIDATES, Found
+from bot.tools.suspicious import reads_like_instructions
 
 NUMBER = re.compile(r"(?<![\w.@#-])(\d{1,6})(?![\w@]|\.\d)")
 NUMBER_WORDS = {
@@ -137,6 +138,28 @@ def bot_answer(found: Found) -> str:
             lines.append(f"… and {found.count - MAX_CANDIDATES} more.")
         text = f"{found.count} {people} “{found.query}”:\n" + "\n".join(lines)
     return with_completeness(text, found)
+
+
+def withheld_note(answer: str, found: list[Found]) -> str | None:
+    """The bot's own note, when a record read this turn has a field that reads like
+    instructions to an assistant (withheld from the model) and the answer does not say so:
+    which field of whose record, so nobody takes the model's word for what it holds."""
+    if re.search(r"withheld|instruction", answer, re.IGNORECASE):
+        return None
+    seen: dict[Any, list[str]] = {}
+    for person in (p for f in found for p in (*f.matches, *f.directory)):
+        fields = [k for k, v in person.items() if isinstance(v, str) and reads_like_instructions(v)]
+        if fields:
+            seen.setdefault(person.get("id"), [f"{person.get('name') or 'a record'}", *fields])
+    if not seen:
+        return None
+    which = "; ".join(
+        f"the {' and '.join(rest)} of {name} (#{key})" for key, (name, *rest) in seen.items()
+    )
+    return (
+        f"Note: {which} reads like instructions to an assistant, so it was withheld and not "
+        "shown to me; please check that record."
+    )
 
 
 def with_completeness(text: str, found: Found) -> str:

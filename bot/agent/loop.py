@@ -9,7 +9,7 @@ from typing import Any
 import openai
 import structlog
 
-from bot.agent import answers
+from bot.agent import answers, scope
 from bot.agent.budget import fit_turn
 from bot.agent.completions import (
     Completions,
@@ -57,12 +57,15 @@ class Design:
     that names nobody, several people or everyone for one, ends the turn with the bot's own
     words; off, the model words it, as in the design the eval compares against.
     `checks_answers`: an answer is checked against what its turn read before it is posted
-    (bot.agent.answers); off, as in that design."""
+    (bot.agent.answers); off, as in that design. `declines_elsewhere`: a request no tool can
+    do (to email, ping, book…; bot.agent.scope) is declined in the bot's words before any model
+    call."""
 
     prompt: list[dict[str, Any]] | None = None
     tools: list[dict[str, Any]] | None = None
     bot_words_changes: bool = True
     checks_answers: bool = True
+    declines_elsewhere: bool = True
 
 
 SHIPPED = Design()  # the bot as it ships
@@ -122,6 +125,7 @@ class Agent:
         )
         self.bot_words_changes = design.bot_words_changes
         self.checks_answers = design.checks_answers
+        self.declines_elsewhere = design.declines_elsewhere
         self.tools = design.tools if design.tools is not None else toolbox.definitions
         self.configured = configured
         self.completions = Completions(
@@ -149,6 +153,12 @@ class Agent:
         # The verified speaker of every turn, so the model (and the record of who shaped an
         # action) never has to take a message's word for who wrote it.
         new: list[dict[str, Any]] = [{"role": "user", "name": context.requester, "content": text}]
+        verb = scope.elsewhere(text) if self.declines_elsewhere else None
+        if verb is not None:  # no tool does it: the bot says so, and no model is asked
+            log.info("agent.declined_elsewhere", verb=verb)
+            answer = scope.declined(verb)
+            self.conversations.append(key, [*new, {"role": "assistant", "content": answer}])
+            return Reply(text=answer)
         context = replace(
             context,
             contributors=speakers([*history, *new]),
@@ -187,6 +197,8 @@ class Agent:
                     text = (message.content or "").strip()
                     if text and read and self.checks_answers:  # checked before anyone sees it
                         text = self._checked(text, messages, found, read, context, reply, deadline)
+                        note = answers.withheld_note(text, found)
+                        text = f"{text}\n{note}" if note else text
                         assistant = {"role": "assistant", "content": text}
                     new.append(assistant)
                     return finish(text or NO_ANSWER, spoken=True)

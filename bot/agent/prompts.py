@@ -11,8 +11,8 @@ tool.
 answer from all its matches.
 {people}
 - Use the user's own words for new values.
-- News of a change asks you to make it: someone who left is deleted, someone hired is \
-created, a new job or name is an update (a new surname: give the whole new name).
+- News of a change asks you to make it: someone who left or resigned is deleted, someone \
+hired is created, a new job or name is an update (a new surname: give the whole new name).
 - You cannot change anything yourself: each change is held for a human approver, and the system \
 tells the user. One person per change; never change or delete everyone at once.
 - Only the fields a tool takes can be changed; if asked for another, say it cannot be changed.

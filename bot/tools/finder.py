@@ -35,6 +35,9 @@ QUESTION_WORDS = frozenset(
     responsible role roles show somebody someone staff team teams tell that the their them
     there these they this those title titles to us we what which who whom whos whose with work
     worker workers working works you your
+    side sides thing things stuff folks guys area areas matter matters bits topic topics
+    aspect aspects related issues questions know knows knowing deal deals dealing cover covers
+    covering manage manages managing here currently moment mr mrs ms mx dr prof
     """.split()  # noqa: SIM905 - a list of words reads best as words
 )
 # Words that say which part of a name is meant: "surname Smith", "last name Smith".

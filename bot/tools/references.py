@@ -48,6 +48,8 @@ FOLLOWS_AN_ID = frozenset(
     instead then thanks today tomorrow immediately asap right
     """.split()  # noqa: SIM905 - a list of words reads best as words
 )
+# A title before a name, which no record's name holds: "Mr Brandt", "Dr. Raman".
+HONORIFIC = re.compile(r"^(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame)\.?\s+(?=\w)", re.IGNORECASE)
 # Words that name no one person: a change to them is a change to everyone.
 EVERYONE = frozenset({"all", "everyone", "everybody", "all of them", "every employee", "*"})
 MAX_NAMED = 10  # candidates named in a question
@@ -76,7 +78,7 @@ def resolve(finder: EmployeeFinder, value: Any, *, noun: str, change: bool) -> i
     finds. Anything else is Unresolved."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    text = str(value).strip()
+    text = HONORIFIC.sub("", str(value).strip())  # "Mr Brandt" is Brandt
     number = RECORD_ID.fullmatch(text)
     if number:
         return int(number[1])
