@@ -328,6 +328,16 @@ class FakeSlack(BackgroundServer):
         message.text, message.blocks = text, blocks
         return {"channel": channel, "ts": message.ts, "text": text}
 
+    def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        message = self.messages.get((channel, args.get("ts")))
+        if message is None:
+            raise SlackError("message_not_found")
+        if message.user != BOT_USER_ID:  # a bot token deletes only the bot's own messages
+            raise SlackError("cant_delete_message")
+        del self.messages[(channel, message.ts)]
+        return {"channel": channel, "ts": message.ts}
+
     def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)
         if str(args.get("user")) not in self.users:

@@ -246,3 +246,32 @@ def test_a_lookup_that_fails_counts_as_possibly_the_subject():
     problem = Subjects(People()).problem(action_about("bob@hr.example"), "U0X")
     assert problem is not None and "could not be checked just now" in problem
     assert Subjects(People()).excluded(action_about(None), "U0X") is False  # no one's email
+
+
+def test_a_dm_card_whose_approver_an_edit_makes_the_subject_loses_its_details(tmp_path):
+    catalogue = json.loads(DEFAULT_CATALOGUE.read_text())
+    (create,) = [e for e in catalogue["endpoints"] if e["method"] == "POST"]
+    create["body"]["email"] = {"type": "string", "max_length": 200}
+    env = {"APPROVAL_CHANNEL": None, "APPROVERS": "U0BOB,U0CAROL,U0ALICE"}
+    stack = Stack(tmp_path, catalogue=catalogue, **env).start()
+    try:
+        ask_for(stack, "POST", "/api/users", NEO)
+        cards = stack.approval_cards(count=3)
+        (bobs,) = [c for c in cards if c.channel == "D0BOB"]
+
+        stack.edit("U0BOB", bobs, {"email": "carol@hr.example"})  # now Carol's own record
+
+        where = {c.channel: (c.channel, c.ts) for c in cards}
+
+        def carols_card():
+            card = stack.slack.messages[where["D0CAROL"]]
+            return "now about your own HR record" in (card.text or "") and card
+
+        carols = stack.slack.wait_for(carols_card)
+        words = json.dumps(carols.blocks)
+        assert "carol@hr.example" not in words and "Neo Anderson" not in words
+        assert APPROVE_ACTION_ID not in words
+        alices = stack.slack.messages[where["D0ALICE"]]
+        assert "carol@hr.example" in json.dumps(alices.blocks)  # others still see it
+    finally:
+        stack.stop()

@@ -456,3 +456,19 @@ def test_a_message_that_is_gone_is_given_up_on_after_one_try(tmp_path):
         assert len(stack.slack.calls_to("chat.update")) == tried  # not tried again
     finally:
         stack.stop()
+
+
+def test_a_message_that_can_no_longer_be_edited_is_taken_down_instead(tmp_path):
+    stack = Stack(tmp_path).start()
+    try:
+        promote_janet(stack)
+        before = len(stack.slack.messages)
+        stack.clock.advance(31 * 86400)
+        stack.slack.fail("chat.update", "edit_window_closed")  # the first one: too old to edit
+
+        stack.housekeep()
+
+        assert unrewritten(stack) == [] and bots_messages_saying(stack, JANET) == []
+        assert len(stack.slack.messages) == before - 1  # that one deleted, the rest rewritten
+    finally:
+        stack.stop()

@@ -506,6 +506,17 @@ NOT_AN_ID = [
     (10, "number 10 points"),
     (6, "records 6 months back"),
     (1, "No 1 fan of the new policy"),
+    (1, "Our No. 1 recruiter Janet Weaver gets a raise"),
+    (1, "Promote Our #1 Recruiter"),
+    (1, "Janet ranked #1 in sales"),
+    (1, "employee 1 April"),
+    (3, "record 3 March"),
+    (3, "employee 3 of 4"),
+    (7, "pay grade #7"),
+    (2, "move her to shift #2"),
+    (2, "#2 at the company"),
+    (1, "number 1 fan"),
+    (5, "employee 5 business days"),
 ]
 
 

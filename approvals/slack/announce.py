@@ -28,10 +28,13 @@ GONE = frozenset(
         "channel_not_found",
         "is_archived",
         "cant_update_message",
+        "edit_window_closed",
         "not_in_channel",
         "account_inactive",
     }
 )
+# A message that is there but may no longer be edited: deleted instead.
+UNEDITABLE = frozenset({"cant_update_message", "edit_window_closed"})
 
 
 class Announcements(Protocol):
@@ -136,6 +139,10 @@ class Announcer:
                 )
             except SlackApiError as e:
                 error = e.response.get("error")
+                if error in UNEDITABLE and self._deleted(card):  # kept as it was: take it down
+                    self.copies.redacted(card, time.time())
+                    done += 1
+                    continue
                 gone = error in GONE
                 log.warning(
                     "slack.redact_failed", action_id=card.action_id, error=error, given_up=gone
@@ -147,6 +154,16 @@ class Announcer:
         if done:
             log.info("slack.redacted", messages=done)
         return done
+
+    def _deleted(self, card: Card) -> bool:
+        """Take down a message Slack will not let the bot edit any more."""
+        try:
+            self.client.chat_delete(channel=card.channel, ts=card.ts)
+        except SlackApiError as e:
+            error = e.response.get("error")
+            log.warning("slack.delete_failed", action_id=card.action_id, error=error)
+            return False
+        return True
 
     def _permalink(self, channel: str | None, ts: str | None) -> str | None:
         if not channel or not ts:
@@ -324,10 +341,17 @@ class Announcer:
                 self.copies.add(action.id, posted["channel"], posted["ts"], "requester")
 
     def refresh(self, action: PendingAction) -> None:
-        """Show where the action stands on every copy of its card and on the requester's notice."""
+        """Show where the action stands on every copy of its card and on the requester's notice.
+        A DM copy whose approver the action is now about (an edit made it theirs, say) loses
+        its details and buttons instead."""
         requester_blocks = None
-        for card in self.copies.of(action.id):
-            if card.kind == "approver":
+        copies = self.copies.of(action.id)
+        barred = self._barred(action, copies)
+        for card in copies:
+            if card.channel in barred:
+                text = barred_text(action)
+                blocks = [kit.section(text)]
+            elif card.kind == "approver":
                 blocks = self._approver_blocks(action, card.channel)
                 text = self._card_text(action, card.channel)
             else:
@@ -337,6 +361,22 @@ class Announcer:
                 "chat_update", action.id, channel=card.channel, ts=card.ts, text=text, blocks=blocks
             )
         self._changed(action)
+
+    def _barred(self, action: PendingAction, copies: list[Card]) -> set[str]:
+        """The DMs, among those holding a copy of the card, of approvers the action is (or may
+        be) about: theirs no longer shows it."""
+        dms = {c.channel for c in copies if c.kind == "approver" and c.channel.startswith("D")}
+        if not dms:
+            return set()
+        try:
+            owners = {ch: p for p, ch in self._dm_channels.items() if ch in dms}
+            if dms - owners.keys():  # opened by another process: whose is it?
+                for person in self.approvers():
+                    owners.update((ch, person) for ch in self._direct_messages([person]))
+        except Exception:  # an unreadable roster: the clicks are checked (and refused) anyway
+            log.warning("announce.dm_owners_unknown", action_id=action.id)
+            return set()
+        return {ch for ch in dms if ch in owners and self.excluded(action, owners[ch])}
 
     def finish(self, action: PendingAction) -> None:
         """An action reached its end: note it for the model, update every card, then tell the
@@ -355,8 +395,10 @@ class Announcer:
     ) -> None:
         """A reply under every approver's copy of the card (reminders, recovery notices);
         `in_channel`, when given, is what copies in a channel get instead (no personal data)."""
-        for card in self.copies.of(action.id):
-            if card.kind == "approver":
+        copies = self.copies.of(action.id)
+        barred = self._barred(action, copies)
+        for card in copies:
+            if card.kind == "approver" and card.channel not in barred:
                 said = text if card.channel.startswith("D") or in_channel is None else in_channel
                 self._call(
                     "chat_postMessage",
@@ -424,3 +466,10 @@ class Announcer:
         if card is not None:
             self._call("chat_postMessage", action.id, channel=dm, thread_ts=card.ts, text=note)
         return card is not None
+
+
+def barred_text(action: PendingAction) -> str:
+    return (
+        f"Action #{action.id} is now about your own HR record, so you take no part in it: its "
+        "details are no longer shown here, and other approvers decide it."
+    )

@@ -345,17 +345,20 @@ class ClickHandler:
         except (BadToken, TokenExpired):
             return None
 
-    def _deletes_among(self, values: Sequence[str]) -> list[PendingAction]:
-        """The pending deletes a batch's values would approve, which ask for confirmation."""
-        deletes = []
-        for action_id in dict.fromkeys(self._action_of(v) for v in values):
+    def _deletes_among(self, batch: Click, values: Sequence[str]) -> list[PendingAction]:
+        """The pending deletes a batch's values would approve, which ask for confirmation: only
+        those the clicker passes every check for, as if clicked alone (the others are refused,
+        and described to no one, when the batch runs)."""
+        deletes = {}
+        for value in values:
+            click = Click(batch.user, batch.team, cards.APPROVE_ACTION_ID, value, None)
             try:
-                action = self.store.get(action_id) if action_id is not None else None
-            except ActionNotFound:
-                action = None
-            if action is not None and _pending_delete(action):
-                deletes.append(action)
-        return deletes
+                action, _ = self._check(click)
+            except Exception:  # refused (or not checkable): it is refused again when run
+                continue
+            if _pending_delete(action):
+                deletes.setdefault(action.id, action)
+        return list(deletes.values())
 
     def approve_batch(self, batch: Click) -> None:
         """App Home's batch button: each ticked action approved on its own, exactly as if
@@ -372,7 +375,7 @@ class ClickHandler:
         elif len(values) > WAITING_SHOWN:
             lines = [f"At most {WAITING_SHOWN} at once; nothing was approved."]
         else:
-            deletes = [] if batch.submitted else self._deletes_among(values)
+            deletes = [] if batch.submitted else self._deletes_among(batch, values)
             if deletes and batch.trigger_id:
                 view = batch_confirmation(values, deletes)
                 if self.announcer.open_modal(deletes[0], batch.trigger_id, view):

@@ -41,10 +41,22 @@ UNITS = (
     r"ways?|points?|places?|spots?|steps?|items?|pages?|shifts?|dollars?|euros?|pounds?|usd|"
     r"eur|gbp|k|m|bn|hundred|thousand|million"
 )
+MONTHS = (
+    r"jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august|sep|sept|"
+    r"september|oct|october|nov|november|dec|december"
+)
+# Before "#N" or "No. N", what makes the number a rank or an ordinal: "ranked #1", "our #1".
+RANKED = r"ranked|ranks?|ranking|top|placed|came|finished|our|the|a|an|his|her|their|my|your|its"
+# Before "#N", things people number that are not records: "pay grade #7", "shift #2".
+NUMBERED = (
+    r"grade|band|level|step|shift|floor|room|desk|seat|table|line|week|day|team|group|tier|"
+    r"phase|round|spot|item|point|option|question|slide|gate|building|office|lane|bay|zone|"
+    r"unit|suite|ticket|invoice|order|case|issue|version|season|episode|chapter|section"
+)
 # Lowercase words that may follow an id written "#9" ("#9 please", "#9 and #11").
 FOLLOWS_AN_ID = frozenset(
     """
-    and or please pls now too also is was has had to from as in on at with which who whose
+    and or please pls now too also is was has had to from as with which who whose
     instead then thanks today tomorrow immediately asap right
     """.split()  # noqa: SIM905 - a list of words reads best as words
 )
@@ -182,19 +194,26 @@ def _names_id(text: str, ident: str, noun: str) -> bool:
 
 
 def _counted_or_ranked(text: str, found: re.Match[str]) -> bool:
-    """Whether the numbers a marker led to count or rank something rather than name a record:
-    a unit or a noun after them (`record 3 hours`, `#1 recruiter`), or a date or fraction
-    around them (`3/1`, `1/15`)."""
+    """Whether the numbers a marker led to count, rank or date something rather than name a
+    record: a unit, a month or "of N" after them (`record 3 hours`, `employee 1 April`,
+    `employee 3 of 4`), a date or fraction around them (`3/1`, `1/15`), a rank (`#1 recruiter`,
+    `No. 1 fan`, `ranked #1`, `our #1`), or the number of something else (`pay grade #7`,
+    `shift #2`)."""
     before, after = text[: found.start()], text[found.end() :]
     if re.match(r"\s*(?:/|-)\s*\d", after) or re.search(r"\d\s*[/-]\s*$", before):
         return True
-    if re.match(rf"\s+(?:{UNITS})\b", after, re.IGNORECASE):
+    counted = rf"\s+(?:(?:business|working|calendar|full|half|more|extra|other)\s+)?(?:{UNITS})\b"
+    if re.match(rf"{counted}|\s+(?:{MONTHS})\b|\s+of\s+\d", after, re.IGNORECASE):
         return True
-    # "#1 recruiter": a rank, where a word other than a name or a joining word follows "#N".
-    if found[0].lstrip().startswith("#"):
-        word = re.match(r"\s+([A-Za-z]+)", after)
-        return bool(word and word[1].islower() and word[1] not in FOLLOWS_AN_ID)
-    return False
+    marker = found[0].lstrip().casefold()
+    if not marker.startswith(("#", "no", "nr", "number")):
+        return False  # "employee 9", "record 9", "id 9": the record's own marker
+    if re.search(rf"\b(?:{RANKED}|{NUMBERED})\s*$", before, re.IGNORECASE):
+        return True  # "ranked #1", "our #1", "pay grade #7", "shift #2"
+    # "#1 recruiter", "No. 1 fan": a rank, where a word other than a name or a joining word
+    # follows the number.
+    word = re.match(r"\s+([A-Za-z]+)", after)
+    return bool(word and word[1].islower() and word[1] not in FOLLOWS_AN_ID)
 
 
 def _singled_out(
