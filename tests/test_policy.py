@@ -405,8 +405,20 @@ def promote_janet(stack: Stack) -> None:
         if card.channel == "D0BOB" or card.channel == APPROVAL_CHANNEL:
             stack.click("U0BOB", card, APPROVE_ACTION_ID)
             break
-    stack.slack.wait_for(lambda: stack.app.actions.get(1).status == "succeeded")
-    stack.replies(HR_CHANNEL, event["ts"], count=2)  # the outcome, in her thread
+    outcome = stack.slack.wait_for(  # in her thread: the last message the bot posts about it
+        lambda: next(
+            (
+                m
+                for m in stack.slack.thread(HR_CHANNEL, event["ts"])
+                if "HR API answered 200" in (m.text or "")
+            ),
+            None,
+        )
+    )
+    database = stack.app.actions.database
+    stack.slack.wait_for(  # and remembered, once posted
+        lambda: database.execute("SELECT 1 FROM cards WHERE ts = ?", (outcome.ts,)).fetchone()
+    )
 
 
 def test_after_retention_no_message_the_bot_posted_holds_the_actions_personal_data(tmp_path):

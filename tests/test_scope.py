@@ -47,6 +47,8 @@ def test_a_request_no_tool_can_do_is_named_by_its_verb(said, verb):
         "Janet Weaver is now head of payroll",
         "Delete Tobias Funke",
         "Please schedule?",
+        "message 3",
+        "Call #2 went well; who is our recruiter?",
     ],
 )
 def test_a_read_or_a_change_is_never_declined(said):

@@ -21,8 +21,9 @@ REQUEST = re.compile(rf"^\s*{OPENING}{POLITE}(?P<verb>{ELSEWHERE})\b(?P<rest>.*)
 SHOWABLE = frozenset({"email", "e-mail", "mail", "message", "dm", "text", "tell", "remind", "send"})
 # What makes it a read after all: the answer is for the person asking, in this thread.
 FOR_THEM = re.compile(r"^\s*(?:me|us)\b", re.IGNORECASE)
-# The word used as a noun ("email of Janet?", "mail address for Tobias", "call up the record").
-NOUN = re.compile(r"^\s*(?:of|for|address(?:es)?|ids?|is|are|was|up|over|\?|:|$)", re.I)
+# The word used as a noun ("email of Janet?", "mail address for Tobias", "message 3", "call up
+# the record").
+NOUN = re.compile(r"^\s*(?:(?:of|for|address(?:es)?|ids?|is|are|was|up|over)\b|[?:#\d]|$)", re.I)
 
 
 def elsewhere(text: str) -> str | None:
