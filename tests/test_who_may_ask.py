@@ -124,6 +124,17 @@ def test_a_refused_person_is_told_once_per_window_and_audited_once(stack):
     assert stack.model.requests == []
 
 
+def test_a_refusal_in_one_channel_does_not_silence_the_next_in_another(stack):
+    # A guest refused in their DM writes in #hr a minute later: they are told there too, once.
+    stack.send_event(dm_event("U0GUEST", "who works in engineering?"))
+    for n in range(2):
+        stack.send_event(mention_event("U0GUEST", f"who works in legal? ({n})"))
+    stack.drain()
+    told = [(e["user"], e["channel"]) for e in stack.slack.ephemeral]
+    assert sorted(told) == [("U0GUEST", HR_CHANNEL), ("U0GUEST", "D0GUEST")]
+    assert len(stack.audit("request_refused")) == 2 and stack.model.requests == []
+
+
 def test_requesters_can_come_from_a_user_group(tmp_path):
     stack = Stack(tmp_path, REQUESTERS=None, REQUESTER_GROUP="S0HRREPS")
     stack.slack.user_groups["S0HRREPS"] = ["U0EVE"]
@@ -307,11 +318,13 @@ def test_an_event_missing_its_team_or_shared_flag_is_refused(stack, left_out):
     assert row.detail["why"] == ("other_workspace" if left_out == "team_id" else "shared_channel")
 
 
-def test_one_refusal_notice_per_person_however_many_channels(stack):
-    for channel in (HR_CHANNEL, OTHER_CHANNEL, "C0MORE", "C0EVENMORE"):
+def test_one_refusal_notice_per_person_and_channel_however_many_messages(stack):
+    channels = (HR_CHANNEL, OTHER_CHANNEL, "C0MORE", "C0EVENMORE")
+    for channel in channels * 3:
         stack.send_event(mention_event("U0EVE", "list everyone", channel=channel))
     stack.drain()
-    assert len(stack.slack.ephemeral) == 1 and len(stack.audit("request_refused")) == 1
+    assert sorted(e["channel"] for e in stack.slack.ephemeral) == sorted(channels)
+    assert len(stack.audit("request_refused")) == len(channels)
 
 
 def test_what_a_refused_person_wrote_is_not_kept(stack):

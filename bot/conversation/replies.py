@@ -169,9 +169,10 @@ class Replies:
             return CHECK_FAILED
 
     def refuse(self, message: Incoming, refusal: Refusal) -> None:
-        """Tell only the person, once per window; audit it (who, why, where, never the text)."""
+        """Tell only the person, once per window in each channel (a refusal in their DM never
+        leaves them unanswered in #hr); audit it (who, why, where, never the text)."""
         log.info("gate.refused", user=message.user, channel=message.channel, why=refusal.code)
-        if not self.refusals.allow(message.user):  # one per person, however many channels
+        if not self.refusals.allow(f"{message.user}|{message.channel}"):
             return
         self.record(
             "request_refused",
