@@ -296,18 +296,8 @@ class Announcer:
             "too long."
         )
         log.info("announce.too_few_deciders", action_id=action.id, deciders=deciders)
-        if action.channel and action.thread_ts:
-            self._call(
-                "chat_postMessage",
-                action.id,
-                channel=action.channel,
-                thread_ts=action.thread_ts,
-                text=text,
-            )
-        for card in (c for c in self.copies.of(action.id) if c.kind == "approver"):
-            self._call(
-                "chat_postMessage", action.id, channel=card.channel, thread_ts=card.ts, text=text
-            )
+        self.tell_requester(action, text)
+        self.tell_approvers(action, text)
 
     def _post_cards(self, action: PendingAction, targets: list[str]) -> list[tuple[str, str]]:
         """The card in each of `targets`; the (channel, ts) of those posted, each remembered."""

@@ -140,25 +140,17 @@ class LinkStates:
         now = self.now()
         # Read first, without the write lock: a flood of unknown, used or stale states never
         # queues behind (or ahead of) the bot's own writes.
-        seen = self.database.execute(
-            "SELECT claimed_at, started_at FROM link_states WHERE state_digest = ?", (digest,)
-        ).fetchone()
-        if seen is None:
-            raise UnknownState("no link was started with this state")
-        if seen["claimed_at"] is not None:
-            raise StateUsed("this link was already completed")
-        if now - seen["started_at"] > self.ttl_seconds:
-            raise StateExpired("this link was started too long ago; start again")
-        with self.database.immediate() as db:
+        self._open_to_claim(
+            self.database.execute(
+                "SELECT claimed_at, started_at FROM link_states WHERE state_digest = ?", (digest,)
+            ).fetchone(),
+            now,
+        )
+        with self.database.immediate() as db:  # again, under the lock: it may have changed
             row = db.execute(
                 "SELECT * FROM link_states WHERE state_digest = ?", (digest,)
             ).fetchone()
-            if row is None:
-                raise UnknownState("no link was started with this state")
-            if row["claimed_at"] is not None:
-                raise StateUsed("this link was already completed")
-            if now - row["started_at"] > self.ttl_seconds:
-                raise StateExpired("this link was started too long ago; start again")
+            self._open_to_claim(row, now)
             code_verifier = self._open(row)
             claimed = db.execute(
                 "UPDATE link_states SET claimed_at = ? "
@@ -168,6 +160,15 @@ class LinkStates:
             if claimed != 1:
                 raise StateUsed("this link was already completed")
         return Claim(row["slack_user"], code_verifier, row["event_id"])
+
+    def _open_to_claim(self, row: sqlite3.Row | None, now: float) -> None:
+        """Raises UnknownState, StateUsed or StateExpired unless `row` may be claimed now."""
+        if row is None:
+            raise UnknownState("no link was started with this state")
+        if row["claimed_at"] is not None:
+            raise StateUsed("this link was already completed")
+        if now - row["started_at"] > self.ttl_seconds:
+            raise StateExpired("this link was started too long ago; start again")
 
     def _open(self, row: sqlite3.Row) -> str:
         value = self.cipher.open(row["sealed_verifier"])
