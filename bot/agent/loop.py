@@ -249,8 +249,7 @@ class Agent:
         """The model's answer if it holds against what was read (answers.problems); else its
         second try, told what is wrong; else the bot's own answer from the last read."""
         said = " ".join(text for _, text in context.words)
-        mine = [text for speaker, text in context.words if speaker == context.requester]
-        question = mine[-1] if mine else ""
+        question = context.last_asked
         wrong = answers.problems(text, found, read, said, question)
         if wrong:
             log.info("answer.mismatch", problems=wrong, attempt=1)

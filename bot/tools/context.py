@@ -31,6 +31,17 @@ class ToolContext:
     # gives each message its own): the second time, the bot answers.
     strikes: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
 
+    @property
+    def requesters_words(self) -> list[str]:
+        """The requester's own messages among `words`, in order."""
+        return [text for speaker, text in self.words if speaker == self.requester]
+
+    @property
+    def last_asked(self) -> str:
+        """The requester's last message: what the current turn is for ("" when none)."""
+        mine = self.requesters_words
+        return mine[-1] if mine else ""
+
 
 WORDS_QUOTED = 3  # the last messages a card quotes
 

@@ -188,10 +188,10 @@ class Toolbox:
                 return answered(elsewhere)
             finder = EmployeeFinder(hr, self.catalogue)
             content, found = finder.find(args.get("query"))
-            widened = self._as_asked(hr, found, self._last_words(context), finder, within=found)
+            widened = self._as_asked(hr, found, context.last_asked, finder, within=found)
             return widened or ToolResult(content, found=found)
         if typed is not None and typed.lists_all:
-            asked = self._last_words(context)
+            asked = context.last_asked
             page = args.get("page")
             if isinstance(page, int) and page >= 1 and not PAGE_ASKED.search(asked):
                 # People do not read the directory a page at a time unless they say so.
@@ -233,12 +233,6 @@ class Toolbox:
         if request.needs_approval:
             return self._hold(request, context, tool_call_id, hr, finder)
         return self._read(request, hr)
-
-    @staticmethod
-    def _last_words(context: ToolContext) -> str:
-        """The requester's last message: what the read is for."""
-        mine = [text for speaker, text in context.words if speaker == context.requester]
-        return mine[-1] if mine else ""
 
     def _page_asked(self, typed: TypedTool, hr: MeteredHR, asked: str) -> int | None:
         """The page of the list people's words name ("page 3", "the first page", "the last
@@ -303,8 +297,7 @@ class Toolbox:
         the model, settles what is changed."""
         fields = tuple(f.name for f in typed.endpoint.body or ())
         given = [f for f in fields if f in args]
-        mine = [text for speaker, text in context.words if speaker == context.requester]
-        named = field_named(mine[-1], fields) if mine else None
+        named = field_named(context.last_asked, fields)
         if named is None or given in ([], [named]):
             return args
         rest = {k: v for k, v in args.items() if k not in given}
@@ -405,7 +398,7 @@ class Toolbox:
             if stray is not None:
                 log.info("tool.unnamed_record", method=request.method, path=request.path)
                 return answered(stray)
-        said = [text for speaker, text in context.words if speaker == context.requester]
+        said = context.requesters_words
         request = kept_as_typed(request, said, self.catalogue)
         thread = context.thread
         hr_subject = self.authority.subject(context.requester)
@@ -435,7 +428,7 @@ class Toolbox:
         body = request.body if isinstance(request.body, dict) else {}
         changes = tuple(v for v in body.values() if isinstance(v, str))
         finder = EmployeeFinder(hr, self.catalogue)
-        record = named_record(finder, self._last_words(context), changes)
+        record = named_record(finder, context.last_asked, changes)
         if record is None or not isinstance(record.get("id"), int):
             return None
         path = request.path.rsplit("/", 1)[0] + f"/{record['id']}"
