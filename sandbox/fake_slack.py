@@ -141,6 +141,22 @@ def check_blocks(blocks: Any, limit: int = MAX_BLOCKS) -> None:
             raise SlackError("invalid_blocks") from e
 
 
+def _view(args: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The view an update or a publish gives: JSON of that type, its metadata within Slack's
+    limit, its blocks checked like messages' (with a view's limit of 100)."""
+    view = args.get("view")
+    try:
+        view = json.loads(view) if isinstance(view, str) else view
+    except ValueError as e:
+        raise SlackError("invalid_arguments") from e
+    if not isinstance(view, dict) or view.get("type") != kind:
+        raise SlackError("invalid_arguments")
+    if len(str(view.get("private_metadata") or "")) > MAX_METADATA:
+        raise SlackError("invalid_arguments")
+    check_blocks(view.get("blocks"), MAX_VIEW_BLOCKS)
+    return view
+
+
 def _json_or_none(raw: str) -> Any:
     try:
         return json.loads(raw)
@@ -164,7 +180,8 @@ class FakeSlack(BackgroundServer):
         self.messages: dict[tuple[str, str], Message] = {}
         self.ephemeral: list[dict[str, Any]] = []
         self.reactions: dict[tuple[str, str], set[str]] = {}
-        self.views: list[dict[str, Any]] = []
+        self.views: list[dict[str, Any]] = []  # opened (or pushed), in order: V1, V2, …
+        self.view_updates: list[tuple[str, dict[str, Any]]] = []
         self.homes: dict[str, dict[str, Any]] = {}  # each person's published Home tab
         self.statuses: dict[tuple[str, str], str] = {}  # (channel, thread_ts) → status shown
         self.user_groups: dict[str, list[str]] = {}
@@ -501,22 +518,29 @@ class FakeSlack(BackgroundServer):
         self.views.append(view)
         return {"view": {"id": f"V{len(self.views)}", **view}}
 
+    def _views_push(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A modal on top of the one the click came from; a view id of its own."""
+        return self._views_open(args)
+
+    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A modal opened earlier, shown anew: only a known view id, only a modal."""
+        view_id = str(args.get("view_id") or "")
+        number = view_id[1:]
+        if not (
+            view_id.startswith("V") and number.isdigit() and 0 < int(number) <= len(self.views)
+        ):
+            raise SlackError("not_found")
+        view = _view(args, "modal")
+        self.view_updates.append((view_id, view))
+        return {"view": {"id": view_id, **view}}
+
     def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         """A Home tab: only for a known user, only of type home, blocks checked like messages
         (with a view's limit of 100)."""
         user = args.get("user_id")
         if not isinstance(user, str) or user not in self.users:
             raise SlackError("user_not_found")
-        view = args.get("view")
-        try:
-            view = json.loads(view) if isinstance(view, str) else view
-        except ValueError as e:
-            raise SlackError("invalid_arguments") from e
-        if not isinstance(view, dict) or view.get("type") != "home":
-            raise SlackError("invalid_arguments")
-        if len(str(view.get("private_metadata") or "")) > MAX_METADATA:
-            raise SlackError("invalid_arguments")
-        check_blocks(view.get("blocks"), MAX_VIEW_BLOCKS)
+        view = _view(args, "home")
         self.homes[user] = view
         return {"view": {"id": f"VHOME{user}", **view}}
 

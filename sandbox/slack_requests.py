@@ -165,9 +165,12 @@ def home_click_payload(
     ticked: dict[tuple[str, str], list[dict[str, Any]]] | None = None,
     *,
     trigger_id: str = "1234.5678.home",
+    view_id: str | None = None,
 ) -> dict[str, Any]:
     """A click on `button` in the Home tab `home` as published: no channel, the view (with
-    the state of its checkboxes: (block_id, action_id) → the options ticked) instead."""
+    the state of its checkboxes: (block_id, action_id) → the options ticked) instead. With
+    `view_id`, a click in that open modal (`home` is then the modal as the bot last set it)."""
+    view_id = view_id or f"VHOME{user}"
     state: dict[str, dict[str, Any]] = {}
     for (block, action), options in (ticked or {}).items():
         state.setdefault(block, {})[action] = {"type": "checkboxes", "selected_options": options}
@@ -184,8 +187,8 @@ def home_click_payload(
         "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
         "team": {"id": TEAM_ID, "domain": "hr-example"},
         "api_app_id": "A0HRBOT",
-        "container": {"type": "view", "view_id": f"VHOME{user}"},
-        "view": {**home, "id": f"VHOME{user}", "state": {"values": state}},
+        "container": {"type": "view", "view_id": view_id},
+        "view": {**home, "id": view_id, "state": {"values": state}},
         "trigger_id": trigger_id,
         "actions": [action],
     }

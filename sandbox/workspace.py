@@ -131,6 +131,22 @@ class Workspace(FakeSlack):
         self.open_views[answer["view"]["id"]] = {"user": user, "view": answer["view"]}
         return answer
 
+    def _views_push(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Only from a click inside a modal the person has open: on top of it."""
+        user = self.triggers.get(str(args.get("trigger_id")))
+        if user is None or not any(v["user"] == user for v in self.open_views.values()):
+            raise SlackError("invalid_trigger_id")
+        return self._views_open(args)
+
+    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Only a modal still open: a closed one is gone, as in Slack."""
+        opened = self.open_views.get(str(args.get("view_id")))
+        if opened is None:
+            raise SlackError("not_found")
+        answer = super()._views_update(args)
+        opened["view"] = answer["view"]
+        return answer
+
     def _assistant_threads_setStatus(self, args: dict[str, Any]) -> dict[str, Any]:
         answer = super()._assistant_threads_setStatus(args)
         loading = args.get("loading_messages") or []
@@ -282,6 +298,8 @@ class Workspace(FakeSlack):
         value = body.get("value")
         if body.get("home"):
             payload = self._home_action(me, body, trigger_id)
+        elif body.get("view_id"):
+            payload = self._modal_action(me, body, trigger_id)
         else:
             payload = click_payload(
                 me,
@@ -313,6 +331,22 @@ class Workspace(FakeSlack):
         if element["type"] == "checkboxes":
             return home_tick_payload(me, home, element, block_id, ticked, trigger_id=trigger_id)
         return home_click_payload(me, home, element, block_id, ticked, trigger_id=trigger_id)
+
+    def _modal_action(self, me: str, body: dict[str, Any], trigger_id: str) -> dict[str, Any]:
+        """A button pressed in a modal `me` has open, as Slack sends it: from the view as the
+        bot last set it (only a button it shows can be pressed), without a channel."""
+        view_id = str(body["view_id"])
+        with self._lock:
+            opened = self.open_views.get(view_id)
+            if opened is None or opened["user"] != me:
+                raise ValueError("no such view open for you")
+            view = copy.deepcopy(opened["view"])
+        block_id, action_id = str(body.get("block_id") or ""), str(body["action_id"])
+        value = body.get("value")
+        element = _element(view, block_id, action_id, None if value is None else str(value))
+        return home_click_payload(
+            me, view, element, block_id, trigger_id=trigger_id, view_id=view_id
+        )
 
     def submit(self, body: dict[str, Any]) -> dict[str, Any]:
         me = _persona(body["as"])
@@ -349,6 +383,17 @@ class Workspace(FakeSlack):
         with self._lock:
             if self.open_views.get(view_id, {}).get("user") == me:
                 del self.open_views[view_id]
+                self.version += 1
+                self._lock.notify_all()
+        return {}
+
+    def close_all(self, me: str) -> dict[str, Any]:
+        """The page was loaded anew: as in Slack, no modal survives a reload."""
+        with self._lock:
+            mine = [v for v, opened in self.open_views.items() if opened["user"] == me]
+            for view_id in mine:
+                del self.open_views[view_id]
+            if mine:
                 self.version += 1
                 self._lock.notify_all()
         return {}
@@ -419,6 +464,7 @@ ACTIONS = {
     "/workspace/home": Workspace.open_home,
     "/workspace/submit": Workspace.submit,
     "/workspace/close": lambda w, body: w.close_view(str(body["view_id"]), _persona(body["as"])),
+    "/workspace/reloaded": lambda w, body: w.close_all(_persona(body["as"])),
 }
 
 
@@ -441,7 +487,7 @@ def _element(home: dict[str, Any], block_id: str, action_id: str, value: str | N
         for element in [*(block.get("elements") or []), block.get("accessory") or {}]:
             if element.get("action_id") == action_id and value in (None, element.get("value")):
                 return element
-    raise ValueError(f"no {action_id} on your Home tab")
+    raise ValueError(f"no {action_id} on that view")
 
 
 def _ticked(home: dict[str, Any], ticked: Any) -> dict[tuple[str, str], list[dict[str, Any]]]:

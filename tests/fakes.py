@@ -100,6 +100,7 @@ class QuietAnnouncer:
         self.told: list[tuple[str | None, str, str]] = []
         self.escalated: list[tuple[int, list[str]]] = []
         self.handed: list[tuple[int, str]] = []
+        self.details_updated: list[tuple[str, int, str]] = []
 
     def post(self, action: PendingAction) -> None:
         pass
@@ -126,9 +127,20 @@ class QuietAnnouncer:
         self.escalated.append((action.id, people))
 
     def open_reject_modal(
-        self, action: PendingAction, trigger_id: str, token: str, channel: str | None
+        self,
+        action: PendingAction,
+        trigger_id: str,
+        token: str,
+        channel: str | None,
+        view_id: str | None = None,
     ) -> bool:
         return False
+
+    def details_view(self, action: PendingAction, channel: str | None) -> dict:
+        return channel_cards.details_modal(action, channel=channel)
+
+    def update_details(self, view_id: str, action: PendingAction, channel: str | None) -> None:
+        self.details_updated.append((view_id, action.id, action.status))
 
     def tell(self, channel: str | None, user: str, text: str) -> None:
         self.told.append((channel, user, text))

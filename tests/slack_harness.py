@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -276,7 +277,7 @@ class Stack:
                 for m in list(self.slack.messages.values())
                 if m.blocks
                 and m.blocks[0].get("type") == "header"
-                and m.blocks[0]["text"]["text"].startswith("Approval needed")
+                and re.match(r"Approval needed|Action #\d+: ", m.blocks[0]["text"]["text"])
             ]
             return len(cards) >= count and cards
 

@@ -285,17 +285,45 @@ def test_finish_notes_the_outcome_first_then_updates_every_copy_and_tells_the_re
 
     assert outcomes == [rejected]
     assert calls_before_noting == [0]  # noted before any card changes
+    (told,) = slack.made("chat_postMessage")  # one outcome message, in plain words
+    assert (told["channel"], told["thread_ts"]) == ("C0HR", "1.1")
+    assert told["text"] == f"Not done: rejected by <@U0BOB>. Reason: `dup` (Action #{action.id})"
+    said = told["blocks"][0]["elements"][0]["elements"]
+    assert {"type": "user", "user_id": "U0BOB"} in said and {"type": "text", "text": "dup"} in said
     updates = slack.made("chat_update")
     assert [(u["channel"], u["ts"]) for u in updates] == [
         (card.channel, card.ts) for card in copies.of(action.id)
     ]
     for update in updates:
         assert buttons(update["blocks"]) == {}  # a decided card has no buttons left
-        assert "Rejected by <@U0BOB>" in str(update["blocks"])
-    *_, told = slack.made("chat_postMessage")
-    assert (told["channel"], told["thread_ts"]) == ("C0HR", "1.1")
-    assert f"Action #{action.id}" in told["text"]
-    assert "Rejected by <@U0BOB>" in told["text"] and "dup" in told["text"]
+    *approver_cards, notice = updates
+    assert all("Rejected by <@U0BOB>" in str(u["blocks"]) for u in approver_cards)
+    assert "rejected" not in str(notice["blocks"]).lower()  # said once, in the reply
+    assert "Sent for approval" in str(notice["blocks"])
+
+
+def test_the_outcome_is_told_once_and_in_the_notice_when_no_reply_can_be_posted(
+    actions, dm_announcer, slack, copies
+):
+    action = new_action(actions)
+    dm_announcer.post(action)
+    slack.failing.add(("chat_postMessage", "C0HR"))
+    rejected = actions.reject(action.id, "U0BOB", None)
+    slack.calls.clear()
+
+    dm_announcer.finish(rejected)
+
+    notice = slack.made("chat_update")[-1]
+    assert notice["channel"] == "C0HR" and "Not done: rejected" in str(notice["blocks"])
+    slack.failing.clear()
+    slack.calls.clear()
+    dm_announcer.finish(rejected)
+    dm_announcer.finish(rejected)  # a second finish (a retry, another replica) adds nothing
+
+    (told,) = slack.made("chat_postMessage")
+    assert told["text"].startswith("Not done: rejected by <@U0BOB>.")
+    notice = slack.made("chat_update")[-1]
+    assert "rejected" not in str(notice["blocks"]).lower()
 
 
 def test_a_failing_update_of_one_copy_does_not_stop_the_others(
@@ -311,7 +339,7 @@ def test_a_failing_update_of_one_copy_does_not_stop_the_others(
 
     assert [u["channel"] for u in slack.made("chat_update")] == ["D0BOB", "D0CAROL", "C0HR"]
     (told,) = slack.made("chat_postMessage")
-    assert told["channel"] == "C0HR" and "Withdrawn by <@U0DANA>" in told["text"]
+    assert told["channel"] == "C0HR" and "withdrawn by <@U0DANA>" in told["text"]
     assert outcomes == [withdrawn]
 
 

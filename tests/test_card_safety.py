@@ -3,6 +3,7 @@ bold text, a mention or a link, cannot hide a character, and cannot pass for ano
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import unicodedata
 
@@ -135,7 +136,10 @@ def test_values_in_mrkdwn_messages_sit_in_code_spans_they_cannot_close():
     )
     assert cards.short_summary(a) == expected
     assert expected in cards.reminder(a) and expected in cards.requester_notice(a, None)
-    assert expected in cards.card_text(a) and expected in cards.requester_outcome(a)
+    assert expected in cards.card_text(a)
+    done = dataclasses.replace(a, status="succeeded", approved_by=("U0BOB",), decided_by="U0BOB")
+    name = "`*Note* from &lt;U+0060&gt;HR&lt;U+0060&gt;`"
+    assert cards.requester_outcome(done).startswith(f"Done: {name} was added as a new employee")
 
 
 HOSTILE = (
@@ -178,14 +182,15 @@ def variants() -> list:
 def test_every_card_variant_is_valid_block_kit_and_hides_nothing(a):
     card = card_for(a) if a.status == "pending" else cards.render_card(a)
     requester = cards.requester_blocks(a, "https://hr-example.slack.com/x", "token")
+    told = cards.requester_outcome_blocks(a)
     modal = modals.reject_modal(a, "{}")["blocks"]
-    for blocks in (card, requester, modal):
+    for blocks in (card, requester, told, modal):
         assert_valid(blocks)
         assert hidden_characters(blocks) == set()
         for run in rich_text_runs(blocks):  # a line break only where the card starts a line
             assert "\n" not in run.get("text", "").lstrip("\n")
     texts = [cards.card_text(a), cards.reminder(a), cards.requester_outcome(a)]
-    texts += mrkdwn_texts([card, requester])
+    texts += mrkdwn_texts([card, requester, told])
     assert hidden_characters(texts) == set()
     assert not [t for t in texts if "<!channel>" in t or "<https://evil" in t]
     assert len(card) <= 50 and len(json.dumps(card)) < 40_000

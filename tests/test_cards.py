@@ -58,8 +58,9 @@ def assert_valid(blocks: list[dict]) -> None:
     for block in blocks:
         assert Block.parse(block).to_dict() == block
     check_blocks(blocks)
-    for run in rich_text_runs(blocks):
-        assert run["type"] in ("text", "emoji", "user") and run.get("text", "x")
+    for run in rich_text_runs(blocks):  # a link only to Slack itself (a card's permalink)
+        link = run["type"] == "link" and run["url"].startswith("https://hr-example.slack.com/")
+        assert (run["type"] in ("text", "emoji", "user") or link) and run.get("text", "x")
 
 
 def rich_text_runs(blocks: list[dict]) -> list[dict]:
@@ -285,10 +286,20 @@ def test_the_requesters_notice_says_whose_record_the_change_is_for():
         method="PATCH",
         path="/api/users/9",
         body={"job": "senior analyst"},
-        fields_before={"id": 9, "name": "Tobias *Funke*", "job": "analyst"},
+        fields_before={"id": 9, "name": "Tobias *Funke*", "email": "t@x.org", "job": "analyst"},
     )
     assert cards.requester_notice(update, None) == (
-        "Sent for approval (#7): Update employee 9 — job: `senior analyst`, on the record of "
-        "`Tobias *Funke*`"
+        "Sent for approval (#7): Update employee `Tobias *Funke*` (#9), `analyst` — "
+        "job: `senior analyst`"
     )
-    assert "on the record of" not in cards.requester_notice(action(), None)  # a create: none
+    (notice,) = cards.requester_blocks(update, None, None)[0]["elements"]
+    assert notice["elements"] == [  # rich text: the name shown as it is, never as mrkdwn
+        {"type": "text", "text": "Sent for approval (#7): "},
+        {
+            "type": "text",
+            "text": "Update employee Tobias *Funke* (#9), analyst — job: senior analyst",
+            "style": {"bold": True},
+        },
+    ]
+    unnamed = action(method="PATCH", path="/api/users/9", body={"job": "x"})
+    assert cards.summary(unnamed) == "Update employee 9 — job: x"  # no name read: the id alone

@@ -243,7 +243,7 @@ def test_reject_waits_for_the_reason_modal_when_it_opens(actions):
             super().__init__()
             self.modals: list[tuple[int, str, str | None]] = []
 
-        def open_reject_modal(self, action, trigger_id, token, channel) -> bool:
+        def open_reject_modal(self, action, trigger_id, token, channel, view_id=None) -> bool:
             self.modals.append((action.id, trigger_id, channel))
             return True
 

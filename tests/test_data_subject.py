@@ -51,7 +51,7 @@ def test_the_person_a_new_record_is_for_cannot_approve_creating_it(stack):
     assert "changes your own HR record" in ephemeral_for(stack, "U0BOB")[0]
     assert stack.app.actions.get(1).status == "pending"
     stack.click("U0CAROL", card, APPROVE_ACTION_ID)  # anyone else may
-    assert "HR API answered 201" in stack.replies(HR_CHANNEL, event["ts"], count=2)[-1].text
+    assert "Done: " in stack.replies(HR_CHANNEL, event["ts"], count=2)[-1].text
     assert [e.actor for e in stack.audit("click_refused")] == ["U0BOB"]
 
 
@@ -77,10 +77,7 @@ def test_after_an_edit_the_person_the_request_is_now_about_can_neither_approve_n
     stack.click("U0ALICE", edited, APPROVE_ACTION_ID)  # neither the editor nor Carol
 
     stack.slack.wait_for(
-        lambda: any(
-            "HR API answered 201" in (m.text or "")
-            for m in stack.slack.thread(HR_CHANNEL, event["ts"])
-        )
+        lambda: any("Done: " in (m.text or "") for m in stack.slack.thread(HR_CHANNEL, event["ts"]))
     )
     assert stack.app.actions.get(1).decided_by == "U0ALICE"
     assert stack.hr.directory.get(21)["email"] == "carol@hr.example"

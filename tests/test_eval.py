@@ -194,8 +194,9 @@ def wrong_ending(name: str, *steps: dict) -> evaluation.Task:
         (
             "typed",
             wrong_ending("lookup-by-id", tool_calls(rest("DELETE", "/api/users/2"))),
-            # Held and then approved: once the delete runs, the HR data is wrong too.
-            ("queued 1, expected 0", "final HR state is wrong", "does not say"),
+            # Held and then approved: once the delete runs, the HR data is wrong too (the held
+            # notice names Janet Weaver, payroll specialist: it says the job, wrongly held).
+            ("queued 1, expected 0", "final HR state is wrong"),
         ),
         ("article", wrong_ending("unknown-field", say("Sorry, I can't help.")), "does not say why"),
         (

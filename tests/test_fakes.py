@@ -18,6 +18,7 @@ from approvals.slack.announce import Announcements, Announcer
 from bot.hr.authority import PersonalAuthority
 from bot.hr.client import HRClient
 from sandbox.fake_slack import FakeSlack
+from sandbox.workspace import Workspace
 from tests.fakes import CountingHR, LinkedAccounts, QuietAnnouncer, RecordingTransport
 
 
@@ -88,3 +89,33 @@ def test_the_fake_refuses_a_home_view_slack_would_refuse():
         assert fake.homes == {}
         client.views_publish(user_id="U0BOB", view={"type": "home", "blocks": [section] * 100})
         assert len(fake.homes["U0BOB"]["blocks"]) == 100  # a view may have 100 blocks
+
+
+def test_the_fake_updates_only_a_modal_it_opened_and_the_page_only_one_still_open():
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "Action #1"}}
+    modal = {"type": "modal", "title": {"type": "plain_text", "text": "Action #1"}}
+    with FakeSlack() as fake:
+        client = WebClient(token=fake.bot_token, base_url=fake.api_url)
+        refused = lambda method, **args: refused_on(client, method, **args)  # noqa: E731
+        assert refused("views_update", view_id="V1", view={**modal, "blocks": []}) == "not_found"
+        opened = client.views_open(trigger_id="1.2", view={**modal, "blocks": [section]})
+        view_id = opened["view"]["id"]
+        home = {"type": "home", "blocks": [section]}
+        assert refused("views_update", view_id=view_id, view=home) == "invalid_arguments"
+        client.views_update(view_id=view_id, view={**modal, "blocks": [section, section]})
+        assert fake.view_updates == [(view_id, {**modal, "blocks": [section, section]})]
+
+    with Workspace(bot_token="xoxb-workspace") as page:
+        client = WebClient(token=page.bot_token, base_url=page.api_url)
+        page.triggers["T1"] = "U0BOB"  # a click outside any modal: nothing to push onto
+        assert refused_on(client, "views_push", trigger_id="T1", view=modal) == "invalid_trigger_id"
+        opened = client.views_open(trigger_id="T1", view={**modal, "blocks": [section]})
+        page.close_all("U0BOB")  # the page reloaded: the modal is gone, as in Slack
+        view_id = opened["view"]["id"]
+        assert refused_on(client, "views_update", view_id=view_id, view=modal) == "not_found"
+
+
+def refused_on(client, method, **args) -> str:
+    with pytest.raises(SlackApiError) as error:
+        getattr(client, method)(**args)
+    return error.value.response["error"]

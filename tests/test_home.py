@@ -30,7 +30,15 @@ def ask_for_jobs(stack: Stack, *changes: tuple[int, str], user: str = "U0DANA") 
 
 
 def text_of(home: dict) -> str:
-    return json.dumps(home["blocks"], ensure_ascii=False)
+    """The view's blocks as JSON, then its rich text as read (a mention as <@U…>)."""
+    runs = [
+        f"<@{run['user_id']}>" if run["type"] == "user" else run.get("text", "")
+        for block in home["blocks"]
+        if block["type"] == "rich_text"
+        for section in block["elements"]
+        for run in [*section["elements"], {"type": "text", "text": "\n"}]
+    ]
+    return json.dumps(home["blocks"], ensure_ascii=False) + "\n" + "".join(runs)
 
 
 def headers(home: dict) -> list[str]:
@@ -53,8 +61,8 @@ def test_an_approver_sees_what_waits_for_them_with_buttons_and_how_approvals_go(
 
     assert headers(home) == ["Waiting for you", "Your requests", "How approvals are going"]
     shown = text_of(home)
-    assert "*#1* Update employee 2 — job: `lead`" in shown
-    assert "*#2* Update employee 3 — job: `analyst`" in shown
+    assert "#1 Update employee Janet Weaver (#2), payroll specialist — job: lead" in shown
+    assert "#2 Update employee Emma Wong (#3), software engineer — job: analyst" in shown
     assert "Asked by <@U0DANA>" in shown and "left (expires <!date^" in shown
     assert len(buttons(home, APPROVE_ACTION_ID)) == 2 and len(buttons(home, REJECT_ACTION_ID)) == 2
     batch = [b for b in home["blocks"] if b.get("block_id") == "home-batch"]
@@ -72,7 +80,7 @@ def test_a_request_about_the_approvers_own_record_is_not_waiting_for_them(stack)
 
     bob = stack.open_home("U0BOB")
 
-    assert "employee 2" not in text_of(bob) and "*#2* Update employee 3" in text_of(bob)
+    assert "(#2)" not in text_of(bob) and "#2 Update employee Emma Wong (#3)" in text_of(bob)
     batch = [b for b in bob["blocks"] if b.get("block_id") == "home-batch"]
     assert [o["value"] for o in batch[0]["elements"][0]["options"]] == buttons(
         bob, APPROVE_ACTION_ID
@@ -88,11 +96,11 @@ def test_a_requester_sees_their_requests_with_withdraw_and_nothing_to_approve(st
     home = stack.open_home("U0DANA")
 
     assert headers(home) == ["Your requests"]
-    assert "*#1* Update employee 2" in text_of(home)
+    assert "#1 Update employee Janet Weaver (#2)" in text_of(home)
     assert len(buttons(home, WITHDRAW_ACTION_ID)) == 1 and not buttons(home, APPROVE_ACTION_ID)
     assert stack.home_click("U0DANA", WITHDRAW_ACTION_ID).status_code == 200
     withdrawn = stack.slack.wait_for(
-        lambda: "Withdrawn" in text_of(h := stack.slack.homes["U0DANA"]) and h
+        lambda: "withdrawn by <@U0DANA>" in text_of(h := stack.slack.homes["U0DANA"]) and h
     )
     assert not buttons(withdrawn, WITHDRAW_ACTION_ID)
     assert "Last outcomes" in text_of(withdrawn)
@@ -137,7 +145,7 @@ def test_rejecting_in_place_asks_for_a_reason_then_refreshes_the_cards_and_both_
     )
     assert not buttons(bob, REJECT_ACTION_ID)
     dana = stack.slack.wait_for(
-        lambda: "Rejected by <@U0BOB>" in text_of(h := stack.slack.homes["U0DANA"]) and h
+        lambda: "rejected by <@U0BOB>" in text_of(h := stack.slack.homes["U0DANA"]) and h
     )
     assert "not before the review" in text_of(dana) and not buttons(dana, WITHDRAW_ACTION_ID)
     shown = stack.slack.wait_for(
@@ -321,7 +329,7 @@ def test_a_batch_with_a_delete_names_each_delete_and_runs_only_once_confirmed(st
     assert modal["callback_id"] == BATCH_CONFIRM_ID
     assert modal["submit"]["text"] == "Approve all 2"
     words = text_of(modal)
-    assert "*#2* Delete employee 9" in words and "Tobias Funke" in words
+    assert "*#2* Delete employee `Tobias Funke` (#9), `analyst`" in words
     assert "#1" not in words  # only the deletes are named
     assert stack.audit("approved") == []
 

@@ -101,7 +101,7 @@ def test_after_a_restart_the_old_process_work_becomes_unknown_only_once_its_leas
     stack.housekeep()
 
     outcome = stack.replies(HR_CHANNEL, event["ts"], count=2)[-1]
-    assert "outcome unknown" in outcome.text
+    assert "Outcome unknown" in outcome.text
     assert stack.hr.writes_seen() == []
 
 

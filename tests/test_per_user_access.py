@@ -245,7 +245,7 @@ def test_a_viewers_approved_write_is_refused_by_the_hr_api_and_reported_as_faile
     outcome = stack.replies(HR_CHANNEL, event["ts"], count=2)[-1]
     action = stack.app.actions.get(1)
     assert action.status == "failed" and action.hr_status == 403
-    assert "403" in outcome.text or "failed" in outcome.text.lower()
+    assert "Not done: the HR system refused the change." in outcome.text
     (write,) = stack.hr.writes_seen()
     assert write.subject == "sub-eve"  # sent as Eve, refused by the HR API, not by the bot
 

@@ -56,8 +56,8 @@ def test_a_change_to_a_person_named_as_the_user_did_is_held_on_their_record(
     )
     # Values in inline code, and whose record it is, so the requester can check it.
     assert reply.text == (
-        "Sent for approval (#1): Update employee 9 — job: `senior analyst`, on the record of "
-        "`Tobias Funke`. Nothing changes until an approver approves it; the outcome will be "
+        "Sent for approval (#1): Update employee `Tobias Funke` (#9), `analyst` — job: "
+        "`senior analyst`. Nothing changes until an approver approves it; the outcome will be "
         "posted here."
     )
     assert reply.model_calls == 1 and reply.noticed and hr_sandbox.writes_seen() == []
@@ -193,7 +193,7 @@ def test_a_one_person_list_is_that_person_and_an_empty_name_goes_back_to_the_mod
         call("delete_employee", employee=["9"]),
     )
     reply = agent.respond("Delete employee 9.", DANA)
-    assert reply.text.startswith("Sent for approval (#1): Delete employee 9")
+    assert reply.text.startswith("Sent for approval (#1): Delete employee `Tobias Funke` (#9)")
     first = next(m for m in model.requests[1]["messages"] if m["role"] == "tool")["content"]
     assert first == "Error: `employee` is empty: give the employee's id, name or email."
 
@@ -264,7 +264,7 @@ def test_a_field_dropped_after_the_first_error_goes_on_as_the_model_mended_it(
         call("update_employee", employee=9, job="lead"),
     )
     reply = agent.respond("Make employee 9 a lead, it's a promotion.", DANA)
-    assert reply.text.startswith("Sent for approval (#1): Update employee 9")
+    assert reply.text.startswith("Sent for approval (#1): Update employee `Tobias Funke` (#9)")
     assert actions.in_states("pending")[0].body == {"job": "lead"}
 
 
@@ -297,7 +297,7 @@ def test_a_step_that_holds_a_change_and_reads_lets_the_model_answer_the_rest(age
 
     reply = agent.respond("Delete employee 5, and what does employee 2 do?", DANA)
 
-    assert reply.text.startswith("Sent for approval (#1): Delete employee 5")
+    assert reply.text.startswith("Sent for approval (#1): Delete employee `Charles Morris` (#5)")
     assert reply.text.endswith("\nJanet Weaver is a payroll specialist.")
     assert not reply.noticed and reply.held == (1,)  # the whole answer is posted
     note = model.requests[1]["messages"][-1]
@@ -311,7 +311,7 @@ def test_in_the_generic_family_a_held_change_also_ends_the_turn_in_the_bots_word
     agent = Agent(client, "test-model", toolbox, ConversationStore(database))
     model.add(tool_calls(rest("DELETE", "/api/users/5")))
     reply = agent.respond("Delete employee 5.", DANA)
-    assert reply.text.startswith("Sent for approval (#1): Delete employee 5")
+    assert reply.text.startswith("Sent for approval (#1): Delete employee `Charles Morris` (#5)")
     assert reply.noticed and len(actions.in_states("pending")) == 1
 
 

@@ -20,7 +20,7 @@ def test_events_and_clicks_arrive_over_the_socket_and_are_acked_by_envelope_id(t
 
         assert stack.slack.wait_for_ack(envelope) == {"envelope_id": envelope}
         (notice,) = stack.replies(HR_CHANNEL, event["ts"])  # the held change's notice answers
-        assert notice.text.startswith("Sent for approval (#1): Delete employee 9")
+        assert notice.text.startswith("Sent for approval (#1): Delete employee `Tobias Funke` (#9)")
         (card,) = stack.approval_cards()
         value = stack.button(card, APPROVE_ACTION_ID)
         click = click_payload(
@@ -31,7 +31,7 @@ def test_events_and_clicks_arrive_over_the_socket_and_are_acked_by_envelope_id(t
 
         assert stack.slack.wait_for_ack(clicked)["envelope_id"] == clicked
         outcome = stack.replies(HR_CHANNEL, event["ts"], count=2)[-1]
-        assert "HR API answered 204" in outcome.text
+        assert "Done: " in outcome.text
         assert stack.hr.directory.get(9) is None
     finally:
         stack.stop()

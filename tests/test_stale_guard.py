@@ -47,7 +47,7 @@ def test_a_record_changed_between_card_and_click_is_not_updated(stack):
     stack.click("U0BOB", card, APPROVE_ACTION_ID)
 
     outcome = stack.replies(HR_CHANNEL, event["ts"], count=2)[-1]
-    assert "Not run: the record changed after the card was made" in outcome.text
+    assert "Not done: the record changed after the card was made" in outcome.text
     assert stack.app.actions.get(1).status == "stale"
     assert stack.hr.directory.get(2)["job"] == "moved to finance"
     assert [r.method for r in stack.hr.writes_seen()] == ["PATCH"]  # only the outside change
@@ -60,7 +60,7 @@ def test_a_record_deleted_between_card_and_click_is_not_touched(stack):
     requests.delete(stack.hr.url + "/api/users/9", timeout=5)
     stack.click("U0BOB", card, APPROVE_ACTION_ID)
     outcome = stack.replies(HR_CHANNEL, event["ts"], count=2)[-1]
-    assert "Not run: the record is gone" in outcome.text
+    assert "Not done: the record is gone" in outcome.text
 
 
 def test_the_executor_checks_the_snapshot_after_claiming(actions, hr_sandbox, hr_client):

@@ -59,8 +59,10 @@ def test_an_approver_ticks_two_requests_on_home_and_approves_both_at_once(stack,
     home.get_by_role("heading", name="Waiting for you").wait_for()
     boxes = home.get_by_role("checkbox")
     assert boxes.count() == 2
-    home.get_by_role("checkbox", name=re.compile(r"^#2 Update employee 2")).check()
-    home.get_by_role("checkbox", name=re.compile(r"^#3 Update employee 3")).check()
+    home.get_by_role(
+        "checkbox", name=re.compile(r"^#2 Update employee Janet Weaver \(#2\)")
+    ).check()
+    home.get_by_role("checkbox", name=re.compile(r"^#3 Update employee Emma Wong \(#3\)")).check()
     home.get_by_text("Time to decision: median 20.0 min").wait_for()  # from Carol's decision
     shoot(home, "home-approver.png")
     home.get_by_role("button", name="Approve selected").click()
@@ -141,7 +143,7 @@ def test_the_home_tab_follows_the_view_the_bot_republishes(stack, page):
 
     ask_for_jobs(stack, (4, "designer"))  # no click on Carol's page: the bot republishes it
 
-    home.get_by_text(re.compile(r"#1.*Update employee 4")).first.wait_for()
+    home.get_by_text(re.compile(r"#1.*Update employee Eve Holt \(#4\)")).first.wait_for()
     assert home.get_by_role("button", name="Approve", exact=True).count() == 1
 
 

@@ -85,8 +85,12 @@ def thread(page):
     return page.get_by_role("complementary", name="Thread")
 
 
+CARD_TITLE = re.compile(r"Approval needed: action #\d+|Action #\d+: ")
+
+
 def card(page):
-    return page.locator("[data-testid=card]", has_text="Approval needed").last
+    """The newest approval card, waiting or decided (its title says which)."""
+    return page.locator("[data-testid=card]", has_text=CARD_TITLE).last
 
 
 def shoot(locator, name: str) -> None:
@@ -144,12 +148,19 @@ def test_delete_by_name_then_an_approver_approves_after_the_confirm_dialog(stack
 
     approval.get_by_text("Approved by @Bob").wait_for()
     shoot(page.locator(".app"), "workspace.png")  # README's first picture
+    assert approval.get_by_role("heading").inner_text() == "Action #1: done"
     assert approval.get_by_role("button", name="Approve").count() == 0
     assert stack.hr.directory.get(9) is None
     be(page, "U0DANA")
     open_channel(page, "# hr")
     page.get_by_role("button", name="2 replies").click()  # the notice, then the outcome
-    thread(page).get_by_text("HR API answered 204").first.wait_for()
+    done = "Done: deleted the employee record of Tobias Funke (#9), analyst."
+    thread(page).get_by_text(done).wait_for()
+    said = thread(page).locator("[data-testid=card]").all_inner_texts()
+    assert [t for t in said if "Approved by" in t] == [t for t in said if done in t]  # once
+    assert not [t for t in said if "HR API" in t or "Withdraw" in t]
+    assert thread(page).locator("code").count() == 0  # names and values as plain text
+    shoot(thread(page), "outcome-thread.png")
 
 
 def test_cancelling_the_confirm_dialog_sends_nothing(stack, page):
@@ -202,6 +213,23 @@ def test_someone_who_may_not_ask_is_refused_with_a_message_only_they_see(stack, 
     be(page, "U0DANA")  # in the same channel, someone else sees the question, not the refusal
     page.get_by_text("who is employee 2?").first.wait_for()
     assert page.locator(".ephemeral").count() == 0
+
+
+def test_a_guest_refused_in_their_dm_is_still_told_when_they_ask_in_a_channel(stack, page):
+    be(page, "U0GUEST")
+    open_channel(page, "HR Assistant")
+    write(page, "who is employee 2?")
+    page.locator("#messages, #thread-messages").get_by_text(
+        "not available to guests"
+    ).first.wait_for()
+
+    open_channel(page, "# hr")  # a minute later, elsewhere: a refusal is never silent
+    write(page, "@HR Assistant who is employee 2?")
+
+    refusal = page.locator(".ephemeral", has_text="not available to guests")
+    refusal.wait_for()
+    assert "Only visible to you" in refusal.inner_text()
+    assert stack.model.requests == []
 
 
 # --- what issue 15 added: the requester's words, the thinking status, streaming, modals ----
@@ -375,11 +403,74 @@ def test_a_channel_card_is_a_summary_and_only_an_approver_opens_the_details(stac
     details = page.get_by_role("dialog", name="Action #1")
     details.get_by_text("@Dana asked:").wait_for()
     assert details.locator("blockquote").inner_text() == "make employee 2 (Janet) a lead"
-    assert details.get_by_role("button").all_inner_texts() == ["Close"]  # only shown
+    # Whose record, as people know her, beside the id: the approver can check #2 is Janet.
+    details.get_by_text(
+        "Update employee Janet Weaver (#2), payroll specialist — job: lead"
+    ).wait_for()
+    assert details.get_by_role("button").all_inner_texts() == ["Approve", "Reject", "Close"]
     shoot(details, "details-modal.png")
     details.get_by_role("button", name="Close").click()
     details.wait_for(state="hidden")
     assert [e.actor for e in stack.audit("details_viewed")] == ["U0BOB"]
+
+
+def test_an_approver_decides_in_the_details_view_with_the_cards_checks(stack, page):
+    queue_job_change(stack, page, "make employee 2 (Janet) a lead")
+    open_channel(page, "# approvals")  # the requester is no approver: the details stay shut
+    card(page).get_by_role("button", name="Show details").click()
+    page.locator(".ephemeral", has_text="Only approvers can see the details").wait_for()
+
+    be(page, "U0CAROL")
+    card(page).get_by_role("button", name="Show details").click()
+    details = page.get_by_role("dialog", name="Action #1")
+    details.get_by_role("button", name="Approve").click()
+
+    details.get_by_text("Approved by @Carol").wait_for()  # the view shows where it stands
+    assert details.get_by_role("button").all_inner_texts() == ["Close"]
+    assert stack.hr.directory.get(2)["job"] == "lead"
+    card(page).get_by_text("Approved by @Carol").wait_for()
+    assert [e.actor for e in stack.audit("approved")] == ["U0CAROL"]
+    assert stack.slack.calls_to("views.update")  # the same view, shown anew
+
+
+def test_a_reject_from_the_details_view_asks_for_the_reason_on_top_of_it(stack, page):
+    queue_job_change(stack, page, "make employee 2 (Janet) a lead")
+    be(page, "U0BOB")
+    open_channel(page, "# approvals")
+    card(page).get_by_role("button", name="Show details").click()
+    page.get_by_role("dialog", name="Action #1").get_by_role("button", name="Reject").click()
+
+    reason = page.get_by_role("dialog", name="Reject action #1")
+    reason.get_by_text("Update employee Janet Weaver (#2), payroll specialist").wait_for()
+    reason.get_by_label("Reason (shown to the requester)").fill("Not before her review.")
+    reason.get_by_role("button", name="Reject").click()
+
+    details = page.get_by_role("dialog", name="Action #1")  # back to the details, updated
+    details.get_by_text("Rejected by @Bob").wait_for()
+    assert details.get_by_role("button").all_inner_texts() == ["Close"]
+    assert stack.hr.writes_seen() == []
+    details.get_by_role("button", name="Close").click()
+    be(page, "U0DANA")
+    open_channel(page, "# hr")
+    page.get_by_role("button", name="2 replies").click()
+    thread(page).get_by_text(
+        "Not done: rejected by @Bob. Reason: Not before her review."
+    ).wait_for()
+
+
+def test_a_reload_closes_a_modal_left_open_as_slack_does(stack, page):
+    queue_job_change(stack, page)
+    be(page, "U0BOB")
+    open_channel(page, "# approvals")
+    card(page).get_by_role("button", name="Show details").click()
+    page.get_by_role("dialog", name="Action #1").wait_for()
+
+    page.reload()
+
+    card(page).get_by_role("button", name="Show details").wait_for()
+    assert not page.get_by_role("dialog", name="Action #1").is_visible()
+    write(page, "@HR Assistant hello")  # the page is not blocked: its composer answers
+    page.get_by_text("hello").first.wait_for()
 
 
 def test_what_people_and_the_bot_write_is_shown_as_text_never_as_html(stack, page):

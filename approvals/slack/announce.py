@@ -33,6 +33,8 @@ GONE = frozenset(
         "account_inactive",
     }
 )
+APPROVER_CARDS = frozenset({"approver"})
+NOTICES = frozenset({"requester"})
 # A message that is there but may no longer be edited: deleted instead.
 UNEDITABLE = frozenset({"cant_update_message", "edit_window_closed"})
 
@@ -56,8 +58,17 @@ class Announcements(Protocol):
     def escalate(self, action: PendingAction, people: list[str]) -> None: ...
 
     def open_reject_modal(
-        self, action: PendingAction, trigger_id: str, token: str, channel: str | None
+        self,
+        action: PendingAction,
+        trigger_id: str,
+        token: str,
+        channel: str | None,
+        view_id: str | None = None,
     ) -> bool: ...
+
+    def details_view(self, action: PendingAction, channel: str | None) -> dict: ...
+
+    def update_details(self, view_id: str, action: PendingAction, channel: str | None) -> None: ...
 
     def tell(self, channel: str | None, user: str, text: str) -> None: ...
 
@@ -263,7 +274,8 @@ class Announcer:
             else None
         )
         token = self.signer.sign(action.id, "withdraw", action.request_hash)
-        return cards.requester_blocks(action, link, token)
+        told = action.is_terminal and self.copies.outcome_told(action.id)
+        return cards.requester_blocks(action, link, token, outcome_told=told)
 
     def post(self, action: PendingAction) -> None:
         """Send the card to the approvers (every copy remembered), then tell the requester.
@@ -334,8 +346,12 @@ class Announcer:
         """Show where the action stands on every copy of its card and on the requester's notice.
         A DM copy whose approver the action is now about (an edit made it theirs, say) loses
         its details and buttons instead."""
+        self._refresh(action)
+
+    def _refresh(self, action: PendingAction, kinds: frozenset[str] = frozenset()) -> None:
+        """refresh, of the copies of `kinds` only (when given)."""
         requester_blocks = None
-        copies = self.copies.of(action.id)
+        copies = [c for c in self.copies.of(action.id) if not kinds or c.kind in kinds]
         barred = self._barred(action, copies)
         for card in copies:
             if card.channel in barred:
@@ -369,12 +385,31 @@ class Announcer:
         return {ch for ch in dms if ch in owners and self.excluded(action, owners[ch])}
 
     def finish(self, action: PendingAction) -> None:
-        """An action reached its end: note it for the model, update every card, then tell the
-        requester (noted first, so a quick follow-up question already knows the outcome)."""
+        """An action reached its end: note it for the model (first, so a quick follow-up
+        question already knows the outcome), update the approvers' cards, tell the requester in
+        one message of plain words, then update their notice (which says the outcome itself
+        only when that message could not be posted)."""
         if self.on_outcome is not None:
             self.on_outcome(action)
-        self.refresh(action)
-        self.tell_requester(action, cards.requester_outcome(action))
+        self._refresh(action, APPROVER_CARDS)
+        self._tell_outcome(action)
+        self._refresh(action, NOTICES)
+
+    def _tell_outcome(self, action: PendingAction) -> None:
+        """The outcome, once, as a reply in the requester's thread (which notifies them)."""
+        if action.thread is None or self.copies.outcome_told(action.id):
+            return
+        posted = self._call(
+            "chat_postMessage",
+            action.id,
+            remember=False,
+            channel=action.thread.channel,
+            thread_ts=action.thread.ts,
+            text=cards.requester_outcome(action),
+            blocks=cards.requester_outcome_blocks(action),
+        )
+        if posted:
+            self.copies.remember(action.id, posted["channel"], posted["ts"], kind="outcome")
 
     def remind(self, action: PendingAction) -> None:
         """Once, near its expiry: the action still waits for a decision."""
@@ -399,17 +434,42 @@ class Announcer:
                 )
 
     def open_reject_modal(
-        self, action: PendingAction, trigger_id: str, token: str, channel: str | None
+        self,
+        action: PendingAction,
+        trigger_id: str,
+        token: str,
+        channel: str | None,
+        view_id: str | None = None,
     ) -> bool:
-        """Ask for an optional reason. Must run within Slack's ~3 s trigger window."""
-        metadata = json.dumps({"token": token, "channel": channel})
+        """Ask for an optional reason. Must run within Slack's ~3 s trigger window. From Show
+        details (`view_id`) the question goes on top of it (views.push), which its
+        submission then updates."""
+        metadata = json.dumps({"token": token, "channel": channel, "view": view_id})
         opened = self._call(
-            "views_open",
+            "views_push" if view_id else "views_open",
             action.id,
             trigger_id=trigger_id,
             view=modals.reject_modal(action, metadata),
         )
         return opened is not None
+
+    def details_view(self, action: PendingAction, channel: str | None) -> dict:
+        """Show details: the full card in a modal, with Approve and Reject while it waits
+        (the card's own signed buttons, so a click there is checked like one on the card)."""
+        if action.status != "pending":
+            return channel_cards.details_modal(action, channel=channel)
+        return channel_cards.details_modal(
+            action,
+            approve_token=self.signer.sign(action.id, "approve", action.request_hash),
+            reject_token=self.signer.sign(action.id, "reject", action.request_hash),
+            channel=channel,
+        )
+
+    def update_details(self, view_id: str, action: PendingAction, channel: str | None) -> None:
+        """Show details again, after a decision made in it."""
+        self._call(
+            "views_update", action.id, view_id=view_id, view=self.details_view(action, channel)
+        )
 
     def tell(self, channel: str | None, user: str, text: str) -> None:
         """A message only `user` sees (the answer to a refused click): ephemeral where they

@@ -1,6 +1,7 @@
 """Where each action's card and requester notice were posted, so every copy can be updated; and
-every other message the bot posted about it (kind "message"), so that once retention purges
-the action's personal data, each one is rewritten without it."""
+every other message the bot posted about it (kind "outcome" for the requester's one outcome
+message, "message" for any other), so that once retention purges the action's personal data,
+each one is rewritten without it."""
 
 from __future__ import annotations
 
@@ -27,14 +28,19 @@ class CardCopies:
             )
         return Card(action_id, channel, ts, kind)
 
-    def remember(self, action_id: int, channel: str, ts: str) -> None:
-        """A message about the action that is not one of its cards (an outcome, a note)."""
+    def remember(self, action_id: int, channel: str, ts: str, kind: str = "message") -> None:
+        """A message about the action that is not one of its cards (its outcome, a note)."""
         with self.database.immediate() as db:
             db.execute(
-                "INSERT INTO cards (channel, ts, action_id, kind) VALUES (?, ?, ?, 'message') "
+                "INSERT INTO cards (channel, ts, action_id, kind) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (channel, ts) DO NOTHING",  # one answer telling of two actions
-                (channel, ts, action_id),
+                (channel, ts, action_id, kind),
             )
+
+    def outcome_told(self, action_id: int) -> bool:
+        """Whether the requester's thread has the action's outcome message."""
+        sql = "SELECT 1 AS told FROM cards WHERE action_id = ? AND kind = 'outcome' LIMIT 1"
+        return bool(self.database.query(sql, (action_id,)))
 
     def unredacted(self, limit: int, max_tries: int) -> list[Card]:
         """Messages about purged actions not yet rewritten, with tries left; oldest first."""
@@ -68,7 +74,8 @@ class CardCopies:
         other messages about it)."""
         rows = self.database.execute(
             "SELECT action_id, channel, ts, kind FROM cards "
-            "WHERE action_id = ? AND (kind IS NULL OR kind <> 'message') ORDER BY rowid",
+            "WHERE action_id = ? AND (kind IS NULL OR kind NOT IN ('message', 'outcome')) "
+            "ORDER BY rowid",
             (action_id,),
         )
         return [Card(**dict(row)) for row in rows]

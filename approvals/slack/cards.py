@@ -11,8 +11,10 @@ from typing import Any
 
 from approvals.records import PendingAction, record_id
 from approvals.slack import blocks as kit
+from approvals.slack import words
 from approvals.slack.preview import preview
 from approvals.slack.values import json_escaped, readable_json, visible
+from approvals.slack.words import code, escape
 
 APPROVE_ACTION_ID = "approval_approve"
 REJECT_ACTION_ID = "approval_reject"
@@ -25,34 +27,27 @@ _USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 VERBS = {"POST": "Create", "PUT": "Update", "PATCH": "Update", "DELETE": "Delete"}
 
 
-def escape(text: str) -> str:
-    """Slack's mrkdwn escaping: with &, < and > escaped no mention or link can be formed."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def when(epoch: float) -> str:
     """A timestamp Slack shows in each reader's own time zone, with a UTC fallback."""
     fallback = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))
     return f"<!date^{int(epoch)}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
-def code(value: Any, limit: int = 80) -> str:
-    """A value inside mrkdwn: an inline code span, where Slack applies no formatting, with &, <
-    and > escaped and a backtick (which would end the span) spelled <U+0060>."""
-    return "`" + escape(visible(value, limit).replace("`", "<U+0060>")) + "`"
-
-
 def summary_with(action: PendingAction, value: Callable[[Any], str]) -> str:
-    """What will happen, each value as `value` shows it (for text escaped later)."""
+    """What will happen, each value as `value` shows it (for text escaped later); the record
+    as people know it when its name was read ("Janet Weaver (#2), payroll specialist")."""
     target = record_id(action.path)
     body = dict(action.body or {})
     name = body.pop("name", None)
-    words = [VERBS.get(action.method, action.method), action.noun or "record"]
-    if target:
-        words.append(target)
+    said = [VERBS.get(action.method, action.method), action.noun or "record"]
+    named = words.label_parts(action) if action.method != "POST" else None
+    if named is not None:
+        said.append("".join(value(p.text) if isinstance(p, words.Value) else str(p) for p in named))
+    elif target:
+        said.append(target)
     if name:
-        words.append(value(name) if action.method == "POST" else f"(name → {value(name)})")
-    text = " ".join(words)
+        said.append(value(name) if action.method == "POST" else f"(name → {value(name)})")
+    text = " ".join(said)
     if body:
         keys = {k: k if k.isascii() and k.isalnum() else value(k) for k in body}
         text += " — " + ", ".join(f"{keys[k]}: {value(v)}" for k, v in body.items())
@@ -190,7 +185,7 @@ def render_card(
         "Action": f"#{action.id}",
     }
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": kit.plain(f"Approval needed: action #{action.id}")},
+        {"type": "header", "text": kit.plain(title(action))},
         kit.rich_text(kit.text(summary(action), bold=True)),
         *quoted(action),
         *preview(action),
@@ -214,29 +209,51 @@ def render_card(
 
 def card_text(action: PendingAction) -> str:
     """Notification and screen-reader fallback for the card."""
-    return f"Approval needed: action #{action.id}: {short_summary(action)}"
+    return f"{title(action)}: {short_summary(action)}"
+
+
+def title(action: PendingAction) -> str:
+    """A card's header: "Approval needed: action #1" while it waits, then how it stands."""
+    if action.status == "pending":
+        return f"Approval needed: action #{action.id}"
+    return f"Action #{action.id}: {ENDED.get(action.status, action.status)}"
 
 
 def requester_notice(action: PendingAction, card_link: str | None) -> str:
-    """The change in the requester's thread, with whose record it is (read when asked for)."""
+    """The notice's notification text: what was sent for approval (values in code spans)."""
     where = f" — <{card_link}|view the card>" if card_link else ""
-    whose = (action.fields_before or {}).get("name")
-    record = f", on the record of {code(whose)}" if whose else ""
-    return f"Sent for approval (#{action.id}): {short_summary(action)}{record}{where}"
+    return f"Sent for approval (#{action.id}): {short_summary(action)}{where}"
 
 
 def requester_blocks(
-    action: PendingAction, card_link: str | None, withdraw_token: str | None
+    action: PendingAction,
+    card_link: str | None,
+    withdraw_token: str | None,
+    outcome_told: bool = False,
 ) -> list[dict[str, Any]]:
-    """The requester's notice; while pending it has a Withdraw button (the requester's only)."""
-    text = requester_notice(action, card_link)
-    if action.status != "pending" or not withdraw_token:
-        return [kit.section(f"{text}\n{outcome(action)}")]
-    withdraw = kit.button(WITHDRAW_ACTION_ID, "Withdraw", withdraw_token)
-    return [
-        kit.section(text),
-        {"type": "actions", "block_id": f"withdraw-{action.id}", "elements": [withdraw]},
+    """The requester's notice, as rich text (each value shown literally): what was sent for
+    approval and whose record it is; while pending, where it stands and a Withdraw button (the
+    requester's only). Once decided the outcome has a message of its own under it
+    (`outcome_told`); until that is posted, the notice says it."""
+    sent: list[dict[str, Any]] = [
+        kit.text(f"Sent for approval (#{action.id}): "),
+        kit.text(summary(action), bold=True),
     ]
+    if card_link:
+        sent += [kit.text(" — "), {"type": "link", "url": card_link, "text": "view the card"}]
+    blocks = [{"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": sent}]}]
+    if action.status == "pending":
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": outcome(action)}]}
+        )
+        if withdraw_token:
+            withdraw = kit.button(WITHDRAW_ACTION_ID, "Withdraw", withdraw_token)
+            blocks.append(
+                {"type": "actions", "block_id": f"withdraw-{action.id}", "elements": [withdraw]}
+            )
+    elif not (action.is_terminal and outcome_told):
+        blocks.append(kit.rich_text(*words.rich(words.outcome_parts(action))))
+    return blocks
 
 
 def reminder(action: PendingAction) -> str:
@@ -247,11 +264,21 @@ def reminder(action: PendingAction) -> str:
 
 
 def requester_outcome(action: PendingAction) -> str:
-    return f"Action #{action.id} ({short_summary(action)}): {outcome(action)}"
+    """The requester's one outcome message in plain words, as its notification text (values
+    in code spans)."""
+    return words.mrkdwn(words.finished(action))
+
+
+def requester_outcome_blocks(action: PendingAction) -> list[dict[str, Any]]:
+    """The same as rich text: names and values shown as they are, literally."""
+    return [kit.rich_text(*words.rich(words.finished(action)))]
 
 
 # What each end is called in a message rewritten once its action's personal data is purged.
 ENDED = {
+    "approved": "approved, running",
+    "executing": "approved, running",
+    "stale": "not run",
     "succeeded": "done",
     "failed": "failed",
     "unknown": "outcome unknown",

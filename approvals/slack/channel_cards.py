@@ -6,6 +6,7 @@ record opens in a modal that only approvers can open (approvals.slack.details ch
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ from approvals.slack.cards import (
     escape,
     outcome,
     render_card,
+    title,
     when,
 )
 from approvals.slack.values import visible
@@ -69,7 +71,7 @@ def summary_card(
         "Action": f"#{action.id}",
     }
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": kit.plain(f"Approval needed: action #{action.id}")},
+        {"type": "header", "text": kit.plain(title(action))},
         kit.rich_text(*asked),
         {
             "type": "context",
@@ -102,7 +104,7 @@ def summary_card(
 
 def card_text(action: PendingAction) -> str:
     """The notification text of a channel's card: kind of change only."""
-    return f"Approval needed: action #{action.id}: {visible(kind_of_change(action), 200)}"
+    return f"{title(action)}: {visible(kind_of_change(action), 200)}"
 
 
 def reminder(action: PendingAction) -> str:
@@ -114,11 +116,21 @@ def reminder(action: PendingAction) -> str:
     )
 
 
-def details_modal(action: PendingAction) -> dict[str, Any]:
-    """The full card, without buttons, in a modal: what only approvers may see."""
+def details_modal(
+    action: PendingAction,
+    *,
+    approve_token: str | None = None,
+    reject_token: str | None = None,
+    channel: str | None = None,
+) -> dict[str, Any]:
+    """The full card in a modal, what only approvers may see: whose record and what changes;
+    with tokens, Approve and Reject (the card's, with the same confirmation), else where it
+    stands. `channel`, the card's, rides in private_metadata for what a click there says."""
+    blocks = render_card(action, approve_token=approve_token, reject_token=reject_token)
     return {
         "type": "modal",
         "title": kit.plain(f"Action #{action.id}"[:TITLE_LIMIT]),
         "close": kit.plain("Close"),
-        "blocks": render_card(action)[1:],  # the header repeats the title
+        "private_metadata": json.dumps({"channel": channel}),
+        "blocks": blocks[1:],  # the header repeats the title
     }

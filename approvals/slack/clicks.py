@@ -55,6 +55,7 @@ class Click:
     trigger_id: str | None = None
     reason: str | None = None
     submitted: bool = False  # the reject-reason modal was submitted
+    view_id: str | None = None  # clicked in Show details (or its reject-reason modal)
 
 
 # While a batch runs, what each click would tell its clicker is collected here instead.
@@ -145,6 +146,8 @@ class ClickHandler:
         thread = action.thread.key if action.thread else None
         with structlog.contextvars.bound_contextvars(action_id=action.id, thread=thread):
             self._decide(click, action, token)
+        if click.view_id is not None:  # decided in Show details: it now shows where it stands
+            self.announcer.update_details(click.view_id, self.store.get(action.id), click.channel)
 
     def check_revision(self, click: Click) -> tuple[PendingAction, Decision]:
         """Edit's and Reassign's checks: a decision's, save four eyes. Raises Refused."""
@@ -159,7 +162,7 @@ class ClickHandler:
         elif token.decision == "reject":
             asks_reason = not click.submitted and click.trigger_id
             if asks_reason and self.announcer.open_reject_modal(
-                action, click.trigger_id, click.value, click.channel
+                action, click.trigger_id, click.value, click.channel, click.view_id
             ):
                 return  # the decision comes with the modal's submission
             reason = (click.reason or "").strip()[: cards.MAX_REASON] or None

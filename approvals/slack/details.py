@@ -1,14 +1,13 @@
 """Show details, on a card in a channel: the full record (values, snapshot, the quoted words),
-in a modal only an approver of the request can open. Everyone else in the channel sees the
-summary alone (channel_cards); a refusal is theirs alone, and every opening and every
-refusal is audited."""
+in a modal only an approver of the request can open, and decide in (its Approve and Reject are
+the card's, checked alike). Everyone else in the channel sees the summary alone
+(channel_cards); a refusal is theirs alone, and every opening and every refusal is audited."""
 
 from __future__ import annotations
 
 import structlog
 
 from approvals.records import ActionNotFound, PendingAction
-from approvals.slack.channel_cards import details_modal
 from approvals.slack.clicks import Click, ClickHandler, Refused
 
 log = structlog.get_logger(__name__)
@@ -29,8 +28,9 @@ class Details:
             log.exception("details.check_failed", user=click.user)
             self.clicks.refuse(click, Refused("This click could not be checked; nothing shown."))
             return
-        opened = bool(click.trigger_id) and self.clicks.announcer.open_modal(
-            action, click.trigger_id or "", details_modal(action)
+        announcer = self.clicks.announcer
+        opened = bool(click.trigger_id) and announcer.open_modal(
+            action, click.trigger_id or "", announcer.details_view(action, click.channel)
         )
         if opened:
             self.clicks.store.record(

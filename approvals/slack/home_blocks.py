@@ -11,12 +11,12 @@ from typing import Any
 from approvals import stats as figures
 from approvals.records import PendingAction
 from approvals.slack import blocks as kit
+from approvals.slack import words
 from approvals.slack.cards import (
     REJECT_ACTION_ID,
     WITHDRAW_ACTION_ID,
     approvals_line,
     approve_button,
-    code,
     outcome,
     short_summary,
     summary,
@@ -64,7 +64,7 @@ def waiting(actions: Sequence[PendingAction], sign: Sign, now: float) -> list[di
         approve = approve_button(action, sign(action, "approve"))
         reject = kit.button(REJECT_ACTION_ID, "Reject", sign(action, "reject"), style="danger")
         blocks += [
-            kit.section(f"*#{action.id}* {short_summary(action)}"),
+            _row(action),
             _context(
                 f"Asked by <@{action.requester}> {when(action.created_at)} · "
                 f"{time_left(action, now)} (expires {when(action.expires_at)}) · "
@@ -101,20 +101,27 @@ def your_requests(
         return [*blocks, kit.section("You have not asked for any change yet.")]
     for action in pending:
         withdraw = kit.button(WITHDRAW_ACTION_ID, "Withdraw", sign(action, "withdraw"))
-        blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": f"*#{action.id}* {short_summary(action)}\n{outcome(action)}",
-                },
-                "accessory": withdraw,
-            }
-        )
+        blocks += [_row(action), {**kit.section(outcome(action)), "accessory": withdraw}]
     if finished:
-        lines = [f"*#{a.id}* {short_summary(a)}: {outcome(a)}" for a in finished]
-        blocks += [_context("Last outcomes"), kit.section("\n".join(lines))]
+        lines = [
+            {
+                "type": "rich_text_section",
+                "elements": [
+                    kit.text(f"#{a.id} ", bold=True),
+                    kit.text(f"{summary(a)}: "),
+                    *words.rich(words.outcome_parts(a)),
+                ],
+            }
+            for a in finished
+        ]
+        blocks += [_context("Last outcomes"), {"type": "rich_text", "elements": lines}]
     return blocks
+
+
+def _row(action: PendingAction) -> dict[str, Any]:
+    """ "#2 Update employee Janet Weaver (#2), payroll specialist — job: lead": rich text, so
+    names and values show as typed (no code spans, nothing read as mrkdwn)."""
+    return kit.rich_text(kit.text(f"#{action.id} ", bold=True), kit.text(summary(action)))
 
 
 def how_it_goes(stats: figures.Stats, user: str, days: int) -> list[dict[str, Any]]:
@@ -146,7 +153,7 @@ def batch_confirmation(values: Sequence[str], deletes: Sequence[PendingAction]) 
     """The modal a batch with deletes opens before anything runs: each delete named, as a single
     Approve's confirmation names it; submitting approves the whole batch, Cancel nothing."""
     count = len(values)
-    lines = "\n".join(f"• *#{a.id}* {short_summary(a)}{_whose(a)}" for a in deletes)
+    lines = "\n".join(f"• *#{a.id}* {short_summary(a)}" for a in deletes)
     return {
         "type": "modal",
         "callback_id": BATCH_CONFIRM_ID,
@@ -163,9 +170,3 @@ def batch_confirmation(values: Sequence[str], deletes: Sequence[PendingAction]) 
             kit.section(visible(lines, 2900)),
         ],
     }
-
-
-def _whose(action: PendingAction) -> str:
-    """ ", the record of Tobias Funke": whose record, as the card's snapshot read it."""
-    name = (action.fields_before or {}).get("name")
-    return f", the record of {code(name)}" if isinstance(name, str) and name.strip() else ""

@@ -21,6 +21,7 @@ log = structlog.get_logger(__name__)
 BUTTONS = re.compile(
     rf"^({cards.APPROVE_ACTION_ID}|{cards.REJECT_ACTION_ID}|{cards.WITHDRAW_ACTION_ID})$"
 )
+CHANNEL_ID = re.compile(r"[CDG][A-Z0-9]{2,30}")
 REVISION_BUTTONS = re.compile(rf"^({modals.EDIT_ACTION_ID}|{modals.REASSIGN_ACTION_ID})$")
 
 
@@ -29,28 +30,45 @@ def _team(body: dict[str, Any]) -> str | None:
     return (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
 
 
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """A view's private_metadata, which the bot wrote as a JSON object ({} when it is not)."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def _channel_id(value: Any) -> str | None:
+    return value if isinstance(value, str) and CHANNEL_ID.fullmatch(value) else None
+
+
 def click_from_button(body: dict[str, Any]) -> Click:
-    """A block_actions payload as a Click; missing parts become empty values the checks refuse."""
+    """A block_actions payload as a Click; missing parts become empty values the checks refuse.
+    A button in a modal (Show details) has no channel: the card's rides in the view's
+    private_metadata, so a refusal shows where the card is, and the view is updated after."""
     action = (body.get("actions") or [{}])[0]
+    view = body.get("view") if isinstance(body.get("view"), dict) else {}
+    in_modal = view.get("type") == "modal" and isinstance(view.get("id"), str)
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
     return Click(
         user=(body.get("user") or {}).get("id", ""),
         team=_team(body),
         action_id=str(action.get("action_id", "")),
         value=str(action.get("value", "")),
-        channel=(body.get("channel") or {}).get("id")
-        or (body.get("container") or {}).get("channel_id"),
+        channel=channel or (_channel_id(_metadata(view).get("channel")) if in_modal else None),
         trigger_id=body.get("trigger_id"),
+        view_id=view["id"] if in_modal else None,
     )
 
 
 def click_from_reject_modal(body: dict[str, Any], view: dict[str, Any]) -> Click:
-    """The reject-reason modal's submission as a Reject click carrying the reason."""
-    try:
-        metadata = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        metadata = {}
-    if not isinstance(metadata, dict):
-        metadata = {}
+    """The reject-reason modal's submission as a Reject click carrying the reason (and the
+    Show details view it was opened from, if any, to update once decided)."""
+    metadata = _metadata(view)
+    opened_from = metadata.get("view")
     values = (view.get("state") or {}).get("values") or {}
     reason = ((values.get(modals.REASON_BLOCK_ID) or {}).get(modals.REASON_INPUT_ID) or {}).get(
         "value"
@@ -60,9 +78,10 @@ def click_from_reject_modal(body: dict[str, Any], view: dict[str, Any]) -> Click
         team=_team(body),
         action_id=cards.REJECT_ACTION_ID,
         value=str(metadata.get("token", "")),
-        channel=metadata.get("channel"),
+        channel=_channel_id(metadata.get("channel")),
         reason=reason if isinstance(reason, str) else None,
         submitted=True,
+        view_id=opened_from if isinstance(opened_from, str) else None,
     )
 
 
@@ -116,18 +135,13 @@ def _state(view: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any
 def click_from_modal(body: dict[str, Any], view: dict[str, Any], action_id: str) -> Click:
     """An Edit or Reassign modal's submission as the click of its button (the signed value
     and the card's channel ride in private_metadata)."""
-    try:
-        metadata = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        metadata = {}
-    metadata = metadata if isinstance(metadata, dict) else {}
-    channel = metadata.get("channel")
+    metadata = _metadata(view)
     return Click(
         user=(body.get("user") or {}).get("id", ""),
         team=_team(body),
         action_id=action_id,
         value=str(metadata.get("token", "")),
-        channel=channel if isinstance(channel, str) else None,
+        channel=_channel_id(metadata.get("channel")),
         submitted=True,
     )
 

@@ -70,12 +70,10 @@ class ToolResult:
 
 
 def held_answer(action: PendingAction) -> str:
-    """The requester's answer when a change is held: what it is (values in inline code, so
-    none reads as the bot's own words), whose record, and that a human decides."""
-    whose = (action.fields_before or {}).get("name")
-    record = f", on the record of {coded(whose)}" if whose else ""
+    """The requester's answer when a change is held: what it is and whose record (values in
+    inline code, so none reads as the bot's own words), and that a human decides."""
     return (
-        f"Sent for approval (#{action.id}): {summary_with(action, coded)}{record}. Nothing "
+        f"Sent for approval (#{action.id}): {summary_with(action, coded)}. Nothing "
         "changes until an approver approves it; the outcome will be posted here."
     )
 

@@ -58,7 +58,7 @@ function textObject(object, tag = "div") {
   return el(tag, { class: "text" }, object.type === "mrkdwn" ? mrkdwn(object.text, nameOf) : withEmoji(object.text));
 }
 
-// `where`: {message} for a message's blocks, {home: true} for the Home tab, {modal: true}.
+// `where`: {message} for a message's blocks, {home: true} for the Home tab, {modal: view id}.
 function renderBlocks(blocks, where) {
   return (blocks || []).map((block) => el("div", { class: `block block-${block.type}` }, renderBlock(block, where)));
 }
@@ -223,6 +223,10 @@ async function press(element, block, where) {
     await send("/workspace/click", { home: true, action_id: element.action_id, block_id: block.block_id || "", value: element.value, ticked: homeTicks() });
     return;
   }
+  if (where.modal) {
+    await send("/workspace/click", { view_id: where.modal, action_id: element.action_id, block_id: block.block_id || "", value: element.value });
+    return;
+  }
   await send("/workspace/click", {
     channel: where.message.channel,
     ts: where.message.ts,
@@ -255,8 +259,10 @@ function showModal(view) {
     shownView = null;
     return;
   }
-  if (shownView === view.id && dialog.open) return;
+  const shownAs = JSON.stringify(view);
+  if (shownView === view.id && dialog.open && dialog.dataset.shown === shownAs) return;
   shownView = view.id;
+  dialog.dataset.shown = shownAs; // views.update shows the same view anew
   $("modal-title").textContent = view.title.text;
   $("modal-submit").hidden = !view.submit; // a modal without one only shows something
   $("modal-submit").textContent = view.submit ? view.submit.text : "";
@@ -264,8 +270,8 @@ function showModal(view) {
   $("modal-errors").textContent = "";
   $("modal-blocks").replaceChildren(...view.blocks.map((block) => (block.type === "input"
     ? inputBlock(block)
-    : el("div", { class: `block block-${block.type}` }, renderBlock(block, { modal: true })))));
-  dialog.showModal();
+    : el("div", { class: `block block-${block.type}` }, renderBlock(block, { modal: view.id })))));
+  if (!dialog.open) dialog.showModal();
 }
 
 function inputBlock(block) {
@@ -318,7 +324,8 @@ async function submitModal(event) {
     if (under) under.textContent = message; else unplaced.push(message);
   }
   $("modal-errors").textContent = unplaced.join(" ");
-  if (!Object.keys(result.errors || {}).length) $("modal").close();
+  // Accepted: the view is closed; what shows now (nothing, or the modal under it) is the state's.
+  if (!Object.keys(result.errors || {}).length) await load();
 }
 
 // --- the page -----------------------------------------------------------------------------
@@ -531,7 +538,8 @@ document.addEventListener("DOMContentLoaded", () => {
     await send("/workspace/close", { view_id: id });
   });
   $("modal").addEventListener("cancel", () => send("/workspace/close", { view_id: shownView }));
-  load().then(() => {
+  // As in Slack, a modal left open does not survive a reload of the page.
+  send("/workspace/reloaded", {}).catch(() => {}).then(load).then(() => {
     if (page.channel === HOME) openHome();
     listen();
   });
