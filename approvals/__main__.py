@@ -66,8 +66,8 @@ def checkpoint_keys() -> tuple[str, ...]:
     return checkpoints.keys_from(os.environ.get(checkpoints.KEY_VARIABLE))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m approvals", description=__doc__)
+def main(argv: list[str] | None = None, prog: str = "python -m approvals") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     report = commands.add_parser("audit", help="print, verify or export the audit trail")
     report.add_argument("--db", help=DB_HELP)

@@ -55,10 +55,14 @@ def test_app_home_is_enabled_and_its_opening_is_heard():
     assert "app_home_opened" in EVENTS
 
 
-def test_direct_messages_are_an_assistant_view_where_the_thinking_status_shows():
-    # Slack shows assistant.threads.setStatus only in an app with the assistant view.
-    view = MANIFEST["features"]["assistant_view"]
-    assert view["assistant_description"].strip()
+def test_direct_messages_are_slacks_agent_view_where_the_thinking_status_shows():
+    # Slack's surface for agents (agent_view, which replaced assistant_view): the thinking
+    # status (assistant.threads.setStatus) shows there, with the assistant:write scope.
+    assert "assistant_view" not in MANIFEST["features"]
+    view = MANIFEST["features"]["agent_view"]
+    assert view["agent_description"].strip()
+    prompts = view["suggested_prompts"]
+    assert prompts and all(p["title"].strip() and p["message"].strip() for p in prompts)
     assert "assistant:write" in SCOPES
 
 
