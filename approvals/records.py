@@ -164,6 +164,9 @@ class PendingAction:
     # The messages that led to the action, verbatim: (speaker, text), oldest first.
     words: tuple[tuple[str, str], ...] = ()
     edited_by: tuple[str, ...] = ()  # approvers who edited the request, in order
+    # The W3C traceparent of the span that held it, when tracing is on: its decision's span
+    # links back to it (infra.tracing).
+    trace_parent: str | None = None
 
     @property
     def shaped_by(self) -> frozenset[str]:

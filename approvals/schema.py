@@ -155,6 +155,12 @@ def add_redaction(db: sqlite_utils.Database) -> None:
     db["cards"].add_column("redact_tries", int, not_null_default=0)
 
 
+@migrations()
+def add_trace_parent(db: sqlite_utils.Database) -> None:
+    # Where the span that held the action is, so its decision's span can link to it.
+    db["actions"].add_column("trace_parent", str)
+
+
 POSTGRES = (
     (
         "create_actions_cards_votes",
@@ -237,6 +243,7 @@ POSTGRES = (
         "ALTER TABLE cards ADD COLUMN redacted_at DOUBLE PRECISION; "
         "ALTER TABLE cards ADD COLUMN redact_tries INTEGER NOT NULL DEFAULT 0;",
     ),
+    ("add_trace_parent", "ALTER TABLE actions ADD COLUMN trace_parent TEXT;"),
 )
 
 tables = Schema("approvals", migrations, POSTGRES)

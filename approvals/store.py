@@ -12,6 +12,7 @@ from typing import Any
 
 from approvals import audit
 from approvals.records import (
+    TERMINAL,
     TRANSITIONS,
     WRITE_METHODS,
     ActionError,
@@ -25,7 +26,17 @@ from approvals.records import (
     request_hash,
     text_hash,
 )
+from infra import metrics, tracing
 from infra.db import Database
+
+
+def _decided(action: PendingAction) -> None:
+    """A decision settled `action` (approved, rejected, withdrawn): how long it waited."""
+    if action.decided_at is not None:
+        waited = max(action.decided_at - action.created_at, 0.0)
+        metrics.TIME_TO_DECISION.labels(metrics.endpoint(action.method, action.noun)).observe(
+            waited
+        )
 
 
 def as_json(value: Any) -> str | None:
@@ -61,6 +72,11 @@ class ActionStore:
             "SELECT approver FROM votes WHERE action_id = ? ORDER BY at, rowid", (action_id,)
         )
         return tuple(row[0] for row in rows)
+
+    def pending_count(self) -> int:
+        """How many actions wait for a decision now (for the metrics)."""
+        rows = self.database.query("SELECT COUNT(*) AS n FROM actions WHERE status = 'pending'")
+        return int(rows[0]["n"])
 
     def in_states(self, *statuses: str) -> list[PendingAction]:
         """Actions in any of `statuses` (every action when none is named), oldest first."""
@@ -129,6 +145,7 @@ class ActionStore:
             text_salt=salt,
             hr_subject=hr_subject,
             words=as_json([list(w) for w in words] or None),
+            trace_parent=tracing.traceparent(),  # None unless tracing is on
         )
         with self.database.immediate() as db:
             mine, everyone = db.execute(
@@ -162,7 +179,9 @@ class ActionStore:
                     **audit.acting_as(hr_subject),
                 },
             )
-        return self.get(action_id)
+        action = self.get(action_id)
+        metrics.ACTIONS_REQUESTED.labels(metrics.endpoint(action.method, action.noun)).inc()
+        return action
 
     def revise(
         self, action_id: int, editor: str, body: dict[str, Any], *, signed_hash: str
@@ -288,6 +307,8 @@ class ActionStore:
             raise ActionExpired(action)
         if not voted:
             raise AlreadyVoted(action)
+        if action.status != "pending":  # this vote settled it
+            _decided(action)
         return action
 
     def reject(
@@ -428,6 +449,11 @@ class ActionStore:
         current = self.get(action_id)
         if changed != 1:
             raise AlreadyDecided(current)
+        if source == "pending" and to in ("rejected", "withdrawn"):
+            _decided(current)
+        if to in TERMINAL:  # once per action: only the step that moved it gets here
+            label = metrics.endpoint(current.method, current.noun)
+            metrics.ACTIONS_ENDED.labels(label, to).inc()
         return current
 
     def record(

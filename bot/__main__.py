@@ -22,7 +22,7 @@ from bot.config import SANDBOX_URL, Config, ConfigError
 from bot.hr.accounts import rotate_stored_tokens
 from bot.hr.oauth import ProviderError
 from bot.slack.server import HttpServer, socket_mode_handler, wsgi_application
-from infra import logs
+from infra import logs, metrics, tracing
 from infra.db import DatabaseUnavailable
 
 log = structlog.get_logger("bot")
@@ -55,8 +55,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logs.configure(config.log_format)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    # Closed in reverse: serving stops, then the bot finishes its work, then the sandbox goes.
+    # Closed in reverse: serving stops, then the bot finishes its work, then the sandbox goes
+    # (and last, the spans still buffered are sent).
     with ExitStack() as running:
+        if config.otlp_endpoint:
+            provider = tracing.configure(config.otlp_endpoint, content=config.trace_content)
+            running.callback(provider.shutdown)
         try:
             return serve(config, running)
         except KeyboardInterrupt:
@@ -165,13 +169,22 @@ def serve(config: Config, running: ExitStack) -> int:
     log.info("bot.started", team=bot.team_id, bot_user=bot.bot_user_id, resumed=resumed)
     if bot.routes:
         print(f"HR sign-ins come back to {config.oauth_callback_url}")
+    if config.metrics_port is not None:  # a listener of its own, off the port Slack reaches
+        scrape = HttpServer(
+            wsgi_application(None, {"/metrics": metrics.application}),
+            host="0.0.0.0",
+            port=config.metrics_port,
+            threads=2,
+        )
+        running.callback(scrape.stop)
+        scrape.start()
+        print(f"Metrics at http://0.0.0.0:{scrape.port}/metrics")
     if config.socket_mode:
-        if bot.routes:  # Slack comes over the socket; people's browsers still need a page
-            callback = HttpServer(
-                wsgi_application(None, bot.routes), host="0.0.0.0", port=config.port
-            )
-            running.callback(callback.stop)
-            callback.start()
+        # Slack comes over the socket; probes, the metrics and people's browsers (the HR
+        # sign-in's return) still come over HTTP.
+        served = HttpServer(wsgi_application(None, bot.routes), host="0.0.0.0", port=config.port)
+        running.callback(served.stop)
+        served.start()
         handler = socket_mode_handler(bot.bolt, config.slack_app_token)
         running.callback(handler.close)  # no more events before the bot closes
         print("Connecting to Slack in Socket Mode.")

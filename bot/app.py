@@ -45,12 +45,14 @@ from bot.hr.link_states import LinkStates
 from bot.hr.linking import CALLBACK_PATH, Linking
 from bot.hr.oauth import HRIdentityProvider, find_endpoints
 from bot.parts import BOT_MIGRATIONS, Core, HRBot, Storage
+from bot.readiness import Readiness
 from bot.slack import events
 from bot.slack.client import make_web_client
 from bot.slack.events import Incoming
-from bot.slack.server import page_application
+from bot.slack.server import WSGIApp, page_application
 from bot.tools.catalogue import DEFAULT_CATALOGUE, Catalogue
 from bot.tools.toolbox import Toolbox
+from infra import metrics
 from infra.db import open_database
 from infra.dispatch import FairPool
 from infra.limits import RateWindow, SharedRateWindow
@@ -322,7 +324,11 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
     closing.callback(click_pool.shutdown)
     intake = Intake(inbox_, RateWindow(STORED_PER_MINUTE_FACTOR * rate.limit), answers.submit)
     intake_pool: FairPool[Incoming] = FairPool(
-        intake.take, owner=_person, workers=INTAKE_WORKERS, per_owner=QUEUED_PER_PERSON
+        intake.take,
+        owner=_person,
+        workers=INTAKE_WORKERS,
+        per_owner=QUEUED_PER_PERSON,
+        name="intake",
     )
     closing.callback(intake_pool.shutdown)
 
@@ -362,14 +368,28 @@ def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: Exit
         turns=turns,
     )
     closing.callback(housekeeper.stop)
-    routes = {}  # with per-user authority, the browser comes back here from the HR sign-in
+    # Served over HTTP besides Slack's requests (in Socket Mode too): readiness, the metrics
+    # when asked for, and with per-user authority the browser's return from the HR sign-in.
+    readiness = Readiness(lambda: database.query("SELECT 1 AS ok"), client.auth_test, core.hr)
+    routes: dict[str, WSGIApp] = {"/readyz": readiness.application}
+    metrics.watch_pending(core.actions.pending_count)
+    if config.metrics and config.metrics_port is None:
+        routes["/metrics"] = metrics.application
     if linking is not None:
         page = CallbackPage(
             linking, inbox_, answers.submit, within_seconds=LINK_SECONDS, on_linked=home.refresh
         )
         routes[CALLBACK_PATH] = page_application(page)
     return HRBot(
-        core, identity["team_id"], identity["user_id"], inbox_, housekeeper, bolt, closing, routes
+        core,
+        identity["team_id"],
+        identity["user_id"],
+        inbox_,
+        housekeeper,
+        bolt,
+        closing,
+        routes,
+        readiness,
     )
 
 

@@ -85,6 +85,12 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
             problems.append(f"  {name}: must be true or false, not {raw!r}")
         return raw in ("true", "1", "yes")
 
+    def switch(name: str) -> bool:
+        raw = env.get(name, "off").lower()
+        if raw not in ("on", "off", "true", "false"):
+            problems.append(f"  {name}: must be on or off, not {raw!r}")
+        return raw in ("on", "true")
+
     def prefixed(name: str, prefix: str) -> str | None:
         raw = env.get(name)
         if raw is not None and not raw.startswith(prefix):
@@ -187,6 +193,10 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         log_format=log_format,
         deployment_data=tuple(name for name in DEPLOYMENT_DATA if name in env),
         sandbox_port=integer("SANDBOX_PORT", 8088, 1, 65535) if "SANDBOX_PORT" in env else None,
+        metrics=switch("METRICS") or "METRICS_PORT" in env,
+        metrics_port=integer("METRICS_PORT", 9090, 1, 65535) if "METRICS_PORT" in env else None,
+        otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+        trace_content=boolean("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"),
     )
     if bool(config.escalate_after_seconds) != bool(config.escalation_group):
         problems.append(

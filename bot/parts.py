@@ -21,6 +21,7 @@ from bot.hr import accounts as hr_accounts
 from bot.hr import link_states
 from bot.hr.authority import PerUser
 from bot.hr.client import HRClient
+from bot.readiness import Readiness
 from bot.slack.server import WSGIApp
 from bot.tools.toolbox import Toolbox
 from infra.db import Database
@@ -74,8 +75,10 @@ class HRBot:
     housekeeper: Housekeeper
     bolt: App
     closing: ExitStack
-    # Served over HTTP besides Slack's requests, also in Socket Mode (the OAuth callback).
+    # Served over HTTP besides Slack's requests, also in Socket Mode: /readyz, /metrics when
+    # asked for, the OAuth callback.
     routes: dict[str, WSGIApp] = field(default_factory=dict)
+    readiness: Readiness | None = None
 
     @property
     def actions(self) -> ActionStore:

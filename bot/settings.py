@@ -67,6 +67,10 @@ VARIABLES = (
     "SWEEP_INTERVAL_SECONDS",
     "MODEL_DEADLINE_SECONDS",
     "LOG_FORMAT",
+    "METRICS",
+    "METRICS_PORT",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
 )
 
 # Where to get each variable that a running bot needs; the start-up error names all missing ones.
@@ -167,6 +171,13 @@ class Config:
     # SANDBOX_PORT: where `make run` starts the sandbox HR API (HR_API_URL unset); unset, 8088
     # or, when that is taken, any free port.
     sandbox_port: int | None = None
+    # METRICS=on: /metrics on PORT; METRICS_PORT: on a listener of its own (and on too).
+    metrics: bool = False
+    metrics_port: int | None = None
+    # OTEL_EXPORTER_OTLP_ENDPOINT: traces go there (OTLP over HTTP); unset, none are made.
+    otlp_endpoint: str | None = None
+    # OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: prompts and answers in the spans too.
+    trace_content: bool = False
 
     @property
     def socket_mode(self) -> bool:

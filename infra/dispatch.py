@@ -4,12 +4,15 @@ in the order they came, so one person's flood never holds more than one worker."
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
 
 import structlog
+
+from infra import metrics
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -33,7 +36,9 @@ class FairPool(Generic[T]):
         self._handler = handler
         self._owner = owner
         self._per_owner = per_owner
-        self._waiting: dict[Hashable, deque[T]] = {}
+        self._name = name
+        # Each item with when it was queued (its wait goes into the metrics).
+        self._waiting: dict[Hashable, deque[tuple[T, float]]] = {}
         self._busy: set[Hashable] = set()
         self._lock = threading.Lock()
         self._closing = False
@@ -49,7 +54,8 @@ class FairPool(Generic[T]):
             queue = self._waiting.setdefault(owner, deque())
             if len(queue) >= self._per_owner:
                 return False
-            queue.append(item)
+            queue.append((item, time.monotonic()))
+            metrics.QUEUE_DEPTH.labels(self._name).inc()
             if owner in self._busy or len(queue) > 1:
                 return True  # already in line (or running): its turn will come
             self._busy.add(owner)
@@ -65,7 +71,9 @@ class FairPool(Generic[T]):
         down (no new turns can be queued) the worker finishes the owner's items itself."""
         while True:
             with self._lock:
-                item = self._waiting[owner].popleft()
+                item, queued_at = self._waiting[owner].popleft()
+            metrics.QUEUE_DEPTH.labels(self._name).dec()
+            metrics.QUEUE_WAIT.labels(self._name).observe(time.monotonic() - queued_at)
             try:
                 self._handler(item)
             except BaseException:  # one bad item (even a SystemExit) must not stop its owner

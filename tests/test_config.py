@@ -97,7 +97,7 @@ def test_secrets_stay_out_of_repr():
 
 def test_every_variable_is_read_by_config_and_documented():
     source = (ROOT / "bot" / "config.py").read_text()
-    readers = "env\\.get|integer|number|url|prefixed|boolean|listed|group_id"
+    readers = "env\\.get|integer|number|url|prefixed|boolean|switch|listed|group_id"
     read = set(re.findall(rf'(?:{readers})\(\s*"([A-Z][A-Z0-9_]+)"', source))
     assert read == set(config.VARIABLES)
     documentation = (ROOT / "docs" / "configuration.md").read_text()
@@ -273,3 +273,15 @@ def test_a_temperature_that_is_not_one_is_refused_and_named(raw):
         match=re.escape(f"OPENAI_TEMPERATURE: must be a number from 0 to 2, not {raw!r}"),
     ):
         load({**GOOD, "OPENAI_TEMPERATURE": raw}, env_file=None)
+
+
+def test_metrics_and_traces_are_off_unless_asked_for():
+    quiet = load(GOOD, env_file=None)
+    assert (quiet.metrics, quiet.metrics_port, quiet.otlp_endpoint) == (False, None, None)
+    assert load({**GOOD, "METRICS": "on"}, env_file=None).metrics
+    own = load({**GOOD, "METRICS_PORT": "9100"}, env_file=None)
+    assert own.metrics and own.metrics_port == 9100
+    traced = load({**GOOD, "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, env_file=None)
+    assert traced.otlp_endpoint == "http://collector:4318" and not traced.trace_content
+    with pytest.raises(ConfigError, match="METRICS: must be on or off"):
+        load({**GOOD, "METRICS": "maybe"}, env_file=None)

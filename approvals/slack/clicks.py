@@ -28,6 +28,7 @@ from approvals.slack.home_blocks import BATCH_APPROVE_ID, WAITING_SHOWN, batch_c
 from approvals.store import ActionStore, RequestChanged
 from approvals.subjects import Subjects
 from approvals.tokens import BadToken, Decision, TokenExpired, TokenSigner
+from infra import metrics, tracing
 from infra.limits import RateWindow
 from infra.people import Directory, LookupFailed, Person, membership_problem
 from infra.roster import Roster
@@ -144,7 +145,10 @@ class ClickHandler:
             self._refuse(click, None, "This click could not be checked, so nothing was done.")
             return
         thread = action.thread.key if action.thread else None
-        with structlog.contextvars.bound_contextvars(action_id=action.id, thread=thread):
+        with (
+            structlog.contextvars.bound_contextvars(action_id=action.id, thread=thread),
+            tracing.decision_span(action.id, token.decision, action.trace_parent),
+        ):
             self._decide(click, action, token)
         if click.view_id is not None:  # decided in Show details: it now shows where it stands
             self.announcer.update_details(click.view_id, self.store.get(action.id), click.channel)
@@ -262,6 +266,7 @@ class ClickHandler:
 
     def _refuse(self, click: Click, action_id: int | None, message: str) -> None:
         log.info("click.refused", user=click.user, action_id=action_id, why=message)
+        metrics.REFUSALS.labels("click").inc()
         told = _told.get()
         if told is not None:
             told.append(message)  # a batch lists every refusal, limited or not

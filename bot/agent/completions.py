@@ -14,6 +14,8 @@ from typing import Any
 import openai
 import structlog
 
+from infra import metrics, tracing
+
 log = structlog.get_logger(__name__)
 
 # One completion is tried again (at most the client's max_retries times, OPENAI_MAX_RETRIES)
@@ -225,6 +227,13 @@ class Completions:
             return TOOL_NAMED
         return None
 
+    def _counted(self, started: float, result: str, prompt: int = 0, completion: int = 0) -> None:
+        """One call in the metrics (labelled by the configured model: a bounded set)."""
+        metrics.MODEL_CALLS.labels(self.model, result).inc()
+        metrics.MODEL_SECONDS.labels(self.model).observe(time.monotonic() - started)
+        metrics.MODEL_TOKENS.labels(self.model, "prompt").inc(prompt)
+        metrics.MODEL_TOKENS.labels(self.model, "completion").inc(completion)
+
     def _try(
         self,
         messages: list[dict[str, Any]],
@@ -233,7 +242,26 @@ class Completions:
         tool_choice: str | None,
     ) -> tuple[Any, str | None, float, Exception | None]:
         """One request: (message, why it cannot be used or None, seconds the server asked us
-        to wait, the error). Raises ModelUnavailable for a refusal no retry can cure."""
+        to wait, the error). Raises ModelUnavailable for a refusal no retry can cure. Traced as
+        one chat span (infra.tracing): the model and the tokens, never the words unless asked."""
+        with tracing.chat_span(self.model) as span:
+            tracing.content(span, "gen_ai.input.messages", messages)
+            tried = self._request(messages, tally, deadline, tool_choice, span)
+            message, failure = tried[0], tried[1]
+            if failure is not None:
+                tracing.failed(span, failure)
+            elif message is not None:
+                tracing.content(span, "gen_ai.output.messages", assistant_message(message))
+            return tried
+
+    def _request(
+        self,
+        messages: list[dict[str, Any]],
+        tally: Tally,
+        deadline: float,
+        tool_choice: str | None,
+        span: Any,
+    ) -> tuple[Any, str | None, float, Exception | None]:
         started = time.monotonic()
         timeout = deadline - started
         if isinstance(self.timeout, int | float):  # the client's own timeout still applies
@@ -252,6 +280,7 @@ class Completions:
                 **options,
             )
         except openai.APIStatusError as e:
+            self._counted(started, "error")
             if "tool_choice" in options and e.status_code == 400 and "tool_choice" in str(e):
                 # A server that takes no tool_choice: asked again without, from now on.
                 log.warning("model.tool_choice_refused", model=self.model)
@@ -262,16 +291,22 @@ class Completions:
                 raise ModelUnavailable(f"the model is unavailable ({type(e).__name__})") from e
             return None, f"HTTP {e.status_code}", retry_after(e.response), e
         except openai.APIError as e:  # connection lost, timed out, or an answer of the wrong shape
+            self._counted(started, "error")
             return None, type(e).__name__, 0.0, e
         except json.JSONDecodeError as e:  # the SDK lets a body that is not JSON through
+            self._counted(started, "error")
             return None, "an answer that is not JSON", 0.0, e
         tally.model_calls += 1
         usage = getattr(completion, "usage", None)
         prompt_tokens = getattr(usage, "prompt_tokens", None) or 0
         completion_tokens = getattr(usage, "completion_tokens", None) or 0
+        self._counted(started, "ok", prompt_tokens, completion_tokens)
+        tracing.chat_result(span, prompt_tokens, completion_tokens, None)
         tally.prompt_tokens += prompt_tokens
         tally.completion_tokens += completion_tokens
         message, finish_reason, failure = answer_in(completion)
+        if finish_reason:
+            span.set_attribute("gen_ai.response.finish_reasons", [str(finish_reason)])
         log.info(
             "model.call",
             model=self.model,

@@ -24,6 +24,7 @@ from bot.tools.budget import HRBudget
 from bot.tools.context import ToolContext, ToolResult, words_in
 from bot.tools.finder import Found
 from bot.tools.toolbox import Toolbox
+from infra import tracing
 
 log = structlog.get_logger(__name__)
 
@@ -137,8 +138,15 @@ class Agent:
 
         Raises ModelUnavailable when the model cannot be reached or answers unusably, after the
         bounded retries; whatever happened before that (including queued actions) is kept in
-        the history.
+        the history. Traced as one invoke_agent span (infra.tracing).
         """
+        with tracing.agent_span() as span:
+            tracing.content(span, "gen_ai.input.messages", text)
+            reply = self._respond(text, context)
+            tracing.content(span, "gen_ai.output.messages", reply.text or "")
+            return reply
+
+    def _respond(self, text: str, context: ToolContext) -> Reply:
         if not self.configured:
             return Reply(text=NO_MODEL)
         if len(text) > MAX_USER_MESSAGE_CHARS:
@@ -293,17 +301,29 @@ class Agent:
                     f"{', '.join(sorted(self.completions.names))}."
                 )
             else:
-                try:
-                    result = self.toolbox.call(
-                        name, function.get("arguments") or "", context, call["id"]
-                    )
-                except Exception:  # a tool bug must not leave the call unanswered
-                    log.exception("tool.crashed", tool=name)
-                    result = ToolResult(
-                        "Error: the tool failed unexpectedly; nothing was queued or changed."
-                    )
+                result = self._run_tool(name, function.get("arguments") or "", context, call["id"])
             results.append((call["id"], result))
         return results
+
+    def _run_tool(
+        self, name: str, arguments: str, context: ToolContext, call_id: str
+    ) -> ToolResult:
+        """One call of a tool the model has, in an execute_tool span (a held change carries its
+        action's number; a link from its approval's span leads back here)."""
+        with tracing.tool_span(name, call_id) as span:
+            tracing.content(span, "gen_ai.tool.call.arguments", arguments)
+            try:
+                result = self.toolbox.call(name, arguments, context, call_id)
+            except Exception:  # a tool bug must not leave the call unanswered
+                log.exception("tool.crashed", tool=name)
+                tracing.failed(span, "tool_crashed")
+                return ToolResult(
+                    "Error: the tool failed unexpectedly; nothing was queued or changed."
+                )
+            if result.held is not None:
+                span.set_attribute("hrbot.action.id", result.held.id)
+            tracing.content(span, "gen_ai.tool.call.result", result.content)
+            return result
 
 
 def stopped(rounds: int) -> str:

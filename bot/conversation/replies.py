@@ -22,6 +22,7 @@ from bot.slack.status import ThinkingStatus
 from bot.slack.streaming import Streamer, is_long
 from bot.slack.text import to_slack
 from bot.tools.context import ToolContext
+from infra import metrics
 from infra.limits import Limit
 
 log = structlog.get_logger(__name__)
@@ -172,6 +173,7 @@ class Replies:
         """Tell only the person, once per window in each channel (a refusal in their DM never
         leaves them unanswered in #hr); audit it (who, why, where, never the text)."""
         log.info("gate.refused", user=message.user, channel=message.channel, why=refusal.code)
+        metrics.REFUSALS.labels(refusal.code).inc()
         if not self.refusals.allow(f"{message.user}|{message.channel}"):
             return
         self.record(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ import urllib3
 
 from approvals.authority import NotConnected
 from approvals.executor import MISSING
+from infra import metrics, tracing
 
 MAX_RESPONSE_BYTES = 1024 * 1024
 CONNECT_TIMEOUT = 3.05
@@ -82,6 +84,9 @@ class HRClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers["Accept"] = "application/json"
+        # When the HR API last answered (below 500) and last failed to: readiness reads these.
+        self.reachable_at: float | None = None
+        self.unreachable_at: float | None = None
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
 
@@ -105,6 +110,20 @@ class HRClient:
         body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> HRResponse:
+        """One request, in a span of its own (its method and status: a path can hold an id)."""
+        with tracing.hr_span(method) as span:
+            answer = self._request(method, path, body=body, headers=headers)
+            span.set_attribute("http.response.status_code", answer.status)
+            return answer
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> HRResponse:
         url = self.url_for(path)
         try:
             response = self.session.request(
@@ -117,13 +136,17 @@ class HRClient:
                 stream=True,
             )
         except (requests.exceptions.ConnectTimeout, requests.exceptions.InvalidURL) as e:
+            self._seen(method, None)
             raise HRError(f"could not connect to the HR API: {e}", request_sent=False) from e
         except requests.exceptions.ConnectionError as e:
+            self._seen(method, None)
             raise HRError(
                 f"could not reach the HR API: {e}", request_sent=not _never_connected(e)
             ) from e
         except requests.exceptions.RequestException as e:
+            self._seen(method, None)
             raise HRError(f"HR API request failed: {e}", request_sent=True) from e
+        self._seen(method, response.status_code)
         with response:
             try:
                 raw = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
@@ -132,6 +155,24 @@ class HRClient:
         if len(raw) > MAX_RESPONSE_BYTES:
             raise HRError("HR API answer is larger than 1 MiB; not used", request_sent=True)
         return HRResponse(response.status_code, _parse(raw, response.headers.get("Content-Type")))
+
+    def _seen(self, method: str, status: int | None) -> None:
+        """Counted in the metrics; an answer below 500 says the HR API is reachable, none (or
+        a server error) that it was not, for readiness."""
+        metrics.HR_REQUESTS.labels(method, metrics.hr_status(status)).inc()
+        if status is not None and status < 500:
+            self.reachable_at = time.monotonic()
+        else:
+            self.unreachable_at = time.monotonic()
+
+    def probe(self) -> str | None:
+        """Readiness's own look at the HR API, when nothing else asked it lately: None when it
+        answers (any status below 500), else why not, in a few words."""
+        try:
+            answer = self.request("GET", "/")
+        except HRError as e:
+            return f"the HR API is not reachable ({type(e.__cause__ or e).__name__})"
+        return None if answer.status < 500 else f"the HR API answers {answer.status}"
 
     def snapshot(self, path: str, headers: dict[str, str]) -> Any:
         """The record at `path` for the executor's stale guard: MISSING when it is gone;
