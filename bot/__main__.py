@@ -167,18 +167,18 @@ def serve(config: Config, running: ExitStack) -> int:
         ).start()
     resumed = bot.start()
     log.info("bot.started", team=bot.team_id, bot_user=bot.bot_user_id, resumed=resumed)
-    if bot.routes:
+    if config.per_user_hr:
         print(f"HR sign-ins come back to {config.oauth_callback_url}")
     if config.metrics_port is not None:  # a listener of its own, off the port Slack reaches
         scrape = HttpServer(
             wsgi_application(None, {"/metrics": metrics.application}),
-            host="0.0.0.0",
+            host="127.0.0.1" if config.local_workspace else "0.0.0.0",
             port=config.metrics_port,
             threads=2,
         )
         running.callback(scrape.stop)
         scrape.start()
-        print(f"Metrics at http://0.0.0.0:{scrape.port}/metrics")
+        print(f"Metrics on port {scrape.port}: /metrics")
     if config.socket_mode:
         # Slack comes over the socket; probes, the metrics and people's browsers (the HR
         # sign-in's return) still come over HTTP.

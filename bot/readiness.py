@@ -3,10 +3,13 @@ readiness probe (GET /healthz only says the process is alive).
 
 Ready means: the database answers, Slack accepted the bot token (`auth.test`, checked at start
 and again in the background at most every SLACK_EVERY seconds), and the HR API answered lately
-(any answer below 500: the bot's own requests count; when it has asked nothing for HR_WITHIN
-seconds, a background GET / of its own, at most one at a time). A probe never waits on Slack or
-the HR API: it reads what was last found, so probes cost nothing however often they come. Each
-reason is one line, without hosts, tokens or anything from a person."""
+(any HTTP answer within HR_WITHIN seconds: the bot's own requests count; when it has asked
+nothing for that long, a background GET / of its own, at most one at a time). One failed request
+does not take a replica out of rotation: only no answer at all for HR_WITHIN seconds does; nor
+does Slack being briefly unreachable (only Slack refusing the token). A probe never waits: every
+check runs in the background, one at a time, and the probe reads what was last found (a
+database check still unanswered after DATABASE_HUNG seconds makes it not ready). Each reason is
+one line, without hosts, tokens or anything from a person."""
 
 from __future__ import annotations
 
@@ -16,12 +19,14 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 import structlog
+from slack_sdk.errors import SlackApiError
 
 log = structlog.get_logger(__name__)
 
 SLACK_EVERY = 60.0
 HR_WITHIN = 60.0
 DATABASE_EVERY = 2.0  # a burst of probes reads the database once
+DATABASE_HUNG = 5.0
 
 
 class HRHealth(Protocol):
@@ -52,6 +57,7 @@ class Readiness:
         self._lock = threading.Lock()
         self._running: set[str] = set()
         self._database: tuple[float, str | None] | None = None
+        self._database_asked: float | None = None  # when the check under way began
         self._slack: tuple[float, str | None] = (clock(), None)
         self._hr_probe: tuple[float, str | None] | None = None
 
@@ -61,14 +67,26 @@ class Readiness:
 
     def _database_problem(self) -> str | None:
         now = self.clock()
-        if self._database is None or now - self._database[0] >= DATABASE_EVERY:
-            try:
-                self.database_answers()
-                found = None
-            except Exception as e:  # any failure: not ready, and say which part
-                found = f"the database does not answer ({type(e).__name__})"
-            self._database = (now, found)
-        return self._database[1]
+        asked = self._database_asked
+        if asked is not None and now - asked >= DATABASE_HUNG:
+            return f"the database does not answer (no answer within {DATABASE_HUNG:g} s)"
+        found = self._database
+        if found is None or now - found[0] >= DATABASE_EVERY:
+            self._in_background("database", self._check_database)
+            found = self._database  # a check that ran at once (or none yet)
+        if found is None:
+            return "the database has not been checked yet"
+        return found[1]
+
+    def _check_database(self) -> None:
+        self._database_asked = self.clock()
+        try:
+            self.database_answers()
+            found = None
+        except Exception as e:  # any failure: not ready, and say which part
+            found = f"the database does not answer ({type(e).__name__})"
+        self._database = (self.clock(), found)
+        self._database_asked = None
 
     def _slack_problem(self) -> str | None:
         checked, found = self._slack
@@ -77,21 +95,28 @@ class Readiness:
         return found
 
     def _check_slack(self) -> None:
+        """Not ready only when Slack answered and refused the token; when Slack could not be
+        reached, the last answer stands (every replica would fail alike) and it is tried again
+        at the next window."""
+        found = self._slack[1]
         try:
             self.slack_check()
             found = None
+        except SlackApiError as e:
+            error = e.response.get("error") if e.response is not None else None
+            found = f"Slack refused the bot token ({error or 'no reason given'})"
+            log.warning("readiness.slack_failed", error=error)
         except Exception as e:
-            error = getattr(getattr(e, "response", None), "get", lambda _: None)("error")
-            found = f"Slack refused the bot token ({error or type(e).__name__})"
-            log.warning("readiness.slack_failed", error=error or type(e).__name__)
+            log.warning("readiness.slack_unreachable", error=type(e).__name__)
         self._slack = (self.clock(), found)
 
     def _hr_problem(self) -> str | None:
         now = self.clock()
         answered, failed = self.hr.reachable_at, self.hr.unreachable_at
-        last = max((t for t in (answered, failed) if t is not None), default=None)
-        if last is not None and now - last < HR_WITHIN:  # the bot's own requests tell
-            return None if last == answered else "the HR API did not answer the last request"
+        if answered is not None and now - answered < HR_WITHIN:  # the bot's own requests tell
+            return None
+        if failed is not None and now - failed < HR_WITHIN and answered is not None:
+            return f"the HR API has not answered for {HR_WITHIN:g} s"
         probed = self._hr_probe
         if probed is None or now - probed[0] >= HR_WITHIN:  # nothing lately: look, off this thread
             self._in_background("hr", self._probe_hr)

@@ -105,8 +105,13 @@ class Pending(Collector):
         self.count = count
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Left out of a scrape when the database cannot say (the rest is still served)."""
+        try:
+            pending = self.count()
+        except Exception:
+            return
         yield GaugeMetricFamily(
-            "hrbot_actions_pending", "Actions waiting for a decision now.", value=self.count()
+            "hrbot_actions_pending", "Actions waiting for a decision now.", value=pending
         )
 
     def describe(self) -> Iterable[Any]:

@@ -31,6 +31,20 @@ def tracer() -> trace.Tracer:
     return trace.get_tracer("hr-approval-bot")
 
 
+@contextlib.contextmanager
+def _span(name: str, **options: Any) -> Iterator[Span]:
+    """A span whose failure says only the exception's type: an exception's message can quote
+    a path, a host or someone's words, so it is neither recorded nor put in the status."""
+    with tracer().start_as_current_span(
+        name, record_exception=False, set_status_on_exception=False, **options
+    ) as span:
+        try:
+            yield span
+        except BaseException as e:
+            failed(span, type(e).__name__)
+            raise
+
+
 def configure(endpoint: str, *, content: bool = False, service: str = AGENT_NAME) -> Any:
     """Send spans to the OTLP/HTTP collector at `endpoint` (its base URL, as
     OTEL_EXPORTER_OTLP_ENDPOINT gives it); returns the provider (shut it down to flush)."""
@@ -60,7 +74,7 @@ def content(span: Span, name: str, value: Any) -> None:
 
 @contextlib.contextmanager
 def agent_span() -> Iterator[Span]:
-    with tracer().start_as_current_span(
+    with _span(
         f"invoke_agent {AGENT_NAME}",
         kind=SpanKind.INTERNAL,
         attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": AGENT_NAME},
@@ -70,7 +84,7 @@ def agent_span() -> Iterator[Span]:
 
 @contextlib.contextmanager
 def chat_span(model: str) -> Iterator[Span]:
-    with tracer().start_as_current_span(
+    with _span(
         f"chat {model}",
         kind=SpanKind.CLIENT,
         attributes={
@@ -78,7 +92,6 @@ def chat_span(model: str) -> Iterator[Span]:
             "gen_ai.provider.name": "openai",
             "gen_ai.request.model": model,
         },
-        record_exception=False,  # an exception's message may quote the prompt
     ) as span:
         yield span
 
@@ -104,20 +117,17 @@ def tool_span(name: str, call_id: str | None) -> Iterator[Span]:
     }
     if call_id:
         attributes["gen_ai.tool.call.id"] = call_id
-    with tracer().start_as_current_span(
-        f"execute_tool {name}", attributes=attributes, record_exception=False
-    ) as span:
+    with _span(f"execute_tool {name}", attributes=attributes) as span:
         yield span
 
 
 @contextlib.contextmanager
 def hr_span(method: str) -> Iterator[Span]:
     """An HR API request: its method, and (set by the caller) its status; never the path."""
-    with tracer().start_as_current_span(
+    with _span(
         method,
         kind=SpanKind.CLIENT,
         attributes={"http.request.method": method, "hrbot.peer": "hr_api"},
-        record_exception=False,
     ) as span:
         yield span
 
@@ -138,11 +148,10 @@ def decision_span(action_id: int, decision: str, parent: str | None) -> Iterator
         context = trace.get_current_span(_propagator.extract({"traceparent": parent}))
         if context.get_span_context().is_valid:
             links.append(Link(context.get_span_context()))
-    with tracer().start_as_current_span(
+    with _span(
         f"approval {decision}",
         context=trace.set_span_in_context(trace.INVALID_SPAN),  # a root: the click's own trace
         links=links,
         attributes={"hrbot.action.id": action_id, "hrbot.decision": decision},
-        record_exception=False,
     ) as span:
         yield span

@@ -132,6 +132,8 @@ def check_blocks(blocks: Any, limit: int = MAX_BLOCKS) -> None:
         for element in block.get("elements") or []:
             if isinstance(element, dict) and len(element.get("action_id") or "") > _ID_LIMIT:
                 raise SlackError("invalid_blocks")
+        if block.get("type") == "rich_text":
+            _check_rich_text(block)
         try:
             parsed = Block.parse(block)
             if parsed is None:
@@ -139,6 +141,24 @@ def check_blocks(blocks: Any, limit: int = MAX_BLOCKS) -> None:
             parsed.to_dict()  # runs slack_sdk's validators (lengths, counts, required fields)
         except (SlackObjectFormationError, KeyError, TypeError, AttributeError) as e:
             raise SlackError("invalid_blocks") from e
+
+
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+
+
+def _check_rich_text(block: dict[str, Any]) -> None:
+    """What slack_sdk leaves unchecked in rich text and Slack refuses: a text run without
+    text, a mention of something that is not a user ID, a link that is not http(s)."""
+    for section in block.get("elements") or []:
+        runs = section.get("elements") if isinstance(section, dict) else None
+        for run in runs or []:
+            kind = run.get("type") if isinstance(run, dict) else None
+            if kind == "text" and not (isinstance(run.get("text"), str) and run["text"]):
+                raise SlackError("invalid_blocks")
+            if kind == "user" and not _USER_ID.fullmatch(str(run.get("user_id") or "")):
+                raise SlackError("invalid_blocks")
+            if kind == "link" and not str(run.get("url") or "").startswith(("https://", "http://")):
+                raise SlackError("invalid_blocks")
 
 
 def _view(args: dict[str, Any], kind: str) -> dict[str, Any]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from typing import Self
@@ -15,6 +18,17 @@ class BackgroundServer:
     def __init__(self, server: ThreadingHTTPServer) -> None:
         server.daemon_threads = True
         self._server = server
+        # Every connection taken, so that stopping cuts the kept-alive ones too, as a server
+        # that goes away does (else a client's pooled connection would still be answered).
+        self._connections: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        taken = server.get_request
+
+        def get_request() -> tuple[socket.socket, object]:
+            connection, address = taken()
+            self._connections.add(connection)
+            return connection, address
+
+        server.get_request = get_request  # type: ignore[method-assign]
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -36,6 +50,9 @@ class BackgroundServer:
         if self._thread.is_alive():
             self._server.shutdown()
         self._server.server_close()
+        for connection in list(self._connections):
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> Self:
         return self.start()

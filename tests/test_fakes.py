@@ -17,7 +17,7 @@ from approvals.executor import Transport
 from approvals.slack.announce import Announcements, Announcer
 from bot.hr.authority import PersonalAuthority
 from bot.hr.client import HRClient
-from sandbox.fake_slack import FakeSlack
+from sandbox.fake_slack import FakeSlack, SlackError, check_blocks
 from sandbox.workspace import Workspace
 from tests.fakes import CountingHR, LinkedAccounts, QuietAnnouncer, RecordingTransport
 
@@ -119,3 +119,18 @@ def refused_on(client, method, **args) -> str:
     with pytest.raises(SlackApiError) as error:
         getattr(client, method)(**args)
     return error.value.response["error"]
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        {"type": "text", "text": ""},
+        {"type": "user", "user_id": "not a user"},
+        {"type": "link", "url": "javascript:alert(1)", "text": "x"},
+    ],
+)
+def test_the_fake_refuses_rich_text_slack_refuses(run):
+    block = {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": [run]}]}
+    with pytest.raises(SlackError) as refused:
+        check_blocks([block])
+    assert str(refused.value) == "invalid_blocks"

@@ -121,6 +121,7 @@ def test_the_installed_command_starts_the_local_workspace(installed, tmp_path):
             if line.startswith("Ready: open"):
                 break
         assert said and said[-1].startswith("Ready: open"), "".join(said)
+        assert not [line for line in said if "HR sign-ins" in line]  # no per-user HR here
         page = requests.get(f"http://127.0.0.1:{port}/", timeout=10)
         assert page.status_code == 200 and "workspace" in page.text.lower()
         script = requests.get(f"http://127.0.0.1:{port}/app.js", timeout=10)

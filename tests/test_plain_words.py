@@ -97,6 +97,21 @@ APPROVED = dict(decided_by="U0BOB", decided_at=1.7e9, approved_by=("U0BOB",))
             "Approved by @U0BOB.",
         ),
         (
+            dict(status="failed", error="ConnectionError: http://hr.internal:8443/x", **APPROVED),
+            "Not done: the change could not be sent to the HR system; the approvers' card says "
+            "why. Approved by @U0BOB.",
+        ),
+        (
+            dict(
+                status="failed",
+                error="not sent: <@U0DANA>'s HR account is no longer connected. No other HR "
+                "credential is ever used instead.",
+                **APPROVED,
+            ),
+            "Not done: @U0DANA's HR account is no longer connected. No other HR credential is "
+            "ever used instead. Approved by @U0BOB.",
+        ),
+        (
             dict(status="unknown", **APPROVED),
             "Outcome unknown: the HR system may or may not have made the change. Check Janet "
             "Weaver's record there; it will not be tried again. Approved by @U0BOB.",
@@ -153,3 +168,11 @@ def test_a_decided_card_says_how_it_stands_in_its_title():
     assert decided[0]["text"]["text"] == "Action #7: expired"
     summary = channel_cards.summary_card(janet(status="withdrawn"))
     assert summary[0]["text"]["text"] == "Action #7: withdrawn"
+
+
+def test_only_a_field_that_says_what_someone_does_describes_them():
+    # Picked by name, never by position: an address or a salary never reaches a notice.
+    record = {"id": 2, "name": "Janet Weaver", "address": "1 Main St", "salary": "90000"}
+    assert words.label(janet(fields_before=record)) == "Janet Weaver (#2)"
+    titled = {**record, "title": "payroll specialist"}
+    assert words.label(janet(fields_before=titled)) == "Janet Weaver (#2), payroll specialist"

@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from approvals.slack.cards import APPROVE_ACTION_ID
+from bot.hr.client import HRClient, HRError
 from infra import tracing
 from sandbox.scripted_model import rest, tool_calls
 from sandbox.slack_requests import dm_event
@@ -104,3 +105,12 @@ def test_without_a_provider_nothing_is_recorded():
     with tracing.chat_span("m") as span:  # the API's no-op span when no SDK is set up
         assert span.is_recording() in (True, False)
     assert tracing.traceparent() is None or tracing.traceparent().startswith("00-")
+
+
+def test_a_failed_request_says_only_the_errors_type(spans):
+    client = HRClient("http://127.0.0.1:9")  # nothing listens: the request fails
+    with pytest.raises(HRError):
+        client.request("GET", "/api/users?search=Janet%20Weaver")
+    (span,) = [s for s in spans.get_finished_spans() if s.name == "GET"]
+    assert span.attributes["error.type"] == "HRError"
+    assert span.status.description is None and not span.events  # no message, no path, no host

@@ -129,6 +129,11 @@ class Announcer:
                 error=e.response.get("error"),
             )
             return None
+        except OSError as e:  # Slack out of reach (a timeout, a reset): the same, skipped
+            log.error(
+                "slack.call_failed", method=method, action_id=action_id, error=type(e).__name__
+            )
+            return None
         if method == "chat_postMessage" and action_id is not None and remember and answer:
             self.copies.remember(action_id, answer["channel"], answer["ts"])
         return answer

@@ -17,8 +17,15 @@ from approvals.slack.values import visible
 NAME_LIMIT = 80
 VALUE_LIMIT = 120
 FIELDS_TOLD = 3  # an outcome names this many changed fields, then "and N more"
-NOT_DESCRIBING = frozenset({"id", "name", "email"})
+# The fields that say what someone does, the first one a record has naming it in "Janet Weaver
+# (#2), payroll specialist": named, never picked by position, so no other field (an address, a
+# salary) reaches a notice, a notification or App Home.
+DESCRIBING = ("job", "job_title", "title", "role", "position", "department")
 _PLAIN_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,30})>")
+# How the executor begins a reason of the bot's own (an HR account no longer connected, say),
+# worded for the requester; any other error (a transport's, with hosts in it) is not shown.
+NOT_SENT = "not sent: "
 
 
 @dataclass(frozen=True)
@@ -49,11 +56,12 @@ def _name(action: PendingAction) -> str | None:
 
 
 def _description(action: PendingAction) -> str | None:
-    """What the record says the person does, as it was (a job): the first text field that is
-    not the id, name or email."""
+    """What the record says the person does, as it was (their job): the first of DESCRIBING
+    that it has, as text."""
     fields = (action.body or {}) if action.method == "POST" else (action.fields_before or {})
-    for key, value in fields.items():
-        if key not in NOT_DESCRIBING and isinstance(value, str) and value.strip():
+    for key in DESCRIBING:
+        value = fields.get(key)
+        if isinstance(value, str) and value.strip():
             return value
     return None
 
@@ -113,6 +121,15 @@ def _changes(action: PendingAction) -> list[Part]:
     return parts
 
 
+def _mentions(text: str) -> list[Part]:
+    """The bot's own sentence, its <@U…> mentions as people."""
+    parts: list[Part] = []
+    for index, piece in enumerate(_MENTION.split(_text(text, 300))):
+        if piece:
+            parts.append(Person(piece) if index % 2 else piece)
+    return parts
+
+
 def _people(users: tuple[str, ...] | list[str]) -> list[Part]:
     parts: list[Part] = []
     for count, user in enumerate(users):
@@ -159,11 +176,12 @@ def outcome_parts(action: PendingAction) -> list[Part]:
             ]
         case "failed" if action.hr_status is not None:
             return ["Not done: the HR system refused the change.", *_approved(action)]
-        case "failed":
+        case "failed" if (action.error or "").startswith(NOT_SENT):  # the bot's own reason
+            return ["Not done: ", *_mentions(action.error[len(NOT_SENT) :]), *_approved(action)]
+        case "failed":  # why (a host, an exception) is the approvers' card's and the audit's
             return [
-                "Not done: the change could not be sent to the HR system",
-                *([" (", Value(_text(action.error, 200)), ")"] if action.error else []),
-                ".",
+                "Not done: the change could not be sent to the HR system; the approvers' card "
+                "says why.",
                 *_approved(action),
             ]
         case "unknown":

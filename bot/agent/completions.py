@@ -298,8 +298,8 @@ class Completions:
             return None, "an answer that is not JSON", 0.0, e
         tally.model_calls += 1
         usage = getattr(completion, "usage", None)
-        prompt_tokens = getattr(usage, "prompt_tokens", None) or 0
-        completion_tokens = getattr(usage, "completion_tokens", None) or 0
+        prompt_tokens = _count_of(getattr(usage, "prompt_tokens", None))
+        completion_tokens = _count_of(getattr(usage, "completion_tokens", None))
         self._counted(started, "ok", prompt_tokens, completion_tokens)
         tracing.chat_result(span, prompt_tokens, completion_tokens, None)
         tally.prompt_tokens += prompt_tokens
@@ -316,6 +316,11 @@ class Completions:
             finish_reason=finish_reason,
         )
         return message, failure, 0.0, None
+
+
+def _count_of(tokens: Any) -> int:
+    """A server's token count as a count: a negative, fractional or odd value is 0."""
+    return tokens if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens > 0 else 0
 
 
 def assistant_message(message: Any) -> dict[str, Any]:

@@ -157,22 +157,22 @@ class HRClient:
         return HRResponse(response.status_code, _parse(raw, response.headers.get("Content-Type")))
 
     def _seen(self, method: str, status: int | None) -> None:
-        """Counted in the metrics; an answer below 500 says the HR API is reachable, none (or
-        a server error) that it was not, for readiness."""
+        """Counted in the metrics; for readiness, any answer says the HR API is reachable
+        (a 500 is its own trouble, in the metrics), and no answer that it may not be."""
         metrics.HR_REQUESTS.labels(method, metrics.hr_status(status)).inc()
-        if status is not None and status < 500:
+        if status is not None:
             self.reachable_at = time.monotonic()
         else:
             self.unreachable_at = time.monotonic()
 
     def probe(self) -> str | None:
         """Readiness's own look at the HR API, when nothing else asked it lately: None when it
-        answers (any status below 500), else why not, in a few words."""
+        answers at all, else why not, in a few words."""
         try:
-            answer = self.request("GET", "/")
+            self.request("GET", "/")
         except HRError as e:
             return f"the HR API is not reachable ({type(e.__cause__ or e).__name__})"
-        return None if answer.status < 500 else f"the HR API answers {answer.status}"
+        return None
 
     def snapshot(self, path: str, headers: dict[str, str]) -> Any:
         """The record at `path` for the executor's stale guard: MISSING when it is gone;
