@@ -6,6 +6,10 @@ under it. Nothing anyone wrote, and no HR data, is in a span unless recording co
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from opentelemetry import trace
@@ -17,10 +21,12 @@ from approvals.slack.cards import APPROVE_ACTION_ID
 from bot.hr.client import HRClient, HRError
 from infra import tracing
 from sandbox.scripted_model import rest, tool_calls
+from sandbox.serving import BackgroundServer
 from sandbox.slack_requests import dm_event
 from tests.slack_harness import Stack
 
 EXPORTER = InMemorySpanExporter()
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -101,10 +107,17 @@ def test_recording_content_is_an_explicit_choice(tmp_path, spans):
     assert "Janet Weaver" in chat.attributes["gen_ai.input.messages"]
 
 
-def test_without_a_provider_nothing_is_recorded():
-    with tracing.chat_span("m") as span:  # the API's no-op span when no SDK is set up
-        assert span.is_recording() in (True, False)
-    assert tracing.traceparent() is None or tracing.traceparent().startswith("00-")
+def test_off_by_default_no_span_is_made_and_no_traceparent_is_kept():
+    # A process with no provider configured (no OTEL_EXPORTER_OTLP_ENDPOINT): the API's no-op.
+    script = (
+        "from infra import tracing\n"
+        "with tracing.chat_span('m') as span:\n"
+        "    print(span.is_recording(), tracing.traceparent())\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert ran.stdout.strip() == "False None"
 
 
 def test_a_failed_request_says_only_the_errors_type(spans):
@@ -114,3 +127,39 @@ def test_a_failed_request_says_only_the_errors_type(spans):
     (span,) = [s for s in spans.get_finished_spans() if s.name == "GET"]
     assert span.attributes["error.type"] == "HRError"
     assert span.status.description is None and not span.events  # no message, no path, no host
+
+
+def test_with_an_otlp_endpoint_the_spans_reach_the_collector(tmp_path):
+    """configure() as `OTEL_EXPORTER_OTLP_ENDPOINT` makes it: OTLP over HTTP to the collector's
+    /v1/traces (in a process of its own: OpenTelemetry takes one provider per process)."""
+    received: list[tuple[str, str, bytes]] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, self.headers["Content-Type"], body))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    with BackgroundServer(ThreadingHTTPServer(("127.0.0.1", 0), Collector)) as collector:
+        script = (
+            "import sys\n"
+            "from infra import tracing\n"
+            "provider = tracing.configure(sys.argv[1])\n"
+            "with tracing.agent_span():\n"
+            "    pass\n"
+            "provider.shutdown()\n"
+        )
+        subprocess.run(
+            [sys.executable, "-c", script, collector.base_url],
+            cwd=ROOT,
+            check=True,
+            timeout=60,
+        )
+    ((path, kind, body),) = received
+    assert path == "/v1/traces" and kind == "application/x-protobuf"
+    assert b"invoke_agent hr-approval-bot" in body and b"hr-approval-bot" in body
