@@ -21,7 +21,7 @@ from infra import metrics
 from sandbox.scripted_model import rest, say, tool_calls
 from sandbox.slack_requests import mention_event
 from tests.fakes import Clock
-from tests.slack_harness import HR_CHANNEL, Stack
+from tests.slack_harness import Stack
 from tests.test_workspace_page import eventually
 
 
@@ -254,7 +254,6 @@ def test_a_refused_click_is_counted_by_its_reason_too(tmp_path):
         stack.click("U0GINA", card, REJECT_ACTION_ID)  # not an approver
         stack.slack.wait_for(lambda: stack.slack.calls_to("chat.postEphemeral"))
         assert metrics.REFUSALS.labels("click")._value.get() == before + 1
-        assert HR_CHANNEL  # the request stays where it was asked
     finally:
         stack.stop()
 
