@@ -110,23 +110,33 @@ class HRClient:
         body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> HRResponse:
-        """One request, in a span of its own (its method and status: a path can hold an id)."""
-        with tracing.hr_span(method) as span:
-            answer = self._request(method, path, body=body, headers=headers)
-            span.set_attribute("http.response.status_code", answer.status)
-            return answer
-
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> HRResponse:
+        """One request, in a span of its own (its method and status: a path can hold an id),
+        counted in the metrics and noted for readiness."""
         url = self.url_for(path)
+        with tracing.hr_span(method) as span:
+            try:
+                response = self._send(method, url, body, headers)
+            except HRError:
+                self._seen(method, None)
+                raise
+            self._seen(method, response.status_code)
+            span.set_attribute("http.response.status_code", response.status_code)
+            with response:
+                try:
+                    raw = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
+                except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as e:
+                    raise HRError(f"HR API answer could not be read: {e}", request_sent=True) from e
+            if len(raw) > MAX_RESPONSE_BYTES:
+                raise HRError("HR API answer is larger than 1 MiB; not used", request_sent=True)
+            content_type = response.headers.get("Content-Type")
+            return HRResponse(response.status_code, _parse(raw, content_type))
+
+    def _send(
+        self, method: str, url: str, body: dict[str, Any] | None, headers: dict[str, str] | None
+    ) -> requests.Response:
+        """The request on the wire; a failure as HRError, saying whether it may have been sent."""
         try:
-            response = self.session.request(
+            return self.session.request(
                 method,
                 url,
                 json=body,
@@ -136,25 +146,13 @@ class HRClient:
                 stream=True,
             )
         except (requests.exceptions.ConnectTimeout, requests.exceptions.InvalidURL) as e:
-            self._seen(method, None)
             raise HRError(f"could not connect to the HR API: {e}", request_sent=False) from e
         except requests.exceptions.ConnectionError as e:
-            self._seen(method, None)
             raise HRError(
                 f"could not reach the HR API: {e}", request_sent=not _never_connected(e)
             ) from e
         except requests.exceptions.RequestException as e:
-            self._seen(method, None)
             raise HRError(f"HR API request failed: {e}", request_sent=True) from e
-        self._seen(method, response.status_code)
-        with response:
-            try:
-                raw = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
-            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as e:
-                raise HRError(f"HR API answer could not be read: {e}", request_sent=True) from e
-        if len(raw) > MAX_RESPONSE_BYTES:
-            raise HRError("HR API answer is larger than 1 MiB; not used", request_sent=True)
-        return HRResponse(response.status_code, _parse(raw, response.headers.get("Content-Type")))
 
     def _seen(self, method: str, status: int | None) -> None:
         """Counted in the metrics; for readiness, any answer says the HR API is reachable
