@@ -121,18 +121,9 @@ class Announcer:
         keeps it as a card), so retention can rewrite it."""
         try:
             answer = getattr(self.client, method)(**kwargs).data
-        except SlackApiError as e:
-            log.error(
-                "slack.call_failed",
-                method=method,
-                action_id=action_id,
-                error=e.response.get("error"),
-            )
-            return None
-        except OSError as e:  # Slack out of reach (a timeout, a reset): the same, skipped
-            log.error(
-                "slack.call_failed", method=method, action_id=action_id, error=type(e).__name__
-            )
+        except (SlackApiError, OSError) as e:  # refused, or Slack out of reach (a timeout)
+            error = e.response.get("error") if isinstance(e, SlackApiError) else type(e).__name__
+            log.error("slack.call_failed", method=method, action_id=action_id, error=error)
             return None
         if method == "chat_postMessage" and action_id is not None and remember and answer:
             self.copies.remember(action_id, answer["channel"], answer["ts"])
@@ -352,9 +343,10 @@ class Announcer:
         A DM copy whose approver the action is now about (an edit made it theirs, say) loses
         its details and buttons instead."""
         self._refresh(action)
+        self._changed(action)
 
     def _refresh(self, action: PendingAction, kinds: frozenset[str] = frozenset()) -> None:
-        """refresh, of the copies of `kinds` only (when given)."""
+        """refresh, of the copies of `kinds` only (when given), without telling on_change."""
         requester_blocks = None
         copies = [c for c in self.copies.of(action.id) if not kinds or c.kind in kinds]
         barred = self._barred(action, copies)
@@ -371,7 +363,6 @@ class Announcer:
             self._call(
                 "chat_update", action.id, channel=card.channel, ts=card.ts, text=text, blocks=blocks
             )
-        self._changed(action)
 
     def _barred(self, action: PendingAction, copies: list[Card]) -> set[str]:
         """The DMs, among those holding a copy of the card, of approvers the action is (or may
@@ -399,6 +390,7 @@ class Announcer:
         self._refresh(action, APPROVER_CARDS)
         self._tell_outcome(action)
         self._refresh(action, NOTICES)
+        self._changed(action)  # once, with every copy updated
 
     def _tell_outcome(self, action: PendingAction) -> None:
         """The outcome, once, as a reply in the requester's thread (which notifies them)."""
