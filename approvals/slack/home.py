@@ -126,6 +126,7 @@ class Home:
         self._shown: dict[str, set[int]] = {}  # what was last written for each page
         self._results: dict[str, tuple[list[str], float]] = {}
         self._wake = threading.Condition()
+        self._publishing = threading.Lock()
         self._stopping = False
         self._worker = threading.Thread(target=self._refresh_loop, name="home", daemon=True)
         self._worker.start()
@@ -144,17 +145,22 @@ class Home:
     def publish(self, user: str, results: Sequence[str] = ()) -> None:
         """`results`: a batch's lines, kept on the page for RESULTS_KEPT seconds, through the
         refreshes its own approvals cause (this process's; the DM has them too)."""
-        if results:
-            now = self.now()
-            self._results = {u: r for u, r in self._results.items() if now - r[1] < RESULTS_KEPT}
-            self._results[user] = (list(results), now)
-        kept, at = self._results.get(user, ([], 0.0))
-        results = kept if self.now() - at < RESULTS_KEPT else []
-        try:
-            blocks = self.blocks(user, results)
-            self.client.views_publish(user_id=user, view={"type": "home", "blocks": blocks})
-        except SlackApiError as e:
-            log.warning("home.publish_failed", user=user, error=e.response.get("error"))
+        # One page made and sent at a time: a refresh made before a batch's results were kept
+        # never lands after the page that shows them.
+        with self._publishing:
+            if results:
+                now = self.now()
+                self._results = {
+                    u: r for u, r in self._results.items() if now - r[1] < RESULTS_KEPT
+                }
+                self._results[user] = (list(results), now)
+            kept, at = self._results.get(user, ([], 0.0))
+            results = kept if self.now() - at < RESULTS_KEPT else []
+            try:
+                blocks = self.blocks(user, results)
+                self.client.views_publish(user_id=user, view={"type": "home", "blocks": blocks})
+            except SlackApiError as e:
+                log.warning("home.publish_failed", user=user, error=e.response.get("error"))
 
     def blocks(self, user: str, results: Sequence[str] = ()) -> list[dict[str, Any]]:
         """The page `user` sees now. Nobody but an active full member sees any HR data."""
