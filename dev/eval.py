@@ -2,7 +2,8 @@
 answer says, how many writes were held for approval (none may reach the HR API) and the HR data
 once they are approved. Scripted model by default; a real one when OPENAI_API_KEY or
 OPENAI_BASE_URL is set (or with --real). `--set` picks the tasks: the development set (tuned
-on; the default), the held-out set (dev/eval_heldout.py, run only to report), or all.
+on; the default), the held-out set (dev/eval_heldout.py, run only to report), the unseen set
+(dev/eval_unseen.py, written blind and never read), or all.
 `--design` picks the design (typed tools, the generic tool, or the article's), `--compare` runs
 all three; `--runs N` runs every task N times."""
 
@@ -30,14 +31,19 @@ from dev.eval_heldout import HELDOUT
 from dev.eval_report import Result, Runs, comparison, designs_table, table
 from dev.eval_scoring import Outcome, Records
 from dev.eval_tasks import TASKS, Step, Task
+from dev.eval_unseen import UNSEEN
 from infra import logs
 from sandbox import HRSandbox
 from sandbox.hr_api import Directory
 from sandbox.scripted_model import ScriptedModel, say
 
 EVAL_THREAD = Thread("C0EVAL", "1.1")
-SETS = {"dev": TASKS, "heldout": HELDOUT}
-SET_NAMES = {"dev": "development set", "heldout": "held-out set (never tuned on)"}
+SETS = {"dev": TASKS, "heldout": HELDOUT, "unseen": UNSEEN}
+SET_NAMES = {
+    "dev": "development set",
+    "heldout": "held-out set (never tuned on)",
+    "unseen": "unseen set (written blind, never read)",
+}
 Script = Callable[[Task, str], list[Step]]
 
 
@@ -221,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         "--set",
         choices=[*SETS, "all"],
         default="dev",
-        help="the tasks: dev (the development set, default), heldout (never tuned on), or all",
+        help="the tasks: dev (the development set, default), heldout (never tuned on), unseen "
+        "(written blind, never read), or all",
     )
     parser.add_argument(
         "--task",
