@@ -233,3 +233,26 @@ def test_a_field_withheld_as_instructions_is_said_so_by_the_bot_when_the_answer_
     assert withheld_note(said_so, found) is None
     plain = [Found("eve", ({**eve, "job": "recruiter"},))]
     assert withheld_note("Eve Holt, recruiter.", plain) is None
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "<tool_response>Error: unexpected argument(s) salary; nothing was run.</tool_response>",
+        "Error: unexpected argument(s) salary; nothing was run.",
+    ],
+)
+def test_a_tool_result_passed_on_as_it_came_is_not_posted(answer):
+    result = "Error: unexpected argument(s) salary; nothing was run. update_employee takes name."
+    assert problems(answer, [], [result], "Set Janet Weaver's salary to 100000.") == [
+        "it shows a tool result as it came"
+    ]
+    # Its facts, in the answer's own words, may be passed on.
+    assert problems("I can't change a salary here.", [], [result], "") == []
+
+
+def test_an_answer_to_who_that_names_no_one_of_those_found_is_asked_again(agent, model):
+    model.add(find("engineering"), say("Which of these employees do you mean?"), say("No one."))
+    reply = agent.respond("Who works in engineering?", ALICE)
+    assert "it names none of the 6 who match" in asked_again(model)[0]
+    assert reply.text.startswith("6 people match “engineering”")  # the bot's own, from the result

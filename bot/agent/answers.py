@@ -32,9 +32,17 @@ COUNTED = re.compile(
 )
 # A question asking for a count: "how many", "number of", "headcount".
 HOW_MANY = re.compile(r"\bhow many\b|\bnumber of\b|\bhead ?count\b", re.IGNORECASE)
+# A question whose answer is people: "who…", "which of our staff…", "is there anyone…".
+WHO = re.compile(
+    r"\b(?:who|whom|which|list|anyone|anybody|someone|somebody|people|staff|employees)\b",
+    re.IGNORECASE,
+)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # What a tool result tells the model, never meant for people's eyes.
-RAW = re.compile(r'\{\s*"(?:matches|columns|rows|status|note|error)"', re.IGNORECASE)
+RAW = re.compile(
+    r'\{\s*"(?:matches|columns|rows|status|note|error)"|</?tool_\w+>|^\W*(?-i:Error):',
+    re.IGNORECASE,
+)
 GUIDANCE = re.compile(
     r"\b(?:the user|say so|do not guess|don't guess|tell them|ask which|answer with|stop here|"
     r"ask the user)\b",
@@ -67,6 +75,9 @@ def problems(
     read = {id(p): p for f in found for p in (*f.matches, *f.directory)}.values()
     firsts = _unique_first_names(read)
     named = [p for p in last.matches if _mentioned(p, answer, firsts)]
+    people_asked = WHO.search(asked) and not HOW_MANY.search(asked) and last.searched
+    if people_asked and not named and 0 < last.count <= MAX_CANDIDATES:
+        wrong.append(f"it names none of the {last.count} who match")
     # From a search, any part of the set is a list cut short; from a listing (a page, the whole
     # directory) the model may pick some, so only a list of most of it, not all, is.
     least = 1 if last.searched else last.count // 2 + 1
