@@ -61,7 +61,7 @@ def test_the_card_quotes_the_requesters_own_messages_not_the_models_paraphrase(s
 def ask_again(stack, event: dict, text: str) -> list:
     """Dana asks for another employee in the same thread; returns the new card's full quotes."""
     stack.model.add(
-        tool_calls(rest("POST", "/api/users", {"name": "Trinity Moss", "job": "pilot"}))
+        tool_calls(rest("POST", "/api/users", {"name": "Trinity Moss", "job": "engineer"}))
     )
     stack.send_event(mention_event("U0DANA", text, thread_ts=event["ts"]))
     second = stack.approval_cards(2)[-1]

@@ -219,7 +219,7 @@ def wrong_ending(name: str, *steps: dict) -> evaluation.Task:
             dataclasses.replace(
                 TASK["update-by-id"],
                 name="update-by-id-wrong",
-                script=(tool_calls(rest("PUT", "/api/users/2", {"job": "payroll led"})),),
+                script=(tool_calls(rest("PUT", "/api/users/2", {"job": "lead payroll"})),),
             ),
             "final HR state is wrong",
         ),

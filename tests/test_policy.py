@@ -17,7 +17,8 @@ from tests.slack_harness import APPROVAL_CHANNEL, HR_CHANNEL, Stack, click_paylo
 def ask_for(stack: Stack, method: str, url: str, body=None, user: str = "U0DANA") -> dict:
     stack.model.add(tool_calls(rest(method, url, body)))
     new = " (add the new employee)" if method == "POST" else ""  # a create is asked for
-    event = mention_event(user, f"please {method} {url}{new}")
+    values = f" with {json.dumps(body)}" if body else ""  # the values come from their words
+    event = mention_event(user, f"please {method} {url}{new}{values}")
     stack.send_event(event)
     stack.replies(HR_CHANNEL, event["ts"])
     stack.answered(event)

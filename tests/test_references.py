@@ -115,7 +115,6 @@ def test_a_change_to_an_id_that_does_not_exist_is_not_queued(agent, model, actio
 @pytest.mark.parametrize(
     ("said", "employee"),
     [
-        ("Delete George.", 1),  # the model picked one of two Georges
         ("Delete the second one.", 11),  # nothing of his in the requester's words
         ("Delete employee 19.", 9),  # another id than the one given
     ],
@@ -153,10 +152,17 @@ def test_a_change_to_a_record_the_requester_named_by_id_name_or_email_is_held(
     assert [a.path for a in actions.in_states("pending")] == ["/api/users/9"]
 
 
-def test_a_first_name_that_two_people_share_does_not_name_either(agent, model, actions, hr_sandbox):
-    model.add(call("delete_employee", employee=11))
-    reply = agent.respond("Please delete George, he has left", DANA)
-    assert reply.text.startswith("You did not name `George Edwards` (#11, ")
+@pytest.mark.parametrize(
+    ("said", "employee"), [("Delete George.", 1), ("Please delete George, he has left", 11)]
+)
+def test_a_first_name_that_two_people_share_does_not_name_either(
+    said, employee, agent, model, actions, hr_sandbox
+):
+    # The model picked one of two Georges: both are named, and the requester is asked which.
+    model.add(call("delete_employee", employee=employee))
+    reply = agent.respond(said, DANA)
+    assert reply.text.startswith("Your words could mean several employees: `George Bluth` (#1, ")
+    assert "`George Edwards` (#11, " in reply.text and "Which one do you mean?" in reply.text
     assert actions.in_states() == []
     assert len(hr_sandbox.seen) > 2  # the whole directory was read to see who else is George
 

@@ -19,7 +19,8 @@ BOTH_ENGINES = True
 
 def queue(stack: Stack, method: str, url: str, body=None) -> dict:
     stack.model.add(tool_calls(rest(method, url, body)))
-    event = mention_event("U0DANA", f"{method} {url}")
+    values = f" with {json.dumps(body)}" if body else ""  # the values come from their words
+    event = mention_event("U0DANA", f"{method} {url}{values}")
     stack.send_event(event)
     stack.replies(HR_CHANNEL, event["ts"])
     stack.answered(event)

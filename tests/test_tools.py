@@ -14,11 +14,16 @@ from bot.tools.toolbox import Toolbox
 BOTH_ENGINES = True
 
 # Whose words name the records the tests change (a change goes only to a record they name),
-# and ask for a new one (a record is created only when people ask for one).
+# and ask for a new one (a record is created only when people ask for one), with the values
+# the changes give (a value nobody said is not held).
 CONTEXT = ToolContext(
     requester="U0ALICE",
     thread=Thread("C0HR", "1.1"),
-    words=(("U0ALICE", "employees 2, 3, 5 and 99"), ("U0ALICE", "and add the new hire")),
+    words=(
+        ("U0ALICE", "employees 2, 3, 5 and 99"),
+        ("U0ALICE", "and add the new hire"),
+        ("U0ALICE", "Neo Anderson, engineer; manager; x; janet@example.com"),
+    ),
 )
 
 

@@ -20,11 +20,16 @@ from bot.tools.typed import list_all, plural, typed_call
 from sandbox.scripted_model import say, tool_calls
 
 # Whose words name the records the tests change (a change goes only to a record they name),
-# and ask for a new one (a record is created only when people ask for one).
+# and ask for a new one (a record is created only when people ask for one), with the values
+# the changes give (a value nobody said is not held).
 CONTEXT = ToolContext(
     requester="U0ALICE",
     thread=Thread("C0HR", "1.1"),
-    words=(("U0ALICE", "employees 2, 5 and 9"), ("U0ALICE", "and add the new hire")),
+    words=(
+        ("U0ALICE", "employees 2, 5 and 9"),
+        ("U0ALICE", "and add the new hire"),
+        ("U0ALICE", "Neo Anderson, engineer; manager"),
+    ),
 )
 NAMES = [
     "find_employee",

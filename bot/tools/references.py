@@ -82,6 +82,7 @@ class Unresolved:
 
     content: str
     answer: str | None = None
+    nobody: bool = False  # the reference names no record at all (not several, not everyone)
 
 
 def resolve(finder: EmployeeFinder, value: Any, *, noun: str, change: bool) -> int | Unresolved:
@@ -129,7 +130,7 @@ def resolve(finder: EmployeeFinder, value: Any, *, noun: str, change: bool) -> i
     if not matches:
         near = f" The nearest: {_labels(found)}." if found else ""
         answer = f"No {noun} is named {coded(text)}, so nothing was queued.{near}"
-        return Unresolved(f"Error: {answer} The user has been told.", answer)
+        return Unresolved(f"Error: {answer} The user has been told.", answer, nobody=True)
     more = f" (the first {MAX_NAMED} of {len(matches)})" if len(matches) > MAX_NAMED else ""
     answer = (
         f"{len(matches)} {noun}s match {coded(text)}{more}: {_labels(matches)}. Which one do "
@@ -166,6 +167,15 @@ def unnamed(
         f"You did not name {_label(withheld(record))} in your messages, so nothing was queued. "
         f"Which {noun} do you mean? Name them by full name, email or id."
     )
+    try:  # "Make George a director": the Georges their words could mean
+        candidates = named_labels(finder, said[-1]) if finder is not None and said else ""
+    except (HRError, RequestRefused):
+        candidates = ""
+    if candidates and ";" in candidates:
+        answer = (
+            f"Your words could mean several {noun}s: {candidates}. Which one do you mean? "
+            "Nothing was queued."
+        )
     return Unresolved(f"Error: {answer} The user has been asked.", answer)
 
 
@@ -262,6 +272,30 @@ FIELD_NAMED = {
 }
 
 
+# Words a value may hold that people leave out ("VP of Sales" for "VP Sales").
+JOINING_WORDS = frozenset(["of", "the", "and", "a", "an", "for", "to", "in", "at", "on"])
+
+
+def unsaid(
+    body: dict[str, Any], said: list[str], before: dict[str, Any] | None
+) -> list[tuple[str, str]]:
+    """The (field, value) pairs of a change whose value holds a word that neither people's words
+    in the conversation (`said`) nor the record as it is now (`before`: "Ana Pereira" keeps
+    her first name) hold: a value the model made up ("Software Engineer" for a fix to an email).
+    Only words of letters count: numbers, dates and codes are the model's to write out."""
+    known = set(_WORD.findall(" ".join(said).casefold()))
+    known |= {w for v in (before or {}).values() for w in _WORD.findall(str(v).casefold())}
+    return [
+        (field, value)
+        for field, value in body.items()
+        if isinstance(value, str)
+        and any(
+            w not in known and w not in JOINING_WORDS and w.isalpha()
+            for w in _WORD.findall(value.casefold())
+        )
+    ]
+
+
 def asks_for_new_record(said: list[str]) -> bool:
     """Whether people's words ask for a new record at all (not a memo, a room or a lunch)."""
     return any(NEW_RECORD.search(text) for text in said)
@@ -350,11 +384,11 @@ def _run_together(finder: EmployeeFinder, reference: str) -> list[dict[str, Any]
 
 
 def named_record(
-    finder: EmployeeFinder, text: str, changes: tuple[str, ...] = ()
+    finder: EmployeeFinder, text: str, changes: tuple[str, ...] = (), *, wholly: bool = False
 ) -> dict[str, Any] | None:
-    """The one record a message names (its email, its whole name, or a capitalised word of its
-    name no one else's holds, as `unnamed` counts them), or None when it names none or
-    several."""
+    """The one record a message names (its email, its whole name, or, unless `wholly`, a
+    capitalised word of its name no one else's holds, as `unnamed` counts them), or None when
+    it names none or several."""
     try:
         people = finder.everyone()
     except (HRError, RequestRefused):
@@ -364,12 +398,41 @@ def named_record(
     whole = [p for p in people if _named_in(p, text)]
     if whole:
         return whole[0] if len(whole) == 1 else None
+    if wholly:
+        return None
     capitalised = {w.casefold() for w in _WORD.findall(text) if w[0].isupper()}
     capitalised -= set(_WORD.findall(" ".join(changes).casefold()))
     if len([p for p in people if _name_words(p) & capitalised]) > 1:
         return None  # "Lukas and Noah": several people, wherever their names stand
     singled = [p for p in people if _singled_out(p, [text], finder, changes)]
     return singled[0] if len(singled) == 1 else None
+
+
+def shares_a_name_word(
+    record: dict[str, Any], reference: Any, text: str, changes: tuple[str, ...]
+) -> bool:
+    """Whether a reference that names no one ("priya@company.com") still holds a word of the
+    record's name, and `text` (the message that singles the record out) holds no capitalised
+    word, past a sentence's first, that is neither in that name nor in the new values: "Delete
+    Tobias Funke" names someone who is not Tobias Funkelstein."""
+    name = _name_words(record)
+    if not name & set(_WORD.findall(str(reference).casefold())):
+        return False
+    known = name | set(_WORD.findall(" ".join(changes).casefold())) | {"i"}
+    for sentence in re.split(r"[.!?:;\n]+", HONORIFIC.sub("", text)):
+        for word in _WORD.findall(sentence)[1:]:
+            if word[0].isupper() and word.isalpha() and word.casefold() not in known:
+                return False
+    return True
+
+
+def named_labels(finder: EmployeeFinder, text: str) -> str:
+    """The records whose name holds a capitalised word of `text`, labelled as the bot labels
+    candidates; empty when there are none (or the directory could not be read whole)."""
+    people = finder.everyone()
+    capitalised = {w.casefold() for w in _WORD.findall(text) if w[0].isupper() and w.isalpha()}
+    named = [p for p in people if _name_words(p) & capitalised]
+    return "" if finder.incomplete or not named else _labels(named)
 
 
 def id_written(said: list[str], ident: str, noun: str) -> bool:

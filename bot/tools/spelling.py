@@ -1,6 +1,7 @@
 """A value the requester typed is kept as they typed it: where, in a field the catalogue marks
 `as_typed` (job titles here), the model's value for a change differs from the requester's own
-words only in letter case ("Senior Analyst" for "senior analyst"), the request carries the
+words only in letter case or in what joins the words ("Senior Analyst", "senior_analyst" for
+"senior analyst"), the request carries the
 requester's spelling, which the card also quotes."""
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ def kept_as_typed(
 def _spelled(value: str, said: list[str]) -> str:
     if not value.strip():
         return value
-    wanted = re.compile(rf"(?<!\w){re.escape(value)}(?!\w)", re.IGNORECASE)
+    # "benefits_manager" or "Benefits-Manager" for "benefits manager": the letters alike.
+    words = r"[\s_-]+".join(re.escape(part) for part in re.split(r"[\s_-]+", value.strip()))
+    wanted = re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE)
     for text in reversed(said):  # the latest message first
         if re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text):
             return value  # typed so: left alone

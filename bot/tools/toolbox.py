@@ -17,20 +17,23 @@ from bot.hr.client import HRClient, HRError, HRResponse
 from bot.tools.arguments import BadArguments, parse_arguments
 from bot.tools.budget import MeteredHR, OverBudget
 from bot.tools.catalogue import Catalogue, RequestRefused, ValidatedRequest
-from bot.tools.context import ToolContext, ToolResult, held_answer, queued_message
+from bot.tools.context import ToolContext, ToolResult, coded, held_answer, queued_message
 from bot.tools.finder import MAX_QUERY, EmployeeFinder, Found, terms, wanted
 from bot.tools.references import (
     Unresolved,
     asks_for_new_record,
     field_named,
     id_written,
+    named_labels,
     named_record,
     new_record_unasked,
     no_such_field,
     off_the_api,
     resolve,
     several_at_once,
+    shares_a_name_word,
     unnamed,
+    unsaid,
 )
 from bot.tools.results import MAX_RESULT_CHARS, compact_result, without_noise
 from bot.tools.spelling import kept_as_typed
@@ -219,6 +222,8 @@ class Toolbox:
             finder = EmployeeFinder(hr, self.catalogue)
             change = typed.endpoint.is_write
             found = resolve(finder, args[typed.refers], noun=self.noun, change=change)
+            if isinstance(found, Unresolved) and found.nobody:
+                found = self._named_by_them(typed, args, context, finder) or found
             if isinstance(found, Unresolved):
                 log.info("tool.unresolved", tool=name, answered=found.answer is not None)
                 return answered(found)
@@ -386,6 +391,17 @@ class Toolbox:
         if request.method == "POST" and not ident and not asks_for_new_record(said):
             # A new record only when people asked for one: not for a memo, a room or a lunch.
             log.info("tool.create_unasked", path=request.path)
+            named = self._existing_named(context, finder or EmployeeFinder(hr, self.catalogue))
+            strike = ("create_unasked", request.path)
+            if named and strike not in context.strikes:
+                # People named someone who is already here: a change to them, most likely.
+                context.strikes.add(strike)
+                return (
+                    f"Error: nothing was queued: the user did not ask for a new {self.noun}, "
+                    f"and their words name existing ones ({named}). To change an existing "
+                    f"{self.noun}'s record, call the tool that updates it, naming the "
+                    f"{self.noun} as the user did; else answer the user without a tool."
+                )
             return answered(new_record_unasked(self.noun))
         if before is not None or (request.method != "POST" and ident):
             # Only to a record someone named (their words are on the card); unreadable, by its id.
@@ -398,6 +414,16 @@ class Toolbox:
             if stray is not None:
                 log.info("tool.unnamed_record", method=request.method, path=request.path)
                 return answered(stray)
+        body = request.body if isinstance(request.body, dict) else {}
+        made_up = unsaid(body, [text for _, text in context.words], before)
+        if made_up:
+            log.info("tool.value_unsaid", method=request.method, fields=[f for f, _ in made_up])
+            values = "; ".join(f"{field} {coded(value)}" for field, value in made_up)
+            return (
+                f"Error: nothing was queued: {values} is not in the user's words. Change only "
+                "what the user asked to change, to the values they gave; if they gave none, ask "
+                "them."
+            )
         said = context.requesters_words
         request = kept_as_typed(request, said, self.catalogue)
         thread = context.thread
@@ -419,6 +445,34 @@ class Toolbox:
             except Exception:  # the action is stored either way; approvers can still find it
                 log.exception("action.notify_failed", action_id=action.id)
         return ToolResult(queued_message(action), answer=held_answer(action), held=action)
+
+    def _existing_named(self, context: ToolContext, finder: EmployeeFinder) -> str:
+        """The records a capitalised word of the requester's last message names ("Make George
+        a director": both Georges), as labels; empty when it names none."""
+        try:
+            return named_labels(finder, context.last_asked)
+        except (HRError, RequestRefused, OverBudget):
+            return ""
+
+    def _named_by_them(
+        self, typed: TypedTool, args: dict[str, Any], context: ToolContext, finder: EmployeeFinder
+    ) -> int | None:
+        """For a change whose record the model named as no one's ("Amara Okofor", or the new
+        name of someone just married): the one record whose whole name or email the requester's
+        last message holds; else the one a word of its name singles out, when the model's
+        reference holds that word too and the message names no one else; None otherwise. "Tobias
+        Funke" is not Tobias Funkelstein."""
+        changes = tuple(v for k, v in args.items() if k != typed.refers and isinstance(v, str))
+        asked = context.last_asked
+        record = named_record(finder, asked, changes, wholly=True)
+        if record is None:  # "priya@company.com" for "Priya's new title…": a word they share
+            record = named_record(finder, asked, changes)
+            if record is None or not shares_a_name_word(record, args[typed.refers], asked, changes):
+                return None
+        if not isinstance(record.get("id"), int):
+            return None
+        log.info("tool.named_by_them", tool=typed.name)
+        return int(record["id"])
 
     def _named_instead(
         self, request: ValidatedRequest, context: ToolContext, hr: MeteredHR
