@@ -399,3 +399,16 @@ def test_the_command_runs_the_typed_design_unless_told_otherwise(capsys):
     assert evaluation.main(["--scripted", "--task", "count", "--design", "generic"]) == 0
     out = capsys.readouterr().out
     assert "design generic (" in out and "design typed" not in out
+
+
+def test_a_blind_set_reports_its_summary_without_a_line_per_task(capsys):
+    from dev.eval_heldout import HELDOUT
+
+    names = [task.name for task in HELDOUT[:2]]
+    chosen = [arg for name in names for arg in ("--task", name)]
+    evaluation.main(["--scripted", "--set", "heldout", *chosen])
+    out = capsys.readouterr().out
+    assert "pass^1 " in out and not any(name in out for name in names)
+    evaluation.main(["--scripted", "--set", "heldout", *chosen, "--tasks"])
+    out = capsys.readouterr().out
+    assert all(name in out for name in names), out
