@@ -10,7 +10,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import sqlite_utils
 
 from sandbox.hr_oauth import HRAuthorizationServer, Incoming, OAuthSettings, Reply
-from sandbox.serving import BackgroundServer
+from sandbox.serving import BackgroundServer, MethodHandler
 
 PER_PAGE = 6
 MAX_BODY_BYTES = 64 * 1024
@@ -201,30 +201,10 @@ def _record_fields(fields: dict[str, Any], *, require_name: bool) -> dict[str, A
     return record
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(MethodHandler):
     server: _Server
-    protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # quiet by default
-        if self.server.verbose:
-            super().log_message(format, *args)
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def do_PATCH(self) -> None:
-        self._handle("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    def _handle(self, method: str) -> None:
+    def respond(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY_BYTES:
             self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "body too large"})

@@ -8,8 +8,8 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable
-from http.server import ThreadingHTTPServer
-from typing import Self
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
 
 
 class BackgroundServer:
@@ -59,6 +59,38 @@ class BackgroundServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class MethodHandler(BaseHTTPRequestHandler):
+    """An HTTP/1.1 handler for a stand-in API: each method goes to `respond(method)`, and requests
+    are logged only while the server's `verbose` is set."""
+
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes; with Nagle's algorithm on, a kept-alive client's
+    # delayed ACK would hold the body back ~40 ms on every answer.
+    disable_nagle_algorithm = True
+
+    def respond(self, method: str) -> None:
+        raise NotImplementedError
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if getattr(self.server, "verbose", False):
+            super().log_message(format, *args)
+
+    def do_GET(self) -> None:
+        self.respond("GET")
+
+    def do_POST(self) -> None:
+        self.respond("POST")
+
+    def do_PUT(self) -> None:
+        self.respond("PUT")
+
+    def do_PATCH(self) -> None:
+        self.respond("PATCH")
+
+    def do_DELETE(self) -> None:
+        self.respond("DELETE")
 
 
 def stop_with_parent(stop: Callable[[], object]) -> None:
