@@ -256,3 +256,32 @@ def test_an_answer_to_who_that_names_no_one_of_those_found_is_asked_again(agent,
     reply = agent.respond("Who works in engineering?", ALICE)
     assert "it names none of the 6 who match" in asked_again(model)[0]
     assert reply.text.startswith("6 people match “engineering”")  # the bot's own, from the result
+
+
+def test_an_answer_saying_a_change_was_made_when_none_was_held_is_not_posted(agent, model):
+    salary = tool_calls(
+        ("call_rest_api", json.dumps({"method": "PATCH", "url": "/api/users/2",
+                                      "body": {"salary": 100000}}))
+    )  # fmt: skip
+    model.add(
+        salary,
+        say("The salary for Janet Weaver has been updated to 100000."),
+        say("I've updated it."),
+    )
+    reply = agent.respond("Set Janet Weaver's salary to 100000.", ALICE)
+    assert "it says a change was made, but nothing was changed" in asked_again(model)[0]
+    assert reply.text.startswith("Nothing was changed, and nothing is waiting for approval.")
+
+
+def test_a_change_claimed_without_any_tool_is_asked_again(agent, model):
+    model.add(say("Done! Janet's job has been changed to CTO."), say("I can't do that here."))
+    reply = agent.respond("Make Janet Weaver our CTO.", ALICE)
+    assert reply.text == "I can't do that here."
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["Janet Weaver is a payroll specialist.", "Her record was added in 2020.", "Who changed it?"],
+)
+def test_an_answer_that_claims_no_change_is_not_held_up(answer):
+    assert problems(answer, [], [], "") == []

@@ -37,6 +37,20 @@ WHO = re.compile(
     r"\b(?:who|whom|which|list|anyone|anybody|someone|somebody|people|staff|employees)\b",
     re.IGNORECASE,
 )
+# An answer telling of a change as made: "has been updated", "I've deleted her record".
+DONE = (
+    r"updated|changed|deleted|removed|created|added|modified|renamed|promoted|corrected|fixed|"
+    r"amended|edited|replaced"
+)
+CLAIMED = re.compile(
+    rf"\b(?:has|have) (?:now )?been (?:successfully )?(?:{DONE})\b|"
+    rf"\b(?:I|I've|I have|we|we've|we have) (?:now |just |successfully )*(?:{DONE})\b",
+    re.IGNORECASE,
+)
+NOT_CHANGED = (
+    "Nothing was changed, and nothing is waiting for approval. Ask again, naming the record and "
+    "the change."
+)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # What a tool result tells the model, never meant for people's eyes.
 RAW = re.compile(
@@ -60,12 +74,24 @@ ASK_AGAIN = (
 
 
 def problems(
-    answer: str, found: list[Found], results: list[str], said: str, asked: str = ""
+    answer: str,
+    found: list[Found],
+    results: list[str],
+    said: str,
+    asked: str = "",
+    *,
+    held: bool = False,
 ) -> list[str]:
     """What is wrong with `answer` against the turn's reads (`found`, the people each read
     settled, and `results`, the tool results as the model saw them) and people's own words
-    (`said`; `asked`, the requester's last message): nothing when it holds."""
+    (`said`; `asked`, the requester's last message): nothing when it holds. Unless a change
+    was `held` this turn, an answer may not say one was made."""
     wrong = _notes_repeated(answer, results)
+    if not held and claims_a_change(answer):
+        wrong.append(
+            "it says a change was made, but nothing was changed or held for approval: say what "
+            "was not done and why"
+        )
     if not found:
         return wrong
     last = found[-1]
@@ -102,6 +128,12 @@ def problems(
     if invented:
         wrong.append(f"it gives {', '.join(invented)}, which no result holds")
     return wrong
+
+
+def claims_a_change(answer: str) -> bool:
+    """Whether an answer says a record was changed ("has been updated", "I've deleted…"): the
+    bot's own words say what becomes of a change, and nothing changes before an approval."""
+    return bool(CLAIMED.search(answer))
 
 
 def together(founds: list[Found]) -> list[Found]:

@@ -203,7 +203,8 @@ class Agent:
                 calls = assistant.get("tool_calls") or []
                 if not calls:
                     text = (message.content or "").strip()
-                    if text and read and self.checks_answers:  # checked before anyone sees it
+                    claimed = not reply.held and answers.claims_a_change(text)
+                    if text and (read or claimed) and self.checks_answers:  # before anyone sees it
                         text = self._checked(text, messages, found, read, context, reply, deadline)
                         note = answers.withheld_note(text, found)
                         text = f"{text}\n{note}" if note else text
@@ -258,7 +259,8 @@ class Agent:
         second try, told what is wrong; else the bot's own answer from the last read."""
         said = " ".join(text for _, text in context.words)
         question = context.last_asked
-        wrong = answers.problems(text, found, read, said, question)
+        held = bool(reply.held)
+        wrong = answers.problems(text, found, read, said, question, held=held)
         if wrong:
             log.info("answer.mismatch", problems=wrong, attempt=1)
             asked = [
@@ -273,7 +275,7 @@ class Agent:
                 except ModelUnavailable:
                     again = ""
             wrong = (
-                answers.problems(again.strip(), found, read, said, question)
+                answers.problems(again.strip(), found, read, said, question, held=held)
                 if again.strip()
                 else wrong
             )
@@ -281,8 +283,9 @@ class Agent:
                 text = again.strip()
             else:
                 log.info("answer.mismatch", problems=wrong, attempt=2, worded_by="bot")
-                text = answers.bot_answer(found[-1]) if found else UNCHECKED
-                return text
+                if found:
+                    return answers.bot_answer(found[-1])
+                return answers.NOT_CHANGED if answers.claims_a_change(text) else UNCHECKED
         return answers.with_completeness(text, found[-1]) if found else text
 
     def _run_tools(
