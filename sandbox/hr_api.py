@@ -10,7 +10,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import sqlite_utils
 
 from sandbox.hr_oauth import HRAuthorizationServer, Incoming, OAuthSettings, Reply
-from sandbox.serving import BackgroundServer, MethodHandler
+from sandbox.serving import BackgroundServer, MethodHandler, RecordingServer
 
 PER_PAGE = 6
 MAX_BODY_BYTES = 64 * 1024
@@ -307,15 +306,13 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(RecordingServer):
     def __init__(self, address: tuple[str, int], directory: Directory, token: str | None) -> None:
         super().__init__(address, _Handler)
         self.directory = directory
         self.token = token
         self.oauth: HRAuthorizationServer | None = None  # set once the address is known
         self.verbose = False
-        self.seen: list[SeenRequest] = []
-        self._seen_lock = threading.Lock()
         self._released = threading.Event()
         self._released.set()
         self.held = threading.Semaphore(0)
@@ -326,14 +323,6 @@ class _Server(ThreadingHTTPServer):
         if not self._released.is_set() and (self.hold_reads or method != "GET"):
             self.held.release()
             self._released.wait(30)
-
-    def record(self, request: SeenRequest) -> None:
-        with self._seen_lock:
-            self.seen.append(request)
-
-    def snapshot(self) -> list[SeenRequest]:
-        with self._seen_lock:
-            return list(self.seen)
 
 
 class HRSandbox(BackgroundServer):

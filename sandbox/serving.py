@@ -12,6 +12,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
 
+class RecordingServer(ThreadingHTTPServer):
+    """A ThreadingHTTPServer that keeps every request its handler records (`seen`, in order),
+    so a test can assert what reached it."""
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self.seen: list[Any] = []
+        self._seen_lock = threading.Lock()
+
+    def record(self, request: Any) -> None:
+        with self._seen_lock:
+            self.seen.append(request)
+
+    def snapshot(self) -> list[Any]:
+        with self._seen_lock:
+            return list(self.seen)
+
+
 class BackgroundServer:
     """Owns one ThreadingHTTPServer and the thread serving it: `with Server(...) as s: s.url`."""
 

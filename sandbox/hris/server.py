@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import hmac
 import json
-import threading
 import time
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -28,7 +26,7 @@ from sandbox.hris.errors import (
 from sandbox.hris.openapi import build
 from sandbox.hris.records import Records
 from sandbox.hris.shapes import read_body, read_query
-from sandbox.serving import BackgroundServer, MethodHandler
+from sandbox.serving import BackgroundServer, MethodHandler, RecordingServer
 
 SANDBOX_API_KEY = "hris-sandbox-key"
 MAX_BODY_BYTES = 64 * 1024
@@ -80,28 +78,18 @@ class _Handler(MethodHandler):
         self.wfile.write(data)
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(RecordingServer):
     def __init__(self, address: tuple[str, int], records: Records, api_key: str) -> None:
         super().__init__(address, _Handler)
         self.records = records
         self.api_key = api_key
         self.document = build()
         self.verbose = False
-        self.seen: list[SeenRequest] = []
-        self._seen_lock = threading.Lock()
 
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
-
-    def record(self, request: SeenRequest) -> None:
-        with self._seen_lock:
-            self.seen.append(request)
-
-    def snapshot(self) -> list[SeenRequest]:
-        with self._seen_lock:
-            return list(self.seen)
 
     def answer(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> Answer:
         parts = urlsplit(target)
