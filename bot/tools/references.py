@@ -168,13 +168,13 @@ def unnamed(
         f"Which {noun} do you mean? Name them by full name, email or id."
     )
     try:  # "Make George a director": the Georges their words could mean
-        candidates = named_labels(finder, said[-1]) if finder is not None and said else ""
+        candidates = _named_by_a_word(finder, said[-1]) if finder is not None and said else []
     except (HRError, RequestRefused):
-        candidates = ""
-    if candidates and ";" in candidates:
+        candidates = []
+    if len(candidates) > 1:
         answer = (
-            f"Your words could mean several {noun}s: {candidates}. Which one do you mean? "
-            "Nothing was queued."
+            f"Your words could mean several {noun}s: {_labels(candidates)}. Which one do you "
+            "mean? Nothing was queued."
         )
     return Unresolved(f"Error: {answer} The user has been asked.", answer)
 
@@ -384,11 +384,11 @@ def _run_together(finder: EmployeeFinder, reference: str) -> list[dict[str, Any]
 
 
 def named_record(
-    finder: EmployeeFinder, text: str, changes: tuple[str, ...] = (), *, wholly: bool = False
+    finder: EmployeeFinder, text: str, changes: tuple[str, ...] = ()
 ) -> dict[str, Any] | None:
-    """The one record a message names (its email, its whole name, or, unless `wholly`, a
-    capitalised word of its name no one else's holds, as `unnamed` counts them), or None when
-    it names none or several."""
+    """The one record a message names (its email, its whole name, or a capitalised word of its
+    name no one else's holds, as `unnamed` counts them), or None when it names none or
+    several."""
     try:
         people = finder.everyone()
     except (HRError, RequestRefused):
@@ -398,8 +398,6 @@ def named_record(
     whole = [p for p in people if _named_in(p, text)]
     if whole:
         return whole[0] if len(whole) == 1 else None
-    if wholly:
-        return None
     capitalised = {w.casefold() for w in _WORD.findall(text) if w[0].isupper()}
     capitalised -= set(_WORD.findall(" ".join(changes).casefold()))
     if len([p for p in people if _name_words(p) & capitalised]) > 1:
@@ -408,11 +406,24 @@ def named_record(
     return singled[0] if len(singled) == 1 else None
 
 
-def shares_a_name_word(
+def named_instead(
+    finder: EmployeeFinder, reference: Any, text: str, changes: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """For a reference that names no one ("Amara Okofor", the new name of someone just married,
+    "priya@company.com"): the one record whose whole name or email `text` (the requester's last
+    message) holds; else the one a word of its name singles out there, when the reference holds
+    that word too and `text` names no one else. None otherwise: "Tobias Funke" is not Tobias
+    Funkelstein."""
+    record = named_record(finder, text, changes)
+    if record is None or _named_in(record, text):
+        return record
+    return record if _shares_a_name_word(record, reference, text, changes) else None
+
+
+def _shares_a_name_word(
     record: dict[str, Any], reference: Any, text: str, changes: tuple[str, ...]
 ) -> bool:
-    """Whether a reference that names no one ("priya@company.com") still holds a word of the
-    record's name, and `text` (the message that singles the record out) holds no capitalised
+    """Whether the reference holds a word of the record's name, and `text` holds no capitalised
     word, past a sentence's first, that is neither in that name nor in the new values: "Delete
     Tobias Funke" names someone who is not Tobias Funkelstein."""
     name = _name_words(record)
@@ -427,12 +438,17 @@ def shares_a_name_word(
 
 
 def named_labels(finder: EmployeeFinder, text: str) -> str:
-    """The records whose name holds a capitalised word of `text`, labelled as the bot labels
-    candidates; empty when there are none (or the directory could not be read whole)."""
+    """The records a capitalised word of `text` could mean (`_named_by_a_word`), labelled as the
+    bot labels candidates; empty when there are none."""
+    return _labels(_named_by_a_word(finder, text))
+
+
+def _named_by_a_word(finder: EmployeeFinder, text: str) -> list[dict[str, Any]]:
+    """The records whose name holds a capitalised word of `text`; none when the directory could
+    not be read whole."""
     people = finder.everyone()
     capitalised = {w.casefold() for w in _WORD.findall(text) if w[0].isupper() and w.isalpha()}
-    named = [p for p in people if _name_words(p) & capitalised]
-    return "" if finder.incomplete or not named else _labels(named)
+    return [] if finder.incomplete else [p for p in people if _name_words(p) & capitalised]
 
 
 def id_written(said: list[str], ident: str, noun: str) -> bool:

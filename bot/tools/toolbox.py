@@ -24,6 +24,7 @@ from bot.tools.references import (
     asks_for_new_record,
     field_named,
     id_written,
+    named_instead,
     named_labels,
     named_record,
     new_record_unasked,
@@ -31,7 +32,6 @@ from bot.tools.references import (
     off_the_api,
     resolve,
     several_at_once,
-    shares_a_name_word,
     unnamed,
     unsaid,
 )
@@ -388,6 +388,7 @@ class Toolbox:
             return f"Error: no record came back for {request.path}; nothing was queued."
         ident = record_id(request.path)
         said = [text for _, text in context.words]
+        body = request.body if isinstance(request.body, dict) else {}
         if request.method == "POST" and not ident and not asks_for_new_record(said):
             # A new record only when people asked for one: not for a memo, a room or a lunch.
             log.info("tool.create_unasked", path=request.path)
@@ -406,16 +407,13 @@ class Toolbox:
         if before is not None or (request.method != "POST" and ident):
             # Only to a record someone named (their words are on the card); unreadable, by its id.
             record = self.catalogue.record.view(before) if before else {"id": ident}
-            body = request.body if isinstance(request.body, dict) else {}
             changes = tuple(v for v in body.values() if isinstance(v, str))
             finder = finder or EmployeeFinder(hr, self.catalogue)
-            people = [text for _, text in context.words]
-            stray = unnamed(record, people, self.noun, finder, ident=ident, changes=changes)
+            stray = unnamed(record, said, self.noun, finder, ident=ident, changes=changes)
             if stray is not None:
                 log.info("tool.unnamed_record", method=request.method, path=request.path)
                 return answered(stray)
-        body = request.body if isinstance(request.body, dict) else {}
-        made_up = unsaid(body, [text for _, text in context.words], before)
+        made_up = unsaid(body, said, before)
         if made_up:
             log.info("tool.value_unsaid", method=request.method, fields=[f for f, _ in made_up])
             values = "; ".join(f"{field} {coded(value)}" for field, value in made_up)
@@ -463,13 +461,8 @@ class Toolbox:
         reference holds that word too and the message names no one else; None otherwise. "Tobias
         Funke" is not Tobias Funkelstein."""
         changes = tuple(v for k, v in args.items() if k != typed.refers and isinstance(v, str))
-        asked = context.last_asked
-        record = named_record(finder, asked, changes, wholly=True)
-        if record is None:  # "priya@company.com" for "Priya's new title…": a word they share
-            record = named_record(finder, asked, changes)
-            if record is None or not shares_a_name_word(record, args[typed.refers], asked, changes):
-                return None
-        if not isinstance(record.get("id"), int):
+        record = named_instead(finder, args[typed.refers], context.last_asked, changes)
+        if record is None or not isinstance(record.get("id"), int):
             return None
         log.info("tool.named_by_them", tool=typed.name)
         return int(record["id"])
