@@ -38,6 +38,10 @@ USAGE = "usage: python -m bot [rotate-keys]"
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["catalogue"]:  # the operator's catalogue commands, as hr-approval-bot has them
+        from bot.cli import main as cli_main
+
+        return cli_main(args)
     if args not in ([], ["rotate-keys"]):
         print(USAGE, file=sys.stderr)
         return 2
