@@ -50,7 +50,7 @@ from bot.slack import events
 from bot.slack.client import make_web_client
 from bot.slack.events import Incoming
 from bot.slack.server import WSGIApp, page_application
-from bot.tools.catalogue import DEFAULT_CATALOGUE, Catalogue
+from bot.tools.catalogue import DEFAULT_CATALOGUE, Catalogue, NestedBodies
 from bot.tools.toolbox import Toolbox
 from infra import metrics
 from infra.db import open_database
@@ -129,16 +129,17 @@ def build_core(
     hr = HRClient(config.hr_api_url, token=None if per_user else config.hr_api_token)
     closing.callback(hr.close)
 
+    catalogue = Catalogue.load(catalogue_path)
     executor = Executor(
         actions,
-        hr,
+        NestedBodies(hr, catalogue),
         snapshot=hr.snapshot,
         authority=authority,
         requester_problem=requester_problem,
         leases=Leases(storage.database, owner=owner, seconds=config.lease_seconds, now=actions.now),
     )
     toolbox = Toolbox(
-        Catalogue.load(catalogue_path),
+        catalogue,
         hr,
         actions,
         approval_ttl_seconds=config.approval_ttl_seconds,

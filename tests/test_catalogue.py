@@ -245,3 +245,103 @@ def test_the_listed_fields_must_be_the_records_own():
     ) == {"id": 1, "name": "Ann Lee"}
     with pytest.raises(ValueError, match='"listed" is a list of its own field names'):
         record_shape({"fields": fields, "listed": ["salary"]})
+
+
+def test_every_problem_in_a_catalogue_is_reported_at_once_one_a_line():
+    data = {
+        "resources": {
+            "person": {"noun": "person", "fields": {"name": ["name"]}, "people": True},
+            "Bad Name": {"noun": "x", "fields": {"a": ["a"]}},
+        },
+        "paging": {"items": "data"},
+        "endpoints": [
+            {"method": "GET", "path": "/people", "resource": "persons"},
+            {
+                "method": "DELETE",
+                "path": "/people/{id}",
+                "params": {"id": "integer"},
+                "resource": "person",
+                "approval": False,
+            },
+            {
+                "method": "POST",
+                "path": "/people",
+                "resource": "person",
+                "body": {"name": {"type": "text"}, "boss": {"type": "string", "at": "a..b"}},
+            },
+        ],
+    }
+    with pytest.raises(CatalogueError) as refused:
+        Catalogue.from_data(data)
+    problems = refused.value.problems
+    assert problems == str(refused.value).splitlines()
+    expected = [
+        'the people\'s records need a "name" and an "email" field',
+        "resource name 'Bad Name' must be snake_case",
+        '"paging" needs either "pages" (page numbers) or "next" (a cursor)',
+        "GET /people: resource must name one of the catalogue's resources",
+        "DELETE /people/{id}: writes always need approval",
+        "POST /people: field name needs a type",
+        "POST /people: field boss: at is a dotted path",
+    ]
+    assert len(problems) == len(expected)
+    for problem, words in zip(problems, expected, strict=True):
+        assert words in problem
+
+
+def test_a_draft_offers_only_the_endpoints_the_operator_kept():
+    endpoint = {"method": "GET", "path": "/api/users", "query": {"page": "integer"}}
+    draft = {"draft": {"source": "spec.json"}, "endpoints": [{**endpoint, "keep": False}]}
+    with pytest.raises(CatalogueError, match="no endpoint is kept \\(1 are listed\\)"):
+        Catalogue.from_data(draft)
+    delete = {"method": "DELETE", "path": "/api/users/{id}", "params": {"id": "integer"}}
+    kept = Catalogue.from_data(
+        {**draft, "endpoints": [{**endpoint, "keep": True}, {**delete, "keep": False}]}
+    )
+    assert [e.path for e in kept.endpoints] == ["/api/users"]
+    assert [e.method for e in kept.held_back] == ["DELETE"]
+    with pytest.raises(RequestRefused):
+        kept.validate("DELETE", "/api/users/2", None)
+
+
+def test_paging_by_cursor_reads_the_next_links_query_never_its_host():
+    catalogue = Catalogue.from_data(
+        {
+            "paging": {"items": "_data", "next": "_meta.links.next.href", "size": "limit"},
+            "endpoints": [],
+        }
+    )
+    page = {
+        "_data": [{"id": "1"}, "x"],
+        "_meta": {
+            "links": {
+                "next": {"href": "https://elsewhere.example/v2/persons?limit=2&cursor=cur_abc"}
+            }
+        },
+    }
+    assert catalogue.paging.records(page) == [{"id": "1"}]
+    assert catalogue.paging.after(page, 1) == "limit=2&cursor=cur_abc"
+    assert catalogue.paging.after({"_data": []}, 2) is None
+    numbered = Catalogue.from_data({"endpoints": []}).paging
+    assert numbered.after({"data": [], "total_pages": 3}, 2) == "page=3"
+    assert numbered.after({"data": [], "total_pages": 3}, 3) is None
+
+
+def test_a_field_the_hr_api_takes_nested_is_sent_nested_and_shown_flat():
+    catalogue = Catalogue.from_data(
+        {
+            "endpoints": [
+                {
+                    "method": "POST",
+                    "path": "/leave",
+                    "body": {
+                        "employee": {"type": "string", "at": "person.id"},
+                        "note": {"type": "string"},
+                    },
+                }
+            ]
+        }
+    )
+    request = catalogue.validate("POST", "/leave", {"employee": "7", "note": "hi"})
+    assert request.body == {"employee": "7", "note": "hi"}
+    assert request.endpoint.sent(request.body) == {"person": {"id": "7"}, "note": "hi"}

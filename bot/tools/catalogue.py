@@ -1,6 +1,8 @@
 """The endpoint catalogue (data, in endpoints.json): what the model may call, and how; and how
-the HR API's records look (its "record" section), the one place that knows a record's field
-names, so cards, the finder and the model see records in the request's terms."""
+the HR API's records look, the one place that knows a record's field names, so cards, the
+finder and the model see records in the request's terms. One kind of record ("record") or
+several ("resources", each endpoint naming its own), how lists page ("paging"), and, in a draft
+made by `catalogue import`, which endpoints the operator kept."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from bot.tools.checks import (
     FIELD_TYPES,
@@ -32,6 +35,12 @@ class RecordShape:
     fields: dict[str, tuple[str, ...]] | None = None
     # The fields a whole-directory listing shows (with the id); None: all of them.
     listed: tuple[str, ...] | None = None
+    name: str = "record"  # its key under "resources"
+    people: bool = False  # the directory of people: what the finder searches
+    # The field (of its own, in the request's terms) holding the id of the one person a record
+    # is about: a time-off request's employee. None: about nobody (a department), or, on the
+    # people themselves, the record's own person.
+    subject: str | None = None
 
     def row(self, record: dict[str, Any]) -> dict[str, Any]:
         """A record as a directory listing shows it: its view, cut to the listed fields."""
@@ -45,42 +54,87 @@ class RecordShape:
         and what a card compares a change against. Without a mapping, the record as it is."""
         if self.fields is None:
             return dict(record)
-        view: dict[str, Any] = {"id": record.get(self.id_field)}
+        view: dict[str, Any] = {"id": as_id(dig(record, self.id_field))}
         for name, parts in self.fields.items():
             if len(parts) == 1:
-                view[name] = record.get(parts[0])
+                view[name] = dig(record, parts[0])
             else:
-                words = [str(record[p]) for p in parts if record.get(p) not in (None, "")]
-                view[name] = " ".join(words)
+                values = [dig(record, p) for p in parts]
+                view[name] = " ".join(str(v) for v in values if v not in (None, ""))
         return view
 
 
-def record_shape(entry: Any) -> RecordShape:
-    """The catalogue's "record" section; ValueError says what is wrong with it. None means
-    records are shown as they are."""
+def as_id(value: Any) -> Any:
+    """An id written in digits ("1003", as some HR APIs send them) as the number it is, so it
+    is named, compared and put in a path like any other; anything else as it is."""
+    if isinstance(value, str) and re.fullmatch(r"[1-9][0-9]{0,9}", value):
+        return int(value)
+    return value
+
+
+def dig(record: Any, path: str) -> Any:
+    """The value at a dotted path in a record (`position.title`, `org_units.0.name`); None
+    where the record has nothing there."""
+    value = record
+    for key in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return None
+    return value
+
+
+def placed(fields: dict[str, Any], at: dict[str, str]) -> dict[str, Any]:
+    """A body in the request's terms (what the card shows) nested as the HR API takes it: each
+    field at its dotted path (`person_id` at `person.id`), the others as they are."""
+    body: dict[str, Any] = {}
+    for name, value in fields.items():
+        *outer, last = at.get(name, name).split(".")
+        into = body
+        for key in outer:
+            into = into.setdefault(key, {})
+        into[last] = value
+    return body
+
+
+def record_shape(entry: Any, name: str = "record") -> RecordShape:
+    """The catalogue's "record" section, or one of its "resources"; ValueError says what is
+    wrong with it. None means records are shown as they are."""
     if entry is None:
         return RecordShape()
     fields = entry.get("fields") if isinstance(entry, dict) else None
     if not isinstance(entry, dict) or not isinstance(fields, dict):
-        raise ValueError('"record" is {"noun": ..., "fields": {"name": ["first_name", ...]}}')
-    for name, parts in fields.items():
+        raise ValueError(f'"{name}" is {{"noun": ..., "fields": {{"name": ["first_name", ...]}}}}')
+    for field, parts in fields.items():
         if not (isinstance(parts, list) and parts and all(isinstance(p, str) for p in parts)):
-            raise ValueError(f"record field {name!r} needs a list of the HR API's field names")
+            raise ValueError(f"{name} field {field!r} needs a list of the HR API's field names")
     noun = entry.get("noun")
     if noun is not None and not (
-        isinstance(noun, str) and re.fullmatch(r"[a-z][a-z ]{0,30}", noun)
+        isinstance(noun, str) and re.fullmatch(r"[a-z][a-z -]{0,30}", noun)
     ):
-        raise ValueError("record noun must be a short lower-case word, like 'employee'")
+        raise ValueError(f"{name} noun must be short lower-case words, like 'employee'")
     listed = entry.get("listed")
     if listed is not None and not (
-        isinstance(listed, list) and listed and all(name in fields for name in listed)
+        isinstance(listed, list) and listed and all(field in fields for field in listed)
     ):
-        raise ValueError('record "listed" is a list of its own field names, like ["name", "job"]')
+        raise ValueError(f'{name} "listed" is a list of its own field names, like ["name", "job"]')
+    people, subject = entry.get("people", False), entry.get("subject")
+    if not isinstance(people, bool):
+        raise ValueError(f'{name} "people" is true or false')
+    if subject is not None and subject not in fields:
+        raise ValueError(f'{name} "subject" names one of its own fields, not {subject!r}')
+    if people and not {"name", "email"} <= set(fields):
+        raise ValueError(f'{name}: the people\'s records need a "name" and an "email" field')
     return RecordShape(
         noun=noun,
         id_field=str(entry.get("id", "id")),
-        fields={name: tuple(parts) for name, parts in fields.items()},
+        fields={field: tuple(parts) for field, parts in fields.items()},
         listed=tuple(listed) if listed is not None else None,
+        name=name,
+        people=people,
+        subject=subject,
     )
 
 
@@ -89,10 +143,107 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _LITERAL_SEGMENT = re.compile(r"^[A-Za-z0-9_.-]+$")
 _PLACEHOLDER = re.compile(r"^\{([a-z_][a-z0-9_]*)\}$")
 _TOOL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_AT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*")
+_RESOURCE_NAME = re.compile(r"[a-z][a-z0-9_]{0,40}")
+SECTIONS = frozenset({"record", "resources", "paging", "endpoints", "draft"})
+ENDPOINT_KEYS = frozenset(
+    {
+        "method",
+        "path",
+        "description",
+        "params",
+        "query",
+        "body",
+        "approval",
+        "approvals_required",
+        "tool",
+        "resource",
+        "keep",
+        "operation_id",
+    }
+)
 
 
 class CatalogueError(Exception):
-    """The catalogue file is not a valid endpoint catalogue."""
+    """The catalogue file is not a valid endpoint catalogue: every problem found, one a line."""
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class Paging:
+    """How the HR API's lists page: by page number (`pages`: the field with how many there
+    are) or by cursor (`next`: the dotted path of the next page's link, whose `cursor` query
+    parameter is sent back). `items`: the field holding a page's records."""
+
+    items: str = "data"
+    pages: str | None = "total_pages"
+    page: str = "page"
+    next: str | None = None
+    cursor: str = "cursor"
+    size: str | None = None  # the query parameter for a page's size: the bot's, not the model's
+
+    @property
+    def by_cursor(self) -> bool:
+        return self.next is not None
+
+    def records(self, body: Any) -> list[dict[str, Any]] | None:
+        """A page's records; None when `body` is not a page of a list."""
+        found = dig(body, self.items) if isinstance(body, dict) else None
+        if not isinstance(found, list):
+            return None
+        return [r for r in found if isinstance(r, dict)]
+
+    def total(self, body: Any) -> int | None:
+        """How many pages there are, when the HR API says (page-number lists only)."""
+        pages = dig(body, self.pages) if self.pages and isinstance(body, dict) else None
+        return (
+            pages if isinstance(pages, int) and not isinstance(pages, bool) and pages > 0 else None
+        )
+
+    def after(self, body: Any, page: int) -> str | None:
+        """The query that reads the page after `page` (whose answer was `body`); None on the
+        last. A cursor is taken from the next link's query, never the link itself: every
+        request stays a path on the configured HR API."""
+        if not self.by_cursor:
+            total = self.total(body)
+            return f"{self.page}={page + 1}" if total is not None and page < total else None
+        link = dig(body, str(self.next)) if isinstance(body, dict) else None
+        if not isinstance(link, str):
+            return None
+        query = urlsplit(link).query  # with the list's own filters and page size
+        return query if dict(parse_qsl(query)).get(self.cursor) else None
+
+
+def paging(entry: Any) -> Paging:
+    """The catalogue's "paging" section; ValueError says what is wrong with it."""
+    if entry is None:
+        return Paging()
+    keys = {"items", "pages", "page", "next", "cursor", "size"}
+    if not isinstance(entry, dict) or not isinstance(entry.get("items"), str):
+        raise ValueError(
+            '"paging" is {"items": "data", "pages": "total_pages"} or '
+            '{"items": "_data", "next": "_meta.links.next.href"}'
+        )
+    if set(entry) - keys or not all(isinstance(v, str) and v for v in entry.values()):
+        raise ValueError(f'"paging" takes only text values for {", ".join(sorted(keys))}')
+    if ("next" in entry) == ("pages" in entry):
+        raise ValueError('"paging" needs either "pages" (page numbers) or "next" (a cursor)')
+    if "next" in entry:
+        return Paging(
+            items=entry["items"],
+            pages=None,
+            next=entry["next"],
+            cursor=entry.get("cursor", "cursor"),
+        )
+    return Paging(
+        items=entry["items"],
+        pages=entry["pages"],
+        page=entry.get("page", "page"),
+        size=entry.get("size"),
+    )
 
 
 @dataclass(frozen=True)
@@ -106,6 +257,7 @@ class BodyField:
     # Sent in the requester's own letter case where the model changed only that (a convention
     # such as lower-case job titles); names and emails are better left to the model.
     as_typed: bool = False
+    at: str | None = None  # where the HR API takes it, when nested: person_id at person.id
 
 
 @dataclass(frozen=True)
@@ -120,6 +272,13 @@ class Endpoint:
     body: tuple[BodyField, ...] | None
     pattern: re.Pattern[str]
     tool: str | None = None  # the typed tool's name, if not the one made from method and noun
+    resource: str = "record"  # the kind of record it reads or changes, from "resources"
+
+    def sent(self, body: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The body as the HR API takes it: fields nested where the catalogue says ("at")."""
+        if body is None:
+            return None
+        return placed(body, {f.name: f.at for f in self.body or () if f.at})
 
     @property
     def is_write(self) -> bool:
@@ -175,50 +334,51 @@ def _compile(template: str, params: dict[str, str]) -> re.Pattern[str]:
     return re.compile("^/" + "/".join(parts) + "$")
 
 
-def _endpoint(entry: dict[str, Any]) -> Endpoint:
+def _endpoint(entry: Any, resources: dict[str, RecordShape]) -> Endpoint:
+    """One entry of "endpoints"; CatalogueError lists every problem with it."""
+    if not isinstance(entry, dict):
+        raise CatalogueError(f"an endpoint is an object with a method and a path, not {entry!r}")
     method = entry.get("method")
     path = entry.get("path")
     if method not in METHODS or not isinstance(path, str):
         raise CatalogueError(f"entry needs a method from {METHODS} and a path: {entry!r}")
+    where = f"{method} {path}"
+    problems: list[str] = []
+    unknown = sorted(set(entry) - ENDPOINT_KEYS)
+    if unknown:
+        problems.append(f"{where}: unknown key(s) {', '.join(unknown)}")
     params = dict(entry.get("params") or {})
     query = dict(entry.get("query") or {})
     approval = bool(entry.get("approval", method in WRITE_METHODS))
     if method in WRITE_METHODS and not approval:
-        raise CatalogueError(f"{method} {path}: writes always need approval")
+        problems.append(f"{where}: writes always need approval")
     if method != "GET" and query:
-        raise CatalogueError(f"{method} {path}: only GET endpoints take query parameters")
+        problems.append(f"{where}: only GET endpoints take query parameters")
     if any(kind not in PARAM_TYPES for kind in query.values()):
-        raise CatalogueError(f"{method} {path}: query types must be among {sorted(PARAM_TYPES)}")
+        problems.append(f"{where}: query types must be among {sorted(PARAM_TYPES)}")
     approvals_required = entry.get("approvals_required", 1)
     if not isinstance(approvals_required, int) or not 1 <= approvals_required <= 10:
-        raise CatalogueError(f"{method} {path}: approvals_required must be 1 to 10")
+        problems.append(f"{where}: approvals_required must be 1 to 10")
+    if not isinstance(entry.get("keep", True), bool):
+        problems.append(f"{where}: keep is true or false")
+    resource = entry.get("resource", "record" if "record" in resources else None)
+    if resource not in resources:
+        known = ", ".join(sorted(resources))
+        problems.append(f"{where}: resource must name one of the catalogue's resources ({known})")
     body = None
     if "body" in entry:
-        if method not in ("POST", "PUT", "PATCH"):
-            raise CatalogueError(f"{method} {path}: only POST, PUT and PATCH take a body")
-        fields = []
-        for name, spec in entry["body"].items():
-            if spec.get("type") not in FIELD_TYPES:
-                raise CatalogueError(f"{method} {path}: field {name} needs a type")
-            if not isinstance(spec.get("as_typed", False), bool):
-                raise CatalogueError(f"{method} {path}: field {name}: as_typed is true or false")
-            fields.append(
-                BodyField(
-                    name=name,
-                    type=spec["type"],
-                    required=bool(spec.get("required", False)),
-                    max_length=spec.get("max_length"),
-                    description=spec.get("description", ""),
-                    enum=_choices(f"{method} {path}: field {name}", spec),
-                    as_typed=spec.get("as_typed", False),
-                )
-            )
-        body = tuple(fields)
+        body = _body(where, method, entry["body"], problems)
     elif method in ("POST", "PUT", "PATCH"):
-        raise CatalogueError(f"{method} {path}: describe its body fields under 'body'")
+        problems.append(f"{where}: describe its body fields under 'body' ({{}} for none)")
     tool = entry.get("tool")
     if tool is not None and not (isinstance(tool, str) and _TOOL_NAME.match(tool)):
-        raise CatalogueError(f"{method} {path}: tool must be a snake_case name, not {tool!r}")
+        problems.append(f"{where}: tool must be a snake_case name, not {tool!r}")
+    try:
+        pattern = _compile(path, params)
+    except CatalogueError as e:
+        problems.extend(e.problems)
+    if problems:
+        raise CatalogueError(*problems)
     return Endpoint(
         method=method,
         path=path,
@@ -228,9 +388,82 @@ def _endpoint(entry: dict[str, Any]) -> Endpoint:
         params=params,
         query=query,
         body=body,
-        pattern=_compile(path, params),
+        pattern=pattern,
         tool=tool,
+        resource=str(resource),
     )
+
+
+def _body(where: str, method: str, entry: Any, problems: list[str]) -> tuple[BodyField, ...]:
+    """An endpoint's "body" fields; what is wrong with each is added to `problems`."""
+    if method not in ("POST", "PUT", "PATCH"):
+        problems.append(f"{where}: only POST, PUT and PATCH take a body")
+        return ()
+    if not isinstance(entry, dict):
+        problems.append(f'{where}: "body" is {{"field": {{"type": "string"}}, ...}}')
+        return ()
+    fields = []
+    for name, spec in entry.items():
+        if not isinstance(spec, dict) or spec.get("type") not in FIELD_TYPES:
+            problems.append(f"{where}: field {name} needs a type, one of {sorted(FIELD_TYPES)}")
+            continue
+        if not isinstance(spec.get("as_typed", False), bool):
+            problems.append(f"{where}: field {name}: as_typed is true or false")
+            continue
+        at = spec.get("at")
+        if at is not None and not (isinstance(at, str) and _AT.fullmatch(at)):
+            problems.append(f"{where}: field {name}: at is a dotted path, like person.id")
+            continue
+        try:
+            choices = _choices(f"{where}: field {name}", spec)
+        except CatalogueError as e:
+            problems.extend(e.problems)
+            continue
+        fields.append(
+            BodyField(
+                name=name,
+                type=spec["type"],
+                required=bool(spec.get("required", False)),
+                max_length=spec.get("max_length"),
+                description=spec.get("description", ""),
+                enum=choices,
+                as_typed=spec.get("as_typed", False),
+                at=at,
+            )
+        )
+    return tuple(fields)
+
+
+def _resources(data: dict[str, Any], problems: list[str]) -> dict[str, RecordShape]:
+    """The catalogue's kinds of record: its "resources", or its one "record"."""
+    if "record" in data and "resources" in data:
+        problems.append('give "record" (one kind of record) or "resources" (several), not both')
+    if "resources" not in data:
+        try:
+            return {"record": record_shape(data.get("record"))}
+        except ValueError as e:
+            problems.append(str(e))
+            return {"record": RecordShape()}
+    entries = data["resources"]
+    if not isinstance(entries, dict) or not entries:
+        problems.append('"resources" is {"person": {"noun": "person", "fields": {...}}, ...}')
+        return {}
+    resources: dict[str, RecordShape] = {}
+    for name, entry in entries.items():
+        if not _RESOURCE_NAME.fullmatch(name):
+            problems.append(f"resource name {name!r} must be snake_case, like time_off")
+            continue
+        try:
+            resources[name] = record_shape(entry, name)
+        except ValueError as e:
+            problems.append(str(e))
+            resources[name] = RecordShape(name=name)  # known, so its endpoints add no problem
+    people = [name for name, shape in resources.items() if shape.people]
+    if len(people) > 1:
+        problems.append(f'only one resource holds the people ("people": true), not {people}')
+    if any(shape.subject for shape in resources.values()) and not people:
+        problems.append('a resource names a "subject", but none holds the people ("people": true)')
+    return resources
 
 
 def _choices(where: str, spec: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -248,8 +481,20 @@ def _choices(where: str, spec: dict[str, Any]) -> tuple[Any, ...] | None:
 class Catalogue:
     """The endpoints the model may call; everything else is refused before any network I/O."""
 
-    def __init__(self, endpoints: list[Endpoint], record: RecordShape | None = None) -> None:
-        self.record = record or RecordShape()
+    def __init__(
+        self,
+        endpoints: list[Endpoint],
+        record: RecordShape | None = None,
+        *,
+        resources: dict[str, RecordShape] | None = None,
+        paging: Paging | None = None,
+        held_back: tuple[Endpoint, ...] = (),
+    ) -> None:
+        """`resources`: every kind of record by name (by default `record` alone); `held_back`:
+        a draft's endpoints the operator has not kept, listed but never offered."""
+        self.resources = resources or {"record": record or RecordShape()}
+        self.paging = paging or Paging()
+        self.held_back = held_back
         seen = set()
         for endpoint in endpoints:
             key = (endpoint.method, endpoint.path)
@@ -257,6 +502,27 @@ class Catalogue:
                 raise CatalogueError(f"{endpoint.method} {endpoint.path} is listed twice")
             seen.add(key)
         self.endpoints = tuple(endpoints)
+        people = [shape for shape in self.resources.values() if shape.people]
+        # The directory the finder searches: the people's records, or the one kind there is.
+        self.record = people[0] if people else self.resources.get("record", RecordShape())
+
+    def shape(self, endpoint: Endpoint | None) -> RecordShape:
+        """How the records `endpoint` reads or changes look; the people's by default."""
+        if endpoint is None:
+            return self.record
+        return self.resources.get(endpoint.resource, self.record)
+
+    def directory(self, *, one: bool) -> Endpoint | None:
+        """The people's list endpoint (GET, no placeholder), or with `one` the GET of one of
+        them by a single placeholder; None when the catalogue has none."""
+        for endpoint in self.endpoints:
+            if (
+                endpoint.method == "GET"
+                and self.shape(endpoint) is self.record
+                and len(endpoint.params) == (1 if one else 0)
+            ):
+                return endpoint
+        return None
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_CATALOGUE) -> Catalogue:
@@ -268,13 +534,45 @@ class Catalogue:
 
     @classmethod
     def from_data(cls, data: Any) -> Catalogue:
+        """The catalogue `data` describes; CatalogueError lists every problem found in it, one
+        a line, rather than the first alone."""
         if not isinstance(data, dict) or not isinstance(data.get("endpoints"), list):
             raise CatalogueError('a catalogue is {"endpoints": [...]}')
+        problems: list[str] = []
+        unknown = sorted(set(data) - SECTIONS)
+        if unknown:
+            problems.append(
+                f"unknown section(s) {', '.join(unknown)}; "
+                f"a catalogue has {', '.join(sorted(SECTIONS))}"
+            )
+        resources = _resources(data, problems)
         try:
-            record = record_shape(data.get("record"))
+            lists = paging(data.get("paging"))
         except ValueError as e:
-            raise CatalogueError(str(e)) from e
-        return cls([_endpoint(entry) for entry in data["endpoints"]], record)
+            problems.append(str(e))
+            lists = Paging()
+        kept: list[Endpoint] = []
+        held_back: list[Endpoint] = []
+        seen: set[tuple[str, str]] = set()
+        for entry in data["endpoints"]:
+            try:
+                endpoint = _endpoint(entry, resources)
+            except CatalogueError as e:
+                problems.extend(e.problems)
+                continue
+            key = (endpoint.method, endpoint.path)
+            if key in seen:
+                problems.append(f"{endpoint.method} {endpoint.path} is listed twice")
+            seen.add(key)
+            (kept if entry.get("keep", True) else held_back).append(endpoint)
+        if held_back and not kept and not problems:
+            problems.append(
+                f"no endpoint is kept ({len(held_back)} are listed): review each, and set "
+                '"keep": true on those the bot may offer'
+            )
+        if problems:
+            raise CatalogueError(*problems)
+        return cls(kept, resources=resources, paging=lists, held_back=tuple(held_back))
 
     def describe(self) -> str:
         return "\n".join(endpoint.describe() for endpoint in self.endpoints)
@@ -314,3 +612,20 @@ class Catalogue:
                 raise RequestRefused(f"body field {field.name!r} must be one of: {allowed}")
         full_path = path + (f"?{query}" if query else "")
         return ValidatedRequest(endpoint, method, full_path, checked_body)
+
+
+class NestedBodies:
+    """The HR transport the executor sends approved changes through: each body goes out nested
+    as the catalogue says (`person_id` at `person.id`), while the stored action, its hash and
+    its card keep the flat fields the approver read."""
+
+    def __init__(self, transport: Any, catalogue: Catalogue) -> None:
+        self.transport = transport
+        self.catalogue = catalogue
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        endpoint = self.catalogue.endpoint(method, path.partition("?")[0])
+        body = kwargs.get("body")
+        if endpoint is not None and isinstance(body, dict):
+            kwargs["body"] = endpoint.sent(body)
+        return self.transport.request(method, path, **kwargs)

@@ -15,7 +15,16 @@ if TYPE_CHECKING:
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 MAX_URL_LENGTH = 512
 MAX_BODY_BYTES = 8 * 1024
-PARAM_TYPES = {"integer": r"[1-9][0-9]{0,9}", "slug": r"[A-Za-z0-9_-]{1,64}"}
+PARAM_TYPES = {
+    "integer": r"[1-9][0-9]{0,9}",
+    "slug": r"[A-Za-z0-9_-]{1,64}",
+    "cursor": r"[A-Za-z0-9_.~=-]{1,512}",  # an opaque page token, sent back as it came
+}
+PARAM_WORDS = {
+    "integer": "a positive whole number",
+    "slug": "1 to 64 letters, digits, '_' or '-'",
+    "cursor": "the cursor the HR API gave, as it gave it",
+}
 FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "integer": (int,),
@@ -95,7 +104,7 @@ def check_query(endpoint: Endpoint, query: str) -> None:
         if names.count(name) > 1:
             raise RequestRefused(f"query parameter {name!r} is given more than once")
         if not re.fullmatch(PARAM_TYPES[kind], value):
-            raise RequestRefused(f"query parameter {name!r} must be a positive whole number")
+            raise RequestRefused(f"query parameter {name!r} must be {PARAM_WORDS[kind]}")
 
 
 def check_body(endpoint: Endpoint, body: Any) -> dict[str, Any] | None:
@@ -127,7 +136,7 @@ def check_body(endpoint: Endpoint, body: Any) -> dict[str, Any] | None:
     missing = [f.name for f in endpoint.body if f.required and f.name not in body]
     if missing:
         raise RequestRefused(f"body is missing required field(s): {', '.join(missing)}")
-    if not body:
+    if not body and fields:
         raise RequestRefused(f"body must set at least one of: {', '.join(fields)}")
     for name, value in body.items():
         spec = fields[name]

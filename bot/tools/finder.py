@@ -168,17 +168,22 @@ class EmployeeFinder:
         return self._records
 
     def _read_all(self) -> list[dict[str, Any]]:
+        """Every page of the people's list, by page number or by cursor as the catalogue says."""
+        listed = self.catalogue.directory(one=False)
+        path = listed.path if listed else LIST_PATH
+        paging = self.catalogue.paging
         records: list[dict[str, Any]] = []
-        page, pages = 1, 1
-        while page <= min(pages, MAX_PAGES):
-            response = self._get(f"{LIST_PATH}?page={page}")
-            if response is None:
-                raise HRError(f"HR API has no page {page} of {LIST_PATH}", request_sent=True)
-            found, total_pages = response.page()
-            records.extend(found)
-            pages = total_pages or page
+        query: str | None = "" if paging.by_cursor else f"{paging.page}=1"
+        page = 0
+        while query is not None and page < MAX_PAGES:
             page += 1
-        self.incomplete = pages > MAX_PAGES
+            response = self._get(f"{path}?{query}" if query else path)
+            found = paging.records(response.body) if response else None
+            if found is None:
+                raise HRError(f"HR API has no page {page} of {path}", request_sent=True)
+            records.extend(found)
+            query = paging.after(response.body if response else None, page)
+        self.incomplete = query is not None
         return records
 
     def find(self, query: Any) -> tuple[str, Found | None]:
@@ -274,7 +279,11 @@ class EmployeeFinder:
         records; raises HRError or RequestRefused when the directory cannot be read."""
         number = RECORD_ID.fullmatch(query)
         if number:
-            response = self._get(ITEM_PATH.format(id=number[1]))
+            one = self.catalogue.directory(one=True)
+            path = (
+                re.sub(r"\{\w+\}", number[1], one.path) if one else ITEM_PATH.format(id=number[1])
+            )
+            response = self._get(path)
             record = response.record if response else None
             return [self.catalogue.record.view(record)] if isinstance(record, dict) else []
         wanted = query.casefold()

@@ -16,7 +16,7 @@ from approvals.records import TooManyPending, record_id
 from bot.hr.client import HRClient, HRError, HRResponse
 from bot.tools.arguments import BadArguments, parse_arguments
 from bot.tools.budget import MeteredHR, OverBudget
-from bot.tools.catalogue import Catalogue, RequestRefused, ValidatedRequest
+from bot.tools.catalogue import Catalogue, RequestRefused, ValidatedRequest, as_id, dig
 from bot.tools.context import ToolContext, ToolResult, coded, held_answer, queued_message
 from bot.tools.finder import MAX_QUERY, EmployeeFinder, Found, terms, wanted
 from bot.tools.references import (
@@ -193,6 +193,21 @@ class Toolbox:
             content, found = finder.find(args.get("query"))
             widened = self._as_asked(hr, found, context.last_asked, finder, within=found)
             return widened or ToolResult(content, found=found)
+        if typed is not None and typed.lists_all and "page" not in typed.endpoint.query:
+            log.info("tool.list_all", tool=name)  # by cursor: the bot reads every page
+            try:
+                _, _, filters = self.catalogue.validate(*typed.request(args)).path.partition("?")
+            except RequestRefused as e:
+                return f"Error: request refused: {e}."
+            content, found = list_all(
+                hr,
+                self.catalogue,
+                typed.endpoint,
+                max_chars=MAX_RESULT_CHARS,
+                clean=without_noise,
+                filters=filters,
+            )
+            return self._as_asked(hr, found, context.last_asked) or ToolResult(content, found=found)
         if typed is not None and typed.lists_all:
             asked = context.last_asked
             page = args.get("page")
@@ -218,6 +233,12 @@ class Toolbox:
         if typed is not None and typed.endpoint.method in ("PUT", "PATCH"):
             args = self._field_as_named(typed, args, context)
         finder = None  # one per call: the directory is read at most once
+        if typed is not None and typed.endpoint.is_write and typed.refers is None:
+            subject = self._subject_named(typed, args, hr)
+            if isinstance(subject, Unresolved):
+                log.info("tool.unresolved", tool=name, answered=subject.answer is not None)
+                return answered(subject)
+            args = subject
         if typed is not None and typed.refers is not None:  # the record, as the user named it
             finder = EmployeeFinder(hr, self.catalogue)
             change = typed.endpoint.is_write
@@ -239,6 +260,66 @@ class Toolbox:
             return self._hold(request, context, tool_call_id, hr, finder)
         return self._read(request, hr)
 
+    def _subject_named(
+        self, typed: TypedTool, args: dict[str, Any], hr: MeteredHR
+    ) -> dict[str, Any] | Unresolved:
+        """A change's arguments with the person its record is about (a time-off request's
+        employee, given in a body field) resolved from a name or email to their id, the same
+        way a person named in a path is; as they are when the record is about no one."""
+        shape = self.catalogue.shape(typed.endpoint)
+        parts = (shape.fields or {}).get(shape.subject or "", ())
+        field = next((f for f in typed.endpoint.body or () if (f.at or f.name) in parts), None)
+        if field is None or args.get(field.name) is None:
+            return args
+        finder = EmployeeFinder(hr, self.catalogue)
+        found = resolve(finder, args[field.name], noun=self.noun, change=True)
+        if isinstance(found, Unresolved):
+            return found
+        return {**args, field.name: str(found) if field.type == "string" else found}
+
+    def _subject(self, request: ValidatedRequest, before: Any, hr: MeteredHR) -> Any:
+        """The person (as the finder sees them) that a change to another kind of record is
+        about: by the subject field of the record as it is, or of the body; None when the
+        record is about no one; Unresolved when whose it is cannot be read."""
+        shape = self.catalogue.shape(request.endpoint)
+        parts = (shape.fields or {}).get(shape.subject or "", ())
+        if not parts:
+            return None
+        ident = as_id(dig(before, parts[0])) if isinstance(before, dict) else None
+        body = request.body if isinstance(request.body, dict) else {}
+        for field in request.endpoint.body or ():
+            if ident is None and (field.at or field.name) in parts:
+                ident = as_id(body.get(field.name))
+        one = self.catalogue.directory(one=True)
+        noun = shape.noun or "record"
+        nobody = Unresolved(
+            f"Error: the {noun} names no {self.noun} that can be read; nothing was queued.",
+            f"I could not tell whose {noun} this is, so nothing was queued.",
+        )
+        if not isinstance(ident, int) or one is None:
+            return nobody
+        try:
+            path = re.sub(r"\{\w+\}", str(ident), one.path)
+            record = hr.read_record(self.catalogue.validate("GET", path, None).path)
+        except (HRError, RequestRefused):
+            return nobody
+        return self.catalogue.record.view(record) if isinstance(record, dict) else nobody
+
+    def _owner(self, request: ValidatedRequest, hr: MeteredHR) -> dict[str, Any] | None:
+        """The record of the same kind an action's path is on (`/v2/absence-periods/7/approve`:
+        request 7), as the HR API has it now; None when there is none the catalogue reads."""
+        path = request.path.partition("?")[0]
+        while path.count("/") > 1:
+            path = path.rsplit("/", 1)[0]
+            endpoint = self.catalogue.endpoint("GET", path)
+            if endpoint and endpoint.params and endpoint.resource == request.endpoint.resource:
+                try:
+                    record = hr.read_record(path)
+                except HRError:
+                    return None
+                return record if isinstance(record, dict) else None
+        return None
+
     def _page_asked(self, typed: TypedTool, hr: MeteredHR, asked: str) -> int | None:
         """The page of the list people's words name ("page 3", "the first page", "the last
         page"), or None; the last is learnt from the list's first page."""
@@ -253,7 +334,7 @@ class Toolbox:
         try:  # "last" or "final"
             request = self.catalogue.validate("GET", f"{typed.endpoint.path}?page=1", None)
             response = hr.request("GET", request.path)
-            return response.page()[1] if response.status == 200 else None
+            return self.catalogue.paging.total(response.body) if response.status == 200 else None
         except (HRError, RequestRefused, OverBudget):
             return None  # the model's own call then says what could not be read
 
@@ -342,15 +423,16 @@ class Toolbox:
         """The people a successful read shows: a page of the list, or one record."""
         if response.status != 200:
             return None
-        record = self.catalogue.record
-        try:
-            records, _ = response.page()
-        except HRError:  # not a list: one record, or something else
+        shape = self.catalogue.shape(request.endpoint)
+        if shape is not self.catalogue.record:
+            return None  # not people: nothing an answer's names are checked against
+        records = self.catalogue.paging.records(response.body)
+        if records is None:  # not a list: one record, or something else
             one = response.record
             if not isinstance(one, dict):
                 return None
-            return Found(request.path, (record.view(one),), searched=False)
-        return Found(request.path, tuple(record.view(r) for r in records), searched=False)
+            return Found(request.path, (shape.view(one),), searched=False)
+        return Found(request.path, tuple(shape.view(r) for r in records), searched=False)
 
     def _hold(
         self,
@@ -360,6 +442,8 @@ class Toolbox:
         hr: MeteredHR,
         finder: EmployeeFinder | None = None,
     ) -> str | ToolResult:
+        shape = self.catalogue.shape(request.endpoint)
+        noun, people = shape.noun or "record", shape is self.catalogue.record
         before = None
         if request.method in ("PUT", "PATCH", "DELETE") and self.catalogue.readable(request.path):
             try:
@@ -368,28 +452,28 @@ class Toolbox:
                 return f"Error: could not read the current record ({e}); nothing was queued."
             ident = record_id(request.path)
             said = [text for _, text in context.words]
-            if before is None and ident and not id_written(said, ident, self.noun):
+            if before is None and ident and not id_written(said, ident, noun):
                 # An id nobody gave (a small model's guess): the change goes to the one record
                 # the requester's words name, or the model may name it again.
                 log.info("tool.unknown_id", method=request.method, path=request.path)
-                named = self._named_instead(request, context, hr)
+                named = self._named_instead(request, context, hr) if people else None
                 if named is not None:
                     return self._hold(named, context, tool_call_id, hr, finder)
                 return (
-                    f"Error: no {self.noun} has id {ident}, and the user never gave that id; "
-                    f"nothing was queued. Name the {self.noun} as the user did: name, email or id."
+                    f"Error: no {noun} has id {ident}, and the user never gave that id; "
+                    f"nothing was queued. Name the {noun} as the user did: name, email or id."
                 )
             if before is None:
                 return ToolResult(
                     f"Error: there is no record at {request.path}; nothing was queued.",
-                    answer=f"There is no {self.noun} at {request.path}, so nothing was queued.",
+                    answer=f"There is no {noun} at {request.path}, so nothing was queued.",
                 )
         if before is not None and not isinstance(before, dict):
             return f"Error: no record came back for {request.path}; nothing was queued."
         ident = record_id(request.path)
         said = [text for _, text in context.words]
         body = request.body if isinstance(request.body, dict) else {}
-        if request.method == "POST" and not ident and not asks_for_new_record(said):
+        if request.method == "POST" and people and not ident and not asks_for_new_record(said):
             # A new record only when people asked for one: not for a memo, a room or a lunch.
             log.info("tool.create_unasked", path=request.path)
             named = self._existing_named(context, finder or EmployeeFinder(hr, self.catalogue))
@@ -404,12 +488,21 @@ class Toolbox:
                     f"{self.noun} as the user did; else answer the user without a tool."
                 )
             return answered(new_record_unasked(self.noun))
-        if before is not None or (request.method != "POST" and ident):
-            # Only to a record someone named (their words are on the card); unreadable, by its id.
-            record = self.catalogue.record.view(before) if before else {"id": ident}
+        # An action on a record (approve a request) is shown and checked by the record it is on.
+        owner = before if before is not None or people else self._owner(request, hr)
+        subject = None if people else self._subject(request, owner, hr)
+        if isinstance(subject, Unresolved):
+            log.info("tool.subject_unknown", method=request.method, path=request.path)
+            return answered(subject)
+        if before is not None or (request.method != "POST" and ident) or subject is not None:
+            # Only to a record someone named (their words are on the card); unreadable, by its
+            # id; another kind of record about one person, by that person.
+            record = shape.view(before) if before else {"id": ident}
             changes = tuple(v for v in body.values() if isinstance(v, str))
             finder = finder or EmployeeFinder(hr, self.catalogue)
-            stray = unnamed(record, said, self.noun, finder, ident=ident, changes=changes)
+            if subject is not None:
+                record, ident, noun = subject, str(subject.get("id")), self.noun
+            stray = unnamed(record, said, noun, finder, ident=ident, changes=changes)
             if stray is not None:
                 log.info("tool.unnamed_record", method=request.method, path=request.path)
                 return answered(stray)
@@ -429,7 +522,9 @@ class Toolbox:
         if self.authority.required and hr_subject is None:
             raise NotConnected("your HR account is not connected.")
         try:
-            action = self._create(request, context, tool_call_id, before, thread, hr_subject)
+            action = self._create(
+                request, context, tool_call_id, before, thread, hr_subject, subject, owner
+            )
         except TooManyPending as e:
             who = "this user already has" if e.scope == "requester" else "there are already"
             return (
@@ -492,7 +587,16 @@ class Toolbox:
         before: Any,
         thread: Thread | None,
         hr_subject: str | None,
+        subject: dict[str, Any] | None = None,
+        owner: Any = None,
     ) -> PendingAction:
+        """The pending action; for a record about one person (`subject`), their name and email
+        go beside its fields, so the card says whose it is and they cannot approve it."""
+        shape = self.catalogue.shape(request.endpoint)
+        shown = before if isinstance(before, dict) else owner
+        fields = shape.view(shown) if isinstance(shown, dict) else None
+        if subject is not None:
+            fields = {**(fields or {}), "name": subject.get("name"), "email": subject.get("email")}
         return self.actions.create(
             requester=context.requester,
             channel=thread.channel if thread else None,
@@ -505,8 +609,8 @@ class Toolbox:
             tool_call_id=tool_call_id,
             before=before,
             contributors=sorted(context.contributors | {context.requester}),
-            noun=self.catalogue.record.noun,  # None stays None on the action
-            fields_before=self.catalogue.record.view(before) if isinstance(before, dict) else None,
+            noun=shape.noun,  # None stays None on the action
+            fields_before=fields,
             max_pending_per_requester=self.max_pending_per_requester,
             max_pending_total=self.max_pending_total,
             hr_subject=hr_subject,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -41,9 +41,10 @@ class TypedTool:
     endpoint: Endpoint
     definition: dict[str, Any]
     lists_all: bool = False
-    # The argument naming the one record the endpoint is about (by id, name or email), which
-    # the Toolbox resolves to the id its placeholder takes; None when the path has no record.
+    # The argument naming the one person the endpoint is about (by id, name or email), which
+    # the Toolbox resolves to the id its placeholder takes; None when the path names no one.
     refers: str | None = None
+    placeholder: str | None = None  # the path's placeholder `refers` fills
 
     def changes_several(self, raw: str) -> bool:
         """Whether a call of this write names a list of records: a change several at once."""
@@ -71,8 +72,8 @@ class TypedTool:
         endpoint = self.endpoint
         path = endpoint.path
         for name, kind in endpoint.params.items():
-            value = args.get(self.refers if self.refers else name)
-            path = path.replace(f"{{{name}}}", _placed(self.refers or name, kind, value))
+            given = self.refers if self.refers and name == self.placeholder else name
+            path = path.replace(f"{{{name}}}", _placed(given, kind, args.get(given)))
         try:
             query = "&".join(
                 f"{name}={_placed(name, kind, args[name])}"
@@ -86,7 +87,7 @@ class TypedTool:
         body = None
         if endpoint.body is not None:
             body = {f.name: args[f.name] for f in endpoint.body if args.get(f.name) is not None}
-            if not body:
+            if not body and endpoint.body:
                 names = ", ".join(f.name for f in endpoint.body)
                 raise RequestRefused(f"{self.name} needs at least one of: {names}")
         return endpoint.method, path + (f"?{query}" if query else ""), body
@@ -135,15 +136,34 @@ def _function(
     }
 
 
-def _refers(endpoint: Endpoint, noun: str) -> str | None:
-    """The argument that names the endpoint's one record, called after the record's noun; None
-    unless its path has exactly one placeholder, an integer id."""
-    if list(endpoint.params.values()) != ["integer"]:
+def _refers(catalogue: Catalogue, endpoint: Endpoint) -> tuple[str, str] | None:
+    """The argument that names the one person the endpoint's path is about, called after the
+    people's noun, and the placeholder it fills: the id in the path of one of the people's
+    records (`/v2/persons/{person_id}`), on that path or under it (its employments, its
+    balance); None when the path names no one by an integer id."""
+    one = catalogue.directory(one=True)
+    noun = _snake(catalogue.record.noun or "record")
+    if one is None:  # one kind of record and no read of one: any path with a single id
+        single = list(catalogue.resources) == ["record"]
+        ids = list(endpoint.params.items())
+        return (noun, ids[0][0]) if single and [k for _, k in ids] == ["integer"] else None
+    (placeholder,) = one.params
+    prefix = one.path.split("{")[0]
+    if one.params[placeholder] != "integer" or not endpoint.path.startswith(prefix):
         return None
-    return _snake(noun)
+    rest = endpoint.path[len(prefix) :].split("/", 1)[0]
+    if not (rest.startswith("{") and endpoint.params.get(rest.strip("{}")) == "integer"):
+        return None
+    return noun, rest.strip("{}")
 
 
-def _definition(name: str, endpoint: Endpoint, refers: str | None) -> dict[str, Any]:
+def _definition(
+    name: str,
+    endpoint: Endpoint,
+    refers: str | None,
+    placeholder: str | None = None,
+    paged: tuple[str, ...] = (),
+) -> dict[str, Any]:
     where = f"{endpoint.method} {endpoint.path}"
     properties: dict[str, Any] = {}
     if refers:  # the record as the user named it; a small model makes up ids without this
@@ -151,8 +171,11 @@ def _definition(name: str, endpoint: Endpoint, refers: str | None) -> dict[str, 
             "type": ["integer", "string"],
             "description": f"the {refers.replace('_', ' ')}: id, full name or email",
         }
-    params = {} if refers else endpoint.params
-    for key, kind in [*params.items(), *endpoint.query.items()]:
+    params = {k: v for k, v in endpoint.params.items() if not (refers and k == placeholder)}
+    query = {
+        k: v for k, v in endpoint.query.items() if v != "cursor"
+    }  # the bot pages, not the model
+    for key, kind in [*params.items(), *query.items()]:
         if key in properties:
             raise CatalogueError(f"typed tools: {where} names {key!r} twice")
         properties[key] = dict(_PARAM_SCHEMAS[kind])
@@ -168,7 +191,7 @@ def _definition(name: str, endpoint: Endpoint, refers: str | None) -> dict[str, 
         if field.description:
             schema["description"] = field.description
         properties[field.name] = schema
-    placed = [refers] if refers else list(endpoint.params)
+    placed = [*([refers] if refers else []), *params]
     required = [*placed, *(f.name for f in endpoint.body or () if f.required)]
     description = endpoint.description
     if endpoint.approval and not endpoint.is_write:  # as the generic tool says it
@@ -178,7 +201,6 @@ def _definition(name: str, endpoint: Endpoint, refers: str | None) -> dict[str, 
 
 def typed_tools(catalogue: Catalogue) -> dict[str, TypedTool]:
     """Every typed tool the catalogue makes, by name; CatalogueError when two would share one."""
-    noun = catalogue.record.noun or "record"
     patched = {e.path for e in catalogue.endpoints if e.method == "PATCH"}
     tools: dict[str, TypedTool] = {}
 
@@ -193,16 +215,22 @@ def typed_tools(catalogue: Catalogue) -> dict[str, TypedTool]:
             )
         tools[tool.name] = tool
 
+    paging = catalogue.paging
     for endpoint in catalogue.endpoints:
-        name = _name(endpoint, noun, patched)
+        name = _name(endpoint, catalogue.shape(endpoint).noun or "record", patched)
         if name is None:
             continue
-        lists = endpoint.method == "GET" and not endpoint.params and "page" in endpoint.query
-        refers = _refers(endpoint, noun)
-        definition = _definition(name, endpoint, refers)
-        if lists:  # one tool for both: fewer tools, fewer tokens, fewer wrong picks
+        pages = paging.cursor if paging.by_cursor else paging.page
+        lists = endpoint.method == "GET" and not endpoint.params and pages in endpoint.query
+        refers, placeholder = _refers(catalogue, endpoint) or (None, None)
+        paged = (paging.size,) if paging.size else ()
+        definition = _definition(name, endpoint, refers, placeholder, paged)
+        if lists and not paging.by_cursor:  # one tool for both: fewer tools, fewer wrong picks
             definition["function"]["description"] += " No page: all of them, compactly."
-        add(TypedTool(name, endpoint, definition, lists_all=lists, refers=refers))
+        elif lists:
+            definition["function"]["description"] += " All of them, compactly."
+        tool = TypedTool(name, endpoint, definition, lists_all=lists, refers=refers)
+        add(replace(tool, placeholder=placeholder))
     return tools
 
 
@@ -220,11 +248,10 @@ def typed_call(
             continue
         kinds = {**endpoint.params, **endpoint.query}
         given = {**match.groupdict(), **dict(parse_qsl(query))}
-        if tool.refers:  # the record by its id, under the argument's own name
-            (placeholder,) = endpoint.params
-            kinds[tool.refers] = kinds[placeholder]
-            given[tool.refers] = given.pop(placeholder)
-        if tool.lists_all:
+        if tool.refers and tool.placeholder:  # the person by their id, under the argument's name
+            kinds[tool.refers] = kinds[tool.placeholder]
+            given[tool.refers] = given.pop(tool.placeholder)
+        if tool.lists_all and "page" in endpoint.query:
             given.setdefault("page", "1")  # without it the typed tool would read every page
         args = {
             k: int(v) if kinds.get(k) == "integer" and v.isdigit() else v for k, v in given.items()
@@ -240,44 +267,57 @@ def list_all(
     *,
     max_chars: int,
     clean: Callable[[Any], Any] = lambda value: value,
+    filters: str = "",
 ) -> tuple[str, Found | None]:
     """Every page of a list endpoint as one compact table (JSON for the model), within this
     message's HR request budget and about `max_chars`; what is left out is said, never hidden.
-    With it, everyone read (None when the list could not be read)."""
+    With it, everyone read (None when the list could not be read, or is not of people).
+    `filters`: the list's own query parameters the model gave (`person.id=1003`)."""
     views: list[dict[str, Any]] = []
     everyone: list[dict[str, Any]] = []
-    page, pages, size, stopped = 1, 1, 0, None
+    shape, paging = catalogue.shape(endpoint), catalogue.paging
+    first = [] if paging.by_cursor else [f"{paging.page}=1"]
+    query: str | None = "&".join([*first, *([filters] if filters else [])])
+    page, size, stopped, total = 0, 0, None, None
     try:
-        while page <= pages:
-            if page > MAX_PAGES or size > max_chars:
-                stopped = f"read {page - 1} of {pages} pages, all there is room for"
+        while query is not None:
+            if page >= MAX_PAGES or size > max_chars:
+                stopped = f"read {_pages(page, total)}, all there is room for"
                 break
-            request = catalogue.validate("GET", f"{endpoint.path}?page={page}", None)
+            request = catalogue.validate(
+                "GET", f"{endpoint.path}?{query}" if query else endpoint.path, None
+            )
             try:
                 response = hr.request("GET", request.path)
             except OverBudget:
                 if not views:
                     raise
-                stopped = (
-                    f"read {page - 1} of {pages} pages before this message's HR requests ran out"
-                )
+                stopped = f"read {_pages(page, total)} before this message's HR requests ran out"
                 break
-            if response.status != 200:
+            page += 1
+            found = paging.records(response.body) if response.status == 200 else None
+            if found is None:
                 raise HRError(f"it answered {response.status} for page {page}", request_sent=True)
-            found, total = response.page()
             for record in found:
-                everyone.append(catalogue.record.view(record))
-                views.append(withheld(clean(catalogue.record.row(record))))
+                everyone.append(shape.view(record))
+                views.append(withheld(clean(shape.row(record))))
                 size += len(json.dumps(list(views[-1].values()), ensure_ascii=False)) + 1
-            pages, page = total or page, page + 1
+            query = paging.after(response.body, page)
+            total = paging.total(response.body) or total
     except (HRError, RequestRefused) as e:
         return f"Error: the HR API could not be read ({e}). Tell the user it is unavailable.", None
     columns = list(dict.fromkeys(key for view in views for key in view))
     rows = [[view.get(column) for column in columns] for view in views]
     read = tuple(everyone)
+    if shape is not catalogue.record:
+        return _table(columns, rows, stopped, max_chars), None
     return _table(columns, rows, stopped, max_chars), Found(
         "everyone", read, stopped is None, read, searched=False
     )
+
+
+def _pages(read: int, total: int | None) -> str:
+    return f"{read} of {total} pages" if total else f"{read} pages"
 
 
 def _table(columns: list[str], rows: list[list[Any]], stopped: str | None, max_chars: int) -> str:
