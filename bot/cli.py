@@ -52,7 +52,8 @@ def check_catalogue(args: list[str]) -> int:
     try:
         catalogue = Catalogue.load(path)
     except CatalogueError as e:
-        print(f"{path}: {e}", file=sys.stderr)
+        for problem in str(e).splitlines():  # every problem found, one a line, each with the file
+            print(f"{path}: {problem}", file=sys.stderr)
         return 1
     held = sum(1 for endpoint in catalogue.endpoints if endpoint.approval)
     print(catalogue.describe())
