@@ -118,7 +118,16 @@ class Card:
     kind: str
 
 
-_JSON_COLUMNS = ("body", "hr_body", "before", "fields_before", "contributors", "words", "edited_by")
+_JSON_COLUMNS = (
+    "body",
+    "hr_body",
+    "before",
+    "fields_before",
+    "contributors",
+    "words",
+    "edited_by",
+    "manager",
+)
 
 
 @dataclass(frozen=True)
@@ -167,6 +176,12 @@ class PendingAction:
     # The W3C traceparent of the span that held it, when tracing is on: its decision's span
     # links back to it (infra.tracing).
     trace_parent: str | None = None
+    verb: str | None = None  # its own verb ("Approve"), when not the method's ("Create")
+    # It is the HR system's own decision (approving a time-off request there): the card says so.
+    hr_decision: bool = False
+    # The manager of the person it is about, who may approve it: {"id", "name", "email"} as the
+    # HR data had them when it was held; None: the approver group decides.
+    manager: dict[str, Any] | None = None
 
     @property
     def shaped_by(self) -> frozenset[str]:
@@ -205,6 +220,7 @@ class PendingAction:
         values["contributors"] = tuple(values.get("contributors") or ())
         values["words"] = tuple((str(w[0]), str(w[1])) for w in values.get("words") or ())
         values["edited_by"] = tuple(values.get("edited_by") or ())
+        values["hr_decision"] = bool(values.get("hr_decision"))
         return cls(**values)
 
 

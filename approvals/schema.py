@@ -161,6 +161,15 @@ def add_trace_parent(db: sqlite_utils.Database) -> None:
     db["actions"].add_column("trace_parent", str)
 
 
+@migrations()
+def add_relations(db: sqlite_utils.Database) -> None:
+    # An action's own verb ("Approve" a time-off request), whether it is the HR system's own
+    # decision, and the manager who may approve it (as read from the HR data when it was held).
+    db["actions"].add_column("verb", str)
+    db["actions"].add_column("hr_decision", int)
+    db["actions"].add_column("manager", str)
+
+
 POSTGRES = (
     (
         "create_actions_cards_votes",
@@ -244,6 +253,12 @@ POSTGRES = (
         "ALTER TABLE cards ADD COLUMN redact_tries INTEGER NOT NULL DEFAULT 0;",
     ),
     ("add_trace_parent", "ALTER TABLE actions ADD COLUMN trace_parent TEXT;"),
+    (
+        "add_relations",
+        "ALTER TABLE actions ADD COLUMN verb TEXT; "
+        "ALTER TABLE actions ADD COLUMN hr_decision INTEGER; "
+        "ALTER TABLE actions ADD COLUMN manager TEXT;",
+    ),
 )
 
 tables = Schema("approvals", migrations, POSTGRES)

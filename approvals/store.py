@@ -110,11 +110,14 @@ class ActionStore:
         max_pending_total: int | None = None,
         hr_subject: str | None = None,
         words: Iterable[tuple[str, str]] = (),
+        verb: str | None = None,
+        hr_decision: bool = False,
+        manager: dict[str, Any] | None = None,
     ) -> PendingAction:
         """Store a new pending action. `words` are the messages (speaker, text) that led to it,
-        kept verbatim for its card. The limits on open pending actions are checked in the
-        same transaction as the insert, so concurrent requests cannot overshoot them (raises
-        TooManyPending)."""
+        kept verbatim for its card; `verb`, `hr_decision` and `manager` as PendingAction says.
+        The limits on open pending actions are checked in the same transaction as the insert,
+        so concurrent requests cannot overshoot them (raises TooManyPending)."""
         if method not in WRITE_METHODS:
             raise ValueError(f"only writes wait for approval, not {method}")
         if approvals_required < 1:
@@ -146,6 +149,9 @@ class ActionStore:
             hr_subject=hr_subject,
             words=as_json([list(w) for w in words] or None),
             trace_parent=tracing.traceparent(),  # None unless tracing is on
+            verb=verb,
+            hr_decision=int(hr_decision),
+            manager=as_json(manager),
         )
         with self.database.immediate() as db:
             mine, everyone = db.execute(

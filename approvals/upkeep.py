@@ -62,11 +62,12 @@ class Upkeep:
         with self.store.database.immediate() as db:
             return db.execute(
                 "UPDATE actions SET before = NULL, hr_body = NULL, fields_before = NULL, "
-                "body = NULL, reason = NULL, text_salt = NULL, words = NULL, purged_at = ? "
+                "body = NULL, reason = NULL, text_salt = NULL, words = NULL, manager = NULL, "
+                "purged_at = ? "
                 f"WHERE status IN ({', '.join('?' * len(terminal))}) "
                 "AND COALESCE(finished_at, decided_at, created_at) < ? "
                 "AND (before IS NOT NULL OR hr_body IS NOT NULL OR fields_before IS NOT NULL "
                 "OR body IS NOT NULL OR reason IS NOT NULL OR text_salt IS NOT NULL "
-                "OR words IS NOT NULL)",
+                "OR words IS NOT NULL OR manager IS NOT NULL)",
                 (self.store.now(), *terminal, cutoff),
             ).rowcount

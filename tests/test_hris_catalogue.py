@@ -138,3 +138,30 @@ def test_approving_time_off_is_held_on_the_request_and_about_its_employee(preset
     # Not named: the same request, asked about someone else.
     other = run(preset, "approve_time_off", {"id": period["id"]}, said("Approve Dana Whitfield's"))
     assert other.held is None and "Bob Lindqvist" in (other.answer or "")
+
+
+def test_the_hr_systems_own_decision_says_so_on_its_card(preset):
+    from approvals.slack.cards import HR_DECISION, render_card, summary
+
+    period = seed_id("absence-period", "bob-april")
+    held = run(
+        preset, "approve_time_off", {"id": period}, said("Approve Bob Lindqvist's leave")
+    ).held
+    assert held is not None and held.verb == "Approve" and held.hr_decision
+    assert summary(held).startswith("Approve time-off request")
+    card = json.dumps(render_card(held, approve_token="a", reject_token="r"))
+    assert HR_DECISION in card
+    created = run(
+        preset,
+        "create_time_off_request",
+        {
+            "employee": "Nadia Karim",
+            "absence_type_id": seed_id("absence-type", "paid_vacation"),
+            "starts": "2026-07-06T00:00:00",
+            "ends": "2026-07-10T23:59:59",
+        },
+        said("Book Nadia Karim's vacation 2026-07-06 to 2026-07-10"),
+    ).held
+    assert created is not None and not created.hr_decision
+    assert HR_DECISION not in json.dumps(render_card(created, approve_token="a", reject_token="r"))
+    assert summary(created).startswith("Create time-off request")

@@ -27,6 +27,17 @@ _USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 VERBS = {"POST": "Create", "PUT": "Update", "PATCH": "Update", "DELETE": "Delete"}
 
 
+def verb(action: PendingAction) -> str:
+    """What the action does: its own verb ("Approve" a time-off request), else its method's."""
+    return action.verb or VERBS.get(action.method, action.method)
+
+
+HR_DECISION = (
+    "This is the HR system's own decision: approving here makes it there, once. Nobody approves "
+    "it again inside the HR system, and nothing is decided until someone clicks."
+)
+
+
 def when(epoch: float) -> str:
     """A timestamp Slack shows in each reader's own time zone, with a UTC fallback."""
     fallback = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))
@@ -39,7 +50,7 @@ def summary_with(action: PendingAction, value: Callable[[Any], str]) -> str:
     target = record_id(action.path)
     body = dict(action.body or {})
     name = body.pop("name", None)
-    said = [VERBS.get(action.method, action.method), action.noun or "record"]
+    said = [verb(action), action.noun or "record"]
     named = words.label_parts(action) if action.method != "POST" else None
     if named is not None:
         said.append("".join(value(p.text) if isinstance(p, words.Value) else str(p) for p in named))
@@ -187,6 +198,7 @@ def render_card(
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": kit.plain(title(action))},
         kit.rich_text(kit.text(summary(action), bold=True)),
+        *([kit.rich_text(kit.text(HR_DECISION, italic=True))] if action.hr_decision else []),
         *quoted(action),
         *preview(action),
         {
@@ -291,10 +303,9 @@ ENDED = {
 def purged(action: PendingAction) -> str:
     """A message about an action whose personal data retention purged: its number, the kind
     of change and how it ended, nothing of whom it was about or what it said."""
-    verb = VERBS.get(action.method, action.method)
     ended = ENDED.get(action.status, action.status)
     by = f" by <@{action.decided_by}>" if action.decided_by else ""
     return (
-        f"Action #{action.id}: {verb} {action.noun or 'record'}, {ended}{by}. Its details were "
-        "removed under the retention policy."
+        f"Action #{action.id}: {verb(action)} {action.noun or 'record'}, {ended}{by}. Its details "
+        "were removed under the retention policy."
     )

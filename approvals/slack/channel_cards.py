@@ -14,13 +14,13 @@ from approvals.records import PendingAction
 from approvals.slack import blocks as kit
 from approvals.slack.cards import (
     REJECT_ACTION_ID,
-    VERBS,
     approvals_line,
     approve_button,
     escape,
     outcome,
     render_card,
     title,
+    verb,
     when,
 )
 from approvals.slack.values import visible
@@ -32,7 +32,7 @@ TITLE_LIMIT = 24  # Slack's limit on a modal's title
 def kind_of_change(action: PendingAction) -> str:
     """ "Update employee (fields: job)": the verb, the record's noun and the field names; no
     value and no record id."""
-    words = f"{VERBS.get(action.method, action.method)} {action.noun or 'record'}"
+    words = f"{verb(action)} {action.noun or 'record'}"
     names = [visible(k, 40) for k in (action.body or {})]
     return words + (f" (fields: {', '.join(names)})" if names else "")
 

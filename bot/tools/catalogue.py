@@ -160,6 +160,7 @@ ENDPOINT_KEYS = frozenset(
         "resource",
         "keep",
         "operation_id",
+        "hr_decision",
     }
 )
 
@@ -273,6 +274,17 @@ class Endpoint:
     pattern: re.Pattern[str]
     tool: str | None = None  # the typed tool's name, if not the one made from method and noun
     resource: str = "record"  # the kind of record it reads or changes, from "resources"
+    # It is the HR system's own decision on a record (approving a time-off request there).
+    hr_decision: bool = False
+
+    @property
+    def verb(self) -> str | None:
+        """An action on a record, in words: POST /absence-periods/{id}/approve is "Approve";
+        None for the method's own (create, update, delete)."""
+        *_, before, last = ["", *self.path.split("/")]
+        if self.method != "POST" or not before.startswith("{") or last.startswith("{"):
+            return None
+        return last.replace("-", " ").replace("_", " ").capitalize()
 
     def sent(self, body: dict[str, Any] | None) -> dict[str, Any] | None:
         """The body as the HR API takes it: fields nested where the catalogue says ("at")."""
@@ -361,6 +373,9 @@ def _endpoint(entry: Any, resources: dict[str, RecordShape]) -> Endpoint:
         problems.append(f"{where}: approvals_required must be 1 to 10")
     if not isinstance(entry.get("keep", True), bool):
         problems.append(f"{where}: keep is true or false")
+    hr_decision = entry.get("hr_decision", False)
+    if hr_decision is not False and not (hr_decision is True and method == "POST"):
+        problems.append(f"{where}: hr_decision (the HR system's own decision) is true, on a POST")
     resource = entry.get("resource", "record" if "record" in resources else None)
     if resource not in resources:
         known = ", ".join(sorted(resources))
@@ -391,6 +406,7 @@ def _endpoint(entry: Any, resources: dict[str, RecordShape]) -> Endpoint:
         pattern=pattern,
         tool=tool,
         resource=str(resource),
+        hr_decision=hr_decision,
     )
 
 

@@ -606,6 +606,8 @@ class Toolbox:
             body=request.body,
             ttl_seconds=self.approval_ttl_seconds,
             approvals_required=request.endpoint.approvals_required,
+            verb=request.endpoint.verb,
+            hr_decision=request.endpoint.hr_decision,
             tool_call_id=tool_call_id,
             before=before,
             contributors=sorted(context.contributors | {context.requester}),
