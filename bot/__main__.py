@@ -17,11 +17,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot import app, local_workspace
 from bot import config as configuration
-from bot.children import Child, ChildFailed, start_sandbox, start_workspace
+from bot.children import Child, ChildFailed, start_hris_sandbox, start_sandbox, start_workspace
 from bot.config import SANDBOX_URL, Config, ConfigError
 from bot.hr.accounts import rotate_stored_tokens
 from bot.hr.oauth import ProviderError
+from bot.settings import HRIS_SANDBOX_KEY as SANDBOX_KEY
 from bot.slack.server import HttpServer, socket_mode_handler, wsgi_application
+from bot.tools.catalogue import CatalogueError
 from infra import logs, metrics, tracing
 from infra.db import DatabaseUnavailable
 
@@ -111,10 +113,17 @@ def port_free(port: int) -> bool:
 
 
 def start_local_hr(config: Config) -> tuple[Child, Config]:
-    """The sandbox HR API, and the configuration pointed at it (the port it took)."""
+    """The sandbox HR API, and the configuration pointed at it (the port it took): the HRIS
+    sandbox with its own key when HR_CATALOGUE names its preset."""
     oauth = (config.hr_oauth_client_id or "", config.hr_oauth_client_secret or "")
     port = sandbox_port(config)
     url = f"http://127.0.0.1:{port}"
+    if config.sandbox_hris:
+        name = config.sandbox_hris
+        child = start_hris_sandbox(name, port, f"data/hris-{name}.sqlite3")
+        config = replace(config, hr_api_url=url, hr_api_token=config.hr_api_token or SANDBOX_KEY)
+        print(f"HR_API_URL is not set: using the {name} sandbox HR system at {url}/v2/persons")
+        return child, config
     child = start_sandbox(
         port,
         "data/sandbox.sqlite3",
@@ -163,6 +172,10 @@ def serve(config: Config, running: ExitStack) -> int:
         return 2
     except DatabaseUnavailable as e:
         print(e, file=sys.stderr)
+        return 2
+    except CatalogueError as e:  # every problem, a line each
+        for problem in e.problems:
+            print(f"HR_CATALOGUE: {problem}", file=sys.stderr)
         return 2
     running.callback(bot.close)
     if config.openai_warm_up and config.model_configured:

@@ -50,7 +50,7 @@ from bot.slack import events
 from bot.slack.client import make_web_client
 from bot.slack.events import Incoming
 from bot.slack.server import WSGIApp, page_application
-from bot.tools.catalogue import DEFAULT_CATALOGUE, Catalogue, NestedBodies
+from bot.tools.catalogue import Catalogue, NestedBodies, catalogue_file
 from bot.tools.toolbox import Toolbox
 from infra import metrics
 from infra.db import open_database
@@ -109,7 +109,7 @@ def build_core(
     storage: Storage,
     closing: ExitStack,
     *,
-    catalogue_path: str | Path = DEFAULT_CATALOGUE,
+    catalogue_path: str | Path | None = None,
     on_pending: Callable[[PendingAction], None] | None = None,
     design: Design = SHIPPED,
     requester_problem: Callable[[str], str | None] | None = None,
@@ -129,7 +129,8 @@ def build_core(
     hr = HRClient(config.hr_api_url, token=None if per_user else config.hr_api_token)
     closing.callback(hr.close)
 
-    catalogue = Catalogue.load(catalogue_path)
+    # HR_CATALOGUE's (a preset or a file; checked when the configuration was read) by default.
+    catalogue = Catalogue.load(catalogue_path or catalogue_file(config.hr_catalogue) or "")
     executor = Executor(
         actions,
         NestedBodies(hr, catalogue),
@@ -173,7 +174,7 @@ def build_core(
 
 
 def build(
-    config: Config, *, now: Clock = time.time, catalogue_path: str | Path = DEFAULT_CATALOGUE
+    config: Config, *, now: Clock = time.time, catalogue_path: str | Path | None = None
 ) -> HRBot:
     """The Slack app, ready to serve. Raises SlackApiError or OSError when Slack refuses the
     token or cannot be reached; nothing is left open then."""
@@ -186,7 +187,9 @@ def build(
         raise
 
 
-def _build(config: Config, now: Clock, catalogue_path: str | Path, closing: ExitStack) -> HRBot:
+def _build(
+    config: Config, now: Clock, catalogue_path: str | Path | None, closing: ExitStack
+) -> HRBot:
     client = make_web_client(config.slack_bot_token, config.slack_api_url)
     identity = client.auth_test()
     storage = open_storage(config, closing, now=now)

@@ -97,6 +97,13 @@ def start_sandbox(
     return Child("the sandbox HR API", args, secrets=(secret,)).wait_until_ready()
 
 
+def start_hris_sandbox(name: str, port: int, database: str) -> Child:
+    """The HRIS sandbox shaped like `name`'s API (python -m sandbox --hris NAME) on
+    127.0.0.1:`port`, its records in `database`, with its documented API key."""
+    args = ["-m", "sandbox", "--hris", name, "--port", str(port), "--db", database]
+    return Child(f"the {name} sandbox", args).wait_until_ready()
+
+
 def start_workspace(
     port: int, bot_url: str, bot_token: str, signing_secret: str, *, state: str
 ) -> Child:

@@ -24,7 +24,13 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-from bot.tools.catalogue import DEFAULT_CATALOGUE, Catalogue, CatalogueError
+from bot.tools.catalogue import (
+    DEFAULT_CATALOGUE,
+    Catalogue,
+    CatalogueError,
+    catalogue_file,
+    presets,
+)
 
 APPROVALS_COMMANDS = ("audit", "checkpoint", "stats")
 USAGE = (
@@ -39,16 +45,20 @@ def manifest_text() -> str:
 
 
 def check_catalogue(args: list[str]) -> int:
-    """`catalogue check [FILE]`: the catalogue (the shipped one by default) read and validated;
-    its endpoints listed, or the one error that stops it, and a non-zero exit."""
+    """`catalogue check [FILE]`: the catalogue (the shipped one by default, or a preset by its
+    name) read and validated; its endpoints listed, or every problem it has, a line each, and a
+    non-zero exit."""
     if args[:1] != ["check"] or len(args) > 2:
         print(
-            "usage: hr-approval-bot catalogue check [FILE]\n"
+            "usage: hr-approval-bot catalogue check [FILE | PRESET]\n"
             "       hr-approval-bot catalogue import SPEC [--out FILE [--force]]",
             file=sys.stderr,
         )
         return 2
-    path = args[1] if len(args) == 2 else DEFAULT_CATALOGUE
+    path = catalogue_file(args[1]) if len(args) == 2 else DEFAULT_CATALOGUE
+    if path is None:
+        print(f"{args[1]}: no such file, nor a preset ({', '.join(presets())})", file=sys.stderr)
+        return 1
     try:
         catalogue = Catalogue.load(path)
     except CatalogueError as e:
@@ -57,9 +67,12 @@ def check_catalogue(args: list[str]) -> int:
         return 1
     held = sum(1 for endpoint in catalogue.endpoints if endpoint.approval)
     print(catalogue.describe())
+    kinds = ", ".join(shape.noun or name for name, shape in catalogue.resources.items())
+    waiting = f"; {len(catalogue.held_back)} not kept yet" if catalogue.held_back else ""
     print(
-        f"{path}: {len(catalogue.endpoints)} endpoints, {held} of them held for approval; "
-        f"records are called {catalogue.record.noun or 'record'}."
+        f"{path}: {len(catalogue.endpoints)} endpoints, {held} of them held for approval"
+        f"{waiting}; records are called {catalogue.record.noun or 'record'}"
+        + (f"; kinds of record: {kinds}." if len(catalogue.resources) > 1 else ".")
     )
     return 0
 

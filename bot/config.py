@@ -17,6 +17,7 @@ from dotenv import dotenv_values
 from bot.hr.accounts import MAKE_A_KEY, TokenCipher
 from bot.settings import (
     DEFAULT_MODEL,
+    HRIS_SANDBOXES,
     OAUTH_ENDPOINTS,
     SANDBOX_URL,
     SLACK_API_URL,
@@ -25,6 +26,7 @@ from bot.settings import (
     Config,
     ConfigError,
 )
+from bot.tools.catalogue import catalogue_file, presets
 from infra.db import DatabaseUnavailable
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
@@ -146,6 +148,21 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
     slack_api_url = url("SLACK_API_URL", SLACK_API_URL) or SLACK_API_URL
     hr_api_url = (url("HR_API_URL", SANDBOX_URL) or SANDBOX_URL).rstrip("/")
     oauth = _oauth_settings(env, problems, url, sandbox=hr_api_url == SANDBOX_URL)
+    hr_catalogue = env.get("HR_CATALOGUE") or None
+    if catalogue_file(hr_catalogue) is None:
+        problems.append(
+            f"  HR_CATALOGUE: {hr_catalogue!r} is neither a catalogue file nor a preset "
+            f"({', '.join(presets())})"
+        )
+    if (
+        hr_catalogue in HRIS_SANDBOXES
+        and hr_api_url == SANDBOX_URL
+        and env.get("HR_AUTH") == "oauth"
+    ):
+        problems.append(
+            f"  HR_AUTH: the {hr_catalogue} sandbox takes an API key, not sign-ins; set "
+            "HR_API_URL to your own HR system, or leave HR_AUTH unset"
+        )
     config = Config(
         slack_bot_token=prefixed("SLACK_BOT_TOKEN", "xoxb-"),
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET"),
@@ -161,6 +178,7 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         tools=tools,
         hr_api_url=hr_api_url,
         hr_api_token=env.get("HR_API_TOKEN"),
+        hr_catalogue=hr_catalogue,
         **oauth,
         requesters=requesters,
         requester_group=group_id("REQUESTER_GROUP"),

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 SANDBOX_URL = "http://127.0.0.1:8088"
 DEFAULT_MODEL = "gpt-4o-mini"
 SLACK_API_URL = "https://slack.com/api/"
+HRIS_SANDBOXES = ("personio",)  # presets `make run` can start a sandbox HR system for
+HRIS_SANDBOX_KEY = "hris-sandbox-key"  # that sandbox's documented API key
 
 # Every variable the bot reads, in documentation order (docs/configuration.md and .env.example
 # list them all).
@@ -25,6 +27,7 @@ VARIABLES = (
     "OPENAI_WARM_UP",
     "TOOLS",
     "HR_API_URL",
+    "HR_CATALOGUE",
     "SANDBOX_PORT",
     "HR_API_TOKEN",
     "HR_AUTH",
@@ -112,6 +115,8 @@ class Config:
     tools: str = "typed"  # what the model is offered: typed tools, or the generic call_rest_api
     hr_api_url: str = SANDBOX_URL
     hr_api_token: str | None = field(default=None, repr=False)
+    # HR_CATALOGUE: a preset's name (personio) or a catalogue file; None: the shipped one.
+    hr_catalogue: str | None = None
     hr_auth: str = "token"
     hr_oauth_issuer: str | None = None
     hr_oauth_authorize_url: str | None = None
@@ -186,6 +191,14 @@ class Config:
     @property
     def uses_sandbox(self) -> bool:
         return self.hr_api_url == SANDBOX_URL
+
+    @property
+    def sandbox_hris(self) -> str | None:
+        """The HRIS sandbox `make run` starts instead of the employees-only one: the preset's
+        name, when HR_CATALOGUE names one and HR_API_URL is unset."""
+        return (
+            self.hr_catalogue if self.uses_sandbox and self.hr_catalogue in HRIS_SANDBOXES else None
+        )
 
     @property
     def per_user_hr(self) -> bool:

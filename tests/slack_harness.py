@@ -33,9 +33,10 @@ from bot.agent.history import conversation_key
 from bot.app import HRBot
 from bot.hr.link_messages import CONNECT_ACTION_ID
 from bot.hr.linking import CALLBACK_PATH
+from bot.settings import HRIS_SANDBOX_KEY
 from bot.slack.server import HttpServer, socket_mode_handler, wsgi_application
 from bot.tools.catalogue import DEFAULT_CATALOGUE
-from sandbox import HRSandbox
+from sandbox import HRISSandbox, HRSandbox
 from sandbox.fake_slack import FakeSlack
 from sandbox.hr_oauth import OAuthSettings
 from sandbox.scripted_model import ScriptedModel
@@ -109,8 +110,11 @@ class Stack:
         *,
         oauth: bool = False,
         workspace: bool = False,
+        hris: str | None = None,
         **env: str,
     ) -> None:
+        """`hris`: the HRIS sandbox and its preset catalogue (HR_CATALOGUE=personio) in place
+        of the employees-only sandbox and catalogue, its typed tools offered."""
         self.tmp_path = tmp_path
         self.catalogue_path = DEFAULT_CATALOGUE
         if catalogue is not None:
@@ -123,7 +127,11 @@ class Stack:
         if oauth:
             callback = self.public_url + CALLBACK_PATH
             settings = OAuthSettings(OAUTH_CLIENT, OAUTH_SECRET, [callback], clock=self.hr_clock)
-        self.hr = HRSandbox(tmp_path / "hr.sqlite3", oauth=settings).start()
+        self.hr = (
+            HRISSandbox().start()
+            if hris
+            else HRSandbox(tmp_path / "hr.sqlite3", oauth=settings).start()
+        )
         self.model = ScriptedModel().start()
         # `workspace`: the fake Slack with the local workspace page, which sends the bot what a
         # person does there.
@@ -135,6 +143,9 @@ class Stack:
             "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
             "MODEL_CONCURRENCY": "4",
         }
+        if hris:
+            self.catalogue_path = None  # HR_CATALOGUE's
+            self.env.update(HR_CATALOGUE=hris, HR_API_TOKEN=HRIS_SANDBOX_KEY, TOOLS="typed")
         if oauth:
             self.env.update(
                 HR_AUTH="oauth",

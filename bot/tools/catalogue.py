@@ -139,6 +139,25 @@ def record_shape(entry: Any, name: str = "record") -> RecordShape:
 
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("endpoints.json")
+PRESETS = Path(__file__).with_name("presets")  # reviewed catalogues of known HR systems
+
+
+def presets() -> list[str]:
+    """The names of the catalogues that ship with the bot (HR_CATALOGUE=personio)."""
+    return sorted(path.stem for path in PRESETS.glob("*.json"))
+
+
+def catalogue_file(chosen: str | None) -> Path | None:
+    """The catalogue HR_CATALOGUE names: a preset by its name, or a file; the shipped
+    employees-only one when unset; None when it names neither."""
+    if not chosen:
+        return DEFAULT_CATALOGUE
+    if chosen in presets():
+        return PRESETS / f"{chosen}.json"
+    path = Path(chosen)
+    return path if path.is_file() else None
+
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _LITERAL_SEGMENT = re.compile(r"^[A-Za-z0-9_.-]+$")
 _PLACEHOLDER = re.compile(r"^\{([a-z_][a-z0-9_]*)\}$")
