@@ -15,6 +15,7 @@ from slack_bolt import App
 
 from approvals import MIGRATIONS, ActionStore, Executor, PendingAction, TokenSigner
 from approvals.authority import Authority, SharedToken
+from approvals.deciders import Deciders
 from approvals.leases import Leases
 from approvals.slack import home as app_home
 from approvals.slack import listeners as approval_buttons
@@ -219,6 +220,7 @@ def _build(
     # The person a change is about takes no part in it: told by their Slack (or linked HR)
     # email, failing closed when it cannot be checked.
     subjects = Subjects(people, per_user.authority if per_user else SharedToken())
+    deciders = Deciders(people)  # the manager of the person a change is about, where they decide
     # App Home: published on opening, and again when the announcer changes an action's cards.
     home = Home(
         client,
@@ -244,6 +246,7 @@ def _build(
         on_change=home.changed,
         excluded=subjects.excluded,
         contributors_decide=config.allow_self_approval,
+        deciders=deciders,
     )
     core = build_core(
         config,
@@ -272,6 +275,8 @@ def _build(
         escalation=escalated_to,
         home=home,
         subjects=subjects,
+        deciders=deciders,
+        manager_now=core.toolbox.manager_now,
     )
     upkeep = Upkeep(core.actions)
     sweeper = Sweeper(core.actions, upkeep, announcer, core.executor, escalation)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 CACHE_SECONDS = 60.0
 MAX_CACHED = 10_000
@@ -97,6 +98,8 @@ class Directory(Protocol):
 
     def get(self, user_id: str) -> Person: ...
 
+    def by_email(self, email: str) -> str | None: ...
+
 
 class People:
     """users.info answers, each kept for `cache_seconds`; failures are never cached."""
@@ -132,6 +135,20 @@ class People:
                     del self._cache[key]
             self._cache[user_id] = (self.now(), person)
         return person
+
+    def by_email(self, email: str) -> str | None:
+        """The Slack user whose profile has `email` (users.lookupByEmail), or None when nobody
+        has it; LookupFailed when Slack could not be asked."""
+        try:
+            answer = self.client.users_lookupByEmail(email=email)
+        except SlackApiError as e:
+            if e.response.get("error") == "users_not_found":
+                return None
+            raise LookupFailed(f"could not look up {email}") from e
+        except Exception as e:  # Slack out of reach
+            raise LookupFailed(f"could not look up {email}") from e
+        user = answer.get("user") or {}
+        return str(user["id"]) if user.get("id") else None
 
 
 def active_members(

@@ -529,6 +529,16 @@ class FakeSlack(BackgroundServer):
             raise SlackError("user_not_found")
         return {"user": json.loads(json.dumps(user))}
 
+    def _users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
+        """As Slack: the one active account with that profile email, else users_not_found."""
+        email = str(args.get("email") or "").strip().lower()
+        if not email:
+            raise SlackError("invalid_arguments")
+        for user in self.users.values():
+            if not user.get("deleted") and user["profile"].get("email", "").lower() == email:
+                return {"user": json.loads(json.dumps(user))}
+        raise SlackError("users_not_found")
+
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("trigger_id"):
             raise SlackError("invalid_trigger_id")

@@ -345,3 +345,31 @@ def test_a_field_the_hr_api_takes_nested_is_sent_nested_and_shown_flat():
     request = catalogue.validate("POST", "/leave", {"employee": "7", "note": "hi"})
     assert request.body == {"employee": "7", "note": "hi"}
     assert request.endpoint.sent(request.body) == {"person": {"id": "7"}, "note": "hi"}
+
+
+def test_the_manager_as_approver_needs_a_way_to_read_managers_that_the_catalogue_offers():
+    people = {"noun": "person", "fields": {"name": ["name"], "email": ["email"]}, "people": True}
+    leave = {
+        "method": "POST",
+        "path": "/leave",
+        "resource": "person",
+        "approvers": "manager",
+        "body": {"note": {"type": "string"}},
+    }
+    with pytest.raises(CatalogueError, match='approvers is "manager", but the people'):
+        Catalogue.from_data({"resources": {"person": people}, "endpoints": [leave]})
+    managed = {**people, "manager": {"path": "/people/{id}/boss", "field": "boss.id"}}
+    with pytest.raises(CatalogueError, match=r"GET /people/\{id\}/boss is not an endpoint kept"):
+        Catalogue.from_data({"resources": {"person": managed}, "endpoints": [leave]})
+    boss = {
+        "method": "GET",
+        "path": "/people/{id}/boss",
+        "resource": "person",
+        "params": {"id": "integer"},
+    }
+    catalogue = Catalogue.from_data({"resources": {"person": managed}, "endpoints": [leave, boss]})
+    assert catalogue.endpoint("POST", "/leave").approvers == "manager"
+    assert catalogue.record.manager == ("/people/{id}/boss", "boss.id")
+    read = {"method": "GET", "path": "/x", "resource": "person", "approvers": "manager"}
+    with pytest.raises(CatalogueError, match='approvers is "manager" \\(on an endpoint held'):
+        Catalogue.from_data({"resources": {"person": managed}, "endpoints": [read, boss]})

@@ -165,3 +165,37 @@ def test_the_hr_systems_own_decision_says_so_on_its_card(preset):
     assert created is not None and not created.hr_decision
     assert HR_DECISION not in json.dumps(render_card(created, approve_token="a", reject_token="r"))
     assert summary(created).startswith("Create time-off request")
+
+
+def test_a_change_held_for_the_manager_carries_the_manager_the_hr_data_names(preset):
+    period = seed_id("absence-period", "bob-april")
+    held = run(
+        preset, "approve_time_off", {"id": period}, said("Approve Bob Lindqvist's leave")
+    ).held
+    assert held.manager == {
+        "id": 1002,
+        "name": "Janet Weaver",
+        "email": "janet.weaver@northwind.example",
+        "of": 1003,
+    }
+    assert preset.manager_now(held) == held.manager  # read again when she decides
+    vacation = seed_id("absence-type", "paid_vacation")
+    ceo = run(
+        preset,
+        "create_time_off_request",
+        {
+            "employee": "Margaret Okoye",
+            "absence_type_id": vacation,
+            "starts": "2026-08-03T00:00:00",
+            "ends": "2026-08-07T23:59:59",
+        },
+        said("Book Margaret Okoye's vacation, 2026-08-03 to 2026-08-07"),
+    ).held
+    assert ceo is not None and ceo.manager is None  # nobody manages her: the approvers decide
+    name_change = run(
+        preset,
+        "update_employee",
+        {"employee": "Bob Lindqvist", "last_name": "Lind"},
+        said("Bob Lindqvist's surname is now Lind"),
+    ).held
+    assert name_change is not None and name_change.manager is None  # not the manager's to decide

@@ -13,7 +13,7 @@ import requests
 from approvals.slack.cards import APPROVE_ACTION_ID, HR_DECISION
 from sandbox.hris.seed import seed_id
 from sandbox.scripted_model import ScriptedModel, say, tool_calls
-from tests.slack_harness import Stack, dm_event, free_port
+from tests.slack_harness import APPROVAL_CHANNEL, Stack, dm_event, free_port
 
 BOB = "bob.lindqvist@northwind.example"
 BOB_APRIL = seed_id("absence-period", "bob-april")
@@ -153,3 +153,54 @@ def test_a_catalogue_that_is_neither_a_file_nor_a_preset_stops_the_bot_saying_so
         done.stderr
     )
     assert "Traceback" not in done.stderr
+
+
+# --- The manager of the person a change is about decides it --------------------------------
+
+JANET = "janet.weaver@northwind.example"  # Bob Lindqvist's manager in the sandbox's seed
+
+
+def janet_in_slack(stack: Stack, user: str = "U0JANET") -> None:
+    stack.slack.add_user(user, "Janet")
+    stack.slack.users[user]["profile"]["email"] = JANET
+
+
+def test_a_time_off_approval_goes_to_the_employees_manager_who_alone_decides_it(hris):
+    janet_in_slack(hris)
+    hris.model.add(tool_calls(call("approve_time_off", id=BOB_APRIL)))
+    ask(hris, "U0DANA", "Please approve Bob Lindqvist's April vacation")
+    (card,) = hris.approval_cards()
+    opened = hris.slack.calls_to("conversations.open")
+    assert [c.args["users"] for c in opened] == ["U0JANET"]  # her DM; not the approvers'
+    assert "Janet Weaver" in json.dumps(card.blocks)  # the manager, from the HR data
+    hris.click("U0BOB", card, APPROVE_ACTION_ID)  # an approver, but not Bob's manager
+    (note,) = hris.slack.wait_for(lambda: hris.slack.ephemeral)
+    assert note["user"] == "U0BOB" and "decided by Janet Weaver" in note["text"]
+    assert hris.hr.writes_seen() == []
+    hris.click("U0JANET", card, APPROVE_ACTION_ID)
+    hris.slack.wait_for(lambda: hris.app.actions.get(1).status == "succeeded")
+    assert [w.path for w in hris.hr.writes_seen()] == [f"/v2/absence-periods/{BOB_APRIL}/approve"]
+
+
+def test_a_manager_the_hr_data_no_longer_names_decides_nothing(hris):
+    janet_in_slack(hris)
+    hris.model.add(tool_calls(call("approve_time_off", id=BOB_APRIL)))
+    ask(hris, "U0DANA", "Please approve Bob Lindqvist's April vacation")
+    (card,) = hris.approval_cards()
+    hris.hr.records.update_employment("1003", "5003", {"supervisor": {"id": "1001"}})
+    hris.click("U0JANET", card, APPROVE_ACTION_ID)
+    (note,) = hris.slack.wait_for(lambda: hris.slack.ephemeral)
+    assert "no longer names Janet Weaver as the manager" in note["text"]
+    assert hris.app.actions.get(1).status == "pending"
+    assert hris.hr.writes_seen() == []
+
+
+def test_the_approvers_decide_when_the_manager_asked_for_it(hris):
+    janet_in_slack(hris, "U0ALICE")  # Alice, a requester, is Janet in the HR data
+    hris.model.add(tool_calls(call("approve_time_off", id=BOB_APRIL)))
+    ask(hris, "U0ALICE", "Please approve Bob Lindqvist's April vacation")
+    (card,) = hris.approval_cards()
+    assert card.channel == APPROVAL_CHANNEL  # the approvers' channel, not her DM
+    hris.click("U0BOB", card, APPROVE_ACTION_ID)
+    hris.slack.wait_for(lambda: hris.app.actions.get(1).status == "succeeded")
+    assert len(hris.hr.writes_seen()) == 1

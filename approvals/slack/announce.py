@@ -11,6 +11,7 @@ import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from approvals.deciders import Deciders
 from approvals.records import Card, PendingAction
 from approvals.slack import blocks as kit
 from approvals.slack import cards, channel_cards, modals
@@ -96,12 +97,14 @@ class Announcer:
         on_change: Callable[[PendingAction], None] | None = None,
         excluded: Callable[[PendingAction, str], bool] | None = None,
         contributors_decide: bool = False,
+        deciders: Deciders | None = None,
     ) -> None:
         """`on_change` hears of every action whose cards were posted or updated (App Home
         refreshes the views of the people it concerns). `excluded(action, person)`: the
         person is, or may be, the one the action is about (approvals.subjects): no card by DM
         for them, whatever brings it (posting, escalation, a hand-over). `contributors_decide`
-        (ALLOW_SELF_APPROVAL): those whose words shaped an action may decide it too."""
+        (ALLOW_SELF_APPROVAL): those whose words shaped an action may decide it too.
+        `deciders`: when the manager of the person an action is about decides it instead."""
         self.client = client
         self.copies = copies
         self.signer = signer
@@ -111,6 +114,7 @@ class Announcer:
         self.on_change = on_change
         self.excluded = excluded or (lambda action, person: False)
         self.contributors_decide = contributors_decide
+        self.deciders = deciders
         self._dm_channels: dict[str, str] = {}
 
     def _call(
@@ -179,15 +183,22 @@ class Announcer:
         return answer["permalink"] if answer else None
 
     def _targets(self, action: PendingAction) -> list[str]:
-        """Where cards go: the approval channel, or the DM of each approver but the person the
-        action is about (opened once, then remembered: a DM's channel never changes)."""
+        """Where cards go: the DM of the manager who decides it; else the approval channel, or
+        the DM of each approver but the person the action is about (opened once, then
+        remembered: a DM's channel never changes)."""
+        manager = self.deciders.manager(action) if self.deciders else None
+        if manager is not None:
+            return self._direct_messages([manager])
         if self.approval_channel:
             return [self.approval_channel]
         return self._direct_messages(p for p in self.approvers() if not self.excluded(action, p))
 
     def _deciders(self, action: PendingAction) -> list[str]:
-        """The approvers who may decide `action`: not the person it is about, nor (unless
-        they may) anyone whose words shaped it."""
+        """The approvers who may decide `action`: its manager, when they do; else not the
+        person it is about, nor (unless they may) anyone whose words shaped it."""
+        manager = self.deciders.manager(action) if self.deciders else None
+        if manager is not None:
+            return [manager]
         return [
             person
             for person in self.approvers()

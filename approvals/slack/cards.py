@@ -195,6 +195,9 @@ def render_card(
         "Approvals": approvals_line(action),
         "Action": f"#{action.id}",
     }
+    if action.manager and action.manager.get("name"):  # escaped: it comes from the HR data
+        # Who decides: this manager, unless they asked for it or have no Slack account here.
+        facts["Manager (HR data)"] = escape(visible(action.manager["name"], 80))
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": kit.plain(title(action))},
         kit.rich_text(kit.text(summary(action), bold=True)),

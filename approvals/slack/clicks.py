@@ -9,11 +9,12 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 
 from approvals.authority import Authority, NotConnected, SharedToken
+from approvals.deciders import Deciders, manager_problem
 from approvals.executor import Executor
 from approvals.records import (
     ActionExpired,
@@ -107,12 +108,16 @@ class ClickHandler:
         escalation: Roster | None = None,
         home: HomePages | None = None,
         subjects: Subjects | None = None,
+        deciders: Deciders | None = None,
+        manager_now: Callable[[PendingAction], dict[str, Any] | None] | None = None,
     ) -> None:
         """`refusals` bounds the notices and audit rows one person's refused clicks on one
         action can cause (a guest clicking the same button again and again). With per-user HR
         authority (`authority.required`) an approver decides only with their HR account
         connected (their HR identity goes into the audit); `offer_link(channel, user, why)`
-        sends them the Connect button. `home` shows a batch's results on the clicker's page."""
+        sends them the Connect button. `home` shows a batch's results on the clicker's page.
+        `deciders` tells when the person's manager decides instead of the approvers, and
+        `manager_now` reads that manager again from the HR data when they decide."""
         self.store = store
         self.signer = signer
         self.executor = executor
@@ -120,6 +125,8 @@ class ClickHandler:
         self.approvers = approvers
         self.people = people
         self.allow_self_approval = allow_self_approval
+        self.deciders = deciders
+        self.manager_now = manager_now
         self.team_id = team_id
         self.enterprise_id = enterprise_id
         self.refusals = refusals
@@ -210,11 +217,23 @@ class ClickHandler:
             and self.escalation is not None
             and self.escalation.includes(click.user)
         )
-        if not (self.approvers.includes(click.user) or escalated_to):
+        manager = self.deciders.manager(action) if self.deciders else None
+        if manager is not None and click.user != manager and not escalated_to:
+            name = (action.manager or {}).get("name") or "their manager"
+            raise Refused(
+                f"Action #{action.id} is decided by {name}, the manager of the person it is "
+                "about in the HR data, so it is unchanged.",
+                action.id,
+            )
+        if manager is None and not (self.approvers.includes(click.user) or escalated_to):
             raise Refused(
                 f"You are not an approver for HR changes, so action #{action.id} is unchanged.",
                 action.id,
             )
+        if manager is not None and click.user == manager:
+            changed = manager_problem(action, self.manager_now)
+            if changed is not None:
+                raise Refused(changed, action.id)
         if (
             token.decision == "approve"
             and click.user in action.shaped_by

@@ -41,6 +41,9 @@ class RecordShape:
     # is about: a time-off request's employee. None: about nobody (a department), or, on the
     # people themselves, the record's own person.
     subject: str | None = None
+    # How to read a person's manager (people only): the GET whose placeholder takes the person's
+    # id, and the dotted field of its answer (or of its first record) holding the manager's id.
+    manager: tuple[str, str] | None = None
 
     def row(self, record: dict[str, Any]) -> dict[str, Any]:
         """A record as a directory listing shows it: its view, cut to the listed fields."""
@@ -125,6 +128,20 @@ def record_shape(entry: Any, name: str = "record") -> RecordShape:
         raise ValueError(f'{name} "people" is true or false')
     if subject is not None and subject not in fields:
         raise ValueError(f'{name} "subject" names one of its own fields, not {subject!r}')
+    manager = entry.get("manager")
+    if manager is not None and not (
+        people
+        and isinstance(manager, dict)
+        and set(manager) == {"path", "field"}
+        and isinstance(manager["path"], str)
+        and manager["path"].count("{") == 1
+        and isinstance(manager["field"], str)
+        and manager["field"]
+    ):
+        raise ValueError(
+            f'{name} "manager" is {{"path": "/persons/{{id}}/...", "field": "supervisor.id"}}, '
+            "on the people's records only"
+        )
     if people and not {"name", "email"} <= set(fields):
         raise ValueError(f'{name}: the people\'s records need a "name" and an "email" field')
     return RecordShape(
@@ -135,6 +152,7 @@ def record_shape(entry: Any, name: str = "record") -> RecordShape:
         name=name,
         people=people,
         subject=subject,
+        manager=(manager["path"], manager["field"]) if manager else None,
     )
 
 
@@ -180,6 +198,7 @@ ENDPOINT_KEYS = frozenset(
         "keep",
         "operation_id",
         "hr_decision",
+        "approvers",
     }
 )
 
@@ -295,6 +314,9 @@ class Endpoint:
     resource: str = "record"  # the kind of record it reads or changes, from "resources"
     # It is the HR system's own decision on a record (approving a time-off request there).
     hr_decision: bool = False
+    # "manager": the manager of the person the change is about decides it (read from the HR
+    # data); None: the approver group.
+    approvers: str | None = None
 
     @property
     def verb(self) -> str | None:
@@ -392,6 +414,9 @@ def _endpoint(entry: Any, resources: dict[str, RecordShape]) -> Endpoint:
         problems.append(f"{where}: approvals_required must be 1 to 10")
     if not isinstance(entry.get("keep", True), bool):
         problems.append(f"{where}: keep is true or false")
+    approvers = entry.get("approvers")
+    if approvers not in (None, "manager") or (approvers and not approval):
+        problems.append(f'{where}: approvers is "manager" (on an endpoint held for approval)')
     hr_decision = entry.get("hr_decision", False)
     if hr_decision is not False and not (hr_decision is True and method == "POST"):
         problems.append(f"{where}: hr_decision (the HR system's own decision) is true, on a POST")
@@ -426,6 +451,7 @@ def _endpoint(entry: Any, resources: dict[str, RecordShape]) -> Endpoint:
         tool=tool,
         resource=str(resource),
         hr_decision=hr_decision,
+        approvers=approvers,
     )
 
 
@@ -600,6 +626,18 @@ class Catalogue:
                 problems.append(f"{endpoint.method} {endpoint.path} is listed twice")
             seen.add(key)
             (kept if entry.get("keep", True) else held_back).append(endpoint)
+        people = next((shape for shape in resources.values() if shape.people), None)
+        if people is not None and people.manager is not None:
+            example = re.sub(r"\{\w+\}", "1", people.manager[0])  # a path the GET must match
+            if not any(e.method == "GET" and e.pattern.match(example) for e in kept):
+                problems.append(
+                    f"{people.name} manager: GET {people.manager[0]} is not an endpoint kept in "
+                    "the catalogue"
+                )
+        if any(e.approvers == "manager" for e in kept) and (people is None or not people.manager):
+            problems.append(
+                'an endpoint\'s approvers is "manager", but the people\'s records say no "manager"'
+            )
         if held_back and not kept and not problems:
             problems.append(
                 f"no endpoint is kept ({len(held_back)} are listed): review each, and set "

@@ -15,7 +15,7 @@ from approvals.authority import Authority, NotConnected, SharedToken
 from approvals.records import TooManyPending, record_id
 from bot.hr.client import HRClient, HRError, HRResponse
 from bot.tools.arguments import BadArguments, parse_arguments
-from bot.tools.budget import MeteredHR, OverBudget
+from bot.tools.budget import HRBudget, MeteredHR, OverBudget
 from bot.tools.catalogue import Catalogue, RequestRefused, ValidatedRequest, as_id, dig
 from bot.tools.context import ToolContext, ToolResult, coded, held_answer, queued_message
 from bot.tools.finder import MAX_QUERY, EmployeeFinder, Found, terms, wanted
@@ -305,6 +305,41 @@ class Toolbox:
             return nobody
         return self.catalogue.record.view(record) if isinstance(record, dict) else nobody
 
+    def manager_of(self, person: int, hr: HRClient | MeteredHR) -> dict[str, Any] | None:
+        """The manager of person `person` as the HR data has them now: {"id", "name", "email",
+        "of"}; None when they have none (or manage themselves), or it cannot be read. Read when
+        a change is held for its manager, and again when the manager decides it."""
+        how, one = self.catalogue.record.manager, self.catalogue.directory(one=True)
+        if how is None or one is None:
+            return None
+        path, field = how
+        try:
+            request = self.catalogue.validate("GET", re.sub(r"\{\w+\}", str(person), path), None)
+            answer = hr.request("GET", request.path)
+            records = self.catalogue.paging.records(answer.body) if answer.status == 200 else None
+            found = records[0] if records else answer.record if answer.status == 200 else None
+            ident = as_id(dig(found, field))
+            if not isinstance(ident, int) or ident == person:
+                return None
+            read = self.catalogue.validate("GET", re.sub(r"\{\w+\}", str(ident), one.path), None)
+            record = hr.read_record(read.path)
+        except (HRError, RequestRefused, OverBudget, NotConnected):
+            log.warning("tool.manager_unread", person=person)
+            return None
+        if not isinstance(record, dict):
+            return None
+        view = self.catalogue.record.view(record)
+        return {"id": ident, "name": view.get("name"), "email": view.get("email"), "of": person}
+
+    def manager_now(self, action: PendingAction) -> dict[str, Any] | None:
+        """The manager of the person `action` is about, read again now (as its requester, with
+        per-user HR access): what a manager's decision is checked against."""
+        person = (action.manager or {}).get("of")
+        if not isinstance(person, int):
+            return None
+        hr = MeteredHR(self.hr, HRBudget(4), authority=self.authority, person=action.requester)
+        return self.manager_of(person, hr)
+
     def _owner(self, request: ValidatedRequest, hr: MeteredHR) -> dict[str, Any] | None:
         """The record of the same kind an action's path is on (`/v2/absence-periods/7/approve`:
         request 7), as the HR API has it now; None when there is none the catalogue reads."""
@@ -521,9 +556,13 @@ class Toolbox:
         hr_subject = self.authority.subject(context.requester)
         if self.authority.required and hr_subject is None:
             raise NotConnected("your HR account is not connected.")
+        about = subject if subject is not None else (shape.view(before) if before else None)
+        manager = None
+        if request.endpoint.approvers == "manager" and about and isinstance(about.get("id"), int):
+            manager = self.manager_of(about["id"], hr)  # None: the approver group decides
         try:
             action = self._create(
-                request, context, tool_call_id, before, thread, hr_subject, subject, owner
+                request, context, tool_call_id, before, thread, hr_subject, subject, owner, manager
             )
         except TooManyPending as e:
             who = "this user already has" if e.scope == "requester" else "there are already"
@@ -589,6 +628,7 @@ class Toolbox:
         hr_subject: str | None,
         subject: dict[str, Any] | None = None,
         owner: Any = None,
+        manager: dict[str, Any] | None = None,
     ) -> PendingAction:
         """The pending action; for a record about one person (`subject`), their name and email
         go beside its fields, so the card says whose it is and they cannot approve it."""
@@ -608,6 +648,7 @@ class Toolbox:
             approvals_required=request.endpoint.approvals_required,
             verb=request.endpoint.verb,
             hr_decision=request.endpoint.hr_decision,
+            manager=manager,
             tool_call_id=tool_call_id,
             before=before,
             contributors=sorted(context.contributors | {context.requester}),
